@@ -1,0 +1,62 @@
+"""vizflow: Polars for tick-level market data research.
+
+Put a day of trades on a session-aware clock, bin signals and aggregate, as functions or as one
+``vf`` chain on any LazyFrame or DataFrame:
+
+>>> import polars as pl, vizflow as vf
+>>> trades = vf.datasets.synthetic_trades(n_symbols=5, seed=0)
+>>> out = (
+...     trades.lazy()
+...     .vf.parse_time(vf.CN, "ticktime")
+...     .with_columns(minute=(pl.col("elapsed_seconds") // 60).cast(pl.Int64))
+...     .vf.bin({"minute": 30})
+...     .vf.aggregate(["minute_bin"], {"n": pl.len(), "qty": pl.col("qty").sum()})
+...     .collect()
+... )
+>>> out.columns
+['minute_bin', 'n', 'qty']
+"""
+
+from __future__ import annotations
+
+import vizflow.namespace  # noqa: F401  (registers lf.vf, df.vf and pl.col(...).vf)
+from vizflow import datasets
+from vizflow.config import Config
+from vizflow.exceptions import (
+    CalendarError,
+    ColumnNotFoundError,
+    DataError,
+    SchemaError,
+    VizflowError,
+)
+from vizflow.io import load, save, scan
+from vizflow.market import CN, CN_FUTURES, CRYPTO, HK, US, Market, Session, get_market
+from vizflow.ops import aggregate, bin, elapsed_expr, parse_time
+
+__version__ = "0.3.0"
+
+__all__ = [
+    "CN",
+    "CN_FUTURES",
+    "CRYPTO",
+    "HK",
+    "US",
+    "CalendarError",
+    "ColumnNotFoundError",
+    "Config",
+    "DataError",
+    "Market",
+    "SchemaError",
+    "Session",
+    "VizflowError",
+    "__version__",
+    "aggregate",
+    "bin",
+    "datasets",
+    "elapsed_expr",
+    "get_market",
+    "load",
+    "parse_time",
+    "save",
+    "scan",
+]

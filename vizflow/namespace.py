@@ -1,0 +1,109 @@
+"""The ``vf`` namespace on LazyFrame, DataFrame and Expr.
+
+Each method forwards to the function of the same name in one line; the functions are the
+implementation and carry the documentation. ``tests/test_namespace.py`` checks that every method's
+signature equals its function's minus the frame argument.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from vizflow import ops
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from vizflow._typing import InvalidPolicy, OutsidePolicy
+    from vizflow.market import Market
+    from vizflow.ops.time import Encoding
+
+__all__ = ["VfDataFrameNamespace", "VfExprNamespace", "VfLazyFrameNamespace"]
+
+
+@pl.api.register_lazyframe_namespace("vf")
+class VfLazyFrameNamespace:
+    """``lf.vf``: vizflow operations on a LazyFrame, each returning a LazyFrame."""
+
+    def __init__(self, frame: pl.LazyFrame) -> None:
+        self._frame = frame
+
+    def parse_time(
+        self,
+        market: Market | str,
+        column: str = "ticktime",
+        *,
+        out: str = "elapsed_seconds",
+        outside: OutsidePolicy = "clamp",
+        invalid: InvalidPolicy = "raise",
+    ) -> pl.LazyFrame:
+        """See :func:`vizflow.parse_time`."""
+        return ops.parse_time(
+            self._frame, market, column, out=out, outside=outside, invalid=invalid
+        )
+
+    def bin(self, widths: Mapping[str, float], *, suffix: str = "_bin") -> pl.LazyFrame:
+        """See :func:`vizflow.bin`."""
+        return ops.bin(self._frame, widths, suffix=suffix)
+
+    def aggregate(
+        self, group_by: Sequence[str] | str, metrics: Mapping[str, pl.Expr]
+    ) -> pl.LazyFrame:
+        """See :func:`vizflow.aggregate`."""
+        return ops.aggregate(self._frame, group_by, metrics)
+
+
+@pl.api.register_dataframe_namespace("vf")
+class VfDataFrameNamespace:
+    """``df.vf``: vizflow operations on a DataFrame, each returning a DataFrame."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self._frame = frame
+
+    def parse_time(
+        self,
+        market: Market | str,
+        column: str = "ticktime",
+        *,
+        out: str = "elapsed_seconds",
+        outside: OutsidePolicy = "clamp",
+        invalid: InvalidPolicy = "raise",
+    ) -> pl.DataFrame:
+        """See :func:`vizflow.parse_time`."""
+        return ops.parse_time(
+            self._frame, market, column, out=out, outside=outside, invalid=invalid
+        )
+
+    def bin(self, widths: Mapping[str, float], *, suffix: str = "_bin") -> pl.DataFrame:
+        """See :func:`vizflow.bin`."""
+        return ops.bin(self._frame, widths, suffix=suffix)
+
+    def aggregate(
+        self, group_by: Sequence[str] | str, metrics: Mapping[str, pl.Expr]
+    ) -> pl.DataFrame:
+        """See :func:`vizflow.aggregate`."""
+        return ops.aggregate(self._frame, group_by, metrics)
+
+
+@pl.api.register_expr_namespace("vf")
+class VfExprNamespace:
+    """``pl.col(...).vf``: vizflow expressions."""
+
+    def __init__(self, expr: pl.Expr) -> None:
+        self._expr = expr
+
+    def elapsed(
+        self,
+        market: Market | str,
+        *,
+        encoding: Encoding = "hhmmssmmm",
+        outside: OutsidePolicy = "clamp",
+        invalid: InvalidPolicy = "raise",
+        tz: str | None = None,
+    ) -> pl.Expr:
+        """See :func:`vizflow.elapsed_expr`."""
+        return ops.elapsed_expr(
+            self._expr, market, encoding=encoding, outside=outside, invalid=invalid, tz=tz
+        )
