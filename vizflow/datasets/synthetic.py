@@ -32,7 +32,7 @@ def _symbols(n_symbols: int) -> np.ndarray:
     half = (n_symbols + 1) // 2
     sh = [f"{600000 + i:06d}.SH" for i in range(half)]
     sz = [f"{1 + i:06d}.SZ" for i in range(n_symbols - half)]
-    return np.array(sh + sz)
+    return np.array(sz + sh)  # sorted: index order is name order
 
 
 def _clock(elapsed_ms: np.ndarray) -> np.ndarray:

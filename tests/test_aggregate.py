@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import vizflow as vf
+from vizflow.exceptions import ColumnNotFoundError, VizflowError
+
+
+def test_aggregate_exit_criterion_plan():
+    df = pl.DataFrame({"group": ["a", "b", "a"], "x": [1, 2, 3]})
+    out = vf.aggregate(df, ["group"], {"count": pl.len()})
+    assert out.rows() == [("a", 2), ("b", 1)]
+
+
+@given(
+    rows=st.lists(st.tuples(st.sampled_from("abc"), st.integers(0, 3), st.integers(-5, 5)), max_size=40)
+)
+def test_aggregate_equals_dict_reference(rows):
+    df = pl.DataFrame(rows, schema={"g": pl.String, "h": pl.Int64, "x": pl.Int64}, orient="row")
+    out = vf.aggregate(df.lazy(), ["g", "h"], {"n": pl.len(), "s": pl.col("x").sum()}).collect()
+    expected: dict[tuple, list[int]] = {}
+    for g, h, x in rows:
+        expected.setdefault((g, h), []).append(x)
+    assert out.rows() == [(g, h, len(xs), sum(xs)) for (g, h), xs in sorted(expected.items())]
+
+
+def test_every_row_in_exactly_one_group():
+    df = vf.datasets.synthetic_trades(n_symbols=5, trades_per_symbol=30)
+    out = vf.aggregate(df, "symbol", {"n": pl.len()})
+    assert out["n"].sum() == df.height
+
+
+def test_bad_input():
+    df = pl.DataFrame({"g": [1]})
+    with pytest.raises(ColumnNotFoundError, match="'grp' not found"):
+        vf.aggregate(df, ["grp"], {"n": pl.len()})
+    with pytest.raises(VizflowError, match="metrics is empty"):
+        vf.aggregate(df, ["g"], {})
+    with pytest.raises(VizflowError, match="metric 'n' is str"):
+        vf.aggregate(df, ["g"], {"n": "len"})
