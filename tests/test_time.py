@@ -22,7 +22,7 @@ MARKETS = [vf.CN, vf.CN_FUTURES, vf.HK, vf.US, vf.CRYPTO]
 def _close(a: float | None, b: float | None) -> bool:
     if a is None or b is None:
         return a is b
-    return math.isclose(a, b, rel_tol=2**-50, abs_tol=1e-9)
+    return math.isclose(a, b, rel_tol=2**-52, abs_tol=0.0)
 
 
 def _encode(times: list[dt.time], encoding: str) -> pl.DataFrame:
@@ -98,8 +98,7 @@ def test_monotone_and_bounded_within_a_trading_day(market, times):
 
 @given(times=st.lists(st.one_of(ms_times_of_day, st.none()), max_size=40))
 def test_lazy_equals_eager_and_nulls_propagate(times):
-    df = pl.DataFrame({"t": [None if t is None else to_hhmmssmmm(t) for t in times]},
-                      schema={"t": pl.Int64})
+    df = pl.DataFrame({"t": [None if t is None else to_hhmmssmmm(t) for t in times]}, schema={"t": pl.Int64})
     eager = vf.parse_time(df, vf.CN, "t")
     lazy = vf.parse_time(df.lazy(), vf.CN, "t")
     assert isinstance(lazy, pl.LazyFrame)
@@ -187,3 +186,16 @@ def test_empty_frame_keeps_schema():
 def test_preset_by_name_and_custom_output_column():
     out = vf.parse_time(pl.DataFrame({"t": [100000000]}), "HK", "t", out="clock")
     assert out["clock"].to_list() == [1800.0]
+
+
+def test_seconds_are_exact_and_deterministic_on_large_frames():
+    # Polars multiplies by the reciprocal on large arrays; the clock must equal ms / 1000 exactly.
+    import numpy as np
+
+    ms = np.arange(0, 7_200_000, 7, dtype=np.int64)
+    tod = ms + 34_200_000
+    ticktime = tod // 3_600_000 * 10_000_000 + tod // 60_000 % 60 * 100_000 + tod % 60_000
+    df = pl.DataFrame({"t": ticktime})
+    for _ in range(3):
+        out = vf.parse_time(df, vf.CN, "t")["elapsed_seconds"].to_numpy()
+        assert (out == ms / 1000).all()

@@ -1,0 +1,113 @@
+"""parse_time throughput on 10 million rows vs pandas (vectorised) and a single-threaded numba loop.
+
+Targets (issue 2): int HHMMSSmmm at least 3x pandas and at least 0.8x the numba loop. Also the
+Datetime and string encodings, and peak memory. Run: ``python -m benchmarks parse_time``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numba
+import numpy as np
+import pandas as pd
+import polars as pl
+
+import vizflow as vf
+from benchmarks._common import header, median_time, peak_memory_mib
+
+N_SYMBOLS, PER_SYMBOL = 2000, 5000  # ~10M rows
+
+
+def trades() -> pl.DataFrame:
+    return vf.datasets.synthetic_trades(n_symbols=N_SYMBOLS, trades_per_symbol=PER_SYMBOL, seed=1)
+
+
+@numba.njit(cache=True)
+def cn_elapsed_numba(ticktime):  # noqa: ANN001, ANN201
+    out = np.empty(ticktime.size, np.float64)
+    for i in range(ticktime.size):
+        v = ticktime[i]
+        ms = (v // 10_000_000 * 3600 + v // 100_000 % 100 * 60 + v // 1000 % 100) * 1000 + v % 1000
+        e = min(max(ms - 34_200_000, 0), 7_200_000) + min(max(ms - 46_800_000, 0), 7_200_000)
+        out[i] = e / 1000.0
+    return out
+
+
+def cn_elapsed_pandas(ticktime: pd.Series) -> pd.Series:
+    ms = (
+        (ticktime // 10_000_000 * 3600 + ticktime // 100_000 % 100 * 60 + ticktime // 1000 % 100)
+        * 1000
+        + ticktime % 1000
+    )
+    morning = (ms - 34_200_000).clip(0, 7_200_000)
+    afternoon = (ms - 46_800_000).clip(0, 7_200_000)
+    return (morning + afternoon) / 1000.0
+
+
+def _polars_int():  # noqa: ANN202
+    df = trades()
+    return lambda: vf.parse_time(df, vf.CN, "ticktime")
+
+
+def _pandas_int():  # noqa: ANN202
+    s = trades().to_pandas()["ticktime"]
+    return lambda: cn_elapsed_pandas(s)
+
+
+def _numba_int():  # noqa: ANN202
+    a = trades()["ticktime"].to_numpy()
+    cn_elapsed_numba(a[:10])
+    return lambda: cn_elapsed_numba(a)
+
+
+def main() -> None:
+    print(header())
+    df = trades()
+    n = df.height
+    ticktime = df["ticktime"].to_numpy()
+    pd_ticktime = df.to_pandas()["ticktime"]
+
+    # Parity before timing.
+    ours = vf.parse_time(df, vf.CN, "ticktime")["elapsed_seconds"].to_numpy()
+    assert np.allclose(ours, cn_elapsed_numba(ticktime), rtol=0, atol=1e-9)
+    assert np.allclose(ours, cn_elapsed_pandas(pd_ticktime).to_numpy(), rtol=0, atol=1e-9)
+
+    tod = pl.from_numpy(
+        ((ticktime // 10_000_000 * 3600 + ticktime // 100_000 % 100 * 60 + ticktime // 1000 % 100)
+         * 1000 + ticktime % 1000) * 1_000_000,
+        schema=["ns"],
+    )["ns"]
+    stamps = pl.DataFrame({"ts": tod.cast(pl.Time)}).select(
+        ts=pl.lit(dt.date(2024, 1, 2)).dt.combine(pl.col("ts")).dt.cast_time_unit("ms"),
+        text=pl.col("ts").dt.to_string("%H:%M:%S%.3f"),
+    )
+    assert np.allclose(vf.parse_time(stamps, vf.CN, "ts")["elapsed_seconds"].to_numpy(), ours)
+    assert np.allclose(vf.parse_time(stamps, vf.CN, "text")["elapsed_seconds"].to_numpy(), ours)
+
+    runs = {
+        "polars parse_time, int HHMMSSmmm": lambda: vf.parse_time(df, vf.CN, "ticktime"),
+        "polars parse_time, int, lazy select": lambda: df.lazy()
+        .select(vf.elapsed_expr("ticktime", vf.CN))
+        .collect(),
+        "pandas vectorised, int": lambda: cn_elapsed_pandas(pd_ticktime),
+        "numba loop (1 thread), int": lambda: cn_elapsed_numba(ticktime),
+        "polars parse_time, Datetime[ms]": lambda: vf.parse_time(stamps, vf.CN, "ts"),
+        "polars parse_time, string": lambda: vf.parse_time(stamps, vf.CN, "text"),
+    }
+    times = {name: median_time(fn, repeats=7) for name, fn in runs.items()}
+    base = times["polars parse_time, int HHMMSSmmm"]
+    print(f"\nrows: {n:,}; median of 7 runs")
+    print(f"{'case':<40} {'seconds':>8} {'Mrows/s':>8} {'vs ours':>8}")
+    for name, t in times.items():
+        print(f"{name:<40} {t:8.3f} {n / t / 1e6:8.1f} {t / base:8.2f}x")
+    print(
+        f"\nours vs pandas: {times['pandas vectorised, int'] / base:.2f}x (target >= 3x); "
+        f"ours vs numba loop: {times['numba loop (1 thread), int'] / base:.2f}x (target >= 0.8x)"
+    )
+    for name, target in [("polars", _polars_int), ("pandas", _pandas_int), ("numba", _numba_int)]:
+        print(f"peak memory growth, {name}, int: {peak_memory_mib(target):.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
