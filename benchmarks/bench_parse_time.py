@@ -7,14 +7,17 @@ Datetime and string encodings, and peak memory. Run: ``python -m benchmarks pars
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
-import pandas as pd
 import polars as pl
 
 import vizflow as vf
 from benchmarks._common import header, median_time, peak_memory_mib
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 N_SYMBOLS, PER_SYMBOL = 2000, 5000  # ~10M rows
 
@@ -24,7 +27,7 @@ def trades() -> pl.DataFrame:
 
 
 @numba.njit(cache=True)
-def cn_elapsed_numba(ticktime):  # noqa: ANN001, ANN201
+def cn_elapsed_numba(ticktime):
     out = np.empty(ticktime.size, np.float64)
     for i in range(ticktime.size):
         v = ticktime[i]
@@ -36,26 +39,24 @@ def cn_elapsed_numba(ticktime):  # noqa: ANN001, ANN201
 
 def cn_elapsed_pandas(ticktime: pd.Series) -> pd.Series:
     ms = (
-        (ticktime // 10_000_000 * 3600 + ticktime // 100_000 % 100 * 60 + ticktime // 1000 % 100)
-        * 1000
-        + ticktime % 1000
-    )
+        ticktime // 10_000_000 * 3600 + ticktime // 100_000 % 100 * 60 + ticktime // 1000 % 100
+    ) * 1000 + ticktime % 1000
     morning = (ms - 34_200_000).clip(0, 7_200_000)
     afternoon = (ms - 46_800_000).clip(0, 7_200_000)
     return (morning + afternoon) / 1000.0
 
 
-def _polars_int():  # noqa: ANN202
+def _polars_int():
     df = trades()
     return lambda: vf.parse_time(df, vf.CN, "ticktime")
 
 
-def _pandas_int():  # noqa: ANN202
+def _pandas_int():
     s = trades().to_pandas()["ticktime"]
     return lambda: cn_elapsed_pandas(s)
 
 
-def _numba_int():  # noqa: ANN202
+def _numba_int():
     a = trades()["ticktime"].to_numpy()
     cn_elapsed_numba(a[:10])
     return lambda: cn_elapsed_numba(a)
@@ -74,8 +75,11 @@ def main() -> None:
     assert np.allclose(ours, cn_elapsed_pandas(pd_ticktime).to_numpy(), rtol=0, atol=1e-9)
 
     tod = pl.from_numpy(
-        ((ticktime // 10_000_000 * 3600 + ticktime // 100_000 % 100 * 60 + ticktime // 1000 % 100)
-         * 1000 + ticktime % 1000) * 1_000_000,
+        (
+            (ticktime // 10_000_000 * 3600 + ticktime // 100_000 % 100 * 60 + ticktime // 1000 % 100) * 1000
+            + ticktime % 1000
+        )
+        * 1_000_000,
         schema=["ns"],
     )["ns"]
     stamps = pl.DataFrame({"ts": tod.cast(pl.Time)}).select(
@@ -87,9 +91,9 @@ def main() -> None:
 
     runs = {
         "polars parse_time, int HHMMSSmmm": lambda: vf.parse_time(df, vf.CN, "ticktime"),
-        "polars parse_time, int, lazy select": lambda: df.lazy()
-        .select(vf.elapsed_expr("ticktime", vf.CN))
-        .collect(),
+        "polars parse_time, int, lazy select": lambda: (
+            df.lazy().select(vf.elapsed_expr("ticktime", vf.CN)).collect()
+        ),
         "pandas vectorised, int": lambda: cn_elapsed_pandas(pd_ticktime),
         "numba loop (1 thread), int": lambda: cn_elapsed_numba(ticktime),
         "polars parse_time, Datetime[ms]": lambda: vf.parse_time(stamps, vf.CN, "ts"),

@@ -5,7 +5,10 @@ A reference never imports the code it checks (only plain Python, numpy and the s
 
 from __future__ import annotations
 
-import datetime as dt
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import datetime as dt
 
 
 def cn_elapsed_seconds(t: dt.time) -> float:

@@ -15,9 +15,7 @@ def test_aggregate_exit_criterion_plan():
     assert out.rows() == [("a", 2), ("b", 1)]
 
 
-@given(
-    rows=st.lists(st.tuples(st.sampled_from("abc"), st.integers(0, 3), st.integers(-5, 5)), max_size=40)
-)
+@given(rows=st.lists(st.tuples(st.sampled_from("abc"), st.integers(0, 3), st.integers(-5, 5)), max_size=40))
 def test_aggregate_equals_dict_reference(rows):
     df = pl.DataFrame(rows, schema={"g": pl.String, "h": pl.Int64, "x": pl.Int64}, orient="row")
     out = vf.aggregate(df.lazy(), ["g", "h"], {"n": pl.len(), "s": pl.col("x").sum()}).collect()

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import polars as pl
@@ -74,7 +73,8 @@ def test_scan_rejects_mixed_kinds(tmp_path):
 class _Boom(pl.DataFrame):
     def write_parquet(self, file, *args, **kwargs):  # type: ignore[override]
         Path(file).write_bytes(b"PAR1 half written")
-        raise OSError("disk full")
+        msg = "disk full"
+        raise OSError(msg)
 
 
 def test_failed_save_leaves_no_file(tmp_path):
@@ -82,7 +82,7 @@ def test_failed_save_leaves_no_file(tmp_path):
     with pytest.raises(OSError, match="disk full"):
         vf.save(_Boom({"a": [1]}), target)
     assert not target.exists()
-    assert os.listdir(tmp_path) == []
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_save_replaces_existing_file(tmp_path):

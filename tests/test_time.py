@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from zoneinfo import ZoneInfo
 
@@ -92,7 +93,7 @@ def test_monotone_and_bounded_within_a_trading_day(market, times):
 
     ordered = sorted(times, key=day_position)
     out = vf.parse_time(_encode(ordered, "time"), market, "t")["elapsed_seconds"].to_list()
-    assert all(b >= a for a, b in zip(out, out[1:], strict=False))
+    assert all(b >= a for a, b in itertools.pairwise(out))
     assert all(0.0 <= x <= market.total_seconds for x in out)
 
 

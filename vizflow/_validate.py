@@ -96,9 +96,7 @@ def require_sorted(df: pl.DataFrame, by: list[str], *, where: str) -> None:
 
     Examples
     --------
-    >>> require_sorted(
-    ...     pl.DataFrame({"s": ["a", "a", "b"], "t": [2, 3, 1]}), ["s", "t"], where="demo"
-    ... )
+    >>> require_sorted(pl.DataFrame({"s": ["a", "a", "b"], "t": [2, 3, 1]}), ["s", "t"], where="demo")
     """
     if df.height < 2:  # noqa: PLR2004
         return

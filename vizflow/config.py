@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,6 +12,8 @@ from vizflow.exceptions import VizflowError
 from vizflow.market import Market, get_market
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from vizflow._typing import DateLike
 
 __all__ = ["Config", "format_date"]
@@ -134,7 +135,7 @@ class Config:
         --------
         >>> import tempfile, pathlib
         >>> p = pathlib.Path(tempfile.mkdtemp()) / "cfg.toml"
-        >>> _ = p.write_text('input_dir = "data"\\n[columns]\\nprice = "mid"\\n')
+        >>> _ = p.write_text(chr(10).join(['input_dir = "data"', "[columns]", 'price = "mid"']))
         >>> Config.from_toml(p).col("price")
         'mid'
         """

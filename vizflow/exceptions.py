@@ -27,9 +27,7 @@ class ColumnNotFoundError(VizflowError, KeyError):
         return str(self.args[0]) if self.args else ""
 
     @classmethod
-    def missing(
-        cls, missing: Iterable[str], available: Iterable[str], *, where: str
-    ) -> ColumnNotFoundError:
+    def missing(cls, missing: Iterable[str], available: Iterable[str], *, where: str) -> ColumnNotFoundError:
         """Build the error for columns ``missing`` from a frame with columns ``available``.
 
         Parameters
@@ -48,11 +46,7 @@ class ColumnNotFoundError(VizflowError, KeyError):
 
         Examples
         --------
-        >>> str(
-        ...     ColumnNotFoundError.missing(
-        ...         ["tick_time"], ["ticktime", "price"], where="parse_time"
-        ...     )
-        ... )
+        >>> str(ColumnNotFoundError.missing(["tick_time"], ["ticktime", "price"], where="parse_time"))
         "parse_time: column 'tick_time' not found; available: ['ticktime', 'price']. Did you mean 'ticktime'?"
         """
         missing = list(missing)

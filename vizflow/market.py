@@ -167,9 +167,7 @@ class Market:
             msg = f"Market {self.name!r}: needs at least one session"
             raise VizflowError(msg)
         if self.closed not in ("left", "right", "both"):
-            msg = (
-                f"Market {self.name!r}: closed={self.closed!r}; expected 'left', 'right' or 'both'"
-            )
+            msg = f"Market {self.name!r}: closed={self.closed!r}; expected 'left', 'right' or 'both'"
             raise VizflowError(msg)
         _ = self.layout  # validates order and overlap
 
@@ -240,9 +238,7 @@ class Market:
             if time.tzinfo is not None and self.tz is not None:
                 time = time.astimezone(ZoneInfo(self.tz))
             time = time.time()
-        tod = (
-            time.hour * 3600 + time.minute * 60 + time.second
-        ) * _NS_PER_S + time.microsecond * 1000
+        tod = (time.hour * 3600 + time.minute * 60 + time.second) * _NS_PER_S + time.microsecond * 1000
         return self._elapsed_ns_scalar(tod, outside=outside)
 
     def _elapsed_ns_scalar(self, tod_ns: int, *, outside: OutsidePolicy) -> float | None:

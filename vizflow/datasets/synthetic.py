@@ -21,6 +21,7 @@ _TICK = 0.01
 _SESSION_MS = 7_200_000  # each CN session is two hours
 _OPEN_AUCTION = 92_500_000
 _CLOSE_AUCTION = 150_000_000
+_WIDE_SPREAD_SHARE = 0.2  # a few symbols trade on a two-tick spread
 _KEY = 1 << 32  # symbol index * _KEY + time sorts by (symbol, time) in one int64 key
 
 
@@ -88,7 +89,7 @@ def synthetic_quotes(
     steps[:, 0] = 0
     start_ticks = np.round(_start_prices(date, n_symbols, seed) / _TICK).astype(np.int64)
     mid_ticks = np.maximum(start_ticks[:, None] + np.cumsum(steps, axis=1), 5)
-    spread_ticks = 1 + (rng.random(n_symbols) < 0.2)  # a few symbols trade on a two-tick spread
+    spread_ticks = 1 + (rng.random(n_symbols) < _WIDE_SPREAD_SHARE)
     bid = (mid_ticks - spread_ticks[:, None] // 2 - (spread_ticks[:, None] % 2) * 0) * _TICK
     ask = bid + spread_ticks[:, None] * _TICK
     elapsed = np.broadcast_to(grid, (n_symbols, n_per)).copy()
@@ -150,7 +151,7 @@ def synthetic_trades(
     n = int(counts.sum())
     elapsed = rng.integers(1, 2 * _SESSION_MS, size=n, dtype=np.int64)
     elapsed = np.sort(symbol_idx * _KEY + elapsed) - symbol_idx * _KEY
-    side = np.where(rng.random(n) < 0.5, 1, -1).astype(np.int8)
+    side = np.where(rng.random(n) < 0.5, 1, -1).astype(np.int8)  # noqa: PLR2004 (fair coin)
     qty = np.ceil(rng.lognormal(np.log(8), 1.1, n)).astype(np.int64) * 100
 
     if quotes is not None:
@@ -165,9 +166,7 @@ def synthetic_trades(
         pos = np.searchsorted(q_key, symbol_idx * _KEY + elapsed, side="right") - 1
         pos = np.maximum(pos, 0)
         price = np.where(side > 0, q["ask"].to_numpy()[pos], q["bid"].to_numpy()[pos])
-        first = q.group_by("symbol", maintain_order=True).agg(
-            pl.col("bid").first(), pl.col("ask").last()
-        )
+        first = q.group_by("symbol", maintain_order=True).agg(pl.col("bid").first(), pl.col("ask").last())
         open_px = first["bid"].to_numpy()
         close_px = first["ask"].to_numpy()
     else:
@@ -180,9 +179,7 @@ def synthetic_trades(
         last = (np.cumsum(counts) - 1).clip(0)
         close_px = np.where(counts > 0, price[last], start) if n else start
 
-    auction_qty = (
-        np.ceil(rng.lognormal(np.log(60), 1.0, size=(2, n_symbols))).astype(np.int64) * 100
-    )
+    auction_qty = np.ceil(rng.lognormal(np.log(60), 1.0, size=(2, n_symbols))).astype(np.int64) * 100
     syms = np.arange(n_symbols)
     all_sym = np.concatenate([syms, symbol_idx, syms])
     all_time = np.concatenate(
@@ -228,7 +225,5 @@ def synthetic_day(
     True
     """
     quotes = synthetic_quotes(date, n_symbols, seed=seed)
-    trades = synthetic_trades(
-        date, n_symbols, seed=seed, trades_per_symbol=trades_per_symbol, quotes=quotes
-    )
+    trades = synthetic_trades(date, n_symbols, seed=seed, trades_per_symbol=trades_per_symbol, quotes=quotes)
     return quotes, trades

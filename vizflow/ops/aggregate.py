@@ -17,9 +17,7 @@ if TYPE_CHECKING:
 __all__ = ["aggregate"]
 
 
-def aggregate(
-    frame: FrameT, group_by: Sequence[str] | str, metrics: Mapping[str, pl.Expr]
-) -> FrameT:
+def aggregate(frame: FrameT, group_by: Sequence[str] | str, metrics: Mapping[str, pl.Expr]) -> FrameT:
     """Group by ``group_by`` and compute each named metric; rows come out sorted by the keys.
 
     Parameters
@@ -66,9 +64,7 @@ def aggregate(
         raise VizflowError(msg)
     for name, expr in metrics.items():
         if not isinstance(expr, pl.Expr):
-            msg = (
-                f"aggregate: metric {name!r} is {type(expr).__name__}; expected a Polars expression"
-            )
+            msg = f"aggregate: metric {name!r} is {type(expr).__name__}; expected a Polars expression"
             raise VizflowError(msg)
     result = (
         frame.lazy()
