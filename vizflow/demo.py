@@ -17,6 +17,8 @@ import vizflow as vf
 __all__ = ["DemoState", "main"]
 
 DATE = "20240102"
+_OPEN, _CLOSE = 93000000, 150000000  # continuous trading starts / the closing auction prints
+_MORNING_CLOSE = 7200.0
 
 
 @dataclass
@@ -49,14 +51,16 @@ def session_clock(state: DemoState) -> None:
     """Put trades and quotes on the CN session clock; summarise trades per session."""
     state.trades = vf.parse_time(state.trades, vf.CN, "ticktime")
     state.quotes = vf.parse_time(state.quotes, vf.CN, "ticktime")
+    names = pl.Enum(["open auction", "morning", "afternoon", "close auction"])
     session = (
-        pl.when(pl.col("ticktime") < 93000000)
+        pl.when(pl.col("ticktime") < _OPEN)
         .then(pl.lit("open auction"))
-        .when(pl.col("ticktime") >= 150000000)
+        .when(pl.col("ticktime") >= _CLOSE)
         .then(pl.lit("close auction"))
-        .when(pl.col("elapsed_seconds") <= 7200)  # noqa: PLR2004
+        .when(pl.col("elapsed_seconds") < _MORNING_CLOSE)
         .then(pl.lit("morning"))
         .otherwise(pl.lit("afternoon"))
+        .cast(names)
     )
     per_session = vf.aggregate(
         state.trades.with_columns(session=session),
