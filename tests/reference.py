@@ -25,3 +25,58 @@ def cn_elapsed_seconds(t: dt.time) -> float:
     if s <= afternoon_close:
         return 7200.0 + s - afternoon_open
     return 14400.0
+
+
+def forward_return_reference(
+    rows: list[tuple],
+    horizons: list[float],
+    source: list[tuple] | None = None,
+    *,
+    tolerance: float | None = None,
+    current_from_source: bool = False,
+    log: bool = False,
+) -> dict[float, list[float | None]]:
+    """Forward returns by hand: per symbol, ``numpy.searchsorted`` on the source's sorted times.
+
+    ``rows`` and ``source`` hold ``(symbol, time, price)``; ``source`` defaults to ``rows``.
+    Source rows with a null symbol or time are never matched; ties: the last row of equal times.
+    """
+    import math
+
+    import numpy as np
+
+    source = rows if source is None else source
+    by_symbol: dict = {}
+    for sym, t, p in source:  # input order; a stable sort keeps it within equal times
+        if sym is not None and t is not None:
+            by_symbol.setdefault(sym, []).append((t, p))
+    for sym in by_symbol:
+        by_symbol[sym].sort(key=lambda tp: tp[0])
+
+    def asof(sym, target, beyond_last_is_null):  # noqa: ANN001, ANN202
+        obs = by_symbol.get(sym)
+        if not obs:
+            return None
+        times = np.array([t for t, _ in obs], dtype=float)
+        j = int(np.searchsorted(times, target, side="right")) - 1
+        if j < 0 or (beyond_last_is_null and target > times[-1]):
+            return None
+        if tolerance is not None and target - times[j] > tolerance:
+            return None
+        return obs[j][1]
+
+    out: dict[float, list[float | None]] = {h: [] for h in horizons}
+    for sym, t, p in rows:
+        now = p
+        if t is not None and current_from_source:
+            now = asof(sym, t, beyond_last_is_null=False)
+        for h in horizons:
+            future = None if t is None else asof(sym, t + h, beyond_last_is_null=True)
+            if future is None or now is None or now == 0 or math.isnan(future):
+                out[h].append(None)
+            elif log:
+                ratio = future / now
+                out[h].append(math.log(ratio) if ratio > 0 else None)
+            else:
+                out[h].append((future - now) / now)
+    return out

@@ -31,7 +31,7 @@ from vizflow.exceptions import (
 )
 from vizflow.io import load, save, scan
 from vizflow.market import CN, CN_FUTURES, CRYPTO, HK, US, Market, Session, get_market
-from vizflow.ops import aggregate, bin, elapsed_expr, parse_time
+from vizflow.ops import aggregate, bin, elapsed_expr, forward_return, parse_time
 
 __version__ = "0.3.0"
 
@@ -54,6 +54,7 @@ __all__ = [
     "bin",
     "datasets",
     "elapsed_expr",
+    "forward_return",
     "get_market",
     "load",
     "parse_time",

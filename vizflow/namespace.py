@@ -7,7 +7,7 @@ signature equals its function's minus the frame argument.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
@@ -54,6 +54,30 @@ class VfLazyFrameNamespace:
         """See :func:`vizflow.aggregate`."""
         return ops.aggregate(self._frame, group_by, metrics)
 
+    def forward_return(
+        self,
+        horizons: Sequence[float] | float,
+        price_col: str = "mid",
+        time_col: str = "elapsed_seconds",
+        symbol_col: str = "symbol",
+        *,
+        reference: pl.DataFrame | pl.LazyFrame | None = None,
+        reference_price_col: str | None = None,
+        reference_time_col: str | None = None,
+        reference_symbol_col: str | None = None,
+        current: Literal["own", "reference"] = "own",
+        tolerance: float | None = None,
+        log: bool = False,
+        prefix: str = "return_",
+    ) -> pl.LazyFrame:
+        """See :func:`vizflow.forward_return`."""
+        return ops.forward_return(
+            self._frame, horizons, price_col, time_col, symbol_col,
+            reference=reference, reference_price_col=reference_price_col,
+            reference_time_col=reference_time_col, reference_symbol_col=reference_symbol_col,
+            current=current, tolerance=tolerance, log=log, prefix=prefix,
+        )  # fmt: skip
+
 
 @pl.api.register_dataframe_namespace("vf")
 class VfDataFrameNamespace:
@@ -85,6 +109,30 @@ class VfDataFrameNamespace:
     ) -> pl.DataFrame:
         """See :func:`vizflow.aggregate`."""
         return ops.aggregate(self._frame, group_by, metrics)
+
+    def forward_return(
+        self,
+        horizons: Sequence[float] | float,
+        price_col: str = "mid",
+        time_col: str = "elapsed_seconds",
+        symbol_col: str = "symbol",
+        *,
+        reference: pl.DataFrame | pl.LazyFrame | None = None,
+        reference_price_col: str | None = None,
+        reference_time_col: str | None = None,
+        reference_symbol_col: str | None = None,
+        current: Literal["own", "reference"] = "own",
+        tolerance: float | None = None,
+        log: bool = False,
+        prefix: str = "return_",
+    ) -> pl.DataFrame:
+        """See :func:`vizflow.forward_return`."""
+        return ops.forward_return(
+            self._frame, horizons, price_col, time_col, symbol_col,
+            reference=reference, reference_price_col=reference_price_col,
+            reference_time_col=reference_time_col, reference_symbol_col=reference_symbol_col,
+            current=current, tolerance=tolerance, log=log, prefix=prefix,
+        )  # fmt: skip
 
 
 @pl.api.register_expr_namespace("vf")

@@ -1,0 +1,183 @@
+"""forward_return: against a searchsorted reference, pandas.merge_asof, and the lunch break."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import vizflow as vf
+from tests.reference import forward_return_reference
+from vizflow.exceptions import ColumnNotFoundError, SchemaError, VizflowError
+
+SCHEMA = {"symbol": pl.String, "t": pl.Float64, "px": pl.Float64}
+
+symbols = st.sampled_from(["a", "b", "c", None])
+times = st.one_of(st.integers(0, 12).map(float), st.none())  # small grid: many ties and gaps
+prices = st.one_of(st.sampled_from([0.0, 1.0, 2.0, 5.0, 10.0]), st.floats(0.5, 50), st.none())
+rows_strategy = st.lists(st.tuples(symbols, times, prices), max_size=40)
+horizons_strategy = st.lists(st.sampled_from([0.5, 1, 2, 3, 7, 20]), min_size=1, max_size=3, unique=True)
+
+
+def _close(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15)
+
+
+def _assert_matches(out: pl.DataFrame, expected: dict, horizons) -> None:
+    for h in horizons:
+        got = out[vf.ops.forward.horizon_name(h)].to_list()
+        assert all(_close(a, b) for a, b in zip(got, expected[h], strict=True)), (h, got, expected[h])
+
+
+# --- exit criterion and worked example ----------------------------------------------------------
+
+
+def test_forward_return_exit_criterion_plan():
+    df = pl.DataFrame(
+        {"symbol": ["A", "A", "B"], "elapsed_seconds": [0.0, 60.0, 0.0], "mid": [10.0, 11.0, 5.0]}
+    )
+    out = vf.forward_return(df, [60], "mid", "elapsed_seconds", "symbol")
+    assert out.columns[-1] == "return_60"
+    assert out["return_60"].to_list() == [pytest.approx(0.1), None, None]
+
+
+def test_horizon_crossing_lunch_reads_the_afternoon():
+    quotes = pl.DataFrame(
+        {
+            "symbol": ["X"] * 4,
+            "ticktime": [112930000, 112959000, 130030000, 130100000],
+            "mid": [10.0, 10.5, 11.0, 12.0],
+        }
+    )
+    trades = pl.DataFrame({"symbol": ["X"], "ticktime": [112930000], "price": [10.0]})
+    quotes, trades = vf.parse_time(quotes, vf.CN), vf.parse_time(trades, vf.CN)
+    out = vf.forward_return(trades, [60], "price", reference=quotes, reference_price_col="mid")
+    assert out["return_60"].to_list() == [pytest.approx(0.1)]  # 11:29:30 + 60 s = 13:00:30 -> 11.0
+
+
+# --- properties ---------------------------------------------------------------------------------
+
+
+@given(rows=rows_strategy, horizons=horizons_strategy, log=st.booleans())
+def test_equals_reference_on_own_prices(rows, horizons, log):
+    df = pl.DataFrame(rows, schema=SCHEMA, orient="row")
+    out = vf.forward_return(df, horizons, "px", "t", "symbol", log=log)
+    assert out.select(list(SCHEMA)).equals(df)  # same rows, same order
+    _assert_matches(out, forward_return_reference(rows, horizons, log=log), horizons)
+
+
+@given(
+    rows=rows_strategy,
+    source=rows_strategy,
+    horizons=horizons_strategy,
+    tolerance=st.one_of(st.none(), st.sampled_from([0.0, 1.0, 3.0])),
+    current_from_source=st.booleans(),
+)
+def test_equals_reference_with_a_reference_frame(rows, source, horizons, tolerance, current_from_source):
+    df = pl.DataFrame(rows, schema=SCHEMA, orient="row")
+    quotes = pl.DataFrame(source, schema=SCHEMA, orient="row").rename({"px": "mid"})
+    out = vf.forward_return(
+        df.lazy(),
+        horizons,
+        "px",
+        "t",
+        "symbol",
+        reference=quotes,
+        tolerance=tolerance,
+        current="reference" if current_from_source else "own",
+    ).collect()
+    expected = forward_return_reference(
+        rows, horizons, source, tolerance=tolerance, current_from_source=current_from_source
+    )
+    _assert_matches(out, expected, horizons)
+
+
+@given(rows=rows_strategy, horizons=horizons_strategy, seed=st.integers(0, 2**16))
+def test_row_order_does_not_matter(rows, horizons, seed):
+    # Unique (symbol, time) keys: with ties, which equal-time row wins follows the input order.
+    df = (
+        pl.DataFrame(rows, schema=SCHEMA, orient="row")
+        .unique(["symbol", "t"], keep="first", maintain_order=True)
+        .with_row_index("i")
+    )
+    shuffled = df.sample(fraction=1.0, shuffle=True, seed=seed)
+    a = vf.forward_return(df, horizons, "px", "t", "symbol").sort("i")
+    b = vf.forward_return(shuffled, horizons, "px", "t", "symbol").sort("i")
+    assert a.equals(b)
+
+
+def test_against_pandas_merge_asof():
+    quotes, trades = vf.datasets.synthetic_day(n_symbols=20, trades_per_symbol=200, seed=5)
+    quotes, trades = vf.parse_time(quotes, vf.CN), vf.parse_time(trades, vf.CN)
+    horizons = [1, 30, 300]
+    ours = vf.forward_return(trades, horizons, "price", reference=quotes, reference_price_col="mid")
+
+    q = quotes.to_pandas().sort_values("elapsed_seconds", kind="stable")
+    t = trades.with_row_index("i").to_pandas()
+    last = quotes.group_by("symbol").agg(pl.col("elapsed_seconds").max().alias("last")).to_pandas()
+    for h in horizons:
+        left = t.assign(target=t["elapsed_seconds"] + h).sort_values("target", kind="stable")
+        merged = pd.merge_asof(
+            left, q[["symbol", "elapsed_seconds", "mid"]], left_on="target",
+            right_on="elapsed_seconds", by="symbol", direction="backward",
+        )  # fmt: skip
+        merged = merged.merge(last, on="symbol").sort_values("i")
+        expected = (merged["mid"] - merged["price"]) / merged["price"]
+        expected = expected.where(merged["target"] <= merged["last"])
+        np.testing.assert_allclose(ours[f"return_{h}"].to_numpy(), expected.to_numpy(), rtol=1e-12)
+
+
+def test_lazy_in_lazy_out_and_many_horizons():
+    _, trades = vf.datasets.synthetic_day(n_symbols=3, trades_per_symbol=50)
+    lazy = vf.parse_time(trades.lazy(), vf.CN).vf.forward_return([1, 5, 30, 60, 300, 1800], "price")
+    assert isinstance(lazy, pl.LazyFrame)
+    out = lazy.collect()
+    assert out.columns[-6:] == [f"return_{h}" for h in (1, 5, 30, 60, 300, 1800)]
+    eager = vf.parse_time(trades, vf.CN).vf.forward_return([1, 5, 30, 60, 300, 1800], "price")
+    assert out.equals(eager)
+
+
+def test_column_names_for_fractional_horizons():
+    df = pl.DataFrame({"symbol": ["a"], "t": [0.0], "px": [1.0]})
+    out = vf.forward_return(df, [0.5, 2.0, 0.001], "px", "t", "symbol", prefix="fwd_")
+    assert out.columns[-3:] == ["fwd_0.5", "fwd_2", "fwd_0.001"]
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("horizons", [[0], [-1], [math.inf], [], [60, 60], [60, 60.0], ["60"], [True]])
+def test_bad_horizons(horizons):
+    df = pl.DataFrame({"symbol": ["a"], "t": [0.0], "px": [1.0]})
+    with pytest.raises(VizflowError, match="horizon"):
+        vf.forward_return(df, horizons, "px", "t", "symbol")
+
+
+def test_bad_columns():
+    df = pl.DataFrame({"symbol": ["a"], "t": [0.0], "px": ["1.0"], "ts": ["09:30"]})
+    with pytest.raises(ColumnNotFoundError, match=r"'mid' not found; available"):
+        vf.forward_return(df, [1], "mid", "t", "symbol")
+    with pytest.raises(SchemaError, match="'px' has dtype String"):
+        vf.forward_return(df, [1], "px", "t", "symbol")
+    with pytest.raises(SchemaError, match="time column 'ts'"):
+        vf.forward_return(df.with_columns(px=pl.lit(1.0)), [1], "px", "ts", "symbol")
+    with pytest.raises(ColumnNotFoundError, match=r"reference.*'mid' not found"):
+        vf.forward_return(df.with_columns(px=pl.lit(1.0)), [1], "px", "t", "symbol", reference=df)
+    with pytest.raises(VizflowError, match="already exist"):
+        vf.forward_return(df.with_columns(px=pl.lit(1.0), return_1=pl.lit(0.0)), [1], "px", "t", "symbol")
+    with pytest.raises(VizflowError, match="needs a reference"):
+        vf.forward_return(df.with_columns(px=pl.lit(1.0)), [1], "px", "t", "symbol", current="reference")
+
+
+def test_empty_frame_keeps_schema():
+    df = pl.DataFrame(schema=SCHEMA)
+    out = vf.forward_return(df, [1, 2], "px", "t", "symbol")
+    assert out.height == 0
+    assert out.schema["return_1"] == pl.Float64

@@ -1,0 +1,265 @@
+"""``forward_return``: the return from each row's price to the price ``h`` seconds later."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import polars as pl
+
+from vizflow._validate import require_columns, require_numeric
+from vizflow.exceptions import SchemaError, VizflowError
+from vizflow.kernels.asof import asof_index_nb
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from numpy.typing import NDArray
+
+    from vizflow._typing import FrameT
+
+__all__ = ["forward_return", "horizon_name"]
+
+_ROW = "__vizflow_row"
+_CODE = "__vizflow_symbol"
+
+
+def horizon_name(horizon: float, prefix: str = "return_") -> str:
+    """Column name of a horizon: ``return_60`` for 60, ``return_0.5`` for 0.5.
+
+    Whole-number horizons print without a decimal point; others with Python's shortest repr.
+
+    Examples
+    --------
+    >>> horizon_name(60), horizon_name(60.0), horizon_name(0.5), horizon_name(1e-3)
+    ('return_60', 'return_60', 'return_0.5', 'return_0.001')
+    """
+    text = str(int(horizon)) if float(horizon).is_integer() else repr(float(horizon))
+    return f"{prefix}{text}"
+
+
+def _check_horizons(horizons: Sequence[float] | float) -> list[float]:
+    values = [horizons] if isinstance(horizons, int | float) else list(horizons)
+    if not values:
+        msg = "forward_return: horizons is empty; expected e.g. [1, 5, 60]"
+        raise VizflowError(msg)
+    for h in values:
+        if isinstance(h, bool) or not isinstance(h, int | float) or not math.isfinite(h) or h <= 0:
+            msg = f"forward_return: horizon {h!r} is not a finite number > 0 (seconds ahead)"
+            raise VizflowError(msg)
+    names = [horizon_name(h) for h in values]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        msg = f"forward_return: duplicate horizons {duplicates}; give each horizon once"
+        raise VizflowError(msg)
+    return [float(h) for h in values]
+
+
+def _check_frame(frame: pl.LazyFrame | pl.DataFrame, cols: dict[str, str], *, what: str) -> None:
+    schema = frame.collect_schema()
+    where = f"forward_return ({what})"
+    require_columns(schema, cols.values(), where=where)
+    require_numeric(schema, cols["price"], where=where)
+    time_dtype = schema[cols["time"]]
+    if not time_dtype.is_numeric():
+        msg = (
+            f"{where}: time column {cols['time']!r} has dtype {time_dtype}; expected numeric "
+            "seconds (e.g. elapsed_seconds from vf.parse_time)"
+        )
+        raise SchemaError(msg)
+
+
+def _sorted_arrays(
+    frame: pl.DataFrame, symbol: str, time: str, price: str | None, symbols: pl.Series
+) -> tuple[pl.DataFrame, NDArray[np.int64], NDArray[np.float64]]:
+    """Sort by (symbol, time), keeping the original row number; CSR offsets over ``symbols``."""
+    enum = pl.Enum(symbols)
+    cols = [
+        pl.col(symbol).cast(pl.String).cast(enum).to_physical().cast(pl.Int64).fill_null(-1).alias(_CODE),
+        pl.col(time).cast(pl.Float64).fill_null(np.nan).alias(time),
+    ]
+    if price is not None:
+        cols.append(pl.col(price).cast(pl.Float64).alias(price))
+    data = (
+        frame.lazy().with_row_index(_ROW).select(_ROW, *cols).sort(_CODE, time, maintain_order=True).collect()
+    )
+    codes = data.get_column(_CODE).to_numpy()
+    offsets = np.searchsorted(codes, np.arange(symbols.len() + 1)).astype(np.int64)
+    return data, offsets, np.ascontiguousarray(data.get_column(time).to_numpy())
+
+
+def forward_return(
+    frame: FrameT,
+    horizons: Sequence[float] | float,
+    price_col: str = "mid",
+    time_col: str = "elapsed_seconds",
+    symbol_col: str = "symbol",
+    *,
+    reference: pl.DataFrame | pl.LazyFrame | None = None,
+    reference_price_col: str | None = None,
+    reference_time_col: str | None = None,
+    reference_symbol_col: str | None = None,
+    current: Literal["own", "reference"] = "own",
+    tolerance: float | None = None,
+    log: bool = False,
+    prefix: str = "return_",
+) -> FrameT:
+    """Add the forward return of each row at one or more horizons (``return_{h}`` columns).
+
+    For a row of symbol ``s`` at time ``t``, the *future price* at horizon ``h`` is the last
+    price observed at or before ``t + h`` for ``s`` (an as-of lookup, backward; of several
+    observations at the same time the last row wins), and the return is
+    ``(future - current) / current`` (``log(future / current)`` with ``log=True``).
+
+    The return is null when ``t + h`` lies beyond the symbol's last observation (no future price
+    yet), when the price found is null, when the current price is null or zero, when ``t`` is
+    null, for ``log=True`` when the future price is zero or negative, and when ``tolerance`` is set and the price found is older than ``tolerance`` seconds
+    before ``t + h``. With ``time_col="elapsed_seconds"`` (from :func:`vizflow.parse_time`) a
+    horizon crossing the lunch break lands in the afternoon: 11:29:30 + 60 s reads 13:00:30.
+
+    Parameters
+    ----------
+    frame
+        Rows to measure (e.g. trades), DataFrame or LazyFrame; any row order.
+    horizons
+        One or more horizons in the unit of ``time_col`` (seconds for ``elapsed_seconds``),
+        each > 0 and given once.
+    price_col, time_col, symbol_col
+        Columns of ``frame``: the current price, a numeric time, the symbol.
+    reference
+        Measure future prices on another frame (e.g. quotes) instead of ``frame`` itself.
+    reference_price_col, reference_time_col, reference_symbol_col
+        Its columns (default: ``"mid"``, then the same names as in ``frame``).
+    current
+        ``"own"`` (default): the current price is ``frame[price_col]``. ``"reference"``: the
+        reference price as of ``t`` (e.g. the mid at the trade time; ``tolerance`` applies).
+    tolerance
+        Maximum staleness, in time units, of a looked-up price. ``None``: unlimited.
+    log
+        Log returns instead of simple returns.
+    prefix
+        Column name prefix; names follow :func:`horizon_name` (``return_60``, ``return_0.5``).
+
+    Returns
+    -------
+    DataFrame or LazyFrame
+        The same kind as ``frame``, same rows in the same order, with one Float64 column per
+        horizon.
+
+    Raises
+    ------
+    ColumnNotFoundError
+        For a missing column (named, with the available ones).
+    SchemaError
+        For a non-numeric price or time column.
+    VizflowError
+        For a horizon <= 0, non-finite, duplicated, or an empty list; for a bad ``current``.
+
+    Notes
+    -----
+    Rows are sorted by (symbol, time) internally (stably, so equal times keep their order) and
+    put back, so the input need not be sorted. The lookup is one compiled pass per horizon over
+    the sorted arrays (``vizflow.kernels.asof``), sharing one sort across all horizons. A
+    LazyFrame is collected here (the compiled pass needs arrays) and returned lazy again.
+
+    Examples
+    --------
+    >>> import polars as pl, vizflow as vf
+    >>> quotes = pl.DataFrame(
+    ...     {
+    ...         "symbol": ["A"] * 4,
+    ...         "elapsed_seconds": [0.0, 30.0, 60.0, 90.0],
+    ...         "mid": [10.0, 10.1, 10.2, 10.0],
+    ...     }
+    ... )
+    >>> vf.forward_return(quotes, [30, 60], "mid", "elapsed_seconds", "symbol")
+    shape: (4, 5)
+    ┌────────┬─────────────────┬──────┬───────────┬───────────┐
+    │ symbol ┆ elapsed_seconds ┆ mid  ┆ return_30 ┆ return_60 │
+    │ ---    ┆ ---             ┆ ---  ┆ ---       ┆ ---       │
+    │ str    ┆ f64             ┆ f64  ┆ f64       ┆ f64       │
+    ╞════════╪═════════════════╪══════╪═══════════╪═══════════╡
+    │ A      ┆ 0.0             ┆ 10.0 ┆ 0.01      ┆ 0.02      │
+    │ A      ┆ 30.0            ┆ 10.1 ┆ 0.009901  ┆ -0.009901 │
+    │ A      ┆ 60.0            ┆ 10.2 ┆ -0.019608 ┆ null      │
+    │ A      ┆ 90.0            ┆ 10.0 ┆ null      ┆ null      │
+    └────────┴─────────────────┴──────┴───────────┴───────────┘
+    """
+    values = _check_horizons(horizons)
+    if current not in ("own", "reference"):
+        msg = f"forward_return: current={current!r}; expected 'own' or 'reference'"
+        raise VizflowError(msg)
+    if current == "reference" and reference is None:
+        msg = "forward_return: current='reference' needs a reference frame"
+        raise VizflowError(msg)
+    if tolerance is not None and (not math.isfinite(tolerance) or tolerance < 0):
+        msg = f"forward_return: tolerance {tolerance!r} is not a finite number >= 0"
+        raise VizflowError(msg)
+    own = {"price": price_col, "time": time_col, "symbol": symbol_col}
+    _check_frame(frame, own, what="frame")
+    ref = None
+    if reference is not None:
+        ref = {
+            "price": reference_price_col or "mid",
+            "time": reference_time_col or time_col,
+            "symbol": reference_symbol_col or symbol_col,
+        }
+        _check_frame(reference, ref, what="reference")
+    names = [horizon_name(h, prefix) for h in values]
+    clash = [n for n in names if n in frame.collect_schema()]
+    if clash:
+        msg = f"forward_return: output column(s) {clash} already exist; drop them or set prefix="
+        raise VizflowError(msg)
+
+    df = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+    src = df if reference is None else reference.lazy().collect()
+    src_cols = own if ref is None else ref
+    symbols = (
+        pl.concat(
+            [
+                df.get_column(symbol_col).cast(pl.String),
+                src.get_column(src_cols["symbol"]).cast(pl.String),
+            ]
+        )
+        .drop_nulls()
+        .unique()
+        .sort()
+    )
+    q, q_offsets, q_time = _sorted_arrays(df, symbol_col, time_col, price_col, symbols)
+    if reference is None:
+        s, s_offsets, s_time = q, q_offsets, q_time
+        s_price = q.get_column(price_col).to_numpy()
+    else:
+        s, s_offsets, s_time = _sorted_arrays(
+            src, src_cols["symbol"], src_cols["time"], src_cols["price"], symbols
+        )
+        s_price = s.get_column(src_cols["price"]).to_numpy()
+    s_price = np.ascontiguousarray(s_price, dtype=np.float64)  # nulls arrive as NaN
+    tol = math.inf if tolerance is None else float(tolerance)
+
+    def lookup(shift: float, beyond_last_is_null: bool) -> NDArray[np.float64]:
+        idx = np.full(q_time.size, -1, dtype=np.int64)  # rows without a symbol stay -1
+        asof_index_nb(q_offsets, q_time, s_offsets, s_time, shift, beyond_last_is_null, tol, idx)
+        found = np.full(q_time.size, np.nan)
+        hit = idx >= 0
+        found[hit] = s_price[idx[hit]]
+        return found
+
+    if current == "reference":
+        now = lookup(0.0, beyond_last_is_null=False)
+    else:
+        now = np.ascontiguousarray(q.get_column(price_col).to_numpy(), dtype=np.float64)
+    now = np.where(now == 0.0, np.nan, now)
+    rows = q.get_column(_ROW).to_numpy()
+    out: dict[str, pl.Series] = {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for h, name in zip(values, names, strict=True):
+            future = lookup(h, beyond_last_is_null=True)
+            ret = np.log(future / now) if log else (future - now) / now
+            ret[~np.isfinite(ret)] = np.nan  # log of a zero or negative price ratio
+            back = np.empty_like(ret)
+            back[rows] = ret  # put the sorted rows back in input order
+            out[name] = pl.Series(name, back, nan_to_null=True)
+    result = df.with_columns(**out)
+    return result.lazy() if isinstance(frame, pl.LazyFrame) else result
