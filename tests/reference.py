@@ -53,7 +53,7 @@ def forward_return_reference(
     for sym in by_symbol:
         by_symbol[sym].sort(key=lambda tp: tp[0])
 
-    def asof(sym, target, beyond_last_is_null):  # noqa: ANN001, ANN202
+    def asof(sym, target, beyond_last_is_null):
         obs = by_symbol.get(sym)
         if not obs:
             return None

@@ -25,7 +25,8 @@ def asof_index_nb(
     ``s_offsets`` have the same length). Writes the source position, or -1 when there is none,
     when the target lies beyond the group's last source time and ``beyond_last_is_null``, or when
     the match is older than ``tolerance`` before the target. Of equal source times the last wins.
-    A NaN query time gives -1; NaN source times (sorted last in a group) never match. One forward-moving pointer per group: O(n_query + n_source).
+    A NaN query time gives -1; NaN source times (sorted last in a group) never match.
+    One forward-moving pointer per group: O(n_query + n_source).
     """
     n_groups = q_offsets.size - 1
     for g in range(n_groups):
