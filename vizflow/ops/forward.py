@@ -116,7 +116,8 @@ def forward_return(
     yet), when the price found is null, when the current price is null or zero, when ``t`` or the
     symbol is null, with ``log=True`` when the price ratio is not positive, and when
     ``tolerance`` is set and the price found is older than ``tolerance`` before ``t + h``.
-    With ``time_col="elapsed_seconds"`` (from :func:`vizflow.parse_time`) a horizon crossing the lunch break lands in the afternoon: 11:29:30 + 60 s reads 13:00:30.
+    With ``time_col="elapsed_seconds"`` (from :func:`vizflow.parse_time`) a horizon crossing
+    the lunch break lands in the afternoon: 11:29:30 + 60 s reads 13:00:30.
 
     Parameters
     ----------
