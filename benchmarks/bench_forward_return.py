@@ -1,0 +1,133 @@
+"""forward_return: 3 horizons on ~5M rows / 2,000 symbols vs pandas, DuckDB and Polars as-of joins.
+
+Targets (issue 3): faster than all three; at least 3x pandas ``merge_asof`` and 2x DuckDB
+``ASOF JOIN`` (each run once per horizon). Run: ``python -m benchmarks forward_return``.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+import polars as pl
+
+import vizflow as vf
+from benchmarks._common import header, median_time
+
+HORIZONS = [5, 60, 300]
+N_SYMBOLS, PER_SYMBOL = 2000, 2500
+
+
+def data() -> pl.DataFrame:
+    trades = vf.datasets.synthetic_trades(n_symbols=N_SYMBOLS, trades_per_symbol=PER_SYMBOL, seed=2)
+    trades = vf.parse_time(trades, vf.CN).select("symbol", "elapsed_seconds", "price")
+    # Unique (symbol, time): DuckDB takes the first of equal times, Polars/pandas/vizflow the last.
+    return trades.unique(["symbol", "elapsed_seconds"], keep="first", maintain_order=True)
+
+
+def ours(df: pl.DataFrame) -> pl.DataFrame:
+    return vf.forward_return(df, HORIZONS, "price", "elapsed_seconds", "symbol")
+
+
+def polars_join_asof(df: pl.DataFrame) -> pl.DataFrame:
+    src = df.sort("elapsed_seconds").select(
+        "symbol", pl.col("elapsed_seconds").alias("t_src"), pl.col("price").alias("fut")
+    )
+    last = df.group_by("symbol").agg(pl.col("elapsed_seconds").max().alias("last"))
+    out = df.with_row_index("i").join(last, on="symbol")
+    for h in HORIZONS:
+        out = (
+            out.with_columns(target=pl.col("elapsed_seconds") + h)
+            .sort("target")
+            .join_asof(
+                src, left_on="target", right_on="t_src", by="symbol", strategy="backward",
+                check_sortedness=False,  # sorted by target; groups inherit it
+            )  # fmt: skip
+            .with_columns(
+                pl.when(pl.col("target") <= pl.col("last"))
+                .then((pl.col("fut") - pl.col("price")) / pl.col("price"))
+                .alias(f"return_{h}")
+            )
+            .drop("target", "t_src", "fut")
+        )
+    return out.sort("i").drop("i", "last")
+
+
+def pandas_merge_asof(df: pd.DataFrame) -> pd.DataFrame:
+    src = df[["symbol", "elapsed_seconds", "price"]].rename(
+        columns={"elapsed_seconds": "t_src", "price": "fut"}
+    ).sort_values("t_src", kind="stable")
+    last = df.groupby("symbol")["elapsed_seconds"].transform("max")
+    out = df.assign(last=last, i=np.arange(len(df)))
+    for h in HORIZONS:
+        left = out.assign(target=out["elapsed_seconds"] + h).sort_values("target", kind="stable")
+        merged = pd.merge_asof(
+            left, src, left_on="target", right_on="t_src", by="symbol", direction="backward"
+        )
+        ret = (merged["fut"] - merged["price"]) / merged["price"]
+        merged[f"return_{h}"] = ret.where(merged["target"] <= merged["last"])
+        out = merged.drop(columns=["target", "t_src", "fut"])
+    return out.sort_values("i").reset_index(drop=True)
+
+
+def duckdb_asof(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    cols = []
+    joins = []
+    for k, h in enumerate(HORIZONS):
+        joins.append(
+            f"ASOF LEFT JOIN src s{k} ON t.symbol = s{k}.symbol "
+            f"AND t.elapsed_seconds + {h} >= s{k}.elapsed_seconds"
+        )
+        cols.append(
+            f"CASE WHEN t.elapsed_seconds + {h} <= l.last "
+            f"THEN (s{k}.price - t.price) / t.price END AS return_{h}"
+        )
+    sql = (
+        "WITH last AS (SELECT symbol, max(elapsed_seconds) AS last FROM src GROUP BY symbol) "
+        f"SELECT t.i, {', '.join(cols)} FROM trades t JOIN last l ON t.symbol = l.symbol "
+        f"{' '.join(joins)} ORDER BY t.i"
+    )
+    return pl.from_arrow(con.sql(sql).to_arrow_table())
+
+
+def main() -> None:
+    print(header(), f"duckdb {duckdb.__version__}, pandas {pd.__version__}")
+    df = data()
+    n = df.height
+    pdf = df.to_pandas()
+    con = duckdb.connect()
+    con.execute("SET threads TO 2")
+    indexed = df.with_row_index("i")
+    con.register("trades", indexed.to_arrow())
+    con.register("src", df.to_arrow())
+
+    expected = ours(df)
+    names = [f"return_{h}" for h in HORIZONS]
+    others = {
+        "polars": polars_join_asof(df),
+        "pandas": pl.from_pandas(pandas_merge_asof(pdf)),
+        "duckdb": duckdb_asof(con),
+    }
+    for label, other in others.items():
+        for name in names:
+            np.testing.assert_allclose(
+                other[name].to_numpy(), expected[name].to_numpy(), rtol=1e-9, equal_nan=True,
+                err_msg=f"{label} {name}",
+            )  # fmt: skip
+
+    runs = {
+        "vizflow forward_return (3 horizons, one call)": lambda: ours(df),
+        "Polars join_asof per horizon": lambda: polars_join_asof(df),
+        "DuckDB ASOF JOIN per horizon (2 threads)": lambda: duckdb_asof(con),
+        "pandas merge_asof per horizon": lambda: pandas_merge_asof(pdf),
+    }
+    times = {name: median_time(fn, repeats=5) for name, fn in runs.items()}
+    base = times["vizflow forward_return (3 horizons, one call)"]
+    print(f"\nrows: {n:,}, symbols: {N_SYMBOLS}, horizons: {HORIZONS}; median of 5 runs")
+    print(f"{'case':<48} {'seconds':>8} {'Mrows/s':>8} {'time / ours':>12}")
+    for name, t in times.items():
+        print(f"{name:<48} {t:8.3f} {n / t / 1e6:8.2f} {t / base:11.2f}x")
+
+
+if __name__ == "__main__":
+    main()
