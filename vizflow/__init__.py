@@ -20,7 +20,7 @@ Put a day of trades on a session-aware clock, bin signals and aggregate, as func
 from __future__ import annotations
 
 import vizflow.namespace  # noqa: F401  (registers lf.vf, df.vf and pl.col(...).vf)
-from vizflow import datasets
+from vizflow import calendar, datasets
 from vizflow.config import Config
 from vizflow.exceptions import (
     CalendarError,
@@ -52,6 +52,7 @@ __all__ = [
     "__version__",
     "aggregate",
     "bin",
+    "calendar",
     "datasets",
     "elapsed_expr",
     "forward_return",
