@@ -90,7 +90,24 @@ def size_profile(state: DemoState) -> None:
     )
 
 
-STEPS = [load_sample, session_clock, size_profile]
+def forward_returns(state: DemoState) -> None:
+    """Forward returns of every trade, measured on the quotes' mid, at several horizons."""
+    horizons = [1, 5, 30, 60, 300]
+    state.trades = vf.forward_return(
+        state.trades, horizons, "price", reference=state.quotes, reference_price_col="mid"
+    )
+    signed = [
+        (pl.col(f"return_{h}") * pl.col("side")).mean().mul(1e4).alias(f"{h}s") for h in horizons
+    ]
+    decay = state.trades.select(signed)
+    vf.save(state.trades, state.output / "trades_with_returns.parquet")
+    state.say(
+        "mean forward return in the trade's direction (bp, on the mid): "
+        + ", ".join(f"{name} {value:+.2f}" for name, value in decay.row(0, named=True).items())
+    )
+
+
+STEPS = [load_sample, session_clock, size_profile, forward_returns]
 """The demo's steps, in order."""
 
 
