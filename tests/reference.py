@@ -80,3 +80,34 @@ def forward_return_reference(
             else:
                 out[h].append((future - now) / now)
     return out
+
+
+def enrich_reference(
+    rows: list[dict],
+    by: str,
+    sort_by: str,
+    conditions: dict | None = None,
+    running: dict | None = None,
+) -> dict[str, list]:
+    """The plan's row-by-row Enricher: sort by (by, sort_by, input order), reset state per symbol.
+
+    ``conditions`` maps name -> fn(row); ``running`` maps name -> (fn(prev, row), initial).
+    Returns each output column in input row order.
+    """
+    conditions = conditions or {}
+    running = running or {}
+    order = sorted(range(len(rows)), key=lambda i: (rows[i][by], rows[i][sort_by], i))
+    out: dict[str, list] = {name: [None] * len(rows) for name in [*conditions, *running]}
+    current = object()
+    state: dict = {}
+    for i in order:
+        row = rows[i]
+        if row[by] != current:
+            current = row[by]
+            state = {name: initial for name, (_, initial) in running.items()}
+        for name, fn in conditions.items():
+            out[name][i] = fn(row)
+        for name, (fn, _) in running.items():
+            state[name] = fn(state[name], row)
+            out[name][i] = state[name]
+    return out

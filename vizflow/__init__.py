@@ -22,6 +22,15 @@ from __future__ import annotations
 import vizflow.namespace  # noqa: F401  (registers lf.vf, df.vf and pl.col(...).vf)
 from vizflow import calendar, datasets
 from vizflow.config import Config
+from vizflow.enrich import (
+    Enricher,
+    ExpandingRule,
+    State,
+    TagCondition,
+    TagRule,
+    TagRunning,
+    enrich,
+)
 from vizflow.exceptions import (
     CalendarError,
     ColumnNotFoundError,
@@ -45,9 +54,15 @@ __all__ = [
     "ColumnNotFoundError",
     "Config",
     "DataError",
+    "Enricher",
+    "ExpandingRule",
     "Market",
     "SchemaError",
     "Session",
+    "State",
+    "TagCondition",
+    "TagRule",
+    "TagRunning",
     "VizflowError",
     "__version__",
     "aggregate",
@@ -55,6 +70,7 @@ __all__ = [
     "calendar",
     "datasets",
     "elapsed_expr",
+    "enrich",
     "forward_return",
     "get_market",
     "load",

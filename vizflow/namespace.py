@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Literal
 import polars as pl
 
 from vizflow import ops
+from vizflow.enrich import State, enrich
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from vizflow._typing import InvalidPolicy, OutsidePolicy
+    from vizflow.enrich import TagRule
     from vizflow.market import Market
     from vizflow.ops.time import Encoding
 
@@ -47,6 +49,16 @@ class VfLazyFrameNamespace:
     def bin(self, widths: Mapping[str, float], *, suffix: str = "_bin") -> pl.LazyFrame:
         """See :func:`vizflow.bin`."""
         return ops.bin(self._frame, widths, suffix=suffix)
+
+    def enrich(
+        self,
+        rules: Sequence[TagRule],
+        by: str | Sequence[str] = "symbol",
+        sort_by: str | Sequence[str] | None = None,
+        state_class: type[State] = State,
+    ) -> pl.LazyFrame:
+        """See :func:`vizflow.enrich`."""
+        return enrich(self._frame, rules, by=by, sort_by=sort_by, state_class=state_class)
 
     def aggregate(
         self, group_by: Sequence[str] | str, metrics: Mapping[str, pl.Expr]
@@ -103,6 +115,16 @@ class VfDataFrameNamespace:
     def bin(self, widths: Mapping[str, float], *, suffix: str = "_bin") -> pl.DataFrame:
         """See :func:`vizflow.bin`."""
         return ops.bin(self._frame, widths, suffix=suffix)
+
+    def enrich(
+        self,
+        rules: Sequence[TagRule],
+        by: str | Sequence[str] = "symbol",
+        sort_by: str | Sequence[str] | None = None,
+        state_class: type[State] = State,
+    ) -> pl.DataFrame:
+        """See :func:`vizflow.enrich`."""
+        return enrich(self._frame, rules, by=by, sort_by=sort_by, state_class=state_class)
 
     def aggregate(
         self, group_by: Sequence[str] | str, metrics: Mapping[str, pl.Expr]

@@ -27,10 +27,16 @@ __all__ = ["ExpandingRule", "State", "TagRule"]
 
 
 class State:
-    """Per-symbol state of the Python rule path; :meth:`reset` runs at each new symbol."""
+    """Per-symbol state of the Python rule path; :meth:`reset` runs at each new symbol.
+
+    ``running`` holds the values of :class:`~vizflow.TagRunning` rules on the Python path; the
+    Enricher empties it at each new symbol, before calling :meth:`reset`.
+    """
+
+    running: dict[str, Any]
 
     def reset(self, symbol: Any) -> None:
-        """Forget everything carried over from the previous symbol."""
+        """Forget everything carried over from the previous symbol (override in subclasses)."""
 
 
 class TagRule:

@@ -1,0 +1,204 @@
+"""The built-in tagging rules: ``TagCondition`` and ``TagRunning``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from vizflow.enrich.base import State, TagRule
+from vizflow.enrich.compile import jit_rule, read_columns, return_dtype
+from vizflow.exceptions import SchemaError, VizflowError
+from vizflow.kernels.running import condition_nb, running_nb
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from numpy.typing import NDArray
+
+__all__ = ["TagCondition", "TagRunning"]
+
+
+class _FunctionRule(TagRule):
+    """A rule around one user function; compiled with numba unless ``jit=False``."""
+
+    def __init__(self, name: str, fn: Any, *, inputs: Sequence[str] | None, jit: bool) -> None:
+        if not isinstance(name, str) or not name:
+            msg = f"{type(self).__name__}: name must be a non-empty string, got {name!r}"
+            raise VizflowError(msg)
+        self.name = name
+        self.fn = fn
+        self.jit = jit
+        self._inputs = None if inputs is None else list(inputs)
+
+    @property
+    def output_columns(self) -> list[str]:
+        return [self.name]
+
+    def resolve_inputs(self, available: Sequence[str]) -> list[str]:
+        """Return the columns this rule reads: declared ``inputs`` or those named in its code."""
+        if self._inputs is not None:
+            return self._inputs
+        return read_columns(self.fn, available)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+
+class TagCondition(_FunctionRule):
+    """Tag each row with a boolean condition.
+
+    Parameters
+    ----------
+    name
+        Output column.
+    condition
+        ``lambda r: r["qty"] > 10000`` (compiled with numba; ``r`` is one row as a numba record
+        over the columns the function names), or a Polars expression
+        (``pl.col("qty") > 10000``), which runs vectorised.
+    inputs
+        Columns the function reads; inferred from its code when omitted.
+    jit
+        ``False`` runs the function in Python on dict rows (slow; for functions numba cannot
+        compile).
+
+    Examples
+    --------
+    >>> import polars as pl, vizflow as vf
+    >>> df = pl.DataFrame({"symbol": ["a", "a", "b"], "qty": [500, 20000, 12000]})
+    >>> vf.enrich(df, [vf.TagCondition("is_large", lambda r: r["qty"] > 10000)], by="symbol")
+    shape: (3, 3)
+    ┌────────┬───────┬──────────┐
+    │ symbol ┆ qty   ┆ is_large │
+    │ ---    ┆ ---   ┆ ---      │
+    │ str    ┆ i64   ┆ bool     │
+    ╞════════╪═══════╪══════════╡
+    │ a      ┆ 500   ┆ false    │
+    │ a      ┆ 20000 ┆ true     │
+    │ b      ┆ 12000 ┆ true     │
+    └────────┴───────┴──────────┘
+    """
+
+    def __init__(
+        self,
+        name: str,
+        condition: Callable[[Any], bool] | pl.Expr,
+        *,
+        inputs: Sequence[str] | None = None,
+        jit: bool = True,
+    ) -> None:
+        super().__init__(name, condition, inputs=inputs, jit=jit)
+        self.expr = condition if isinstance(condition, pl.Expr) else None
+
+    def resolve_inputs(self, available: Sequence[str]) -> list[str]:
+        """Return the columns this rule reads (for an expression: the columns it refers to)."""
+        if self.expr is not None:
+            return self.expr.meta.root_names()
+        return super().resolve_inputs(available)
+
+    def process(self, row: dict[str, Any], state: State) -> dict[str, Any]:
+        """Python path: ``{name: condition(row)}``."""
+        return {self.name: bool(self.fn(row))}
+
+    def compute(self, records: np.ndarray, offsets: NDArray[np.int64]) -> NDArray[Any]:
+        """Compiled path: one pass over all rows."""
+        import numba
+
+        jitted = jit_rule(self.fn, rule=self.name)
+        ret = return_dtype(jitted, (numba.from_dtype(records.dtype),), rule=self.name)
+        out = np.empty(records.size, dtype=_as_numpy(ret, self.name))
+        condition_nb(records, jitted, out)
+        return out
+
+
+class TagRunning(_FunctionRule):
+    """Tag each row with a running value: ``value = update(previous value, row)`` per symbol.
+
+    The value starts at ``initial`` for each symbol's first row (state resets when the symbol
+    changes) and rows are visited in ``sort_by`` order.
+
+    Parameters
+    ----------
+    name
+        Output column.
+    update
+        ``lambda prev, r: prev + 1`` (compiled with numba; see :class:`TagCondition`).
+    initial
+        The value before a symbol's first row. Its type and the function's return type decide
+        the output dtype (``0`` with integer columns gives Int64; any float makes it Float64).
+    inputs, jit
+        As for :class:`TagCondition`.
+
+    Examples
+    --------
+    >>> import polars as pl, vizflow as vf
+    >>> df = pl.DataFrame({"symbol": ["a", "a", "b", "a"], "t": [1, 2, 1, 3], "q": [5, 7, 1, 2]})
+    >>> rules = [
+    ...     vf.TagRunning("seq", lambda p, r: p + 1, 0),
+    ...     vf.TagRunning("cum", lambda p, r: p + r["q"], 0),
+    ... ]
+    >>> vf.enrich(df, rules, by="symbol", sort_by="t")
+    shape: (4, 5)
+    ┌────────┬─────┬─────┬─────┬─────┐
+    │ symbol ┆ t   ┆ q   ┆ seq ┆ cum │
+    │ ---    ┆ --- ┆ --- ┆ --- ┆ --- │
+    │ str    ┆ i64 ┆ i64 ┆ i64 ┆ i64 │
+    ╞════════╪═════╪═════╪═════╪═════╡
+    │ a      ┆ 1   ┆ 5   ┆ 1   ┆ 5   │
+    │ a      ┆ 2   ┆ 7   ┆ 2   ┆ 12  │
+    │ b      ┆ 1   ┆ 1   ┆ 1   ┆ 1   │
+    │ a      ┆ 3   ┆ 2   ┆ 3   ┆ 14  │
+    └────────┴─────┴─────┴─────┴─────┘
+    """
+
+    def __init__(
+        self,
+        name: str,
+        update: Callable[[Any, Any], Any],
+        initial: Any,
+        *,
+        inputs: Sequence[str] | None = None,
+        jit: bool = True,
+    ) -> None:
+        if isinstance(update, pl.Expr):
+            msg = f"TagRunning {name!r}: update must be a function (prev, row) -> value"
+            raise VizflowError(msg)
+        super().__init__(name, update, inputs=inputs, jit=jit)
+        self.initial = initial
+
+    def process(self, row: dict[str, Any], state: State) -> dict[str, Any]:
+        """Python path: update the value kept in ``state`` (reset per symbol)."""
+        value = self.fn(state.running.get(self.name, self.initial), row)
+        state.running[self.name] = value
+        return {self.name: value}
+
+    def compute(self, records: np.ndarray, offsets: NDArray[np.int64]) -> NDArray[Any]:
+        """Compiled path: one pass, state reset at each segment."""
+        import numba
+
+        jitted = jit_rule(self.fn, rule=self.name)
+        record = numba.from_dtype(records.dtype)
+        state = numba.typeof(self.initial)
+        for _ in range(4):  # widen the state type until update(state, r) returns the same type
+            ret = return_dtype(jitted, (state, record), rule=self.name)
+            if ret == state:
+                break
+            state = ret
+        else:
+            msg = f"TagRunning {self.name!r}: the value's type does not settle (last: {ret})"
+            raise SchemaError(msg)
+        dtype = _as_numpy(state, self.name)
+        out = np.empty(records.size, dtype=dtype)
+        running_nb(offsets, records, dtype.type(self.initial), jitted, out)
+        return out
+
+
+def _as_numpy(numba_type: Any, rule: str) -> np.dtype:
+    from numba.np.numpy_support import as_dtype
+
+    try:
+        return as_dtype(numba_type)
+    except NotImplementedError:
+        msg = f"rule {rule!r} returns {numba_type}; expected a number or a boolean"
+        raise SchemaError(msg) from None
