@@ -20,7 +20,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with one sub-command per job."""
+    """Build the argument parser, one sub-command per job."""
     parser = argparse.ArgumentParser(prog="vizflow", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run the main job on the built-in sample day")

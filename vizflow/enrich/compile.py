@@ -49,7 +49,7 @@ def read_columns(fn: Callable[..., Any], available: Iterable[str]) -> list[str]:
 
 
 def records_of(frame: pl.DataFrame, columns: list[str], *, where: str) -> np.ndarray:
-    """Copy ``columns`` into a structured numpy array ``columns`` (numeric or boolean only), one record per row."""
+    """Copy ``columns`` (numeric or boolean only) into a structured array, one record per row."""
     fields = []
     for name in columns:
         dtype = frame.schema[name]
