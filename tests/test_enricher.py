@@ -255,3 +255,16 @@ def test_empty_frame_single_symbol_and_many_tiny_symbols():
         2,
         1,
     ]
+
+
+def test_null_symbols_form_their_own_first_group():
+    df = pl.DataFrame({"symbol": [None, "a", None, "a"], "t": [1, 1, 2, 2]})
+    out = vf.enrich(df, [vf.TagRunning("seq", seq, 0)], by="symbol", sort_by="t")
+    assert out["seq"].to_list() == [1, 1, 2, 2]
+    grouped = df.sort("symbol", "t", nulls_last=False)  # already grouped: the O(n) path
+    assert vf.enrich(grouped, [vf.TagRunning("seq", seq, 0)], by="symbol", sort_by="t")["seq"].to_list() == [
+        1,
+        2,
+        1,
+        2,
+    ]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from vizflow._grouping import Segments, segments
 from vizflow._validate import require_columns, require_no_nulls
 from vizflow.enrich.base import ExpandingRule, State, TagRule
 from vizflow.enrich.compile import records_of
@@ -20,8 +21,6 @@ if TYPE_CHECKING:
     from vizflow._typing import FrameT
 
 __all__ = ["Enricher", "enrich"]
-
-_ROW = "__vizflow_row"
 
 
 def _as_list(value: str | Sequence[str] | None) -> list[str]:
@@ -122,48 +121,50 @@ class Enricher:
             raise VizflowError(msg)
 
         df = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
-        ordered, row_index, offsets = _sort_groups(df, self.by, self.sort_by)
-        tags = self._tag(ordered, offsets, inputs)
+        seg = segments(df, self.by, self.sort_by)
+        tags = self._tag(df, seg, inputs)
+        out = df.with_columns(tags)
         expanding = next((r for r in self.rules if r.expands_rows), None)
-        if expanding is None:
-            inverse = np.empty_like(row_index)
-            inverse[row_index] = np.arange(row_index.size)
-            back = pl.Series(inverse) if not _is_identity(row_index) else None
-            out = df.with_columns([s if back is None else s.gather(back) for s in tags])
-        else:
-            tagged = ordered.drop(_ROW).with_columns(tags)
+        if expanding is not None:
             assert isinstance(expanding, ExpandingRule)
-            source, columns = expanding.expand(tagged, offsets, row_index)
+            tagged = out if seg.order is None else out.gather(pl.Series(seg.order))
+            row_index = seg.row_index(df.height)
+            source, columns = expanding.expand(tagged, seg.offsets, row_index)
             out = tagged.gather(pl.Series(source)).with_columns(
                 [s.alias(name) for name, s in columns.items()]
             )
         return out.lazy() if isinstance(frame, pl.LazyFrame) else out
 
-    def _tag(
-        self, ordered: pl.DataFrame, offsets: NDArray[np.int64], inputs: dict[int, list[str]]
-    ) -> list[pl.Series]:
+    def _tag(self, df: pl.DataFrame, seg: Segments, inputs: dict[int, list[str]]) -> list[pl.Series]:
+        """Each ordinary rule's column(s), in input row order."""
         compiled = [
             r for r in self.rules
             if hasattr(r, "compute") and getattr(r, "jit", True) and getattr(r, "expr", None) is None
             and not r.expands_rows
         ]  # fmt: skip
-        record_cols = sorted({c for r in compiled for c in inputs[id(r)]}, key=ordered.columns.index)
-        require_no_nulls(ordered, record_cols, where="enrich")
-        records = records_of(ordered, record_cols, where="enrich") if compiled else None
+        record_cols = sorted({c for r in compiled for c in inputs[id(r)]}, key=df.columns.index)
+        require_no_nulls(df, record_cols, where="enrich")
+        records = None
+        if compiled:
+            records = records_of(df, record_cols, where="enrich")
+            if seg.order is not None:
+                records = records[seg.order]
         python_rules = []
         series: list[pl.Series] = []
         for rule in self.rules:
             if rule.expands_rows:
                 continue
             if getattr(rule, "expr", None) is not None:
-                series.append(ordered.select(rule.expr.alias(rule.output_columns[0])).to_series())
+                series.append(df.select(rule.expr.alias(rule.output_columns[0])).to_series())
             elif rule in compiled:
-                values = rule.compute(records, offsets)
+                values = _unsort(rule.compute(records, seg.offsets), seg.order)
                 series.append(pl.Series(rule.output_columns[0], values))
             else:
                 python_rules.append(rule)
         if python_rules:
-            series.extend(self._python_path(ordered, offsets, python_rules, inputs))
+            ordered = df if seg.order is None else df.gather(pl.Series(seg.order))
+            for values in self._python_path(ordered, seg.offsets, python_rules, inputs):
+                series.append(values if seg.order is None else values.scatter(seg.order, values.clone()))
         return series
 
     def _python_path(
@@ -206,25 +207,13 @@ def _inputs(rule: TagRule, names: list[str]) -> list[str]:
         return []
 
 
-def _is_identity(index: NDArray[np.int64]) -> bool:
-    return bool(index.size == 0 or (index[0] == 0 and np.all(np.diff(index) == 1)))
-
-
-def _sort_groups(
-    df: pl.DataFrame, by: list[str], sort_by: list[str]
-) -> tuple[pl.DataFrame, NDArray[np.int64], NDArray[np.int64]]:
-    """Stable-sort by (by, sort_by); return the sorted frame, row positions and CSR offsets."""
-    keyed = df.with_row_index(_ROW)
-    keys = [*by, *sort_by]
-    ordered = keyed.sort(keys, maintain_order=True, nulls_last=False)
-    row_index = ordered.get_column(_ROW).to_numpy().astype(np.int64, copy=False)
-    if ordered.height == 0:
-        return ordered, row_index, np.zeros(1, dtype=np.int64)
-    first = pl.int_range(pl.len()) == 0
-    change = first | pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(1)) for c in by])
-    starts = ordered.select(change.arg_true()).to_series().to_numpy()
-    offsets = np.append(starts, ordered.height).astype(np.int64)
-    return ordered, row_index, offsets
+def _unsort(values: NDArray[Any], order: NDArray[np.int64] | None) -> NDArray[Any]:
+    """Put values computed in sorted order back in input order."""
+    if order is None:
+        return values
+    out = np.empty_like(values)
+    out[order] = values
+    return out
 
 
 def enrich(
