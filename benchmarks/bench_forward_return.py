@@ -40,9 +40,13 @@ def polars_join_asof(df: pl.DataFrame) -> pl.DataFrame:
             out.with_columns(target=pl.col("elapsed_seconds") + h)
             .sort("target")
             .join_asof(
-                src, left_on="target", right_on="t_src", by="symbol", strategy="backward",
+                src,
+                left_on="target",
+                right_on="t_src",
+                by="symbol",
+                strategy="backward",
                 check_sortedness=False,  # sorted by target; groups inherit it
-            )  # fmt: skip
+            )
             .with_columns(
                 pl.when(pl.col("target") <= pl.col("last"))
                 .then((pl.col("fut") - pl.col("price")) / pl.col("price"))
@@ -54,9 +58,11 @@ def polars_join_asof(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def pandas_merge_asof(df: pd.DataFrame) -> pd.DataFrame:
-    src = df[["symbol", "elapsed_seconds", "price"]].rename(
-        columns={"elapsed_seconds": "t_src", "price": "fut"}
-    ).sort_values("t_src", kind="stable")
+    src = (
+        df[["symbol", "elapsed_seconds", "price"]]
+        .rename(columns={"elapsed_seconds": "t_src", "price": "fut"})
+        .sort_values("t_src", kind="stable")
+    )
     last = df.groupby("symbol")["elapsed_seconds"].transform("max")
     out = df.assign(last=last, i=np.arange(len(df)))
     for h in HORIZONS:

@@ -13,17 +13,17 @@ if TYPE_CHECKING:
 
 def cn_elapsed_seconds(t: dt.time) -> float:
     """CN A-share clock by hand: 09:30-11:30 then 13:00-15:00, clamped outside the sessions."""
-    s = t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6
-    morning_open, morning_close = 9.5 * 3600, 11.5 * 3600
-    afternoon_open, afternoon_close = 13 * 3600, 15 * 3600
-    if s <= morning_open:
+    ms = ((t.hour * 60 + t.minute) * 60 + t.second) * 1000 + t.microsecond // 1000
+    morning_open, morning_close = 34_200_000, 41_400_000
+    afternoon_open, afternoon_close = 46_800_000, 54_000_000
+    if ms <= morning_open:
         return 0.0
-    if s <= morning_close:
-        return s - morning_open
-    if s <= afternoon_open:
+    if ms <= morning_close:
+        return (ms - morning_open) / 1000
+    if ms <= afternoon_open:
         return 7200.0
-    if s <= afternoon_close:
-        return 7200.0 + s - afternoon_open
+    if ms <= afternoon_close:
+        return (7_200_000 + ms - afternoon_open) / 1000
     return 14400.0
 
 

@@ -25,9 +25,11 @@ _INT64_MAX = np.iinfo(np.int64).max
 
 
 class Segments(NamedTuple):
-    """Rows in (by, sort_by) order: ``order[k]`` is the input row at sorted position ``k``
-    (``None`` when the input is already in that order); group ``g`` is sorted positions
-    ``offsets[g]:offsets[g + 1]``; ``keys`` holds each group's ``by`` value (one column)."""
+    """Rows in (by, sort_by) order, with their group boundaries.
+
+    ``order[k]`` is the input row at sorted position ``k`` (``None`` when the input is already in
+    that order); group ``g`` is sorted positions ``offsets[g]:offsets[g + 1]``.
+    """
 
     order: NDArray[np.int64] | None
     offsets: NDArray[np.int64]
@@ -57,7 +59,7 @@ def _time_key(column: pl.Series) -> NDArray[np.float64] | NDArray[np.int64]:
 
 
 def segments(frame: pl.DataFrame, by: list[str], sort_by: list[str]) -> Segments:
-    """The stable (by, sort_by) order of ``frame``'s rows and its group offsets.
+    """Find the stable (by, sort_by) order of ``frame``'s rows and its group offsets.
 
     Within a group, rows with equal (or null) times keep their input order; null times sort
     last, null groups first.
@@ -72,7 +74,7 @@ def segments(frame: pl.DataFrame, by: list[str], sort_by: list[str]) -> Segments
     if fast and not frame.schema[by[0]].is_nested():
         key = frame.get_column(by[0])
         if key.is_sorted(nulls_last=False):  # already grouped: codes from the boundaries, O(n)
-            change = key.ne_missing(key.shift(1)).scatter(0, True)  # noqa: FBT003
+            change = key.ne_missing(key.shift(1)).scatter(0, True)
             codes = (change.cast(pl.Int64).cum_sum() - 1).to_numpy()
             n_groups = int(codes[-1]) + 1
         else:

@@ -163,8 +163,10 @@ class Enricher:
                 python_rules.append(rule)
         if python_rules:
             ordered = df if seg.order is None else df.gather(pl.Series(seg.order))
-            for values in self._python_path(ordered, seg.offsets, python_rules, inputs):
-                series.append(values if seg.order is None else values.scatter(seg.order, values.clone()))
+            series.extend(
+                values if seg.order is None else values.scatter(seg.order, values.clone())
+                for values in self._python_path(ordered, seg.offsets, python_rules, inputs)
+            )
         return series
 
     def _python_path(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -37,7 +39,7 @@ def group_order_nb(
         for k in range(lo + 1, hi):
             a = time[order_out[k - 1]]
             b = time[order_out[k]]
-            if b < a or (a != a and b == b):  # out of order, or a NaN before a number
+            if b < a or (math.isnan(a) and not math.isnan(b)):  # out of order, or NaN first
                 in_order = False
                 break
         if not in_order:
