@@ -111,3 +111,42 @@ def enrich_reference(
             state[name] = fn(state[name], row)
             out[name][i] = state[name]
     return out
+
+
+def fifo_reference(fills: list[tuple], *, mode: str = "position", qty_tol: float = 1e-9) -> list[tuple]:
+    """FIFO matching with a ``collections.deque`` of open lots per symbol.
+
+    ``fills`` holds ``(symbol, time, direction, qty, price)`` in input order (direction +1 on the
+    entry side, -1 on the exit side). Symbols are visited in sorted order, fills by (time, input
+    order). Returns ``(carrier row, entry row, qty, closed, lot direction)`` tuples: each symbol's
+    matches in order, then its open lots. Strict mode raises ``ValueError(row)`` on an exit
+    larger than the open position.
+    """
+    from collections import deque
+
+    out: list[tuple] = []
+    for symbol in sorted({f[0] for f in fills}):
+        rows = sorted((i for i, f in enumerate(fills) if f[0] == symbol), key=lambda i: (fills[i][1], i))
+        lots: deque = deque()
+        lots_dir = 0
+        for i in rows:
+            direction, remaining = fills[i][2], fills[i][3]
+            if lots and direction != lots_dir:
+                while remaining > qty_tol and lots:
+                    entry, open_qty = lots[0]
+                    take = min(remaining, open_qty)
+                    out.append((i, entry, take, True, lots_dir))
+                    remaining -= take
+                    open_qty -= take
+                    if open_qty <= qty_tol:
+                        lots.popleft()
+                    else:
+                        lots[0] = (entry, open_qty)
+            if remaining > qty_tol:
+                if mode == "strict" and direction < 0:
+                    raise ValueError(i)
+                if not lots:
+                    lots_dir = direction
+                lots.append((i, remaining))
+        out.extend((entry, entry, open_qty, False, lots_dir) for entry, open_qty in lots)
+    return out

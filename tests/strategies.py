@@ -18,3 +18,16 @@ ms_times_of_day = st.integers(0, 86_400_000 - 1).map(
 def to_hhmmssmmm(t: dt.time) -> int:
     """``09:30:00.123`` -> ``93000123``."""
     return t.hour * 10_000_000 + t.minute * 100_000 + t.second * 1000 + t.microsecond // 1000
+
+
+def fill_streams(max_size: int = 60, symbols: str = "abc"):
+    """Lists of fills ``(symbol, time, side, qty, price)``: ties in time, flips, fractional sizes."""
+    qty = st.one_of(st.integers(1, 300).map(float), st.sampled_from([0.1, 0.2, 0.3, 0.25, 1.5]))
+    fill = st.tuples(
+        st.sampled_from(list(symbols)),
+        st.integers(0, 12).map(float),
+        st.sampled_from([1, -1]),
+        qty,
+        st.floats(1, 100, allow_nan=False).map(lambda p: round(p, 2)),
+    )
+    return st.lists(fill, max_size=max_size)

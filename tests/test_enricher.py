@@ -200,7 +200,7 @@ class Duplicate(vf.ExpandingRule):
     def inputs(self):
         return []
 
-    def expand(self, sorted_frame, offsets, row_index):
+    def expand(self, sorted_frame, offsets, row_index, by):
         source = np.repeat(np.arange(sorted_frame.height), 2)
         return source, {"copy": pl.Series(np.tile([0, 1], sorted_frame.height))}
 

@@ -25,6 +25,7 @@ from vizflow.config import Config
 from vizflow.enrich import (
     Enricher,
     ExpandingRule,
+    FIFOMatch,
     State,
     TagCondition,
     TagRule,
@@ -56,6 +57,7 @@ __all__ = [
     "DataError",
     "Enricher",
     "ExpandingRule",
+    "FIFOMatch",
     "Market",
     "SchemaError",
     "Session",

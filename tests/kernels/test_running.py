@@ -27,9 +27,9 @@ def test_running_kernel_resets_per_segment(qty, cuts):
     records["qty"] = qty
     out = np.empty(n, dtype=np.int64)
     running_nb(offsets, records, np.int64(0), add_qty, out)
-    expected = np.concatenate(
-        [np.cumsum(qty[a:b]) for a, b in itertools.pairwise(offsets)] or [[]]
-    ).astype(np.int64)
+    expected = np.concatenate([np.cumsum(qty[a:b]) for a, b in itertools.pairwise(offsets)] or [[]]).astype(
+        np.int64
+    )
     assert (out == expected).all()
 
 

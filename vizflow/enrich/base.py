@@ -73,6 +73,7 @@ class ExpandingRule(TagRule):
         sorted_frame: pl.DataFrame,
         offsets: NDArray[np.int64],
         row_index: NDArray[np.int64],
+        by: list[str],
     ) -> tuple[NDArray[np.int64], dict[str, pl.Series]]:
         """Compute the expanded rows for the whole sorted frame in one compiled pass.
 
@@ -84,6 +85,8 @@ class ExpandingRule(TagRule):
             CSR group boundaries, ``int64[n_groups + 1]``.
         row_index
             Each sorted row's position in the input frame, ``int64[n]``.
+        by
+            The group columns (to name a group in error messages).
 
         Returns
         -------

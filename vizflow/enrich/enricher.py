@@ -97,14 +97,14 @@ class Enricher:
             if not isinstance(rule, TagRule):
                 msg = f"Enricher: {rule!r} is not a TagRule (e.g. vf.TagCondition, vf.TagRunning)"
                 raise VizflowError(msg)
+        expanding = [r for r in self.rules if r.expands_rows]
+        if len(expanding) > 1:
+            msg = f"Enricher: at most one row-expanding rule per run, got {expanding}"
+            raise VizflowError(msg)
         names = [c for rule in self.rules for c in rule.output_columns]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             msg = f"Enricher: several rules write the column(s) {duplicates}; rename one"
-            raise VizflowError(msg)
-        expanding = [r for r in self.rules if r.expands_rows]
-        if len(expanding) > 1:
-            msg = f"Enricher: at most one row-expanding rule per run, got {expanding}"
             raise VizflowError(msg)
 
     def run(self, frame: FrameT) -> FrameT:
@@ -129,7 +129,7 @@ class Enricher:
             assert isinstance(expanding, ExpandingRule)
             tagged = out if seg.order is None else out.gather(pl.Series(seg.order))
             row_index = seg.row_index(df.height)
-            source, columns = expanding.expand(tagged, seg.offsets, row_index)
+            source, columns = expanding.expand(tagged, seg.offsets, row_index, self.by)
             out = tagged.gather(pl.Series(source)).with_columns(
                 [s.alias(name) for name, s in columns.items()]
             )

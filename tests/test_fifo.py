@@ -1,0 +1,248 @@
+"""FIFOMatch through the public API: the plan's cases, a deque reference, invariants, errors."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import vizflow as vf
+from tests.reference import fifo_reference
+from tests.strategies import fill_streams
+from vizflow.exceptions import DataError, VizflowError
+
+SCHEMA = {"symbol": pl.String, "t": pl.Float64, "side": pl.Int8, "qty": pl.Float64, "price": pl.Float64}
+
+
+def fills(rows) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=SCHEMA, orient="row")
+
+
+def match(df, **kwargs) -> pl.DataFrame:
+    rule = vf.FIFOMatch("side", "qty", "t", "price", 1, -1, **kwargs)
+    return vf.enrich(df, [rule], by="symbol", sort_by="t")
+
+
+# --- the plan's cases (phase 6) ------------------------------------------------------------------
+
+
+def test_simple_match_plan():
+    out = match(fills([("A", 1, 1, 100, 10.0), ("A", 2, -1, 100, 11.0)]))
+    assert out.select("t", "matched_entry_idx", "matched_qty", "is_closed", "realized_pnl").rows() == [
+        (2.0, 0, 100.0, True, 100.0)
+    ]
+    assert out["holding_period"].to_list() == [1.0]
+
+
+def test_partial_match_plan():
+    out = match(fills([("A", 1, 1, 100, 10.0), ("A", 2, -1, 60, 10.5), ("A", 3, -1, 40, 9.5)]))
+    assert out.select("t", "matched_entry_idx", "matched_qty", "is_closed").rows() == [
+        (2.0, 0, 60.0, True), (3.0, 0, 40.0, True),
+    ]  # fmt: skip
+    assert out["realized_pnl"].to_list() == pytest.approx([30.0, -20.0])
+
+
+def test_trade_splitting_plan():
+    out = match(fills([("A", 1, 1, 50, 10.0), ("A", 2, 1, 50, 10.2), ("A", 3, -1, 80, 10.5)]))
+    assert out.select("t", "matched_entry_idx", "matched_qty", "is_closed").rows() == [
+        (3.0, 0, 50.0, True), (3.0, 1, 30.0, True), (2.0, 1, 20.0, False),  # 20 left open
+    ]  # fmt: skip
+    assert out.filter("is_closed").height == 2
+
+
+def test_unclosed_trades_plan():
+    out = match(fills([("A", 1, 1, 100, 10.0), ("B", 1, -1, 5, 3.0)]))
+    assert out.select("symbol", "is_closed", "matched_qty", "lot_side").rows() == [
+        ("A", False, 100.0, 1), ("B", False, 5.0, -1),
+    ]  # fmt: skip
+    assert out["exit_price"].to_list() == [None, None]
+    assert out["realized_pnl"].to_list() == [None, None]
+    assert out["holding_period"].to_list() == [None, None]
+
+
+def test_columns_preserved_when_splitting_plan():
+    df = fills([("A", 1, 1, 50, 10.0), ("A", 2, 1, 50, 10.2), ("A", 3, -1, 80, 10.5)]).with_columns(
+        order_id=pl.Series(["o1", "o2", "o3"]), venue=pl.lit("SSE")
+    )
+    out = match(df)
+    closed = out.filter("is_closed")
+    assert closed["order_id"].to_list() == ["o3", "o3"]  # the exit row's own columns, on each split
+    assert closed["venue"].to_list() == ["SSE", "SSE"]
+    assert out.columns[: len(df.columns)] == df.columns
+
+
+def test_flip_in_position_mode():
+    out = match(fills([("A", 1, 1, 100, 10.0), ("A", 2, -1, 150, 11.0), ("A", 3, 1, 30, 10.0)]))
+    assert out.select("t", "matched_entry_idx", "matched_qty", "lot_side", "is_closed").rows() == [
+        (2.0, 0, 100.0, 1, True),  # sell 150 closes the 100 long...
+        (3.0, 1, 30.0, -1, True),  # ...and opens 50 short, which the next buy closes first
+        (2.0, 1, 20.0, -1, False),
+    ]  # fmt: skip
+    assert out["realized_pnl"].to_list()[:2] == pytest.approx([100.0, 30.0])  # short: 11 -> 10
+
+
+def test_strict_mode_rejects_an_exit_beyond_the_position():
+    df = fills([("A", 1, 1, 100, 10.0), ("B", 1, 1, 10, 1.0), ("B", 2, -1, 11, 1.0)])
+    with pytest.raises(
+        DataError, match=r"exit at row 2 \(symbol 'B', t=2.0\) is larger than the open position"
+    ):
+        match(df, mode="strict")
+    only_exits = fills([("A", 1, -1, 5, 10.0)])
+    with pytest.raises(DataError, match="row 0"):
+        match(only_exits, mode="strict")
+
+
+def test_id_column_and_input_positions():
+    df = fills([("B", 2, -1, 5, 10.0), ("A", 1, 1, 5, 10.0), ("B", 1, 1, 5, 9.0)]).with_columns(
+        fill_id=pl.Series([101, 102, 103])
+    )
+    assert match(df)["matched_entry_idx"].to_list() == [1, 2]  # positions in the input frame
+    assert match(df, id_col="fill_id")["matched_entry_idx"].to_list() == [102, 103]
+
+
+# --- against the deque reference -----------------------------------------------------------------
+
+
+def _as_rows(out: pl.DataFrame, df: pl.DataFrame) -> list[tuple]:
+    """Our output as reference tuples (carrier row found through the id column)."""
+    return list(
+        zip(
+            out["row"].to_list(), out["matched_entry_idx"].to_list(), out["matched_qty"].to_list(),
+            out["is_closed"].to_list(), out["lot_side"].to_list(), strict=True,
+        )
+    )  # fmt: skip
+
+
+@given(rows=fill_streams(), mode=st.sampled_from(["position", "strict"]))
+def test_equals_deque_reference(rows, mode):
+    df = fills(rows).with_row_index("row")
+    try:
+        expected = fifo_reference([(s, t, d, q, p) for s, t, d, q, p in rows], mode=mode)
+    except ValueError as exc:
+        with pytest.raises(DataError, match=f"exit at row {exc.args[0]} "):
+            match(df, mode=mode)
+        return
+    out = match(df, mode=mode)
+    got = _as_rows(out, df)
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected, strict=True):
+        assert a[:2] == b[:2]
+        assert a[3:] == b[3:]
+        assert math.isclose(a[2], b[2], rel_tol=1e-9, abs_tol=1e-9)
+    pnl = sum(lot * (rows[c][4] - rows[e][4]) * q for c, e, q, closed, lot in expected if closed)
+    assert math.isclose(out["realized_pnl"].sum(), pnl, rel_tol=1e-9, abs_tol=1e-6)
+
+
+@given(rows=fill_streams())
+def test_quantity_is_conserved(rows):
+    df = fills(rows)
+    out = match(df)
+    # Every fill's quantity is used exactly once: to close lots, or opening a lot (closed later
+    # or still open). So per symbol: closing + opening = traded.
+    traded: dict = defaultdict(float)
+    for s, _, _, q, _ in rows:
+        traded[s] += q
+    used: dict = defaultdict(float)
+    for row in out.iter_rows(named=True):
+        used[row["symbol"]] += row["matched_qty"] * (2 if row["is_closed"] else 1)
+    for s in traded:
+        assert math.isclose(used[s], traded[s], rel_tol=1e-9, abs_tol=1e-6), s
+    # per entry row: matched + open never exceeds its quantity
+    per_entry = out.group_by("matched_entry_idx").agg(pl.col("matched_qty").sum())
+    for idx, q in per_entry.iter_rows():
+        assert q <= rows[idx][3] + 1e-9
+    # entry never after exit
+    closed = out.filter("is_closed")
+    assert (closed["holding_period"] >= 0).all()
+
+
+def test_equal_timestamps_keep_input_order():
+    out = match(fills([("A", 1, 1, 10, 1.0), ("A", 1, 1, 10, 2.0), ("A", 1, -1, 15, 3.0)]))
+    assert out.select("matched_entry_idx", "matched_qty").rows() == [(0, 10.0), (1, 5.0), (1, 5.0)]
+
+
+def test_fractional_quantities_leave_no_dust():
+    out = match(fills([("X", 1, 1, 0.1, 1.0), ("X", 2, 1, 0.2, 1.0), ("X", 3, -1, 0.3, 2.0)]))
+    assert out["is_closed"].to_list() == [True, True]  # 0.1 + 0.2 - 0.3 leaves no open lot
+
+
+def test_lazy_input_and_namespace():
+    df = fills([("A", 1, 1, 100, 10.0), ("A", 2, -1, 100, 11.0)])
+    lazy = df.lazy().vf.enrich([vf.FIFOMatch("side", "qty", "t", "price", 1, -1)], by="symbol", sort_by="t")
+    assert isinstance(lazy, pl.LazyFrame)
+    assert lazy.collect().equals(match(df))
+
+
+def test_string_sides_and_other_rules_in_the_same_run():
+    df = pl.DataFrame(
+        {
+            "symbol": ["A"] * 3,
+            "t": [1.0, 2.0, 3.0],
+            "side": ["B", "B", "S"],
+            "qty": [1, 2, 3],
+            "price": [1.0, 2.0, 3.0],
+        }
+    )
+    out = vf.enrich(
+        df,
+        [vf.TagRunning("seq", lambda p, r: p + 1, 0), vf.FIFOMatch("side", "qty", "t", "price", "B", "S")],
+        by="symbol", sort_by="t",
+    )  # fmt: skip
+    assert out.select("seq", "matched_entry_idx", "matched_qty").rows() == [(3, 0, 1.0), (3, 1, 2.0)]
+
+
+def test_datetime_times_give_durations():
+    import datetime as dt
+
+    t0 = dt.datetime(2024, 1, 2, 9, 30)
+    df = pl.DataFrame(
+        {
+            "symbol": ["A", "A"],
+            "t": [t0, t0 + dt.timedelta(seconds=90)],
+            "side": [1, -1],
+            "qty": [1, 1],
+            "price": [1.0, 2.0],
+        }
+    )
+    out = match(df)
+    assert out["holding_period"].to_list() == [dt.timedelta(seconds=90)]
+    assert out["entry_time"].to_list() == [t0]
+
+
+# --- bad input -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (("A", 2, 1, 0, 10.0), "'qty' is not a finite quantity > 0"),
+        (("A", 2, 1, -5, 10.0), "'qty' is not a finite quantity > 0"),
+        (("A", 2, 2, 5, 10.0), "'side' is neither entry_side 1 nor exit_side -1"),
+        (("A", 2, None, 5, 10.0), "a null in"),
+        (("A", 2, 1, 5, None), "a null in"),
+        (("A", 2, 1, 5, math.inf), "'price' is not a finite price"),
+    ],
+)
+def test_bad_fills_name_the_first_offending_row(row, message):
+    df = fills([("A", 1, 1, 5, 10.0), row, ("A", 3, 1, -1, 10.0)])
+    with pytest.raises(DataError, match=rf"row 1 \(symbol 'A'\): {message}"):
+        match(df)
+
+
+def test_bad_parameters():
+    with pytest.raises(VizflowError, match="mode='fifo'"):
+        vf.FIFOMatch("side", "qty", "t", "price", 1, -1, mode="fifo")
+    with pytest.raises(VizflowError, match="both 1"):
+        vf.FIFOMatch("side", "qty", "t", "price", 1, 1)
+    with pytest.raises(VizflowError, match="at most one row-expanding rule"):
+        vf.Enricher([vf.FIFOMatch(), vf.FIFOMatch()], by="symbol")
+
+
+def test_empty_frame():
+    out = match(fills([]))
+    assert out.height == 0
+    assert set(vf.FIFOMatch.COLUMNS) <= set(out.columns)

@@ -1,0 +1,268 @@
+"""``FIFOMatch``: match a trader's fills into round trips, first in first out, with trade splitting."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import numpy as np
+import polars as pl
+
+from vizflow.enrich.base import ExpandingRule, State
+from vizflow.exceptions import DataError, SchemaError, VizflowError
+from vizflow.kernels.fifo import OK, fifo_match_nb
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+__all__ = ["FIFOMatch"]
+
+
+class FIFOMatch(ExpandingRule):
+    """Match fills into round trips per symbol, oldest open lot first (a row-expanding rule).
+
+    Use it in :class:`~vizflow.Enricher` / :func:`~vizflow.enrich` with ``by="symbol"`` and a
+    ``sort_by`` time: fills are visited in time order (equal times keep their input order).
+
+    Matching. A fill on ``entry_side`` opens a lot (or adds one to the queue); a fill on
+    ``exit_side`` closes the oldest open lots first. One closing fill that spans several lots
+    becomes several output rows (trade splitting), each carrying every column of the closing
+    fill. In the default ``mode="position"`` matching follows the trader's position: a fill
+    against the open lots closes them, and any excess opens a lot on its own side (a flip:
+    buy 100 then sell 150 closes 100 long and opens 50 short; a later buy closes that short
+    first). Either side may thus close. ``mode="strict"``: entry fills only open, exit fills only
+    close, and an exit larger than the open position is an error naming the symbol and row.
+
+    Output rows, per symbol in time order of the closing fill, followed by the symbol's lots
+    still open at the end (``is_closed=False``, carrying the columns of their opening fill, with
+    null exit fields). Added columns:
+
+    ``matched_entry_idx``
+        The opening fill's position (0-based row number) in the input frame, or its value of
+        ``id_col`` when given, to join back.
+    ``matched_qty``
+        Quantity matched (or, for open lots, still open). Float64.
+    ``lot_side``
+        +1 for a lot opened on ``entry_side`` (long when entry is buy), -1 for a lot opened by a
+        flip on ``exit_side``.
+    ``entry_time``, ``entry_price``
+        Time and price of the opening fill.
+    ``exit_price``, ``holding_period``
+        Price of the closing fill, and its time minus ``entry_time`` (null for open lots).
+    ``realized_pnl``
+        ``lot_side * (exit_price - entry_price) * matched_qty`` (null for open lots).
+    ``is_closed``
+        Whether the row is a match (True) or a lot still open (False).
+
+    Parameters
+    ----------
+    side_col, qty_col, time_col, price_col
+        Input columns. Quantities must be > 0 (fractional is fine); sides must be one of
+        ``entry_side`` / ``exit_side``; no nulls in side, quantity, price or time.
+    entry_side, exit_side
+        The values of ``side_col`` that open and close (e.g. ``1``/``-1`` or ``"B"``/``"S"``).
+    mode
+        ``"position"`` (default) or ``"strict"``.
+    id_col
+        Report this column's value of the opening fill as ``matched_entry_idx``.
+    qty_tol
+        Remainders at most this small count as zero (no dust lots from float arithmetic).
+
+    Examples
+    --------
+    >>> import polars as pl, vizflow as vf
+    >>> fills = pl.DataFrame(
+    ...     {
+    ...         "symbol": ["A", "A", "A"],
+    ...         "t": [1.0, 2.0, 5.0],
+    ...         "side": [1, 1, -1],
+    ...         "qty": [50, 50, 80],
+    ...         "price": [10.0, 10.2, 10.5],
+    ...     }
+    ... )
+    >>> out = vf.enrich(fills, [vf.FIFOMatch("side", "qty", "t", "price", 1, -1)], by="symbol", sort_by="t")
+    >>> out.select("t", "matched_entry_idx", "matched_qty", "realized_pnl", "is_closed")
+    shape: (3, 5)
+    ┌─────┬───────────────────┬─────────────┬──────────────┬───────────┐
+    │ t   ┆ matched_entry_idx ┆ matched_qty ┆ realized_pnl ┆ is_closed │
+    │ --- ┆ ---               ┆ ---         ┆ ---          ┆ ---       │
+    │ f64 ┆ i64               ┆ f64         ┆ f64          ┆ bool      │
+    ╞═════╪═══════════════════╪═════════════╪══════════════╪═══════════╡
+    │ 5.0 ┆ 0                 ┆ 50.0        ┆ 25.0         ┆ true      │
+    │ 5.0 ┆ 1                 ┆ 30.0        ┆ 9.0          ┆ true      │
+    │ 2.0 ┆ 1                 ┆ 20.0        ┆ null         ┆ false     │
+    └─────┴───────────────────┴─────────────┴──────────────┴───────────┘
+    """
+
+    COLUMNS: ClassVar[list[str]] = [
+        "matched_entry_idx",
+        "matched_qty",
+        "lot_side",
+        "entry_time",
+        "entry_price",
+        "exit_price",
+        "holding_period",
+        "realized_pnl",
+        "is_closed",
+    ]
+
+    def __init__(  # noqa: PLR0917 (the plan's positional signature)
+        self,
+        side_col: str = "side",
+        qty_col: str = "qty",
+        time_col: str = "elapsed_seconds",
+        price_col: str = "price",
+        entry_side: Any = 1,
+        exit_side: Any = -1,
+        *,
+        mode: Literal["position", "strict"] = "position",
+        id_col: str | None = None,
+        qty_tol: float = 1e-9,
+    ) -> None:
+        if mode not in ("position", "strict"):
+            msg = f"FIFOMatch: mode={mode!r}; expected 'position' or 'strict'"
+            raise VizflowError(msg)
+        if entry_side == exit_side:
+            msg = f"FIFOMatch: entry_side and exit_side are both {entry_side!r}"
+            raise VizflowError(msg)
+        if not (math.isfinite(qty_tol) and qty_tol >= 0):
+            msg = f"FIFOMatch: qty_tol={qty_tol!r}; expected a finite number >= 0"
+            raise VizflowError(msg)
+        self.side_col, self.qty_col, self.time_col, self.price_col = (
+            side_col, qty_col, time_col, price_col,
+        )  # fmt: skip
+        self.entry_side, self.exit_side = entry_side, exit_side
+        self.mode, self.id_col, self.qty_tol = mode, id_col, float(qty_tol)
+
+    @property
+    def output_columns(self) -> list[str]:
+        """The columns this rule adds."""
+        return list(self.COLUMNS)
+
+    @property
+    def inputs(self) -> list[str]:
+        """The columns this rule reads."""
+        cols = [self.side_col, self.qty_col, self.time_col, self.price_col]
+        return [*cols, self.id_col] if self.id_col else cols
+
+    def process(self, row: dict[str, Any], state: State) -> dict[str, Any]:
+        """FIFOMatch runs only as a compiled pass over the whole frame."""
+        msg = "FIFOMatch has no row-by-row Python path; use it in vf.enrich / vf.Enricher"
+        raise VizflowError(msg)
+
+    def expand(
+        self,
+        sorted_frame: pl.DataFrame,
+        offsets: NDArray[np.int64],
+        row_index: NDArray[np.int64],
+        by: list[str],
+    ) -> tuple[NDArray[np.int64], dict[str, pl.Series]]:
+        """Match all symbols in one kernel call; see the class docstring for the output."""
+        direction, qty, price, time, time_dtype = self._arrays(sorted_frame, row_index, by)
+        n = qty.size
+        carrier = np.empty(2 * n, dtype=np.int64)
+        entry = np.empty(2 * n, dtype=np.int64)
+        matched = np.empty(2 * n, dtype=np.float64)
+        closed = np.empty(2 * n, dtype=np.bool_)
+        lot_dir = np.empty(2 * n, dtype=np.int8)
+        rows, status = fifo_match_nb(
+            offsets, direction, qty, self.mode == "strict", self.qty_tol,
+            carrier, entry, matched, closed, lot_dir,
+            np.empty(n, dtype=np.int64), np.empty(n, dtype=np.float64),
+        )  # fmt: skip
+        if status != OK:
+            symbol = self._symbol_at(sorted_frame, by, status)
+            msg = (
+                f"FIFOMatch (strict): exit at row {int(row_index[status])} (symbol {symbol!r}, "
+                f"{self.time_col}={sorted_frame[self.time_col][status]}) is larger than the open "
+                f"position; use mode='position' to let the excess open a short lot"
+            )
+            raise DataError(msg)
+        carrier, entry, matched, closed, lot_dir = (
+            a[:rows] for a in (carrier, entry, matched, closed, lot_dir)
+        )
+        entry_price, exit_price = price[entry], np.where(closed, price[carrier], np.nan)
+        held = np.where(closed, time[carrier] - time[entry], np.nan)
+        pnl = lot_dir * (exit_price - entry_price) * matched
+        if self.id_col:
+            idx = sorted_frame.get_column(self.id_col).gather(pl.Series(entry))
+        else:
+            idx = pl.Series(row_index[entry])
+        entry_time = sorted_frame.get_column(self.time_col).gather(pl.Series(entry))
+        if isinstance(time_dtype, pl.Datetime):
+            held_series = (
+                pl.Series(held, nan_to_null=True).cast(pl.Int64).cast(pl.Duration(time_dtype.time_unit))
+            )
+        else:
+            held_series = pl.Series(held, nan_to_null=True)
+        columns = {
+            "matched_entry_idx": idx,
+            "matched_qty": pl.Series(matched),
+            "lot_side": pl.Series(lot_dir),
+            "entry_time": entry_time,
+            "entry_price": pl.Series(entry_price),
+            "exit_price": pl.Series(exit_price, nan_to_null=True),
+            "holding_period": held_series,
+            "realized_pnl": pl.Series(pnl, nan_to_null=True),
+            "is_closed": pl.Series(closed),
+        }
+        return carrier, columns
+
+    def _arrays(
+        self, frame: pl.DataFrame, row_index: NDArray[np.int64], by: list[str]
+    ) -> tuple[NDArray[np.int8], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], pl.DataType]:
+        """Validate the inputs (naming the first offending row) and return the kernel's arrays."""
+        schema = frame.schema
+        for col in (self.qty_col, self.price_col):
+            if not schema[col].is_numeric():
+                msg = f"FIFOMatch: column {col!r} has dtype {schema[col]}; expected numeric"
+                raise SchemaError(msg)
+        time_dtype = schema[self.time_col]
+        if not (time_dtype.is_numeric() or isinstance(time_dtype, pl.Datetime)):
+            msg = (
+                f"FIFOMatch: time column {self.time_col!r} has dtype {time_dtype}; "
+                "expected numeric or Datetime"
+            )
+            raise SchemaError(msg)
+        side = pl.col(self.side_col)
+        qty = pl.col(self.qty_col).cast(pl.Float64)
+        sides = f"entry_side {self.entry_side!r} nor exit_side {self.exit_side!r}"
+        checks = [
+            (pl.any_horizontal(pl.col(c).is_null() for c in self.inputs), f"a null in {self.inputs}"),
+            (~side.is_in([self.entry_side, self.exit_side]), f"{self.side_col!r} is neither {sides}"),
+            (~(qty > 0) | ~qty.is_finite(), f"{self.qty_col!r} is not a finite quantity > 0"),
+            (
+                ~pl.col(self.price_col).cast(pl.Float64).is_finite(),
+                f"{self.price_col!r} is not a finite price",
+            ),
+        ]
+        bad = frame.select([e.fill_null(True).alias(f"c{i}") for i, (e, _) in enumerate(checks)])
+        any_bad = bad.select(pl.any_horizontal(pl.all()).arg_true()).to_series()
+        if any_bad.len():
+            # The first offending row in input order, and the first check it fails.
+            pos = int(any_bad.gather((row_index[any_bad.to_numpy()]).argmin()).item())
+            what = next(w for i, (_, w) in enumerate(checks) if bad[f"c{i}"][pos])
+            values = {c: frame[c][pos] for c in self.inputs}
+            msg = (
+                f"FIFOMatch: row {int(row_index[pos])} (symbol "
+                f"{self._symbol_at(frame, by, pos)!r}): {what}; row values: {values}"
+            )
+            raise DataError(msg)
+        direction = (
+            frame.select(pl.when(side == self.entry_side).then(1).otherwise(-1).cast(pl.Int8))
+            .to_series()
+            .to_numpy()
+        )
+        qty = frame.get_column(self.qty_col).cast(pl.Float64).to_numpy()
+        price = frame.get_column(self.price_col).cast(pl.Float64).to_numpy()
+        time = frame.get_column(self.time_col).to_physical().cast(pl.Float64).to_numpy()
+        return direction, qty, price, time, time_dtype
+
+    @staticmethod
+    def _symbol_at(frame: pl.DataFrame, by: list[str], pos: int) -> Any:
+        """Return the group key of sorted row ``pos``."""
+        key = tuple(frame.get_column(c)[pos] for c in by)
+        return key[0] if len(key) == 1 else key
+
+    def __repr__(self) -> str:
+        return f"FIFOMatch({self.side_col!r}, {self.qty_col!r}, {self.time_col!r}, {self.price_col!r})"
