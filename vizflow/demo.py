@@ -28,6 +28,7 @@ class DemoState:
     output: Path
     quotes: pl.DataFrame = field(default_factory=pl.DataFrame)
     trades: pl.DataFrame = field(default_factory=pl.DataFrame)
+    matched: pl.DataFrame = field(default_factory=pl.DataFrame)
     lines: list[str] = field(default_factory=list)
 
     def say(self, line: str) -> None:
@@ -107,7 +108,55 @@ def forward_returns(state: DemoState) -> None:
     )
 
 
-STEPS = [load_sample, session_clock, size_profile, forward_returns]
+def tags(state: DemoState) -> None:
+    """Tag trades per symbol with compiled rules: large prints, sequence, signed volume."""
+    state.trades = vf.enrich(
+        state.trades,
+        [
+            vf.TagCondition("is_large", lambda r: r["qty"] >= 10_000),
+            vf.TagRunning("seq", lambda p, r: p + 1, 0),
+            vf.TagRunning("net_volume", lambda p, r: p + r["side"] * r["qty"], 0),
+        ],
+        by="symbol",
+        sort_by="elapsed_seconds",
+    )
+    last = state.trades.group_by("symbol").agg(pl.col("net_volume").last())
+    state.say(
+        f"tags: {state.trades['is_large'].sum():,} large prints (>= 10,000 shares); "
+        f"net aggressor volume ranges {last['net_volume'].min():+,} .. {last['net_volume'].max():+,} "
+        "shares per symbol"
+    )
+
+
+def round_trips(state: DemoState) -> None:
+    """FIFO-match a trader's fills composed from the sample prints; holding periods and P&L."""
+    # No public data holds a real trader's fills: take every 25th print of the first 10 symbols
+    # (real times, prices and sizes of the sample) as "our" fills, the side being the aggressor.
+    symbols = state.trades["symbol"].unique().sort().head(10)
+    fills = (
+        state.trades.filter(pl.col("symbol").is_in(symbols.implode()))
+        .filter(pl.int_range(pl.len()).over("symbol") % 25 == 0)
+        .select("symbol", "ticktime", "elapsed_seconds", "side", "qty", "price")
+    )
+    matched = vf.enrich(
+        fills,
+        [vf.FIFOMatch("side", "qty", "elapsed_seconds", "price", entry_side=1, exit_side=-1)],
+        by="symbol",
+        sort_by="elapsed_seconds",
+    )
+    vf.save(matched, state.output / "round_trips.parquet")
+    closed = matched.filter("is_closed")
+    state.matched = matched
+    state.say(
+        f"FIFO on {fills.height:,} composed fills ({symbols.len()} symbols): {closed.height:,} "
+        f"matches, {matched.height - closed.height} lots open at the close; holding period "
+        f"median {closed['holding_period'].median():,.0f} s; realized P&L "
+        f"{closed['realized_pnl'].sum():+,.0f} (per share matched "
+        f"{closed['realized_pnl'].sum() / closed['matched_qty'].sum():+.4f})"
+    )
+
+
+STEPS = [load_sample, session_clock, size_profile, forward_returns, tags, round_trips]
 """The demo's steps, in order."""
 
 
