@@ -22,6 +22,7 @@ from __future__ import annotations
 import vizflow.namespace  # noqa: F401  (registers lf.vf, df.vf and pl.col(...).vf)
 from vizflow import calendar, datasets
 from vizflow.config import Config
+from vizflow.context import Context
 from vizflow.enrich import (
     Enricher,
     ExpandingRule,
@@ -42,6 +43,7 @@ from vizflow.exceptions import (
 from vizflow.io import load, save, scan
 from vizflow.market import CN, CN_FUTURES, CRYPTO, HK, US, Market, Session, get_market
 from vizflow.ops import aggregate, bin, elapsed_expr, forward_return, parse_time
+from vizflow.run import BatchResult, run, run_batch, run_cluster, run_local
 
 __version__ = "0.3.0"
 
@@ -51,9 +53,11 @@ __all__ = [
     "CRYPTO",
     "HK",
     "US",
+    "BatchResult",
     "CalendarError",
     "ColumnNotFoundError",
     "Config",
+    "Context",
     "DataError",
     "Enricher",
     "ExpandingRule",
@@ -77,6 +81,10 @@ __all__ = [
     "get_market",
     "load",
     "parse_time",
+    "run",
+    "run_batch",
+    "run_cluster",
+    "run_local",
     "save",
     "scan",
 ]

@@ -1,38 +1,128 @@
-"""The ``vizflow`` command line: ``vizflow demo`` (and the runner's commands)."""
+"""The ``vizflow`` command line: ``vizflow run``, ``vizflow demo``."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["main"]
+    import polars as pl
+
+__all__ = ["build_parser", "main"]
 
 
 def _demo(args: argparse.Namespace) -> int:
     from vizflow.demo import main as demo_main
 
-    demo_main(args.output)
+    demo_main(args.output, synthetic=args.synthetic)
     return 0
+
+
+def _calendar(args: argparse.Namespace, market: str) -> pl.DataFrame | None:
+    import vizflow as vf
+
+    if args.calendar:
+        return vf.calendar.load(args.calendar)
+    if market == "CN":
+        return vf.datasets.xshg_calendar()
+    return None
+
+
+def _dates(args: argparse.Namespace, calendar: pl.DataFrame | None) -> list[str]:
+    import datetime as dt
+
+    import vizflow as vf
+
+    if args.date:
+        return [vf.config.format_date(args.date)]
+    if args.dates_file:
+        lines = Path(args.dates_file).read_text().split()
+        return [vf.config.format_date(d) for d in lines if d.strip()]
+    start, sep, end = args.dates.partition(":")
+    if not sep:
+        msg = f"--dates {args.dates!r}: expected START:END, e.g. 20240101:20240131"
+        raise vf.VizflowError(msg)
+    if calendar is not None:
+        return vf.calendar.range(calendar, start, end)
+    lo = dt.datetime.strptime(vf.config.format_date(start), "%Y%m%d").date()
+    hi = dt.datetime.strptime(vf.config.format_date(end), "%Y%m%d").date()
+    days = (lo + dt.timedelta(days=i) for i in range((hi - lo).days + 1))
+    return [d.strftime("%Y%m%d") for d in days if d.weekday() < 5]  # noqa: PLR2004
+
+
+def _run(args: argparse.Namespace) -> int:
+    import vizflow as vf
+    from vizflow.run import resolve_pipeline
+
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    config = vf.Config.from_toml(args.config)
+    market = config.market if isinstance(config.market, str) else config.market.name
+    calendar = _calendar(args, market)
+    _, pipeline = resolve_pipeline(args.pipeline)
+    dates = _dates(args, calendar)
+    result = vf.run_batch(
+        pipeline, config, dates, parallel=args.workers != 1 and len(dates) > 1,
+        skip_existing=not args.overwrite, max_workers=args.workers or None,
+        retries=args.retries, calendar=calendar,
+        progress=False if args.no_progress else None,
+    )  # fmt: skip
+    print(result)
+    for failure in result.results:
+        if failure.status == "failed" and args.verbose:
+            print(failure.traceback, file=sys.stderr)
+    return 0 if result.ok else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser, one sub-command per job."""
-    parser = argparse.ArgumentParser(prog="vizflow", description=__doc__)
+    parser = argparse.ArgumentParser(prog="vizflow", description="vizflow: tick data research")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run the main job on the built-in sample day")
+
+    demo = sub.add_parser("demo", help="run the main job on the built-in sample")
     demo.add_argument("--output", default="demo-output", help="output folder (demo-output)")
+    demo.add_argument(
+        "--synthetic", action="store_true", help="use the synthetic day instead of the real sample"
+    )
     demo.set_defaults(func=_demo)
+
+    run = sub.add_parser(
+        "run",
+        help="run a pipeline over dates",
+        description="Run module:function over one or many dates; exit code 1 if any date failed.",
+    )
+    run.add_argument("pipeline", help="the pipeline, as module:function")
+    run.add_argument("--config", required=True, help="config TOML (see vizflow.Config.from_toml)")
+    when = run.add_mutually_exclusive_group(required=True)
+    when.add_argument("--date", help="one date, YYYYMMDD")
+    when.add_argument("--dates", help="START:END, the trading days between (inclusive)")
+    when.add_argument("--dates-file", help="a file with one YYYYMMDD per line")
+    run.add_argument(
+        "--calendar",
+        help="calendar file for --dates and skipping non-trading days (default for market CN: "
+        "the shipped XSHG 2019-2025 calendar; other markets: weekdays)",
+    )
+    run.add_argument("--workers", type=int, default=0, help="processes (default: cores; 1: none)")
+    run.add_argument("--retries", type=int, default=0, help="retry a failing date N times")
+    run.add_argument("--overwrite", action="store_true", help="redo dates whose output exists")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("-v", "--verbose", action="store_true", help="log each date and tracebacks")
+    run.set_defaults(func=_run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``vizflow`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except (ValueError, FileNotFoundError) as exc:  # VizflowError is a ValueError
+        print(f"vizflow: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -78,6 +78,8 @@ class Config:
     input_pattern: str = "{date}.feather"
     market: str | Market = "CN"
     columns: Mapping[str, str] = field(default_factory=dict)
+    source: Path | None = field(default=None, compare=False, repr=False)
+    """The TOML file this config was read from (set by :meth:`from_toml`)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "input_dir", Path(self.input_dir))
@@ -153,4 +155,4 @@ class Config:
         for key in ("input_dir", "output_dir"):
             if key in data:
                 data[key] = path.parent / data[key]
-        return cls(**data)
+        return cls(**data, source=path)

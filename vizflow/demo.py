@@ -19,6 +19,7 @@ __all__ = ["DemoState", "main"]
 DATE = "20240102"
 _OPEN, _CLOSE = 93000000, 150000000  # continuous trading starts / the closing auction prints
 _MORNING_CLOSE = 7200.0
+LARGE = 10_000  # shares: a "large" print
 
 
 @dataclass
@@ -29,6 +30,7 @@ class DemoState:
     quotes: pl.DataFrame = field(default_factory=pl.DataFrame)
     trades: pl.DataFrame = field(default_factory=pl.DataFrame)
     matched: pl.DataFrame = field(default_factory=pl.DataFrame)
+    synthetic: bool = False
     lines: list[str] = field(default_factory=list)
 
     def say(self, line: str) -> None:
@@ -113,7 +115,7 @@ def tags(state: DemoState) -> None:
     state.trades = vf.enrich(
         state.trades,
         [
-            vf.TagCondition("is_large", lambda r: r["qty"] >= 10_000),
+            vf.TagCondition("is_large", lambda r: r["qty"] >= LARGE),
             vf.TagRunning("seq", lambda p, r: p + 1, 0),
             vf.TagRunning("net_volume", lambda p, r: p + r["side"] * r["qty"], 0),
         ],
@@ -160,15 +162,17 @@ STEPS = [load_sample, session_clock, size_profile, forward_returns, tags, round_
 """The demo's steps, in order."""
 
 
-def main(output: str | Path = "demo-output") -> DemoState:
+def main(output: str | Path = "demo-output", *, synthetic: bool = False) -> DemoState:
     """Run every demo step, write outputs under ``output`` and print a summary.
+
+    ``synthetic=True`` uses the generated 300-symbol day instead of the shipped real sample.
 
     Returns
     -------
     DemoState
         The frames and summary lines, for tests.
     """
-    state = DemoState(output=Path(output))
+    state = DemoState(output=Path(output), synthetic=synthetic)
     state.output.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     state.say(f"vizflow {vf.__version__} demo -> {state.output}/")

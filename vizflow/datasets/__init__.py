@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from vizflow.datasets.calendars import xshg_calendar
 from vizflow.datasets.fills import synthetic_fills
 from vizflow.datasets.synthetic import synthetic_day, synthetic_quotes, synthetic_trades
 
-__all__ = ["synthetic_day", "synthetic_fills", "synthetic_quotes", "synthetic_trades"]
+__all__ = [
+    "synthetic_day",
+    "synthetic_fills",
+    "synthetic_quotes",
+    "synthetic_trades",
+    "xshg_calendar",
+]

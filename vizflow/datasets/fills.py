@@ -11,7 +11,7 @@ __all__ = ["synthetic_fills"]
 def synthetic_fills(
     n_fills: int = 10_000, n_symbols: int = 20, *, seed: int = 0, fractional: bool = False
 ) -> pl.DataFrame:
-    """Fills of one trader across symbols over a CN session day.
+    """Generate the fills of one trader across symbols over a CN session day.
 
     Parameters
     ----------

@@ -1,0 +1,169 @@
+"""run / run_batch / run_local / run_cluster: processes, a Dask cluster, failures, crashes."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import vizflow as vf
+from tests import pipelines
+from vizflow.exceptions import VizflowError
+
+DATES = ["20240102", "20240103", "20240104", "20240105"]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def config(tmp_path) -> vf.Config:
+    for i, day in enumerate(DATES):
+        trades = vf.datasets.synthetic_trades(day, n_symbols=3, trades_per_symbol=20, seed=i)
+        vf.save(trades, tmp_path / "in" / f"{day}.parquet")
+    return vf.Config(input_dir=tmp_path / "in", output_dir=tmp_path / "out", input_pattern="{date}.parquet")
+
+
+def test_run_single_date_exit_criterion_plan(config):
+    out = vf.run(pipelines.clock, config, "20240102")
+    assert out["n"].sum() == vf.datasets.synthetic_trades("20240102", 3, trades_per_symbol=20, seed=0).height
+    assert vf.load(config.get_output_path("20240102")).collect().equals(out)
+    assert vf.run(pipelines.clock, config, "20240103", save=False).height == 3
+    assert not config.get_output_path("20240103").exists()
+
+
+def test_run_errors(config):
+    with pytest.raises(FileNotFoundError, match="20240201.parquet"):
+        vf.run(pipelines.clock, config, "20240201")
+    with pytest.raises(VizflowError, match="returned int for 20240102; expected a polars DataFrame"):
+        vf.run(pipelines.not_a_frame, config, "20240102")
+
+
+def test_run_batch_processes_in_parallel_exit_criterion_plan(config):
+    result = vf.run_batch(pipelines.worker_pid, config, DATES, parallel=True, max_workers=2)
+    assert result.ok, str(result)
+    assert result.succeeded == DATES
+    outs = pl.concat([vf.load(config.get_output_path(d)).collect() for d in DATES])
+    assert outs["pid"].n_unique() >= 1
+    import os
+
+    assert os.getpid() not in outs["pid"].to_list()  # ran in worker processes
+    assert set(outs["threads"].to_list()) == {"1"}  # 2 cores / 2 workers
+
+
+def test_run_local_and_failure_summary(config):
+    (config.input_dir / "20240104.parquet").unlink()
+    result = vf.run_local(pipelines.fails_on_0103, config, DATES)
+    assert result.succeeded == ["20240102", "20240105"]
+    assert set(result.failed) == {"20240103", "20240104"}
+    assert "RuntimeError: boom on purpose" in result.failed["20240103"]
+    assert "20240104.parquet" in result.failed["20240104"]
+    failed = next(r for r in result.results if r.date == "20240103")
+    assert "fails_on_0103" in failed.traceback
+    with pytest.raises(VizflowError, match="2 failed"):
+        result.raise_for_failures()
+
+
+def test_skip_existing_and_retries(config):
+    vf.run(pipelines.clock, config, "20240102")
+    result = vf.run_local(pipelines.flaky, config, DATES, retries=1)
+    assert result.skipped == ["20240102"]
+    assert result.succeeded == DATES[1:]
+    again = vf.run_local(pipelines.clock, config, DATES)
+    assert again.skipped == DATES
+    redo = vf.run_local(pipelines.clock, config, DATES[:1], skip_existing=False)
+    assert redo.succeeded == DATES[:1]
+
+
+def test_calendar_skips_non_trading_days(config):
+    cal = vf.calendar.generate(["20240102", "20240104", "20240105"])
+    result = vf.run_local(pipelines.clock, config, DATES, calendar=cal)
+    assert result.skipped == ["20240103"]
+    assert next(r for r in result.results if r.date == "20240103").reason == "not a trading day"
+
+
+def test_unpicklable_pipeline_is_rejected_before_work(config):
+    with pytest.raises(VizflowError, match="cannot be sent to worker processes"):
+        vf.run_batch(lambda lf, ctx: lf, config, DATES)
+    assert not config.output_dir.exists() or not any(config.output_dir.glob("*.parquet"))
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::ResourceWarning", "ignore::UserWarning")
+def test_dask_cluster_executor(config):
+    distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        result = vf.run_batch(pipelines.worker_pid, config, DATES, executor=client.get_executor())
+    assert result.ok, str(result)
+    pids = pl.concat([vf.load(config.get_output_path(d)).collect() for d in DATES])["pid"]
+    assert pids.n_unique() >= 1
+
+
+@pytest.mark.slow
+def test_killed_mid_write_leaves_nothing_that_would_be_skipped(config, tmp_path):
+    script = (
+        "import vizflow as vf, sys; from tests import pipelines;"
+        f"cfg = vf.Config(input_dir={str(config.input_dir)!r}, output_dir={str(config.output_dir)!r},"
+        " input_pattern='{date}.parquet');"
+        "vf.run(pipelines.big, cfg, '20240102')"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
+    deadline = time.time() + 120
+    try:
+        while time.time() < deadline:  # wait until the temporary file is being written
+            if config.output_dir.exists() and list(config.output_dir.glob(".20240102.parquet.*.tmp")):
+                break
+            if proc.poll() is not None:
+                pytest.fail("the writer finished before it could be killed")
+            time.sleep(0.005)
+        else:
+            pytest.fail("no temporary file appeared")
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert not config.get_output_path("20240102").exists()
+    result = vf.run_local(pipelines.clock, config, ["20240102"])
+    assert result.succeeded == ["20240102"]  # not skipped
+
+
+def test_run_cluster_commands(config, tmp_path):
+    cfg_path = tmp_path / "cfg.toml"
+    cfg_path.write_text('input_dir = "in"\noutput_dir = "out"\ninput_pattern = "{date}.parquet"\n')
+    cfg = vf.Config.from_toml(cfg_path)
+    lines = vf.run_cluster(pipelines.clock, cfg, ["20240103", "20240102"])
+    assert lines == [
+        f'ailab create job --name=vf_{d} --command "vizflow run tests.pipelines:clock --config {cfg_path} --date {d}"'
+        for d in ("20240102", "20240103")
+    ]
+    slurm = vf.run_cluster(
+        "tests.pipelines:clock", cfg_path, ["20240102"], template="sbatch -J vf_{date} --wrap '{command}'"
+    )
+    assert slurm == [
+        f"sbatch -J vf_20240102 --wrap 'vizflow run tests.pipelines:clock --config {cfg_path} --date 20240102'"
+    ]
+
+
+def _nested():
+    def inner(lf, ctx):
+        return lf
+
+    return inner
+
+
+def test_run_cluster_needs_importable_pipelines(config):
+    with pytest.raises(VizflowError, match="it is a lambda"):
+        vf.run_cluster(lambda lf, ctx: lf, "cfg.toml", DATES)
+    with pytest.raises(VizflowError, match="defined inside another function"):
+        vf.run_cluster(_nested(), "cfg.toml", DATES)
+    with pytest.raises(VizflowError, match="expected 'module:function'"):
+        vf.run_cluster("nocolon", "cfg.toml", DATES)
+    with pytest.raises(VizflowError, match="need the config as a TOML file"):
+        vf.run_cluster(pipelines.clock, config, DATES)
