@@ -158,7 +158,34 @@ def round_trips(state: DemoState) -> None:
     )
 
 
-STEPS = [load_sample, session_clock, size_profile, forward_returns, tags, round_trips]
+def daily_pipeline(lf: pl.LazyFrame, ctx: vf.Context) -> pl.LazyFrame:
+    """The demo's daily job: clock, then per-symbol trade count, volume and last trade time."""
+    return (
+        lf.vf.parse_time(ctx.market, ctx.col("ticktime"))
+        .vf.aggregate(
+            ["symbol"],
+            {"trades": pl.len(), "shares": pl.col("qty").sum(), "last": pl.col("elapsed_seconds").max()},
+        )
+        .with_columns(date=pl.lit(ctx.date))
+    )
+
+
+def batch(state: DemoState) -> None:
+    """Run the daily job over several synthetic dates with the runner (2 worker processes)."""
+    cal = vf.datasets.xshg_calendar()
+    dates = vf.calendar.range(cal, "20240102", "20240105")
+    folder = state.output / "batch"
+    for i, day in enumerate(dates):
+        trades = vf.datasets.synthetic_trades(day, n_symbols=50, trades_per_symbol=400, seed=i)
+        vf.save(trades, folder / "input" / f"{day}.parquet")
+    config = vf.Config(
+        input_dir=folder / "input", output_dir=folder / "output", input_pattern="{date}.parquet"
+    )
+    result = vf.run_batch(daily_pipeline, config, dates, max_workers=2, calendar=cal)
+    state.say(f"batch of {len(dates)} dates with 2 worker processes: {result}")
+
+
+STEPS = [load_sample, session_clock, size_profile, forward_returns, tags, round_trips, batch]
 """The demo's steps, in order."""
 
 
