@@ -6,7 +6,7 @@ import os
 
 import polars as pl
 
-import vizflow as vf
+import vizflow as vf  # noqa: TC001 (used at run time by the workers)
 
 
 def clock(lf: pl.LazyFrame, ctx: vf.Context) -> pl.LazyFrame:

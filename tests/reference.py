@@ -52,12 +52,13 @@ def forward_return_reference(
             by_symbol.setdefault(sym, []).append((t, p))
     for sym in by_symbol:
         by_symbol[sym].sort(key=lambda tp: tp[0])
+    times_of = {sym: np.array([t for t, _ in obs], dtype=float) for sym, obs in by_symbol.items()}
 
     def asof(sym, target, beyond_last_is_null):
         obs = by_symbol.get(sym)
         if not obs:
             return None
-        times = np.array([t for t, _ in obs], dtype=float)
+        times = times_of[sym]
         j = int(np.searchsorted(times, target, side="right")) - 1
         if j < 0 or (beyond_last_is_null and target > times[-1]):
             return None

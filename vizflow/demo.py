@@ -39,14 +39,30 @@ class DemoState:
         print(line, flush=True)
 
 
+KEY = "day_symbol"
+"""One instrument on one day: the per-symbol steps group by it (each day has its own clock)."""
+
+
+def _keyed(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(pl.concat_str("date", pl.lit(" "), "symbol").alias(KEY))
+
+
 def load_sample(state: DemoState) -> None:
-    """Generate the synthetic CN day and write it as the date's input files."""
-    state.quotes, state.trades = vf.datasets.synthetic_day(DATE, n_symbols=300, seed=7)
-    vf.save(state.quotes, state.output / "input" / f"{DATE}_quotes.parquet")
-    vf.save(state.trades, state.output / "input" / f"{DATE}_trades.parquet")
+    """Load the input: the shipped real sample (default) or the synthetic day."""
+    if state.synthetic:
+        state.quotes, state.trades = vf.datasets.synthetic_day(DATE, n_symbols=300, seed=7)
+        what = f"synthetic day {DATE}"
+    else:
+        state.trades = vf.datasets.cn_sample_trades()
+        state.quotes = vf.datasets.cn_sample_quotes()
+        what = "real sample: SSE/SZSE Level-2, 2023-02-01..03 (see vizflow/datasets/data/PROVENANCE.md)"
+    state.trades, state.quotes = _keyed(state.trades), _keyed(state.quotes)
+    vf.save(state.quotes, state.output / "input" / "quotes.parquet")
+    vf.save(state.trades, state.output / "input" / "trades.parquet")
     state.say(
-        f"sample day {DATE}: {state.trades['symbol'].n_unique()} symbols, "
-        f"{state.quotes.height:,} quotes, {state.trades.height:,} trades"
+        f"{what}: {state.trades['symbol'].n_unique()} traded symbol(s) on "
+        f"{state.trades['date'].n_unique()} day(s), {state.quotes.height:,} quotes, "
+        f"{state.trades.height:,} trades"
     )
 
 
@@ -97,12 +113,11 @@ def forward_returns(state: DemoState) -> None:
     """Forward returns of every trade, measured on the quotes' mid, at several horizons."""
     horizons = [1, 5, 30, 60, 300]
     state.trades = vf.forward_return(
-        state.trades, horizons, "price", reference=state.quotes, reference_price_col="mid"
-    )
-    signed = [
-        (pl.col(f"return_{h}") * pl.col("side")).mean().mul(1e4).alias(f"{h}s") for h in horizons
-    ]
-    decay = state.trades.select(signed)
+        state.trades, horizons, "price", symbol_col=KEY,
+        reference=state.quotes, reference_price_col="mid",
+    )  # fmt: skip
+    signed = [(pl.col(f"return_{h}") * pl.col("side")).mean().mul(1e4).alias(f"{h}s") for h in horizons]
+    decay = state.trades.filter(pl.col("side") != 0).select(signed)
     vf.save(state.trades, state.output / "trades_with_returns.parquet")
     state.say(
         "mean forward return in the trade's direction (bp, on the mid): "
@@ -119,38 +134,39 @@ def tags(state: DemoState) -> None:
             vf.TagRunning("seq", lambda p, r: p + 1, 0),
             vf.TagRunning("net_volume", lambda p, r: p + r["side"] * r["qty"], 0),
         ],
-        by="symbol",
+        by=KEY,
         sort_by="elapsed_seconds",
     )
-    last = state.trades.group_by("symbol").agg(pl.col("net_volume").last())
+    last = state.trades.group_by(KEY).agg(pl.col("net_volume").last())
     state.say(
         f"tags: {state.trades['is_large'].sum():,} large prints (>= 10,000 shares); "
         f"net aggressor volume ranges {last['net_volume'].min():+,} .. {last['net_volume'].max():+,} "
-        "shares per symbol"
+        "shares per symbol and day"
     )
 
 
 def round_trips(state: DemoState) -> None:
     """FIFO-match a trader's fills composed from the sample prints; holding periods and P&L."""
-    # No public data holds a real trader's fills: take every 25th print of the first 10 symbols
-    # (real times, prices and sizes of the sample) as "our" fills, the side being the aggressor.
-    symbols = state.trades["symbol"].unique().sort().head(10)
+    # No public data holds a real trader's fills: take every 25th continuous-session print of the
+    # first 10 instrument-days (real times, prices and sizes) as "our" fills, side = aggressor.
+    # A hypothetical owner: the fills are composed, the market data is real.
+    keys = state.trades[KEY].unique().sort().head(10)
     fills = (
-        state.trades.filter(pl.col("symbol").is_in(symbols.implode()))
-        .filter(pl.int_range(pl.len()).over("symbol") % 25 == 0)
-        .select("symbol", "ticktime", "elapsed_seconds", "side", "qty", "price")
+        state.trades.filter(pl.col(KEY).is_in(keys.implode()), pl.col("side") != 0)
+        .filter(pl.int_range(pl.len()).over(KEY) % 25 == 0)
+        .select(KEY, "symbol", "date", "ticktime", "elapsed_seconds", "side", "qty", "price")
     )
     matched = vf.enrich(
         fills,
         [vf.FIFOMatch("side", "qty", "elapsed_seconds", "price", entry_side=1, exit_side=-1)],
-        by="symbol",
+        by=KEY,
         sort_by="elapsed_seconds",
     )
     vf.save(matched, state.output / "round_trips.parquet")
     closed = matched.filter("is_closed")
     state.matched = matched
     state.say(
-        f"FIFO on {fills.height:,} composed fills ({symbols.len()} symbols): {closed.height:,} "
+        f"FIFO on {fills.height:,} composed fills ({keys.len()} symbol-days): {closed.height:,} "
         f"matches, {matched.height - closed.height} lots open at the close; holding period "
         f"median {closed['holding_period'].median():,.0f} s; realized P&L "
         f"{closed['realized_pnl'].sum():+,.0f} (per share matched "
@@ -159,7 +175,7 @@ def round_trips(state: DemoState) -> None:
 
 
 def daily_pipeline(lf: pl.LazyFrame, ctx: vf.Context) -> pl.LazyFrame:
-    """The demo's daily job: clock, then per-symbol trade count, volume and last trade time."""
+    """Run the demo's daily job: clock, then per-symbol trade count, volume and last trade time."""
     return (
         lf.vf.parse_time(ctx.market, ctx.col("ticktime"))
         .vf.aggregate(

@@ -4,9 +4,23 @@ from __future__ import annotations
 
 from vizflow.datasets.calendars import xshg_calendar
 from vizflow.datasets.fills import synthetic_fills
+from vizflow.datasets.real import (
+    SAMPLE_DATES,
+    cn_sample_quotes,
+    cn_sample_trades,
+    read_datayes_sh_snapshots,
+    read_datayes_sz_snapshots,
+    read_datayes_trades,
+)
 from vizflow.datasets.synthetic import synthetic_day, synthetic_quotes, synthetic_trades
 
 __all__ = [
+    "SAMPLE_DATES",
+    "cn_sample_quotes",
+    "cn_sample_trades",
+    "read_datayes_sh_snapshots",
+    "read_datayes_sz_snapshots",
+    "read_datayes_trades",
     "synthetic_day",
     "synthetic_fills",
     "synthetic_quotes",
