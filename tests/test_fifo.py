@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import vizflow as vf
 from tests.reference import fifo_reference
 from tests.strategies import fill_streams
-from vizflow.exceptions import DataError, VizflowError
+from vizflow.exceptions import DataError, SchemaError, VizflowError
 
 SCHEMA = {"symbol": pl.String, "t": pl.Float64, "side": pl.Int8, "qty": pl.Float64, "price": pl.Float64}
 
@@ -72,6 +72,7 @@ def test_columns_preserved_when_splitting_plan():
     closed = out.filter("is_closed")
     assert closed["order_id"].to_list() == ["o3", "o3"]  # the exit row's own columns, on each split
     assert closed["venue"].to_list() == ["SSE", "SSE"]
+    assert out.filter(~pl.col("is_closed"))["order_id"].to_list() == ["o2"]  # open lot: its entry row
     assert out.columns[: len(df.columns)] == df.columns
 
 
@@ -160,6 +161,34 @@ def test_quantity_is_conserved(rows):
     assert (closed["holding_period"] >= 0).all()
 
 
+@given(rows=fill_streams())
+def test_each_fill_is_used_exactly_once(rows):
+    # Per input row: the quantity it closes (as the closing fill) plus the quantity of the lot it
+    # opened (matched later or still open) is exactly its quantity; a lot never gives more.
+    df = fills(rows).with_row_index("row")
+    out = match(df)
+    closing = out.filter("is_closed").group_by("row").agg(pl.col("matched_qty").sum())
+    opened = out.group_by("matched_entry_idx").agg(pl.col("matched_qty").sum())
+    used = [0.0] * len(rows)
+    for row, q in [*closing.iter_rows(), *opened.iter_rows()]:
+        used[row] += q
+    for (_, _, _, q, _), u in zip(rows, used, strict=True):
+        assert math.isclose(u, q, rel_tol=1e-9, abs_tol=1e-8)
+    # per symbol and lot side: matched + open = the quantity that opened lots on that side
+    lots = out.with_columns(pl.col("matched_entry_idx").cast(pl.Int64))
+    for (symbol, side), group in lots.group_by("symbol", "lot_side"):
+        total = sum(q for i, q in opened.iter_rows() if rows[i][0] == symbol and rows[i][2] == side)
+        assert math.isclose(group["matched_qty"].sum(), total, rel_tol=1e-9, abs_tol=1e-8)
+
+
+@given(rows=fill_streams())
+def test_per_symbol_runs_concatenated_equal_the_whole_run(rows):
+    df = fills(rows).with_row_index("row")
+    whole = match(df, id_col="row")
+    parts = [match(df.filter(pl.col("symbol") == s), id_col="row") for s in sorted({r[0] for r in rows})]
+    assert whole.equals(pl.concat(parts) if parts else whole.clear())
+
+
 def test_equal_timestamps_keep_input_order():
     out = match(fills([("A", 1, 1, 10, 1.0), ("A", 1, 1, 10, 2.0), ("A", 1, -1, 15, 3.0)]))
     assert out.select("matched_entry_idx", "matched_qty").rows() == [(0, 10.0), (1, 5.0), (1, 5.0)]
@@ -213,6 +242,19 @@ def test_datetime_times_give_durations():
     assert out["entry_time"].to_list() == [t0]
 
 
+def test_integer_times_give_exact_integer_holding_periods():
+    t0 = 1_700_000_000_000_000_000
+    df = pl.DataFrame(
+        {"symbol": ["A"] * 2, "t": [t0, t0 + 1], "side": [1, -1], "qty": [1, 1], "price": [1.0, 2.0]}
+    )
+    out = match(df)
+    assert out.schema["holding_period"] == pl.Int64
+    assert out["holding_period"].to_list() == [1]  # float64 would round this to 0
+    ns = match(df.with_columns(pl.col("t").cast(pl.Datetime("ns"))))
+    assert ns["holding_period"].to_list() == [pl.Series([1]).cast(pl.Duration("ns")).item()]
+    assert ns.schema["entry_time"] == pl.Datetime("ns")
+
+
 # --- bad input -------------------------------------------------------------------------------------
 
 
@@ -231,6 +273,21 @@ def test_bad_fills_name_the_first_offending_row(row, message):
     df = fills([("A", 1, 1, 5, 10.0), row, ("A", 3, 1, -1, 10.0)])
     with pytest.raises(DataError, match=rf"row 1 \(symbol 'A'\): {message}"):
         match(df)
+
+
+def test_bad_input_types_and_times():
+    df = fills([("A", 1, 1, 5, 10.0), ("A", 2, -1, 5, 10.0)])
+    with pytest.raises(SchemaError, match="side column 'side' has dtype String"):
+        match(df.with_columns(pl.col("side").replace_strict({1: "B", -1: "S"}, return_dtype=pl.String)))
+    with pytest.raises(SchemaError, match="time column 't' has dtype String"):
+        match(df.with_columns(pl.col("t").cast(pl.String)))
+    with pytest.raises(DataError, match=r"row 1 \(symbol 'A'\): 't' is not a finite time"):
+        match(df.with_columns(t=pl.Series([1.0, math.nan])))
+    with pytest.raises(DataError, match=r"row 0 .*quantity > 0 \(above qty_tol=1e-09\)"):
+        match(df.with_columns(qty=pl.Series([1e-12, 1.0])))
+    assert match(df.with_columns(qty=pl.Series([1e-12, 1e-12])), qty_tol=0)["matched_qty"].to_list() == [
+        1e-12
+    ]
 
 
 def test_bad_parameters():

@@ -78,6 +78,15 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def _dashboard(args: argparse.Namespace) -> int:
+    from vizflow.viz import sample_dashboard
+
+    app = sample_dashboard()
+    print(f"vizflow dashboard on http://{args.host}:{args.port}/ (Ctrl+C to stop)")
+    app.run(host=args.host, port=args.port, debug=False)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser, one sub-command per job."""
     parser = argparse.ArgumentParser(prog="vizflow", description="vizflow: tick data research")
@@ -112,6 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("-v", "--verbose", action="store_true", help="log each date and tracebacks")
     run.set_defaults(func=_run)
+
+    board = sub.add_parser("dashboard", help="serve the sample dashboard (extra vizflow[viz])")
+    board.add_argument("--host", default="127.0.0.1", help="interface (127.0.0.1)")
+    board.add_argument("--port", type=int, default=8050, help="port (8050)")
+    board.set_defaults(func=_dashboard)
     return parser
 
 

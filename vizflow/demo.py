@@ -201,7 +201,39 @@ def batch(state: DemoState) -> None:
     state.say(f"batch of {len(dates)} dates with 2 worker processes: {result}")
 
 
-STEPS = [load_sample, session_clock, size_profile, forward_returns, tags, round_trips, batch]
+def report(state: DemoState) -> None:
+    """Write demo-output/report.html: the day's figures, self-contained (extra vizflow[viz])."""
+    try:
+        import vizflow.viz as vz
+    except ImportError:
+        state.say("report: skipped (pip install 'vizflow[viz]' for report.html)")
+        return
+    first = state.trades[KEY].unique().sort()[0]
+    quotes = state.quotes.filter(pl.col(KEY) == first, pl.col("ticktime").is_between(93000000, 145700000))
+    trades = (
+        state.trades.filter(pl.col("side") != 0)
+        .with_columns(
+            half_hour=pl.col("elapsed_seconds") // 1800 * 1800,
+            log_qty=pl.col("qty").log10(),
+            signed_60=pl.col("return_60") * pl.col("side") * 1e4,
+        )
+        .pipe(vf.bin, {"log_qty": 0.5})
+    )
+    figures = {
+        f"mid of {first} on the session clock": vz.line(quotes, "elapsed_seconds", "mid", market=vf.CN),
+        "alpha decay: mean forward return in the aggressor's direction": vz.decay(trades, sign="side"),
+        "mean 60 s return (bp) by half hour and trade size (log10 shares, bins of 0.5)": vz.heatmap(
+            trades, "half_hour", "log_qty_bin", "signed_60", market=vf.CN
+        ),
+        "cumulative realized P&L of the composed fills": vz.pnl_curve(state.matched, group=KEY, market=vf.CN),
+        "holding periods of the composed round trips": vz.holding_histogram(state.matched),
+    }
+    notes = [line for line in state.lines if not line.startswith("  ")]
+    path = vz.write_report(figures, state.output / "report.html", title="vizflow demo", notes=notes)
+    state.say(f"report: {path} ({len(figures)} figures, opens offline)")
+
+
+STEPS = [load_sample, session_clock, size_profile, forward_returns, tags, round_trips, report, batch]
 """The demo's steps, in order."""
 
 

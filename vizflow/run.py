@@ -202,14 +202,12 @@ def _warm_kernels() -> None:
     import numpy as np
 
     from vizflow.kernels.asof import asof_index_nb
-    from vizflow.kernels.fifo import fifo_match_nb
+    from vizflow.kernels.fifo import warm_up as warm_fifo
     from vizflow.kernels.segments import group_order_nb
 
     z, o = np.zeros(1, np.int64), np.zeros(2, np.int64)
     asof_index_nb(o, np.zeros(1), o, np.zeros(1), 0.0, True, 1.0, z.copy())
-    fifo_match_nb(o, np.ones(1, np.int8), np.ones(1), False, 1e-9,
-                  np.zeros(2, np.int64), np.zeros(2, np.int64), np.zeros(2), np.zeros(2, np.bool_),
-                  np.zeros(2, np.int8), z.copy(), np.zeros(1))  # fmt: skip
+    warm_fifo()
     group_order_nb(z, 1, np.zeros(1), z.copy(), o.copy())
 
 

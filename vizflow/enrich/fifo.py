@@ -22,7 +22,9 @@ class FIFOMatch(ExpandingRule):
     """Match fills into round trips per symbol, oldest open lot first (a row-expanding rule).
 
     Use it in :class:`~vizflow.Enricher` / :func:`~vizflow.enrich` with ``by="symbol"`` and a
-    ``sort_by`` time: fills are visited in time order (equal times keep their input order).
+    ``sort_by`` time: fills are visited in time order (equal times keep their input order, so
+    a buy listed before a sell at the same timestamp is matched as if it came first). Sort by
+    ``time_col`` (or a finer key consistent with it), or holding periods can come out negative.
 
     Matching. A fill on ``entry_side`` opens a lot (or adds one to the queue); a fill on
     ``exit_side`` closes the oldest open lots first. One closing fill that spans several lots
@@ -30,8 +32,11 @@ class FIFOMatch(ExpandingRule):
     fill. In the default ``mode="position"`` matching follows the trader's position: a fill
     against the open lots closes them, and any excess opens a lot on its own side (a flip:
     buy 100 then sell 150 closes 100 long and opens 50 short; a later buy closes that short
-    first). Either side may thus close. ``mode="strict"``: entry fills only open, exit fills only
-    close, and an exit larger than the open position is an error naming the symbol and row.
+    first). Either side may thus close: while short lots are open, an ``entry_side`` fill closes
+    them before it opens anything, exactly as an ``exit_side`` fill closes long lots; the open
+    lots of a symbol are therefore always all on one side. ``mode="strict"``: entry fills only
+    open, exit fills only close, and an exit larger than the open position is an error naming
+    the symbol and row.
 
     Output rows, per symbol in time order of the closing fill, followed by the symbol's lots
     still open at the end (``is_closed=False``, carrying the columns of their opening fill, with
@@ -48,7 +53,9 @@ class FIFOMatch(ExpandingRule):
     ``entry_time``, ``entry_price``
         Time and price of the opening fill.
     ``exit_price``, ``holding_period``
-        Price of the closing fill, and its time minus ``entry_time`` (null for open lots).
+        Price of the closing fill, and its time minus ``entry_time`` (null for open lots):
+        Float64 for a float time, Int64 for an integer time, a Duration for Datetime/Duration
+        times (computed in int64, so nanoseconds stay exact).
     ``realized_pnl``
         ``lot_side * (exit_price - entry_price) * matched_qty`` (null for open lots).
     ``is_closed``
@@ -57,8 +64,9 @@ class FIFOMatch(ExpandingRule):
     Parameters
     ----------
     side_col, qty_col, time_col, price_col
-        Input columns. Quantities must be > 0 (fractional is fine); sides must be one of
-        ``entry_side`` / ``exit_side``; no nulls in side, quantity, price or time.
+        Input columns. Quantities must be finite and > ``qty_tol`` (fractional is fine); sides
+        must be one of ``entry_side`` / ``exit_side``; prices and float times finite; no nulls
+        in side, quantity, price or time. Time may be numeric, Datetime or Duration.
     entry_side, exit_side
         The values of ``side_col`` that open and close (e.g. ``1``/``-1`` or ``"B"``/``"S"``).
     mode
@@ -66,7 +74,26 @@ class FIFOMatch(ExpandingRule):
     id_col
         Report this column's value of the opening fill as ``matched_entry_idx``.
     qty_tol
-        Remainders at most this small count as zero (no dust lots from float arithmetic).
+        Absolute tolerance: a remainder (of a fill after it closes lots, or of a lot after a
+        close) of at most ``qty_tol`` counts as zero, so ``0.1 + 0.2`` closed by ``0.3``
+        leaves no 1e-17 dust lot. Fills must be larger than it. Use 0 for exact arithmetic on
+        integer-valued quantities, or a smaller value for very small units.
+
+    Raises
+    ------
+    DataError
+        Bad values (naming the first offending input row, its symbol and values), or in strict
+        mode an exit larger than the open position.
+    SchemaError
+        A quantity/price/time column of the wrong dtype, or a side column that cannot be
+        compared with ``entry_side``/``exit_side``.
+
+    Notes
+    -----
+    Runs inside ``enrich``, on the collected frame: the inputs are validated with one vectorised
+    Polars pass, then one compiled call (``vizflow.kernels.fifo.fifo_match_nb``) matches every
+    symbol and writes all added columns; the Enricher gathers the closing (or opening) rows'
+    original columns once.
 
     Examples
     --------
@@ -160,15 +187,26 @@ class FIFOMatch(ExpandingRule):
         """Match all symbols in one kernel call; see the class docstring for the output."""
         direction, qty, price, time, time_dtype = self._arrays(sorted_frame, row_index, by)
         n = qty.size
-        carrier = np.empty(2 * n, dtype=np.int64)
-        entry = np.empty(2 * n, dtype=np.int64)
-        matched = np.empty(2 * n, dtype=np.float64)
-        closed = np.empty(2 * n, dtype=np.bool_)
-        lot_dir = np.empty(2 * n, dtype=np.int8)
+        # matched_entry_idx straight from the kernel: input positions, or sorted positions to
+        # gather the id column by.
+        row_id = np.arange(n, dtype=np.int64) if self.id_col else row_index.astype(np.int64, copy=False)
+        # Capacity 2n bounds the output (each row uses up a lot or ends a fill); np.empty pages
+        # that are never written cost no memory.
+        out = (
+            np.empty(2 * n, dtype=np.int64),  # carrier
+            np.empty(2 * n, dtype=np.int64),  # entry
+            np.empty(2 * n, dtype=np.float64),  # matched qty
+            np.empty(2 * n, dtype=np.bool_),  # closed
+            np.empty(2 * n, dtype=np.int8),  # lot side
+            np.empty(2 * n, dtype=time.dtype),  # entry time
+            np.empty(2 * n, dtype=time.dtype),  # holding period
+            np.empty(2 * n, dtype=np.float64),  # entry price
+            np.empty(2 * n, dtype=np.float64),  # exit price
+            np.empty(2 * n, dtype=np.float64),  # realized pnl
+        )
         rows, status = fifo_match_nb(
-            offsets, direction, qty, self.mode == "strict", self.qty_tol,
-            carrier, entry, matched, closed, lot_dir,
-            np.empty(n, dtype=np.int64), np.empty(n, dtype=np.float64),
+            offsets, direction, qty, price, time, row_id, self.mode == "strict", self.qty_tol,
+            *out, np.empty(n, dtype=np.int64), np.empty(n, dtype=np.float64),
         )  # fmt: skip
         if status != OK:
             symbol = self._symbol_at(sorted_frame, by, status)
@@ -178,65 +216,84 @@ class FIFOMatch(ExpandingRule):
                 f"position; use mode='position' to let the excess open a short lot"
             )
             raise DataError(msg)
-        carrier, entry, matched, closed, lot_dir = (
-            a[:rows] for a in (carrier, entry, matched, closed, lot_dir)
+        carrier, entry, matched, closed, lot_dir, entry_time, held, entry_price, exit_price, pnl = (
+            a[:rows] for a in out
         )
-        entry_price, exit_price = price[entry], np.where(closed, price[carrier], np.nan)
-        held = np.where(closed, time[carrier] - time[entry], np.nan)
-        pnl = lot_dir * (exit_price - entry_price) * matched
         if self.id_col:
             idx = sorted_frame.get_column(self.id_col).gather(pl.Series(entry))
         else:
-            idx = pl.Series(row_index[entry])
-        entry_time = sorted_frame.get_column(self.time_col).gather(pl.Series(entry))
-        if isinstance(time_dtype, pl.Datetime):
-            held_series = (
-                pl.Series(held, nan_to_null=True).cast(pl.Int64).cast(pl.Duration(time_dtype.time_unit))
-            )
+            idx = pl.Series(entry)
+        if time_dtype.is_temporal():
+            entry_time_s = pl.Series(entry_time).cast(time_dtype)
+            unit = getattr(time_dtype, "time_unit", None) or "ms"
+            held_s = pl.Series(held).cast(pl.Duration(unit))
         else:
-            held_series = pl.Series(held, nan_to_null=True)
+            entry_time_s = pl.Series(entry_time).cast(time_dtype)
+            held_s = pl.Series(held)
+        is_closed = pl.Series("is_closed", closed)
+        exit_fields = pl.DataFrame(
+            {"exit_price": exit_price, "holding_period": held_s, "realized_pnl": pnl}
+        ).select(pl.when(is_closed).then(pl.all()).name.keep())  # null exit fields on open lots
         columns = {
             "matched_entry_idx": idx,
             "matched_qty": pl.Series(matched),
             "lot_side": pl.Series(lot_dir),
-            "entry_time": entry_time,
+            "entry_time": entry_time_s,
             "entry_price": pl.Series(entry_price),
-            "exit_price": pl.Series(exit_price, nan_to_null=True),
-            "holding_period": held_series,
-            "realized_pnl": pl.Series(pnl, nan_to_null=True),
-            "is_closed": pl.Series(closed),
+            "exit_price": exit_fields.get_column("exit_price"),
+            "holding_period": exit_fields.get_column("holding_period"),
+            "realized_pnl": exit_fields.get_column("realized_pnl"),
+            "is_closed": is_closed,
         }
         return carrier, columns
 
     def _arrays(
         self, frame: pl.DataFrame, row_index: NDArray[np.int64], by: list[str]
-    ) -> tuple[NDArray[np.int8], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], pl.DataType]:
-        """Validate the inputs (naming the first offending row) and return the kernel's arrays."""
+    ) -> tuple[NDArray[np.int8], NDArray[np.float64], NDArray[np.float64], NDArray[Any], pl.DataType]:
+        """Validate the inputs (naming the first offending row) and return the kernel's arrays.
+
+        Time goes to the kernel as int64 (integer, Datetime and Duration columns: exact
+        nanosecond differences) or float64 (float columns).
+        """
         schema = frame.schema
         for col in (self.qty_col, self.price_col):
             if not schema[col].is_numeric():
                 msg = f"FIFOMatch: column {col!r} has dtype {schema[col]}; expected numeric"
                 raise SchemaError(msg)
         time_dtype = schema[self.time_col]
-        if not (time_dtype.is_numeric() or isinstance(time_dtype, pl.Datetime)):
+        int_time = time_dtype.is_integer() or isinstance(time_dtype, (pl.Datetime, pl.Duration))
+        if not (int_time or time_dtype.is_float()):
             msg = (
                 f"FIFOMatch: time column {self.time_col!r} has dtype {time_dtype}; "
-                "expected numeric or Datetime"
+                "expected numeric, Datetime or Duration"
             )
             raise SchemaError(msg)
         side = pl.col(self.side_col)
         qty = pl.col(self.qty_col).cast(pl.Float64)
         sides = f"entry_side {self.entry_side!r} nor exit_side {self.exit_side!r}"
+        above = "0" if self.qty_tol == 0 else f"0 (above qty_tol={self.qty_tol:g})"
         checks = [
             (pl.any_horizontal(pl.col(c).is_null() for c in self.inputs), f"a null in {self.inputs}"),
             (~side.is_in([self.entry_side, self.exit_side]), f"{self.side_col!r} is neither {sides}"),
-            (~(qty > 0) | ~qty.is_finite(), f"{self.qty_col!r} is not a finite quantity > 0"),
+            (
+                ~(qty > self.qty_tol) | ~qty.is_finite(),
+                f"{self.qty_col!r} is not a finite quantity > {above}",
+            ),
             (
                 ~pl.col(self.price_col).cast(pl.Float64).is_finite(),
                 f"{self.price_col!r} is not a finite price",
             ),
         ]
-        bad = frame.select([e.fill_null(True).alias(f"c{i}") for i, (e, _) in enumerate(checks)])
+        if not int_time:
+            checks.append((~pl.col(self.time_col).is_finite(), f"{self.time_col!r} is not a finite time"))
+        try:
+            bad = frame.select([e.fill_null(True).alias(f"c{i}") for i, (e, _) in enumerate(checks)])
+        except pl.exceptions.PolarsError as exc:
+            msg = (
+                f"FIFOMatch: side column {self.side_col!r} has dtype {schema[self.side_col]}; cannot "
+                f"compare it with entry_side {self.entry_side!r} / exit_side {self.exit_side!r} ({exc})"
+            )
+            raise SchemaError(msg) from exc
         any_bad = bad.select(pl.any_horizontal(pl.all()).arg_true()).to_series()
         if any_bad.len():
             # The first offending row in input order, and the first check it fails.
@@ -253,10 +310,10 @@ class FIFOMatch(ExpandingRule):
             .to_series()
             .to_numpy()
         )
-        qty = frame.get_column(self.qty_col).cast(pl.Float64).to_numpy()
+        qty_a = frame.get_column(self.qty_col).cast(pl.Float64).to_numpy()
         price = frame.get_column(self.price_col).cast(pl.Float64).to_numpy()
-        time = frame.get_column(self.time_col).to_physical().cast(pl.Float64).to_numpy()
-        return direction, qty, price, time, time_dtype
+        time = frame.get_column(self.time_col).to_physical().cast(pl.Int64 if int_time else pl.Float64)
+        return direction, qty_a, price, time.to_numpy(), time_dtype
 
     @staticmethod
     def _symbol_at(frame: pl.DataFrame, by: list[str], pos: int) -> Any:

@@ -14,6 +14,9 @@ def fifo_match_nb(
     offsets: np.ndarray,
     direction: np.ndarray,
     qty: np.ndarray,
+    price: np.ndarray,
+    time: np.ndarray,
+    row_id: np.ndarray,
     strict: bool,
     qty_tol: float,
     carrier_out: np.ndarray,
@@ -21,6 +24,11 @@ def fifo_match_nb(
     qty_out: np.ndarray,
     closed_out: np.ndarray,
     lot_dir_out: np.ndarray,
+    entry_time_out: np.ndarray,
+    held_out: np.ndarray,
+    entry_price_out: np.ndarray,
+    exit_price_out: np.ndarray,
+    pnl_out: np.ndarray,
     lot_row: np.ndarray,
     lot_qty: np.ndarray,
 ) -> tuple[int, int]:
@@ -33,11 +41,18 @@ def fifo_match_nb(
     the status.
 
     Each output row ``k`` is a match (``closed_out[k]``: ``carrier_out[k]`` is the closing fill)
-    or a lot still open at the segment's end (``carrier_out[k]`` is its opening fill);
-    ``entry_out[k]`` is the lot's opening fill, ``qty_out[k]`` the matched or open quantity,
-    ``lot_dir_out[k]`` the lot's direction. Remainders of at most ``qty_tol`` count as zero.
-    Output capacity must be ``2 * n``; ``lot_row``/``lot_qty`` are scratch of length ``n``
-    (a queue of open lots that restarts at each segment).
+    or a lot still open at the segment's end (``carrier_out[k]`` is its opening fill). For both:
+    ``entry_out[k]`` is ``row_id`` of the lot's opening fill, ``qty_out[k]`` the matched or open
+    quantity, ``lot_dir_out[k]`` the lot's direction, ``entry_time_out``/``entry_price_out`` the
+    opening fill's time and price. For matches only (open lots get 0): ``held_out`` (exit time
+    minus entry time, in ``time``'s dtype, so int64 nanoseconds stay exact), ``exit_price_out``
+    and ``pnl_out = lot_dir * (exit - entry) * qty``.
+
+    Quantity policy: a remainder (of a fill after closing lots, or of a lot after a close) of at
+    most ``qty_tol`` counts as zero, so float sums like 0.1 + 0.2 closed by 0.3 leave no dust
+    lot. Output capacity must be ``2 * n`` (each row either uses up a lot or ends a fill);
+    ``lot_row``/``lot_qty`` are scratch of length ``n`` (a queue of open lots, restarted at
+    each segment and whenever it empties).
     """
     k = 0
     for g in range(offsets.size - 1):
@@ -49,12 +64,18 @@ def fifo_match_nb(
             remaining = qty[i]
             if tail > head and d != lots_dir:
                 while remaining > qty_tol and head < tail:
+                    j = lot_row[head]
                     take = min(remaining, lot_qty[head])
                     carrier_out[k] = i
-                    entry_out[k] = lot_row[head]
+                    entry_out[k] = row_id[j]
                     qty_out[k] = take
                     closed_out[k] = True
                     lot_dir_out[k] = lots_dir
+                    entry_time_out[k] = time[j]
+                    held_out[k] = time[i] - time[j]
+                    entry_price_out[k] = price[j]
+                    exit_price_out[k] = price[i]
+                    pnl_out[k] = lots_dir * (price[i] - price[j]) * take
                     k += 1
                     remaining -= take
                     lot_qty[head] -= take
@@ -70,11 +91,29 @@ def fifo_match_nb(
                 lot_row[tail] = i
                 lot_qty[tail] = remaining
                 tail += 1
-        for j in range(head, tail):
-            carrier_out[k] = lot_row[j]
-            entry_out[k] = lot_row[j]
-            qty_out[k] = lot_qty[j]
+        for h in range(head, tail):
+            j = lot_row[h]
+            carrier_out[k] = j
+            entry_out[k] = row_id[j]
+            qty_out[k] = lot_qty[h]
             closed_out[k] = False
             lot_dir_out[k] = lots_dir
+            entry_time_out[k] = time[j]
+            held_out[k] = 0
+            entry_price_out[k] = price[j]
+            exit_price_out[k] = 0.0
+            pnl_out[k] = 0.0
             k += 1
     return k, OK
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's cache) both specialisations: float64 and int64 times."""
+    offsets = np.array([0, 2], np.int64)
+    for time in (np.zeros(2), np.zeros(2, np.int64)):
+        outs = [np.empty(4, dt) for dt in (np.int64, np.int64, np.float64, np.bool_, np.int8)]
+        outs += [np.empty(4, time.dtype), np.empty(4, time.dtype)] + [np.empty(4) for _ in range(3)]
+        fifo_match_nb(
+            offsets, np.array([1, -1], np.int8), np.ones(2), np.ones(2), time, np.arange(2),
+            False, 1e-9, *outs, np.empty(2, np.int64), np.empty(2),
+        )  # fmt: skip

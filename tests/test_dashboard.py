@@ -1,0 +1,173 @@
+"""The Dash dashboard in a real headless Chromium: render, change the control, see the update.
+
+Needs Debian's chromium and chromium-driver (``.ci/run`` installs them); skips, saying so, only
+when they are truly absent. Saves docs/img/dashboard.png and docs/img/heatmap.png for the README.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import vizflow as vf
+import vizflow.viz as vz
+
+IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not (CHROMIUM and DRIVER),
+        reason="no chromium/chromedriver on this machine (apt-get install chromium chromium-driver)",
+    ),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::ResourceWarning"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage", "--window-size=1280,1800",
+        f"--user-data-dir={tempfile.mkdtemp(prefix='vizflow-chromium-')}",
+    ):  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def server():
+    app = vz.sample_dashboard()
+    port = _free_port()
+    thread = threading.Thread(
+        target=lambda: app.run(host="127.0.0.1", port=port, debug=False, use_reloader=False), daemon=True
+    )
+    thread.start()
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+    return f"http://127.0.0.1:{port}/"
+
+
+def _figure_state(driver, index: int):
+    return driver.execute_script(
+        "const g = document.querySelector('#vf-panel-%d .js-plotly-plot');"
+        "if (!g || !g.data || !g.layout) return null;"
+        "return {traces: g.data.length, title: g.layout.title && g.layout.title.text,"
+        " control: g.layout.meta && g.layout.meta.vizflow_control,"
+        " n: g.data.length ? (g.data[0].x || []).length : 0};" % index
+    )
+
+
+def _wait(driver, predicate, timeout: float = 60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    pytest.fail("the dashboard did not reach the expected state in time")
+
+
+def test_dashboard_renders_and_updates(browser, server):
+    from selenium.webdriver.common.by import By
+
+    browser.get(server)
+
+    def all_drawn():
+        states = [_figure_state(browser, i) for i in range(3)]
+        return states if all(s and s["control"] for s in states) else None
+
+    states = _wait(browser, all_drawn)
+    assert [s["control"] for s in states] == [vf.datasets.SAMPLE_DATES[0]] * 3
+    assert states[0]["n"] > 100  # the mid path has points
+    assert "20230201" in states[0]["title"]
+    assert browser.find_elements(By.CSS_SELECTOR, ".js-plotly-plot .main-svg")
+
+    browser.find_element(By.ID, "vf-control").click()  # Dash 4: a button opening a listbox
+    option = _wait(
+        browser,
+        lambda: next(
+            (
+                o
+                for o in browser.find_elements(By.CSS_SELECTOR, "[role=option]")
+                if o.text.strip() == "20230203"
+            ),
+            None,
+        ),
+    )
+    option.click()
+    updated = _wait(browser, lambda: (s := _figure_state(browser, 0)) and s["control"] == "20230203" and s)
+    assert "20230203" in updated["title"]
+    time.sleep(1.0)  # let the heatmap finish drawing before the screenshot
+    IMG.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(IMG / "dashboard.png"))
+    assert (IMG / "dashboard.png").stat().st_size > 10_000
+
+
+def _render(browser, fig, path: Path, tmp_path: Path) -> None:
+    page = tmp_path / f"{path.stem}.html"
+    fig.write_html(page, include_plotlyjs="inline", default_width=900, default_height=480)
+    browser.set_window_size(960, 720)
+    browser.get(page.as_uri())
+    _wait(browser, lambda: browser.execute_script("return document.querySelectorAll('.main-svg').length > 0"))
+    time.sleep(0.5)
+    browser.save_screenshot(str(path))
+    browser.set_window_size(1280, 1800)
+    assert path.stat().st_size > 10_000
+
+
+def test_real_sample_figures_render_to_png(browser, tmp_path):
+    """The figures of docs/real-data.md and the README, drawn by Chromium from the real sample."""
+    import polars as pl
+
+    day = "20230201"
+    trades = vf.parse_time(vf.datasets.cn_sample_trades(day), vf.CN)
+    quotes = vf.parse_time(vf.datasets.cn_sample_quotes(day).filter(pl.col("symbol") == "600519.SH"), vf.CN)
+    out = vf.forward_return(trades, [1, 5, 30, 60, 300], "price", reference=quotes).filter(
+        pl.col("side") != 0
+    )
+    out = out.with_columns(
+        half_hour=pl.col("elapsed_seconds") // 1800 * 1800,
+        log_qty=pl.col("qty").log10(),
+        signed_60=pl.col("return_60") * pl.col("side") * 1e4,
+    ).pipe(vf.bin, {"log_qty": 0.5})
+    continuous = quotes.filter(pl.col("ticktime").is_between(93000000, 145700000))
+    IMG.mkdir(parents=True, exist_ok=True)
+    figures = {
+        "heatmap.png": vz.heatmap(
+            out, "half_hour", "log_qty_bin", "signed_60", market=vf.CN,
+            title="600519.SH 2023-02-01: mean 60 s return (bp, aggressor's direction) by half hour and size",
+        ),
+        "mid_600519.png": vz.line(
+            continuous, "elapsed_seconds", "mid", market=vf.CN, title="600519.SH mid, 2023-02-01"
+        ),
+        "decay_600519.png": vz.decay(out, sign="side", title="600519.SH 2023-02-01: alpha decay"),
+    }  # fmt: skip
+    for name, fig in figures.items():
+        _render(browser, fig, IMG / name, tmp_path)

@@ -1,0 +1,23 @@
+"""Plotly figures and a Dash dashboard for vizflow frames (extra ``vizflow[viz]``).
+
+``import vizflow.viz`` needs plotly (and dash for :func:`dashboard`); ``import vizflow`` does not.
+"""
+
+from __future__ import annotations
+
+from vizflow.viz.axes import clock_axis
+from vizflow.viz.dashboard import dashboard, sample_dashboard
+from vizflow.viz.figures import decay, heatmap, holding_histogram, line, pnl_curve
+from vizflow.viz.report import write_report
+
+__all__ = [
+    "clock_axis",
+    "dashboard",
+    "decay",
+    "heatmap",
+    "holding_histogram",
+    "line",
+    "pnl_curve",
+    "sample_dashboard",
+    "write_report",
+]

@@ -1,0 +1,62 @@
+"""Session-clock axes: plot on elapsed seconds, label with wall-clock times (no lunch gap)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from vizflow.market import DAY_NS, get_market
+
+if TYPE_CHECKING:
+    from vizflow.market import Market
+
+__all__ = ["clock_axis", "clock_label"]
+
+_NS = 1_000_000_000
+
+
+def clock_label(ns: int) -> str:
+    """``34_200 * 10**9`` -> ``"09:30"``."""
+    minutes = (ns % DAY_NS) // (60 * _NS)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def clock_axis(market: Market | str, every: float = 1800) -> dict:
+    """Return plotly axis settings for an ``elapsed_seconds`` axis, labelled with clock times.
+
+    Ticks fall at each session's open and close and every ``every`` seconds inside sessions; a
+    session boundary that joins two sessions is labelled with both times (``"11:30|13:00"``). The
+    elapsed axis has no gap, so the lunch break takes no room (plotly's ``rangebreaks`` misbehave
+    on such patterns).
+
+    Examples
+    --------
+    >>> import vizflow as vf
+    >>> axis = clock_axis(vf.CN, every=3600)
+    >>> list(zip(axis["tickvals"], axis["ticktext"]))
+    [(0.0, '09:30'), (3600.0, '10:30'), (7200.0, '11:30|13:00'), (10800.0, '14:00'), (14400.0, '15:00')]
+    """
+    market = get_market(market)
+    ticks: dict[float, list[str]] = {}
+    offset = 0.0
+    for session in market.sessions:
+        start_ns = session.start_ns
+        length = session.length_seconds
+        k = 0.0
+        while k <= length + 1e-9:
+            label = clock_label(start_ns + round(k * _NS))
+            labels = ticks.setdefault(offset + k, [])
+            if label not in labels:
+                labels.append(label)
+            k += every
+        end_label = clock_label(start_ns + round(length * _NS))
+        end = ticks.setdefault(offset + length, [])
+        if end_label not in end:
+            end.append(end_label)
+        offset += length
+    values = sorted(ticks)
+    return {
+        "tickmode": "array",
+        "tickvals": values,
+        "ticktext": ["|".join(ticks[v]) for v in values],
+        "range": [0, offset],
+    }
