@@ -9,8 +9,11 @@ Run: ``python -m benchmarks fifo``.
 
 from __future__ import annotations
 
+import statistics
+import time
 from collections import deque
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numba
 import numpy as np
@@ -18,12 +21,32 @@ import polars as pl
 
 import vizflow as vf
 from benchmarks._common import header, median_time, peak_memory_mib
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 from vizflow.kernels.fifo import fifo_match_nb
 
 N, N_SYMBOLS = 10_000_000, 2000
 PY_SUBSET = 300_000
 SCALING = [1_000_000, 3_000_000, 10_000_000, 30_000_000]
 RULE = vf.FIFOMatch("side", "qty", "elapsed_seconds", "price", 1, -1)
+
+
+def interleaved_medians(fns: list[Callable[[], Any]], repeats: int) -> list[float]:
+    """Median wall time of each callable, runs interleaved (a, b, c, a, b, c, ...) after one warm-up.
+
+    On a shared machine the load changes over seconds; interleaving spreads it over all cases
+    instead of penalising whichever block of runs it hits.
+    """
+    for fn in fns:
+        fn()
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, ts in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - start)
+    return [statistics.median(ts) for ts in times]
 
 
 def fills(n: int = N) -> pl.DataFrame:
@@ -35,7 +58,7 @@ def ours(df: pl.DataFrame) -> pl.DataFrame:
 
 
 @numba.njit(cache=True)
-def bare_fifo_nb(offsets, side, qty, price, time):  # noqa: ANN001, ANN201
+def bare_fifo_nb(offsets, side, qty, price, time):
     n = qty.size
     src = np.empty(2 * n, np.int64)
     ent = np.empty(2 * n, np.int64)
@@ -83,9 +106,7 @@ def bare_fifo_nb(offsets, side, qty, price, time):  # noqa: ANN001, ANN201
 
 def bare(df: pl.DataFrame) -> pl.DataFrame:
     """The limit: the frame already sorted; arrays out, one loop, the expanded frame back."""
-    start = df.select(
-        (pl.col("symbol") != pl.col("symbol").shift(1)).fill_null(True).arg_true()
-    ).to_series()
+    start = df.select((pl.col("symbol") != pl.col("symbol").shift(1)).fill_null(True).arg_true()).to_series()
     offsets = np.append(start.to_numpy(), df.height).astype(np.int64)
     src, ent, mq, pnl, held = bare_fifo_nb(
         offsets,
@@ -103,12 +124,14 @@ def bare(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def kernel_only(arrays: tuple) -> None:
-    offsets, direction, qty = arrays
+    """vizflow's kernel on ready arrays: all output columns (times, prices, P&L) as numpy."""
+    offsets, direction, qty, price, time = arrays
     n = qty.size
+    outs = [np.empty(2 * n, dt) for dt in (np.int64, np.int64, np.float64, np.bool_, np.int8)]
+    outs += [np.empty(2 * n, time.dtype), np.empty(2 * n, time.dtype)] + [np.empty(2 * n) for _ in range(3)]
     fifo_match_nb(
-        offsets, direction, qty, False, 1e-9,
-        np.empty(2 * n, np.int64), np.empty(2 * n, np.int64), np.empty(2 * n),
-        np.empty(2 * n, np.bool_), np.empty(2 * n, np.int8), np.empty(n, np.int64), np.empty(n),
+        offsets, direction, qty, price, time, np.arange(n), False, 1e-9,
+        *outs, np.empty(n, np.int64), np.empty(n),
     )  # fmt: skip
 
 
@@ -123,27 +146,43 @@ def python_plan(df: pl.DataFrame) -> list[dict]:
                 while remaining > 1e-9 and lots:
                     lot = lots[0]
                     take = min(remaining, lot["qty"])
-                    out.append({**row, "matched_entry_idx": lot["idx"], "matched_qty": take,
-                                "realized_pnl": lot["side"] * (row["price"] - lot["price"]) * take,
-                                "holding_period": row["elapsed_seconds"] - lot["t"], "is_closed": True})
+                    out.append(
+                        {
+                            **row,
+                            "matched_entry_idx": lot["idx"],
+                            "matched_qty": take,
+                            "realized_pnl": lot["side"] * (row["price"] - lot["price"]) * take,
+                            "holding_period": row["elapsed_seconds"] - lot["t"],
+                            "is_closed": True,
+                        }
+                    )
                     remaining -= take
                     lot["qty"] -= take
                     if lot["qty"] <= 1e-9:
                         lots.popleft()
             if remaining > 1e-9:
-                lots.append({"idx": idx, "qty": remaining, "side": row["side"], "price": row["price"],
-                             "t": row["elapsed_seconds"]})
-        out.extend({"matched_entry_idx": lot["idx"], "matched_qty": lot["qty"], "is_closed": False} for lot in lots)
+                lots.append(
+                    {
+                        "idx": idx,
+                        "qty": remaining,
+                        "side": row["side"],
+                        "price": row["price"],
+                        "t": row["elapsed_seconds"],
+                    }
+                )
+        out.extend(
+            {"matched_entry_idx": lot["idx"], "matched_qty": lot["qty"], "is_closed": False} for lot in lots
+        )
     return out
 
 
-def _ours_for_memory():  # noqa: ANN202
+def _ours_for_memory():
     df = fills()
     ours(df.head(1000))
     return lambda: ours(df)
 
 
-def _bare_for_memory():  # noqa: ANN202
+def _bare_for_memory():
     df = fills()
     bare(df.head(1000))
     return lambda: bare(df)
@@ -154,24 +193,28 @@ def main() -> None:
     df = fills()
     expected = bare(df)
     got = ours(df)
-    assert got.height == expected.height
-    assert np.allclose(got["matched_qty"].to_numpy(), expected["matched_qty"].to_numpy())
-    assert np.isclose(got["realized_pnl"].sum(), expected["realized_pnl"].sum())
+    # Parity, row by row (the input is pre-sorted, so input and sorted positions agree).
+    cols = ["symbol", "elapsed_seconds", "matched_entry_idx", "matched_qty", "realized_pnl", "holding_period"]
+    assert got.select(cols).equals(expected.select(cols))
     offsets = np.append(
         df.select((pl.col("symbol") != pl.col("symbol").shift(1)).fill_null(True).arg_true())
         .to_series().to_numpy(), df.height,
     ).astype(np.int64)  # fmt: skip
-    arrays = (offsets, df["side"].to_numpy(), df["qty"].to_numpy())
+    arrays = (offsets, *(df[c].to_numpy() for c in ["side", "qty", "price", "elapsed_seconds"]))
     kernel_only(arrays)
     sub = df.head(PY_SUBSET)
     py_rows = python_plan(sub)
-    assert len(py_rows) == ours(sub).height
+    got_sub = ours(sub)
+    assert len(py_rows) == got_sub.height
+    assert np.isclose(sum(r.get("realized_pnl") or 0.0 for r in py_rows), got_sub["realized_pnl"].sum())
 
-    t_ours = median_time(lambda: ours(df), repeats=5)
-    t_bare = median_time(lambda: bare(df), repeats=5)
-    t_kernel = median_time(lambda: kernel_only(arrays), repeats=5)
+    t_ours, t_bare, t_kernel = interleaved_medians(
+        [lambda: ours(df), lambda: bare(df), lambda: kernel_only(arrays)], repeats=7
+    )
     t_py = median_time(lambda: python_plan(sub), repeats=3, warmup=0) * N / PY_SUBSET
-    print(f"\nfills: {N:,} over {N_SYMBOLS} symbols -> {got.height:,} output rows; median of 5 runs")
+    print(
+        f"\nfills: {N:,} over {N_SYMBOLS} symbols -> {got.height:,} output rows; median of 7 interleaved runs"
+    )
     print(f"{'case':<52} {'seconds':>8} {'M fills/s':>10}")
     for name, t in [
         ("vizflow enrich([FIFOMatch]) frame -> frame", t_ours),
@@ -180,18 +223,25 @@ def main() -> None:
         (f"(a) plan's Python design ({PY_SUBSET:,} fills, scaled)", t_py),
     ]:
         print(f"{name:<52} {t:8.3f} {N / t / 1e6:10.2f}")
-    print(f"\nours vs bare numba: {t_bare / t_ours:.2f}x (target >= 0.5x); ours vs Python: {t_py / t_ours:.0f}x")
-    print(f"peak memory growth: vizflow {peak_memory_mib(_ours_for_memory):.0f} MiB, "
-          f"bare numba {peak_memory_mib(_bare_for_memory):.0f} MiB (10M fills)")
+    print(
+        f"\nours vs bare numba: {t_bare / t_ours:.2f}x (target >= 0.5x); ours vs Python: {t_py / t_ours:.0f}x"
+    )
+    print(
+        f"peak memory growth: vizflow {peak_memory_mib(_ours_for_memory):.0f} MiB, "
+        f"bare numba {peak_memory_mib(_bare_for_memory):.0f} MiB (10M fills)"
+    )
 
     sizes, ours_t, bare_t = [], [], []
     for n in SCALING:
         d = fills(n)
         sizes.append(n)
-        ours_t.append(median_time(lambda d=d: ours(d), repeats=3))
-        bare_t.append(median_time(lambda d=d: bare(d), repeats=3))
-        print(f"scaling {n:>11,} fills: vizflow {ours_t[-1]:7.3f} s ({n / ours_t[-1] / 1e6:5.1f} M/s), "
-              f"bare {bare_t[-1]:7.3f} s ({n / bare_t[-1] / 1e6:5.1f} M/s)")
+        t_o, t_b = interleaved_medians([lambda d=d: ours(d), lambda d=d: bare(d)], repeats=5)
+        ours_t.append(t_o)
+        bare_t.append(t_b)
+        print(
+            f"scaling {n:>11,} fills: vizflow {ours_t[-1]:7.3f} s ({n / ours_t[-1] / 1e6:5.1f} M/s), "
+            f"bare {bare_t[-1]:7.3f} s ({n / bare_t[-1] / 1e6:5.1f} M/s)"
+        )
         del d
     _plot(sizes, ours_t, bare_t)
 
@@ -207,7 +257,7 @@ def _plot(sizes: list[int], ours_t: list[float], bare_t: list[float]) -> None:
     ax.plot(millions, ours_t, "o-", label="vizflow enrich([FIFOMatch]) frame -> frame")
     ax.plot(millions, bare_t, "s--", label="bare numba loop frame -> frame")
     ax.set_xlabel("fills (millions, 2,000 symbols)")
-    ax.set_ylabel("seconds (median of 3)")
+    ax.set_ylabel("seconds (median of 5)")
     ax.set_title("FIFO matching: time vs fills (2 cores)")
     ax.grid(alpha=0.3)
     ax.legend()

@@ -48,7 +48,7 @@ def _sequential_one_thread(root: Path) -> float:
     return float(done.stdout.strip().splitlines()[-1])
 
 
-def _timed(fn) -> float:  # noqa: ANN001
+def _timed(fn) -> float:
     start = time.perf_counter()
     result = fn()
     assert result.ok, str(result)
@@ -60,7 +60,10 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="vizflow-bench-run-"))
     try:
         for i, day in enumerate(DATES):
-            vf.save(vf.datasets.synthetic_trades(day, 1000, trades_per_symbol=1500, seed=i), root / "in" / f"{day}.parquet")
+            vf.save(
+                vf.datasets.synthetic_trades(day, 1000, trades_per_symbol=1500, seed=i),
+                root / "in" / f"{day}.parquet",
+            )
         rows = sum(vf.load(root / "in" / f"{d}.parquet").select(pl.len()).collect().item() for d in DATES)
         seq_cfg = vf.Config(input_dir=root / "in", output_dir=root / "seq", input_pattern="{date}.parquet")
         par_cfg = vf.Config(input_dir=root / "in", output_dir=root / "par", input_pattern="{date}.parquet")

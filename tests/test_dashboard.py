@@ -76,11 +76,11 @@ def server():
 
 def _figure_state(driver, index: int):
     return driver.execute_script(
-        "const g = document.querySelector('#vf-panel-%d .js-plotly-plot');"
+        f"const g = document.querySelector('#vf-panel-{index} .js-plotly-plot');"
         "if (!g || !g.data || !g.layout) return null;"
         "return {traces: g.data.length, title: g.layout.title && g.layout.title.text,"
         " control: g.layout.meta && g.layout.meta.vizflow_control,"
-        " n: g.data.length ? (g.data[0].x || []).length : 0};" % index
+        " n: g.data.length ? (g.data[0].x || []).length : 0};"
     )
 
 

@@ -13,7 +13,14 @@ from vizflow.demo import main
 def test_demo_runs_end_to_end(tmp_path, synthetic, capsys):
     state = main(tmp_path, synthetic=synthetic)
     text = "\n".join(state.lines)
-    for expected in ("trades per session", "morning", "afternoon", "mean forward return", "FIFO on", "batch of"):
+    for expected in (
+        "trades per session",
+        "morning",
+        "afternoon",
+        "mean forward return",
+        "FIFO on",
+        "batch of",
+    ):
         assert expected in text
     for name in ("trades_per_session", "trades_with_returns", "round_trips"):
         assert (tmp_path / f"{name}.parquet").exists()

@@ -139,16 +139,15 @@ def test_run_cluster_commands(config, tmp_path):
     cfg_path.write_text('input_dir = "in"\noutput_dir = "out"\ninput_pattern = "{date}.parquet"\n')
     cfg = vf.Config.from_toml(cfg_path)
     lines = vf.run_cluster(pipelines.clock, cfg, ["20240103", "20240102"])
+    command = "vizflow run tests.pipelines:clock --config {} --date {}"
     assert lines == [
-        f'ailab create job --name=vf_{d} --command "vizflow run tests.pipelines:clock --config {cfg_path} --date {d}"'
+        f'ailab create job --name=vf_{d} --command "{command.format(cfg_path, d)}"'
         for d in ("20240102", "20240103")
     ]
     slurm = vf.run_cluster(
         "tests.pipelines:clock", cfg_path, ["20240102"], template="sbatch -J vf_{date} --wrap '{command}'"
     )
-    assert slurm == [
-        f"sbatch -J vf_20240102 --wrap 'vizflow run tests.pipelines:clock --config {cfg_path} --date 20240102'"
-    ]
+    assert slurm == [f"sbatch -J vf_20240102 --wrap '{command.format(cfg_path, '20240102')}'"]
 
 
 def _nested():

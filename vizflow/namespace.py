@@ -42,9 +42,7 @@ class VfLazyFrameNamespace:
         invalid: InvalidPolicy = "raise",
     ) -> pl.LazyFrame:
         """See :func:`vizflow.parse_time`."""
-        return ops.parse_time(
-            self._frame, market, column, out=out, outside=outside, invalid=invalid
-        )
+        return ops.parse_time(self._frame, market, column, out=out, outside=outside, invalid=invalid)
 
     def bin(self, widths: Mapping[str, float], *, suffix: str = "_bin") -> pl.LazyFrame:
         """See :func:`vizflow.bin`."""
@@ -60,9 +58,7 @@ class VfLazyFrameNamespace:
         """See :func:`vizflow.enrich`."""
         return enrich(self._frame, rules, by=by, sort_by=sort_by, state_class=state_class)
 
-    def aggregate(
-        self, group_by: Sequence[str] | str, metrics: Mapping[str, pl.Expr]
-    ) -> pl.LazyFrame:
+    def aggregate(self, group_by: Sequence[str] | str, metrics: Mapping[str, pl.Expr]) -> pl.LazyFrame:
         """See :func:`vizflow.aggregate`."""
         return ops.aggregate(self._frame, group_by, metrics)
 
@@ -108,9 +104,7 @@ class VfDataFrameNamespace:
         invalid: InvalidPolicy = "raise",
     ) -> pl.DataFrame:
         """See :func:`vizflow.parse_time`."""
-        return ops.parse_time(
-            self._frame, market, column, out=out, outside=outside, invalid=invalid
-        )
+        return ops.parse_time(self._frame, market, column, out=out, outside=outside, invalid=invalid)
 
     def bin(self, widths: Mapping[str, float], *, suffix: str = "_bin") -> pl.DataFrame:
         """See :func:`vizflow.bin`."""
@@ -126,9 +120,7 @@ class VfDataFrameNamespace:
         """See :func:`vizflow.enrich`."""
         return enrich(self._frame, rules, by=by, sort_by=sort_by, state_class=state_class)
 
-    def aggregate(
-        self, group_by: Sequence[str] | str, metrics: Mapping[str, pl.Expr]
-    ) -> pl.DataFrame:
+    def aggregate(self, group_by: Sequence[str] | str, metrics: Mapping[str, pl.Expr]) -> pl.DataFrame:
         """See :func:`vizflow.aggregate`."""
         return ops.aggregate(self._frame, group_by, metrics)
 
