@@ -2,7 +2,7 @@ import vizflow as vf
 
 
 def test_version():
-    assert vf.__version__ == "0.3.0"
+    assert vf.__version__ == "0.8.0"  # phase 7 of the plan's roadmap
 
 
 def test_public_api_is_exported():

@@ -45,7 +45,7 @@ from vizflow.market import CN, CN_FUTURES, CRYPTO, HK, US, Market, Session, get_
 from vizflow.ops import aggregate, bin, elapsed_expr, forward_return, parse_time
 from vizflow.run import BatchResult, run, run_batch, run_cluster, run_local
 
-__version__ = "0.3.0"
+__version__ = "0.8.0"
 
 __all__ = [
     "CN",
