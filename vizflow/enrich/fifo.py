@@ -287,18 +287,25 @@ class FIFOMatch(ExpandingRule):
         if not int_time:
             checks.append((~pl.col(self.time_col).is_finite(), f"{self.time_col!r} is not a finite time"))
         try:
-            bad = frame.select([e.fill_null(True).alias(f"c{i}") for i, (e, _) in enumerate(checks)])
+            # One fused pass that yields only the offending positions (usually none).
+            any_bad = frame.select(
+                pl.any_horizontal(e.fill_null(True) for e, _ in checks).arg_true()
+            ).to_series()
         except pl.exceptions.PolarsError as exc:
             msg = (
                 f"FIFOMatch: side column {self.side_col!r} has dtype {schema[self.side_col]}; cannot "
                 f"compare it with entry_side {self.entry_side!r} / exit_side {self.exit_side!r} ({exc})"
             )
             raise SchemaError(msg) from exc
-        any_bad = bad.select(pl.any_horizontal(pl.all()).arg_true()).to_series()
         if any_bad.len():
             # The first offending row in input order, and the first check it fails.
             pos = int(any_bad.gather((row_index[any_bad.to_numpy()]).argmin()).item())
-            what = next(w for i, (_, w) in enumerate(checks) if bad[f"c{i}"][pos])
+            failed = (
+                frame.slice(pos, 1)
+                .select(e.fill_null(True).alias(f"c{i}") for i, (e, _) in enumerate(checks))
+                .row(0)
+            )
+            what = next(w for f, (_, w) in zip(failed, checks, strict=True) if f)
             values = {c: frame[c][pos] for c in self.inputs}
             msg = (
                 f"FIFOMatch: row {int(row_index[pos])} (symbol "
