@@ -303,3 +303,21 @@ def test_empty_frame():
     out = match(fills([]))
     assert out.height == 0
     assert set(vf.FIFOMatch.COLUMNS) <= set(out.columns)
+
+
+@pytest.mark.parametrize("fractional", [False, True])
+def test_synthetic_fills_match_the_reference(fractional):
+    df = vf.datasets.synthetic_fills(3000, 40, seed=2, fractional=fractional)
+    assert df.equals(vf.datasets.synthetic_fills(3000, 40, seed=2, fractional=fractional))  # deterministic
+    assert (df["qty"] > 0).all()
+    assert df["symbol"].n_unique() == 40
+    out = vf.enrich(
+        df.with_row_index("row"),
+        [vf.FIFOMatch("side", "qty", "elapsed_seconds", "price", 1, -1)],
+        by="symbol",
+        sort_by="elapsed_seconds",
+    )
+    expected = fifo_reference(df.select("symbol", "elapsed_seconds", "side", "qty", "price").rows())
+    got = out.select("row", "matched_entry_idx", "matched_qty", "is_closed", "lot_side").rows()
+    assert [(r[0], r[1], r[3], r[4]) for r in got] == [(e[0], e[1], e[3], e[4]) for e in expected]
+    assert [r[2] for r in got] == pytest.approx([e[2] for e in expected], abs=1e-9)
