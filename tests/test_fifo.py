@@ -204,6 +204,8 @@ def test_lazy_input_and_namespace():
     lazy = df.lazy().vf.enrich([vf.FIFOMatch("side", "qty", "t", "price", 1, -1)], by="symbol", sort_by="t")
     assert isinstance(lazy, pl.LazyFrame)
     assert lazy.collect().equals(match(df))
+    enricher = vf.Enricher([vf.FIFOMatch("side", "qty", "t", "price", 1, -1)], by="symbol", sort_by="t")
+    assert enricher.run(df).equals(match(df))
 
 
 def test_string_sides_and_other_rules_in_the_same_run():
