@@ -106,8 +106,8 @@ def bare_fifo_nb(offsets, side, qty, price, time):
 
 def bare(df: pl.DataFrame) -> pl.DataFrame:
     """The limit: the frame already sorted; arrays out, one loop, the expanded frame back."""
-    start = df.select((pl.col("symbol") != pl.col("symbol").shift(1)).fill_null(True).arg_true()).to_series()
-    offsets = np.append(start.to_numpy(), df.height).astype(np.int64)
+    runs = df["symbol"].rle().struct.field("len").to_numpy()  # the input is sorted by symbol
+    offsets = np.concatenate([[0], np.cumsum(runs)]).astype(np.int64)
     src, ent, mq, pnl, held = bare_fifo_nb(
         offsets,
         df["side"].to_numpy(),

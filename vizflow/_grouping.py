@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import polars as pl
 
-from vizflow.kernels.segments import group_order_nb
+from vizflow.kernels.segments import group_order_nb, sort_segments_nb
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -73,16 +73,17 @@ def segments(frame: pl.DataFrame, by: list[str], sort_by: list[str]) -> Segments
         fast = dtype.is_numeric() or dtype.is_temporal()
     if fast and not frame.schema[by[0]].is_nested():
         key = frame.get_column(by[0])
-        if key.is_sorted(nulls_last=False):  # already grouped: codes from the boundaries, O(n)
-            change = key.ne_missing(key.shift(1)).scatter(0, True)
-            codes = (change.cast(pl.Int64).cum_sum() - 1).to_numpy()
-            n_groups = int(codes[-1]) + 1
+        time = _time_key(frame.get_column(sort_by[0])) if sort_by else np.zeros(n, dtype=np.int64)
+        time = np.ascontiguousarray(time)
+        order = np.empty(n, dtype=np.int64)
+        if key.is_sorted(nulls_last=False):  # already grouped: runs give the segments, O(n)
+            runs = key.rle().struct.field("len").to_numpy()
+            offsets = np.concatenate([[0], np.cumsum(runs)]).astype(np.int64)
+            identity = sort_segments_nb(offsets, time, order)
         else:
             codes, n_groups = group_codes(key)
-        time = _time_key(frame.get_column(sort_by[0])) if sort_by else np.zeros(n, dtype=np.int64)
-        order = np.empty(n, dtype=np.int64)
-        offsets = np.empty(n_groups + 1, dtype=np.int64)
-        identity = group_order_nb(codes, n_groups, np.ascontiguousarray(time), order, offsets)
+            offsets = np.empty(n_groups + 1, dtype=np.int64)
+            identity = group_order_nb(codes, n_groups, time, order, offsets)
         return Segments(None if identity else order, offsets)
     keys = [*by, *sort_by]
     order = (

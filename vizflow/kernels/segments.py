@@ -49,3 +49,28 @@ def group_order_nb(
                 order_out[lo + k] = seg[idx[k]]
             identity = False
     return identity
+
+
+@njit(cache=True)
+def sort_segments_nb(offsets: np.ndarray, time: np.ndarray, order_out: np.ndarray) -> bool:
+    """Stable order by ``time`` within each segment of already-grouped rows; identity or not.
+
+    For rows already grouped (``offsets`` from the runs of a sorted group column): each segment
+    is checked in O(length) and merge-sorted only if it is out of order. NaN times sort last.
+    """
+    identity = True
+    for i in range(order_out.size):
+        order_out[i] = i
+    for g in range(offsets.size - 1):
+        lo = offsets[g]
+        hi = offsets[g + 1]
+        for k in range(lo + 1, hi):
+            a = time[k - 1]
+            b = time[k]
+            if b < a or (math.isnan(a) and not math.isnan(b)):
+                idx = np.argsort(time[lo:hi], kind="mergesort")
+                for j in range(hi - lo):
+                    order_out[lo + j] = lo + idx[j]
+                identity = False
+                break
+    return identity
