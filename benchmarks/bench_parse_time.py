@@ -99,9 +99,9 @@ def main() -> None:
         "polars parse_time, Datetime[ms]": lambda: vf.parse_time(stamps, vf.CN, "ts"),
         "polars parse_time, string": lambda: vf.parse_time(stamps, vf.CN, "text"),
     }
-    times = {name: median_time(fn, repeats=7) for name, fn in runs.items()}
+    times = {name: median_time(fn, repeats=15) for name, fn in runs.items()}
     base = times["polars parse_time, int HHMMSSmmm"]
-    print(f"\nrows: {n:,}; median of 7 runs")
+    print(f"\nrows: {n:,}; median of 15 runs")
     print(f"{'case':<40} {'seconds':>8} {'Mrows/s':>8} {'vs ours':>8}")
     for name, t in times.items():
         print(f"{name:<40} {t:8.3f} {n / t / 1e6:8.1f} {t / base:8.2f}x")
