@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import polars as pl
 import pytest
@@ -268,3 +269,33 @@ def test_null_symbols_form_their_own_first_group():
         1,
         2,
     ]
+
+
+class LastQtyChange(vf.TagRule):
+    """A custom rule that brings its own compiled pass (``compute``) instead of ``process``."""
+
+    @property
+    def output_columns(self):
+        return ["qty_change"]
+
+    @property
+    def inputs(self):
+        return ["qty"]
+
+    def compute(self, records, offsets):
+        return _qty_change_nb(offsets, records["qty"].astype(np.int64))
+
+
+@numba.njit(cache=True)
+def _qty_change_nb(offsets, qty):
+    out = np.zeros(qty.size, np.int64)
+    for g in range(offsets.size - 1):
+        for i in range(offsets[g] + 1, offsets[g + 1]):
+            out[i] = qty[i] - qty[i - 1]
+    return out
+
+
+def test_custom_rule_with_its_own_numba_kernel():
+    df = pl.DataFrame({"symbol": ["a", "b", "a", "a"], "t": [1, 1, 3, 2], "qty": [5, 7, 9, 6]})
+    out = vf.enrich(df, [LastQtyChange()], by="symbol", sort_by="t")
+    assert out["qty_change"].to_list() == [0, 0, 3, 1]  # a: 5 -> 6 -> 9 in time order
