@@ -203,12 +203,14 @@ def _warm_kernels() -> None:
 
     from vizflow.kernels.asof import asof_index_nb
     from vizflow.kernels.fifo import warm_up as warm_fifo
-    from vizflow.kernels.segments import group_order_nb
+    from vizflow.kernels.segments import group_order_nb, sort_segments_nb
 
     z, o = np.zeros(1, np.int64), np.zeros(2, np.int64)
     asof_index_nb(o, np.zeros(1), o, np.zeros(1), 0.0, True, 1.0, z.copy())
     warm_fifo()
-    group_order_nb(z, 1, np.zeros(1), z.copy(), o.copy())
+    for time in (np.zeros(1), np.zeros(1, np.int64)):  # float and integer/temporal sort keys
+        group_order_nb(z, 1, time, z.copy(), o.copy())
+        sort_segments_nb(o, time, z.copy())
 
 
 def _check_picklable(pipeline_fn: Callable[..., Any]) -> None:
