@@ -208,9 +208,9 @@ def _warm_kernels() -> None:
     z, o = np.zeros(1, np.int64), np.zeros(2, np.int64)
     asof_index_nb(o, np.zeros(1), o, np.zeros(1), 0.0, True, 1.0, z.copy())
     warm_fifo()
-    for time in (np.zeros(1), np.zeros(1, np.int64)):  # float and integer/temporal sort keys
-        group_order_nb(z, 1, time, z.copy(), o.copy())
-        sort_segments_nb(o, time, z.copy())
+    for key in (np.zeros(1), np.zeros(1, np.int64)):  # float and integer/temporal sort keys
+        group_order_nb(z, 1, key, z.copy(), o.copy())
+        sort_segments_nb(o, key, z.copy())
 
 
 def _check_picklable(pipeline_fn: Callable[..., Any]) -> None:
