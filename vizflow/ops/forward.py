@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import polars as pl
 
+from vizflow._grouping import group_codes
 from vizflow._validate import require_columns, require_numeric
 from vizflow.exceptions import SchemaError, VizflowError
 from vizflow.kernels.asof import asof_index_nb
+from vizflow.kernels.segments import group_order_nb
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -20,9 +22,6 @@ if TYPE_CHECKING:
     from vizflow._typing import FrameT
 
 __all__ = ["forward_return", "horizon_name"]
-
-_ROW = "__vizflow_row"
-_CODE = "__vizflow_symbol"
 
 
 def horizon_name(horizon: float, prefix: str = "return_") -> str:
@@ -71,22 +70,22 @@ def _check_frame(frame: pl.LazyFrame | pl.DataFrame, cols: dict[str, str], *, wh
 
 
 def _sorted_arrays(
-    frame: pl.DataFrame, symbol: str, time: str, price: str | None, symbols: pl.Series
-) -> tuple[pl.DataFrame, NDArray[np.int64], NDArray[np.float64]]:
-    """Sort by (symbol, time), keeping the original row number; CSR offsets over ``symbols``."""
-    enum = pl.Enum(symbols)
-    cols = [
-        pl.col(symbol).cast(pl.String).cast(enum).to_physical().cast(pl.Int64).fill_null(-1).alias(_CODE),
-        pl.col(time).cast(pl.Float64).fill_null(np.nan).alias(time),
-    ]
-    if price is not None:
-        cols.append(pl.col(price).cast(pl.Float64).alias(price))
-    data = (
-        frame.lazy().with_row_index(_ROW).select(_ROW, *cols).sort(_CODE, time, maintain_order=True).collect()
-    )
-    codes = data.get_column(_CODE).to_numpy()
-    offsets = np.searchsorted(codes, np.arange(symbols.len() + 1)).astype(np.int64)
-    return data, offsets, np.ascontiguousarray(data.get_column(time).to_numpy())
+    frame: pl.DataFrame, symbol: str, time: str, price: str, symbols: pl.Series
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """Rows in (symbol, time) order: input positions, CSR offsets over ``symbols``, times, prices.
+
+    Codes come from ``symbols`` shared by both frames (so group ``g`` is the same symbol in
+    each); rows without a symbol form group 0, which the caller leaves out. A compiled counting
+    sort plus a per-symbol merge sort (``vizflow.kernels.segments``) replaces a Polars sort.
+    """
+    codes, n_groups = group_codes(frame.get_column(symbol), symbols)
+    times = frame.get_column(time).cast(pl.Float64).fill_null(np.nan).to_numpy()
+    order = np.empty(frame.height, dtype=np.int64)
+    offsets = np.empty(n_groups + 1, dtype=np.int64)
+    if group_order_nb(codes, n_groups, np.ascontiguousarray(times), order, offsets):
+        order = np.arange(frame.height, dtype=np.int64)
+    prices = frame.get_column(price).cast(pl.Float64).to_numpy()  # nulls arrive as NaN
+    return order, offsets, np.ascontiguousarray(times[order]), np.ascontiguousarray(prices[order])
 
 
 def forward_return(
@@ -227,16 +226,15 @@ def forward_return(
         .unique()
         .sort()
     )
-    q, q_offsets, q_time = _sorted_arrays(df, symbol_col, time_col, price_col, symbols)
+    rows, q_offsets, q_time, q_price = _sorted_arrays(df, symbol_col, time_col, price_col, symbols)
     if reference is None:
-        s, s_offsets, s_time = q, q_offsets, q_time
-        s_price = q.get_column(price_col).to_numpy()
+        s_offsets, s_time, s_price = q_offsets, q_time, q_price
     else:
-        s, s_offsets, s_time = _sorted_arrays(
+        _, s_offsets, s_time, s_price = _sorted_arrays(
             src, src_cols["symbol"], src_cols["time"], src_cols["price"], symbols
         )
-        s_price = s.get_column(src_cols["price"]).to_numpy()
-    s_price = np.ascontiguousarray(s_price, dtype=np.float64)  # nulls arrive as NaN
+    # Group 0 holds the rows without a symbol: leave it out, so they match nothing.
+    q_offsets, s_offsets = q_offsets[1:], s_offsets[1:]
     tol = math.inf if tolerance is None else float(tolerance)
 
     def lookup(shift: float, beyond_last_is_null: bool) -> NDArray[np.float64]:
@@ -247,12 +245,8 @@ def forward_return(
         found[hit] = s_price[idx[hit]]
         return found
 
-    if current == "reference":
-        now = lookup(0.0, beyond_last_is_null=False)
-    else:
-        now = np.ascontiguousarray(q.get_column(price_col).to_numpy(), dtype=np.float64)
+    now = lookup(0.0, beyond_last_is_null=False) if current == "reference" else q_price
     now = np.where(now == 0.0, np.nan, now)
-    rows = q.get_column(_ROW).to_numpy()
     out: dict[str, pl.Series] = {}
     with np.errstate(divide="ignore", invalid="ignore"):
         for h, name in zip(values, names, strict=True):
