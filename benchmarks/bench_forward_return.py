@@ -121,8 +121,10 @@ def main() -> None:
                 err_msg=f"{label} {name}",
             )  # fmt: skip
 
+    shuffled = df.sample(fraction=1.0, shuffle=True, seed=0)
     runs = {
         "vizflow forward_return (3 horizons, one call)": lambda: ours(df),
+        "vizflow forward_return, shuffled input": lambda: ours(shuffled),
         "Polars join_asof per horizon": lambda: polars_join_asof(df),
         "DuckDB ASOF JOIN per horizon (2 threads)": lambda: duckdb_asof(con),
         "pandas merge_asof per horizon": lambda: pandas_merge_asof(pdf),

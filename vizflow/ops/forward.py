@@ -215,17 +215,10 @@ def forward_return(
     df = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
     src = df if reference is None else reference.lazy().collect()
     src_cols = own if ref is None else ref
-    symbols = (
-        pl.concat(
-            [
-                df.get_column(symbol_col).cast(pl.String),
-                src.get_column(src_cols["symbol"]).cast(pl.String),
-            ]
-        )
-        .drop_nulls()
-        .unique()
-        .sort()
-    )
+    seen = [df.get_column(symbol_col).cast(pl.String).drop_nulls().unique()]
+    if reference is not None:
+        seen.append(src.get_column(src_cols["symbol"]).cast(pl.String).drop_nulls().unique())
+    symbols = pl.concat(seen).unique().sort()
     rows, q_offsets, q_time, q_price = _sorted_arrays(df, symbol_col, time_col, price_col, symbols)
     if reference is None:
         s_offsets, s_time, s_price = q_offsets, q_time, q_price
