@@ -113,6 +113,36 @@ def test_row_order_does_not_matter(rows, horizons, seed):
     assert a.equals(b)
 
 
+ms_rows_strategy = st.lists(
+    st.tuples(st.sampled_from(["a", "b"]), st.integers(0, 30).map(lambda k: k * 100), prices),
+    max_size=40,
+)
+
+
+@given(
+    rows=ms_rows_strategy,
+    horizons=st.lists(st.sampled_from([100, 200, 300, 700, 1100]), min_size=1, max_size=3, unique=True),
+    origin=st.sampled_from([0, 3_600_000, 41_400_000]),
+)
+def test_decimal_ties_on_a_millisecond_grid(rows, horizons, origin):
+    # Times and horizons in ms are exact integers for the reference; vizflow gets them as float
+    # seconds, where e.g. 0.7 + 0.1 < 0.8 in binary. A decimal tie must still count as reached.
+    rows = [(s, origin + ms, p) for s, ms, p in rows]
+    df = pl.DataFrame([(s, ms / 1000, p) for s, ms, p in rows], schema=SCHEMA, orient="row")
+    out = vf.forward_return(df, [h / 1000 for h in horizons], "px", "t", "symbol", tolerance=0.1)
+    expected = forward_return_reference(rows, horizons, tolerance=100)
+    for h in horizons:
+        got = out[vf.ops.forward.horizon_name(h / 1000)].to_list()
+        assert all(_close(a, b) for a, b in zip(got, expected[h], strict=True)), (h, got, expected[h])
+
+
+def test_decimal_tie_examples():
+    df = pl.DataFrame({"symbol": ["A"] * 3, "t": [0.1, 0.7, 0.8], "px": [1.0, 2.0, 4.0]})
+    out = vf.forward_return(df, [0.1, 0.7], "px", "t", "symbol")
+    assert out["return_0.1"].to_list() == [0.0, 1.0, None]  # 0.7 + 0.1 reads 0.8
+    assert out["return_0.7"].to_list() == [3.0, None, None]  # 0.1 + 0.7 == 0.8, the last quote
+
+
 def test_against_pandas_merge_asof():
     quotes, trades = vf.datasets.synthetic_day(n_symbols=20, trades_per_symbol=200, seed=5)
     quotes, trades = vf.parse_time(quotes, vf.CN), vf.parse_time(trades, vf.CN)

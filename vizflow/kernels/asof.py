@@ -7,6 +7,11 @@ import math
 import numpy as np
 from numba import njit
 
+# Slack of ``t + h`` in units of its magnitude: four float64 epsilons (at least two ulps), enough
+# to absorb the rounding of t, h, their sum and the source time, so that decimal ties such as
+# 0.7 + 0.1 == 0.8 count as reached although 0.7 + 0.1 < 0.8 in binary.
+TIE_SLACK = 4.0 * 2.220446049250313e-16
+
 
 @njit(cache=True)
 def asof_index_nb(
@@ -25,6 +30,8 @@ def asof_index_nb(
     ``s_offsets`` have the same length). Writes the source position, or -1 when there is none,
     when the target lies beyond the group's last source time and ``beyond_last_is_null``, or when
     the match is older than ``tolerance`` before the target. Of equal source times the last wins.
+    Comparisons with the target allow ``TIE_SLACK * max(|t|, |shift|, |target|)`` (a few ulps)
+    so that the binary rounding of ``t + shift`` never decides a decimal tie.
     A NaN query time gives -1; NaN source times (sorted last in a group) never match.
     One forward-moving pointer per group: O(n_query + n_source).
     """
@@ -42,10 +49,12 @@ def asof_index_nb(
                 idx_out[i] = -1
                 continue
             target = t + shift
-            while j + 1 < s_hi and s_time[j + 1] <= target:
+            slack = TIE_SLACK * max(abs(t), abs(shift), abs(target))
+            reach = target + slack
+            while j + 1 < s_hi and s_time[j + 1] <= reach:
                 j += 1
-            no_future = beyond_last_is_null and (last < s_lo or target > s_time[last])
-            if j < s_lo or no_future or target - s_time[j] > tolerance:
+            no_future = beyond_last_is_null and (last < s_lo or target - slack > s_time[last])
+            if j < s_lo or no_future or target - s_time[j] > tolerance + slack:
                 idx_out[i] = -1
             else:
                 idx_out[i] = j

@@ -117,6 +117,8 @@ def forward_return(
     ``tolerance`` is set and the price found is older than ``tolerance`` before ``t + h``.
     With ``time_col="elapsed_seconds"`` (from :func:`vizflow.parse_time`) a horizon crossing
     the lunch break lands in the afternoon: 11:29:30 + 60 s reads 13:00:30.
+    ``t + h`` is compared with a slack of a few ulps, so a decimal tie counts as reached even when
+    binary rounding puts ``t + h`` just below it (0.7 + 0.1 reads a price at 0.8).
 
     Parameters
     ----------
