@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import vizflow as vf
 from tests.reference import forward_return_reference
-from vizflow.exceptions import ColumnNotFoundError, SchemaError, VizflowError
+from vizflow.exceptions import ColumnNotFoundError, DataError, SchemaError, VizflowError
 
 SCHEMA = {"symbol": pl.String, "t": pl.Float64, "px": pl.Float64}
 
@@ -211,3 +211,22 @@ def test_empty_frame_keeps_schema():
     out = vf.forward_return(df, [1, 2], "px", "t", "symbol")
     assert out.height == 0
     assert out.schema["return_1"] == pl.Float64
+
+
+def test_integer_times_beyond_float_precision_are_refused():
+    ns = 1_700_000_000_000_000_000  # epoch nanoseconds: 100 ns apart would merge in float64
+    df = pl.DataFrame({"symbol": ["a", "a"], "t": [ns, ns + 100], "px": [1.0, 2.0]})
+    with pytest.raises(DataError, match=r"time column 't' holds integers up to 1700000000000000100"):
+        vf.forward_return(df, [50], "px", "t", "symbol")
+    small = df.with_columns(pl.col("t") - ns)  # an origin makes them exact
+    assert vf.forward_return(small, [50], "px", "t", "symbol")["return_50"].to_list() == [0.0, None]
+
+
+def test_symbol_kinds_must_match_the_reference():
+    quotes = pl.DataFrame({"symbol": ["000333"] * 2, "t": [0.0, 1.0], "mid": [1.0, 2.0]})
+    trades = pl.DataFrame({"symbol": [333], "t": [0.0], "px": [1.0]})
+    with pytest.raises(SchemaError, match="symbol column 'symbol' is Int64 but the reference's"):
+        vf.forward_return(trades, [1], "px", "t", "symbol", reference=quotes)
+    categorical = trades.with_columns(pl.lit("000333").cast(pl.Categorical).alias("symbol"))
+    out = vf.forward_return(categorical, [1], "px", "t", "symbol", reference=quotes)
+    assert out["return_1"].to_list() == [1.0]  # Categorical and String match as text

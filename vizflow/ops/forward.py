@@ -10,7 +10,7 @@ import polars as pl
 
 from vizflow._grouping import group_codes
 from vizflow._validate import require_columns, require_numeric
-from vizflow.exceptions import SchemaError, VizflowError
+from vizflow.exceptions import DataError, SchemaError, VizflowError
 from vizflow.kernels.asof import asof_index_nb
 from vizflow.kernels.segments import group_order_nb
 
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from vizflow._typing import FrameT
 
 __all__ = ["forward_return", "horizon_name"]
+
+_EXACT_INT = 2**53  # float64 holds every integer up to this exactly
 
 
 def horizon_name(horizon: float, prefix: str = "return_") -> str:
@@ -69,6 +71,26 @@ def _check_frame(frame: pl.LazyFrame | pl.DataFrame, cols: dict[str, str], *, wh
         raise SchemaError(msg)
 
 
+def _symbol_kind(dtype: pl.DataType) -> str:
+    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
+        return "text"
+    return "integer" if dtype.is_integer() else str(dtype)
+
+
+def _check_symbol_kinds(
+    frame: pl.LazyFrame | pl.DataFrame, symbol: str, reference: pl.LazyFrame | pl.DataFrame, ref_symbol: str
+) -> None:
+    """Symbols are matched as text: refuse kinds whose text differs (600519 vs "000333")."""
+    a, b = frame.collect_schema()[symbol], reference.collect_schema()[ref_symbol]
+    if _symbol_kind(a) != _symbol_kind(b):
+        msg = (
+            f"forward_return: symbol column {symbol!r} is {a} but the reference's {ref_symbol!r} "
+            f"is {b}; cast one to the other's kind (e.g. integer codes to zero-padded strings) "
+            "so that the same symbol matches"
+        )
+        raise SchemaError(msg)
+
+
 def _sorted_arrays(
     frame: pl.DataFrame, symbol: str, time: str, price: str, symbols: pl.Series
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
@@ -79,7 +101,17 @@ def _sorted_arrays(
     sort plus a per-symbol merge sort (``vizflow.kernels.segments``) replaces a Polars sort.
     """
     codes, n_groups = group_codes(frame.get_column(symbol), symbols)
-    times = frame.get_column(time).cast(pl.Float64).fill_null(np.nan).to_numpy()
+    column = frame.get_column(time)
+    if column.dtype.is_integer() and column.null_count() < column.len():
+        largest = max(abs(int(column.min())), abs(int(column.max())))  # type: ignore[arg-type]
+        if largest > _EXACT_INT:
+            msg = (
+                f"forward_return: time column {time!r} holds integers up to {largest}, beyond"
+                " 2**53, which float64 cannot hold exactly (nearby times would merge); "
+                "use seconds from an origin, e.g. elapsed_seconds from vf.parse_time"
+            )
+            raise DataError(msg)
+    times = column.cast(pl.Float64).fill_null(np.nan).to_numpy()
     order = np.empty(frame.height, dtype=np.int64)
     offsets = np.empty(n_groups + 1, dtype=np.int64)
     if group_order_nb(codes, n_groups, np.ascontiguousarray(times), order, offsets):
@@ -154,7 +186,10 @@ def forward_return(
     ColumnNotFoundError
         For a missing column (named, with the available ones).
     SchemaError
-        For a non-numeric price or time column.
+        For a non-numeric price or time column; for symbol columns of different kinds in
+        ``frame`` and ``reference`` (integers vs strings, which would never match as text).
+    DataError
+        For integer times beyond 2**53 (e.g. epoch nanoseconds), which float64 would merge.
     VizflowError
         For a horizon <= 0, non-finite, duplicated, or an empty list; for a bad ``current``.
 
@@ -208,6 +243,7 @@ def forward_return(
             "symbol": reference_symbol_col or symbol_col,
         }
         _check_frame(reference, ref, what="reference")
+        _check_symbol_kinds(frame, symbol_col, reference, ref["symbol"])
     names = [horizon_name(h, prefix) for h in values]
     clash = [n for n in names if n in frame.collect_schema()]
     if clash:
