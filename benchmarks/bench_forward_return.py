@@ -22,7 +22,10 @@ def data() -> pl.DataFrame:
     trades = vf.datasets.synthetic_trades(n_symbols=N_SYMBOLS, trades_per_symbol=PER_SYMBOL, seed=2)
     trades = vf.parse_time(trades, vf.CN).select("symbol", "elapsed_seconds", "price")
     # Unique (symbol, time): DuckDB takes the first of equal times, Polars/pandas/vizflow the last.
-    return trades.unique(["symbol", "elapsed_seconds"], keep="first", maintain_order=True)
+    trades = trades.unique(["symbol", "elapsed_seconds"], keep="first", maintain_order=True)
+    # The hand-written joins use exact integer milliseconds: on float seconds, t + h rounds below
+    # a decimal tie now and then (253.088 + 5 < 258.088), which vizflow's slack counts as reached.
+    return trades.with_columns(ms=(pl.col("elapsed_seconds") * 1000).round().cast(pl.Int64))
 
 
 def ours(df: pl.DataFrame) -> pl.DataFrame:
@@ -30,14 +33,12 @@ def ours(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def polars_join_asof(df: pl.DataFrame) -> pl.DataFrame:
-    src = df.sort("elapsed_seconds").select(
-        "symbol", pl.col("elapsed_seconds").alias("t_src"), pl.col("price").alias("fut")
-    )
-    last = df.group_by("symbol").agg(pl.col("elapsed_seconds").max().alias("last"))
+    src = df.sort("ms").select("symbol", pl.col("ms").alias("t_src"), pl.col("price").alias("fut"))
+    last = df.group_by("symbol").agg(pl.col("ms").max().alias("last"))
     out = df.with_row_index("i").join(last, on="symbol")
     for h in HORIZONS:
         out = (
-            out.with_columns(target=pl.col("elapsed_seconds") + h)
+            out.with_columns(target=pl.col("ms") + h * 1000)
             .sort("target")
             .join_asof(
                 src,
@@ -59,14 +60,14 @@ def polars_join_asof(df: pl.DataFrame) -> pl.DataFrame:
 
 def pandas_merge_asof(df: pd.DataFrame) -> pd.DataFrame:
     src = (
-        df[["symbol", "elapsed_seconds", "price"]]
-        .rename(columns={"elapsed_seconds": "t_src", "price": "fut"})
+        df[["symbol", "ms", "price"]]
+        .rename(columns={"ms": "t_src", "price": "fut"})
         .sort_values("t_src", kind="stable")
     )
-    last = df.groupby("symbol")["elapsed_seconds"].transform("max")
+    last = df.groupby("symbol")["ms"].transform("max")
     out = df.assign(last=last, i=np.arange(len(df)))
     for h in HORIZONS:
-        left = out.assign(target=out["elapsed_seconds"] + h).sort_values("target", kind="stable")
+        left = out.assign(target=out["ms"] + h * 1000).sort_values("target", kind="stable")
         merged = pd.merge_asof(
             left, src, left_on="target", right_on="t_src", by="symbol", direction="backward"
         )
@@ -80,16 +81,12 @@ def duckdb_asof(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     cols = []
     joins = []
     for k, h in enumerate(HORIZONS):
-        joins.append(
-            f"ASOF LEFT JOIN src s{k} ON t.symbol = s{k}.symbol "
-            f"AND t.elapsed_seconds + {h} >= s{k}.elapsed_seconds"
-        )
+        joins.append(f"ASOF LEFT JOIN src s{k} ON t.symbol = s{k}.symbol AND t.ms + {h * 1000} >= s{k}.ms")
         cols.append(
-            f"CASE WHEN t.elapsed_seconds + {h} <= l.last "
-            f"THEN (s{k}.price - t.price) / t.price END AS return_{h}"
+            f"CASE WHEN t.ms + {h * 1000} <= l.last THEN (s{k}.price - t.price) / t.price END AS return_{h}"
         )
     sql = (
-        "WITH last AS (SELECT symbol, max(elapsed_seconds) AS last FROM src GROUP BY symbol) "
+        "WITH last AS (SELECT symbol, max(ms) AS last FROM src GROUP BY symbol) "
         f"SELECT t.i, {', '.join(cols)} FROM trades t JOIN last l ON t.symbol = l.symbol "
         f"{' '.join(joins)} ORDER BY t.i"
     )

@@ -149,14 +149,16 @@ def test_against_pandas_merge_asof():
     horizons = [1, 30, 300]
     ours = vf.forward_return(trades, horizons, "price", reference=quotes, reference_price_col="mid")
 
-    q = quotes.to_pandas().sort_values("elapsed_seconds", kind="stable")
-    t = trades.with_row_index("i").to_pandas()
-    last = quotes.group_by("symbol").agg(pl.col("elapsed_seconds").max().alias("last")).to_pandas()
+    # pandas joins on exact integer milliseconds (t + h in float seconds may round below a tie).
+    ms = (pl.col("elapsed_seconds") * 1000).round().cast(pl.Int64).alias("ms")
+    q = quotes.with_columns(ms).to_pandas().sort_values("ms", kind="stable")
+    t = trades.with_columns(ms).with_row_index("i").to_pandas()
+    last = quotes.with_columns(ms).group_by("symbol").agg(pl.col("ms").max().alias("last")).to_pandas()
     for h in horizons:
-        left = t.assign(target=t["elapsed_seconds"] + h).sort_values("target", kind="stable")
+        left = t.assign(target=t["ms"] + h * 1000).sort_values("target", kind="stable")
         merged = pd.merge_asof(
-            left, q[["symbol", "elapsed_seconds", "mid"]], left_on="target",
-            right_on="elapsed_seconds", by="symbol", direction="backward",
+            left, q[["symbol", "ms", "mid"]].rename(columns={"ms": "q_ms"}), left_on="target",
+            right_on="q_ms", by="symbol", direction="backward",
         )  # fmt: skip
         merged = merged.merge(last, on="symbol").sort_values("i")
         expected = (merged["mid"] - merged["price"]) / merged["price"]
