@@ -185,7 +185,17 @@ def test_column_names_for_fractional_horizons():
 # --- bad input ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("horizons", [[0], [-1], [math.inf], [], [60, 60], [60, 60.0], ["60"], [True]])
+def test_numpy_horizons_are_accepted():
+    df = pl.DataFrame({"symbol": ["a", "a"], "t": [0.0, 5.0], "px": [1.0, 2.0]})
+    out = vf.forward_return(df, np.array([1, 5]), "px", "t", "symbol")
+    assert out.columns[-2:] == ["return_1", "return_5"]
+    assert vf.forward_return(df, np.int64(5), "px", "t", "symbol")["return_5"].to_list() == [1.0, None]
+
+
+@pytest.mark.parametrize(
+    "horizons",
+    [[0], [-1], [math.inf], [], [60, 60], [60, 60.0], ["60"], "60", [True], np.bool_(True), None],
+)
 def test_bad_horizons(horizons):
     df = pl.DataFrame({"symbol": ["a"], "t": [0.0], "px": [1.0]})
     with pytest.raises(VizflowError, match="horizon"):

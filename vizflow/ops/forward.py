@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -41,12 +42,19 @@ def horizon_name(horizon: float, prefix: str = "return_") -> str:
 
 
 def _check_horizons(horizons: Sequence[float] | float) -> list[float]:
-    values = [horizons] if isinstance(horizons, int | float) else list(horizons)
+    # numbers.Real admits numpy scalars (np.int64 is no int); bools are refused.
+    scalar = isinstance(horizons, numbers.Real | np.bool_ | str) or not hasattr(horizons, "__iter__")
+    values = [horizons] if scalar else list(horizons)
     if not values:
         msg = "forward_return: horizons is empty; expected e.g. [1, 5, 60]"
         raise VizflowError(msg)
     for h in values:
-        if isinstance(h, bool) or not isinstance(h, int | float) or not math.isfinite(h) or h <= 0:
+        if (
+            isinstance(h, bool | np.bool_)
+            or not isinstance(h, numbers.Real)
+            or not math.isfinite(h)
+            or h <= 0
+        ):
             msg = f"forward_return: horizon {h!r} is not a finite number > 0 (seconds ahead)"
             raise VizflowError(msg)
     names = [horizon_name(h) for h in values]
