@@ -55,8 +55,17 @@ def test_dates_accept_datetime_date():
 
 @pytest.mark.parametrize("bad", ["2024-01-02", "20240230", "2024012", None])
 def test_malformed_dates_are_named(bad):
-    with pytest.raises(VizflowError, match="malformed date"):
+    with pytest.raises(VizflowError, match=rf"calendar.generate: date #1 malformed date {bad!r}"):
         vf.calendar.generate(["20240102", bad])
+
+
+def test_load_skips_blank_lines_and_names_a_bad_date(tmp_path):
+    path = tmp_path / "cal.csv"
+    path.write_bytes(b"20240102\r\n20240103\r\n\r\n")  # CRLF and a blank line at the end
+    assert vf.calendar.load(path)["date"].to_list() == ["20240102", "20240103"]
+    path.write_text("20240102\n2024-01-03\n")
+    with pytest.raises(VizflowError, match=r"cal.csv': date #1 malformed date '2024-01-03'"):
+        vf.calendar.load(path)
 
 
 def test_errors():

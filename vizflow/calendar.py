@@ -72,7 +72,7 @@ def generate(dates: Iterable[DateLike]) -> pl.DataFrame:
     │ 20240105 ┆ 20240103  ┆ null      │
     └──────────┴───────────┴───────────┘
     """
-    days = sorted({format_date(d) for d in dates})
+    days = sorted(set(_format_all(dates, where="calendar.generate")))
     if not days:
         msg = "calendar.generate: no dates given"
         raise VizflowError(msg)
@@ -127,8 +127,24 @@ def load(path: str | Path) -> pl.DataFrame:
         msg = f"calendar.load: {str(path)!r} has no 'date' column; columns: {frame.columns}"
         raise VizflowError(msg)
     column = frame.get_column("date")
-    values = column.to_list() if column.dtype == pl.Date else column.cast(pl.String).to_list()
-    return generate(values)
+    if column.dtype != pl.Date:  # blank lines (e.g. at the end of a CSV) are not dates
+        column = column.cast(pl.String).str.strip_chars()
+        column = column.filter(column.is_not_null() & (column != ""))
+    else:
+        column = column.drop_nulls()
+    return generate(_format_all(column.to_list(), where=f"calendar.load: {str(path)!r}"))
+
+
+def _format_all(dates: Iterable[DateLike], *, where: str) -> list[str]:
+    """``format_date`` over ``dates``; a malformed one is named with its position."""
+    out = []
+    for i, date in enumerate(dates):
+        try:
+            out.append(format_date(date))
+        except VizflowError as exc:
+            msg = f"{where}: date #{i} {exc}"
+            raise VizflowError(msg) from None
+    return out
 
 
 def from_exchange(exchange: str, start: DateLike, end: DateLike) -> pl.DataFrame:
