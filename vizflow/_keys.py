@@ -1,0 +1,123 @@
+"""Key columns: naming them, and refusing frames whose dates the keys would mix.
+
+A per-key pass (forward returns, running tags, FIFO) over a frame that holds several trading
+days, keyed by symbol alone, silently chains one day's last print to the next day's first: a
+10 s return at 14:59:55 reads the next morning's price. :func:`check_dates_in_keys` turns that
+into an error that shows the fix (put the date among the keys).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from vizflow.exceptions import DataError, VizflowError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["as_keys", "check_dates_in_keys"]
+
+
+def as_keys(keys: str | Sequence[str] | None, *, where: str, name: str) -> list[str]:
+    """Key column names as a list: one name, a list or tuple of names, or ``None`` (no key).
+
+    Examples
+    --------
+    >>> as_keys("symbol", where="demo", name="by"), as_keys(["date", "symbol"], where="demo", name="by")
+    (['symbol'], ['date', 'symbol'])
+    """
+    if keys is None:
+        return []
+    values = [keys] if isinstance(keys, str) else list(keys) if isinstance(keys, list | tuple) else None
+    if values is None or not all(isinstance(k, str) for k in values):
+        msg = f"{where}: {name}={keys!r}; expected a column name or a list of column names"
+        raise VizflowError(msg)
+    duplicates = sorted({k for k in values if values.count(k) > 1})
+    if duplicates:
+        msg = f"{where}: {name} names {duplicates} more than once"
+        raise VizflowError(msg)
+    return values
+
+
+def check_dates_in_keys(
+    frame: pl.DataFrame | pl.LazyFrame,
+    keys: Sequence[str],
+    *,
+    where: str,
+    date_col: str = "date",
+    time_col: str | None = None,
+) -> None:
+    """Raise :class:`DataError` when ``frame`` spans several dates that ``keys`` would mix.
+
+    A frame spans several dates when it has a column ``date_col`` with more than one distinct
+    value, a ``pl.Date`` column with more than one, or a ``pl.Datetime`` column whose values fall
+    on more than one calendar day (in its own time zone). Such a column must be among ``keys``
+    (a Datetime can be keyed through a date column derived from it). ``time_col`` (the column a
+    pass orders by) is exempt: an absolute time orders rows across days correctly.
+
+    Parameters
+    ----------
+    frame
+        The rows a per-key pass will read (a LazyFrame is collected for the check's two numbers
+        per column only).
+    keys
+        The key columns of the pass (e.g. ``["symbol"]``).
+    where
+        The operation, for the message.
+    date_col
+        The name of the trading-date column (``Config.columns["date"]``).
+    time_col
+        The pass's time column, exempt from the check.
+
+    Raises
+    ------
+    DataError
+        Naming the column, how many dates it holds and the keys to use instead.
+
+    Examples
+    --------
+    >>> two_days = pl.DataFrame({"date": ["20240102", "20240103"], "symbol": ["A", "A"]})
+    >>> check_dates_in_keys(two_days, ["date", "symbol"], where="demo")
+    >>> check_dates_in_keys(two_days, ["symbol"], where="demo")
+    Traceback (most recent call last):
+    ...
+    vizflow.exceptions.DataError: demo: column 'date' holds 2 dates (20240102 .. 20240103) but the keys ['symbol'] do not include it, so rows of different days would be chained together; key by ['date', 'symbol'] (or run one date at a time)
+    """
+    schema = frame.collect_schema()
+    candidates = [
+        c
+        for c, dtype in schema.items()
+        if c not in keys
+        and c != time_col
+        and (c == date_col or dtype == pl.Date or isinstance(dtype, pl.Datetime))
+    ]
+    if not candidates:
+        return
+    days = [pl.col(c).dt.date() if isinstance(schema[c], pl.Datetime) else pl.col(c) for c in candidates]
+    stats = (
+        frame.lazy()
+        .select(
+            pl.struct(
+                n=e.drop_nulls().n_unique(),
+                lo=e.drop_nulls().min().cast(pl.String),
+                hi=e.drop_nulls().max().cast(pl.String),
+            ).alias(str(i))
+            for i, e in enumerate(days)
+        )
+        .collect()
+        .row(0)
+    )
+    for c, found in zip(candidates, stats, strict=True):
+        if found["n"] > 1:
+            fix = [c, *keys] if c == date_col or schema[c] == pl.Date else ["date", *keys]
+            derive = (
+                f" after adding date=pl.col({c!r}).dt.date()" if isinstance(schema[c], pl.Datetime) else ""
+            )
+            msg = (
+                f"{where}: column {c!r} holds {found['n']} dates ({found['lo']} .. {found['hi']}) "
+                f"but the keys {list(keys)} do not include it, so rows of different days would be "
+                f"chained together; key by {fix}{derive} (or run one date at a time)"
+            )
+            raise DataError(msg)
