@@ -83,7 +83,7 @@ def check_dates_in_keys(
     >>> check_dates_in_keys(two_days, ["symbol"], where="demo")
     Traceback (most recent call last):
     ...
-    vizflow.exceptions.DataError: demo: column 'date' holds 2 dates (20240102 .. 20240103) but the keys ['symbol'] do not include it, so rows of different days would be chained together; key by ['date', 'symbol'] (or run one date at a time)
+    vizflow.exceptions.DataError: demo: column 'date' holds 2 dates (20240102 .. 20240103) but ...
     """
     schema = frame.collect_schema()
     candidates = [
