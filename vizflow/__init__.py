@@ -43,7 +43,7 @@ from vizflow.exceptions import (
 from vizflow.io import load, save, scan
 from vizflow.market import CN, CN_FUTURES, CRYPTO, HK, US, Market, Session, get_market
 from vizflow.ops import aggregate, bin, elapsed_expr, forward_return, parse_time
-from vizflow.run import BatchResult, run, run_batch, run_cluster, run_local
+from vizflow.runner import BatchResult, run, run_batch, run_cluster, run_local
 
 __version__ = "0.8.0"
 

@@ -57,7 +57,7 @@ def _dates(args: argparse.Namespace, calendar: pl.DataFrame | None) -> list[str]
 
 def _run(args: argparse.Namespace) -> int:
     import vizflow as vf
-    from vizflow.run import resolve_pipeline
+    from vizflow.runner import resolve_pipeline
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     config = vf.Config.from_toml(args.config)

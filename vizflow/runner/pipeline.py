@@ -1,0 +1,56 @@
+"""Naming a pipeline: ``"module:function"`` to a function and back."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vizflow.exceptions import VizflowError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["resolve_pipeline"]
+
+
+def resolve_pipeline(target: str | Callable[..., Any]) -> tuple[str, Callable[..., Any]]:
+    """``"module:function"`` for a pipeline, and the function (importing it if given by name).
+
+    Raises
+    ------
+    VizflowError
+        For a lambda, a nested function or one defined in ``__main__``: other machines cannot
+        import those by name.
+    """
+    if isinstance(target, str):
+        module, _, name = target.partition(":")
+        if not module or not name:
+            msg = f"pipeline {target!r}: expected 'module:function', e.g. 'mypkg.jobs:daily'"
+            raise VizflowError(msg)
+        import importlib
+
+        if str(Path.cwd()) not in sys.path:  # `vizflow run mymodule:fn` from the project folder
+            sys.path.insert(0, str(Path.cwd()))
+        try:
+            fn = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError) as exc:
+            msg = f"pipeline {target!r} cannot be imported: {exc}"
+            raise VizflowError(msg) from None
+        return target, fn
+    module = getattr(target, "__module__", None)
+    qualname = getattr(target, "__qualname__", "")
+    why = None
+    if qualname == "<lambda>" or "<lambda>" in qualname:
+        why = "it is a lambda"
+    elif "<locals>" in qualname:
+        why = "it is defined inside another function"
+    elif module in (None, "__main__"):
+        why = "it is defined in __main__ (a script or notebook), which other processes cannot import"
+    if why:
+        msg = (
+            f"pipeline {qualname or target!r} cannot run on a cluster: {why}. Cluster jobs import "
+            "the pipeline by name ('module:function'): move it to a module on the workers' path"
+        )
+        raise VizflowError(msg)
+    return f"{module}:{qualname}", target
