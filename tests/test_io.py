@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import os
+import stat
+import tempfile
 from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import vizflow as vf
-from vizflow.exceptions import VizflowError
+from vizflow.exceptions import DataError, VizflowError
 
 
 @pytest.fixture
@@ -59,7 +64,7 @@ def test_unknown_extension_lists_supported(tmp_path):
     (tmp_path / "x.xlsx").write_text("")
     with pytest.raises(VizflowError, match=r"unsupported file extension.*'\.parquet'"):
         vf.load(tmp_path / "x.xlsx")
-    with pytest.raises(VizflowError, match="should end in '.parquet'"):
+    with pytest.raises(VizflowError, match=r"should end in one of \['.parquet', '.feather'"):
         vf.save(pl.DataFrame({"a": [1]}), tmp_path / "x.csv")
 
 
@@ -72,7 +77,7 @@ def test_scan_rejects_mixed_kinds(tmp_path):
 
 class _Boom(pl.DataFrame):
     def write_parquet(self, file, *args, **kwargs):  # type: ignore[override]
-        Path(file).write_bytes(b"PAR1 half written")
+        file.write(b"PAR1 half written")
         msg = "disk full"
         raise OSError(msg)
 
@@ -90,3 +95,113 @@ def test_save_replaces_existing_file(tmp_path):
     vf.save(pl.DataFrame({"a": [1]}), target)
     vf.save(pl.DataFrame({"a": [2, 3]}), target)
     assert vf.load(target).collect()["a"].to_list() == [2, 3]
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_regression_save_honours_umask_not_mkstemp_0600(tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        for name in ("x.parquet", "x.feather"):
+            vf.save(pl.DataFrame({"a": [1]}), tmp_path / name)
+            assert stat.S_IMODE((tmp_path / name).stat().st_mode) == mode
+    finally:
+        os.umask(old)
+
+
+def test_regression_save_fsyncs_file_before_rename_and_folder_after(tmp_path, monkeypatch):
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, Path.replace
+
+    def fsync(fd):
+        events.append("fsync folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "fsync file")
+        real_fsync(fd)
+
+    def replace(self, target):
+        events.append("rename")
+        return real_replace(self, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(Path, "replace", replace)
+    vf.save(pl.DataFrame({"a": [1]}), tmp_path / "x.parquet")
+    assert events == ["fsync file", "rename", "fsync folder"]
+
+
+@pytest.mark.parametrize("thing", [{"a": [1]}, [1, 2], None, pl.Series("a", [1])])
+def test_regression_save_refuses_non_frame_clearly(tmp_path, thing):
+    with pytest.raises(VizflowError, match=r"save: expected a polars DataFrame or LazyFrame, got \w+"):
+        vf.save(thing, tmp_path / "x.parquet")  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_regression_save_feather_as_the_config_default_pattern(tmp_path, frame):
+    cfg = vf.Config(input_dir=tmp_path)
+    path = vf.save(frame, cfg.get_file_path("20240102"))
+    assert path.name == "20240102.feather"
+    assert path.read_bytes()[:6] == b"ARROW1"
+    assert vf.load(path).collect().equals(frame)
+
+
+def _corrupt_footer(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[-40:-8] = b"\xff" * 32  # the ends keep their magic; the metadata is garbage
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("name", ["g.feather", "g.parquet", "g.arrow"])
+@pytest.mark.parametrize("damage", ["garbage", "empty", "truncated", "footer"])
+def test_regression_load_names_garbage_or_corrupt_file(tmp_path, name, damage):
+    path = tmp_path / name
+    if damage == "garbage":
+        path.write_bytes(b"not a frame at all " * 20)
+    elif damage == "empty":
+        path.write_bytes(b"")
+    else:
+        vf.save(pl.DataFrame({"a": list(range(100)), "b": ["x"] * 100}), path)
+        if damage == "truncated":
+            path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+        else:
+            _corrupt_footer(path)
+    with pytest.raises(DataError, match=rf"load: '.*{name}' is not a (complete|readable)"):
+        vf.load(path)
+    assert not vf.io.is_complete(path)
+
+
+@settings(max_examples=30)
+@given(
+    rows=st.integers(0, 40),
+    cut=st.floats(0, 1, exclude_max=True),
+    ext=st.sampled_from([".parquet", ".feather"]),
+)
+def test_any_strict_prefix_of_an_output_is_incomplete(rows, cut, ext):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"x{ext}"
+        vf.save(pl.DataFrame({"a": list(range(rows)), "s": [str(i) for i in range(rows)]}), path)
+        assert vf.io.check_complete(path) == rows
+        data = path.read_bytes()
+        path.write_bytes(data[: int(cut * len(data))])
+        assert not vf.io.is_complete(path)
+
+
+def test_is_complete_refuses_a_directory_and_other_kinds(tmp_path):
+    (tmp_path / "20240102.parquet").mkdir()
+    with pytest.raises(VizflowError, match=r"'.*20240102.parquet' is a directory"):
+        vf.io.is_complete(tmp_path / "20240102.parquet")
+    with pytest.raises(VizflowError, match="can only check"):
+        vf.io.is_complete(tmp_path / "x.csv")
+    assert not vf.io.is_complete(tmp_path / "missing.parquet")
+
+
+def test_regression_clean_stale_temporaries_spares_a_live_writer(tmp_path):
+    stale = tmp_path / f".20240102.parquet{vf.io.TEMP_MARKER}dead.tmp"
+    stale.write_bytes(b"PAR1 half")
+    other = tmp_path / ".notes.tmp"  # not vizflow's: never touched
+    other.write_bytes(b"x")
+    target = tmp_path / "20240103.parquet"
+    with vf.io.atomic_write(target) as f:  # a writer still running (same folder, e.g. another job)
+        f.write(b"in progress")
+        assert vf.io.clean_stale_temporaries(tmp_path) == [stale]
+        live = [p for p in tmp_path.iterdir() if vf.io.TEMP_MARKER in p.name]
+        assert len(live) == 1
+    assert target.read_bytes() == b"in progress"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".notes.tmp", "20240103.parquet"]
+    assert vf.io.clean_stale_temporaries(tmp_path / "missing") == []
