@@ -36,6 +36,7 @@ from vizflow.enrich import (
 from vizflow.exceptions import (
     CalendarError,
     ColumnNotFoundError,
+    CompileError,
     DataError,
     SchemaError,
     VizflowError,
@@ -56,6 +57,7 @@ __all__ = [
     "BatchResult",
     "CalendarError",
     "ColumnNotFoundError",
+    "CompileError",
     "Config",
     "Context",
     "DataError",

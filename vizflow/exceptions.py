@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-__all__ = ["CalendarError", "ColumnNotFoundError", "DataError", "SchemaError", "VizflowError"]
+__all__ = ["CalendarError", "ColumnNotFoundError", "CompileError", "DataError", "SchemaError", "VizflowError"]
 
 
 class VizflowError(ValueError):
@@ -74,3 +74,7 @@ class DataError(VizflowError):
 
 class CalendarError(VizflowError):
     """A date is outside the calendar's range or is not a trading day."""
+
+
+class CompileError(VizflowError):
+    """A rule's function cannot run as a rule: wrong arity, an unsupported return type or code."""
