@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from vizflow._typing import InvalidPolicy, OutsidePolicy
     from vizflow.enrich import TagRule
     from vizflow.market import Market
+    from vizflow.ops.binning import BinHow
     from vizflow.ops.time import Encoding
 
 __all__ = ["VfDataFrameNamespace", "VfExprNamespace", "VfLazyFrameNamespace"]
@@ -44,9 +45,11 @@ class VfLazyFrameNamespace:
         """See :func:`vizflow.parse_time`."""
         return ops.parse_time(self._frame, market, column, out=out, outside=outside, invalid=invalid)
 
-    def bin(self, widths: Mapping[str, float], *, suffix: str = "_bin") -> pl.LazyFrame:
+    def bin(
+        self, widths: Mapping[str, float], *, how: BinHow = "round", suffix: str = "_bin"
+    ) -> pl.LazyFrame:
         """See :func:`vizflow.bin`."""
-        return ops.bin(self._frame, widths, suffix=suffix)
+        return ops.bin(self._frame, widths, how=how, suffix=suffix)
 
     def enrich(
         self,
@@ -106,9 +109,11 @@ class VfDataFrameNamespace:
         """See :func:`vizflow.parse_time`."""
         return ops.parse_time(self._frame, market, column, out=out, outside=outside, invalid=invalid)
 
-    def bin(self, widths: Mapping[str, float], *, suffix: str = "_bin") -> pl.DataFrame:
+    def bin(
+        self, widths: Mapping[str, float], *, how: BinHow = "round", suffix: str = "_bin"
+    ) -> pl.DataFrame:
         """See :func:`vizflow.bin`."""
-        return ops.bin(self._frame, widths, suffix=suffix)
+        return ops.bin(self._frame, widths, how=how, suffix=suffix)
 
     def enrich(
         self,
