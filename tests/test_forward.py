@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -83,7 +85,8 @@ def test_equals_reference_on_own_prices(rows, horizons, log):
 def test_equals_reference_with_a_reference_frame(rows, source, horizons, tolerance, current_from_source):
     df = pl.DataFrame(rows, schema=SCHEMA, orient="row")
     quotes = pl.DataFrame(source, schema=SCHEMA, orient="row").rename({"px": "mid"})
-    out = vf.forward_return(
+    call = partial(
+        vf.forward_return,
         df.lazy(),
         horizons,
         "px",
@@ -92,7 +95,13 @@ def test_equals_reference_with_a_reference_frame(rows, source, horizons, toleran
         reference=quotes,
         tolerance=tolerance,
         current="reference" if current_from_source else "own",
-    ).collect()
+    )
+    mine, theirs = {r[0] for r in rows} - {None}, {r[0] for r in source} - {None}
+    if mine and theirs and not mine & theirs:  # keys that match nothing are an error, not nulls
+        with pytest.raises(DataError, match="no key of the frame"):
+            call().collect()
+        return
+    out = call().collect()
     expected = forward_return_reference(
         rows, horizons, source, tolerance=tolerance, current_from_source=current_from_source
     )
@@ -242,3 +251,152 @@ def test_symbol_kinds_must_match_the_reference():
     categorical = trades.with_columns(pl.lit("000333").cast(pl.Categorical).alias("symbol"))
     out = vf.forward_return(categorical, [1], "px", "t", "symbol", reference=quotes)
     assert out["return_1"].to_list() == [1.0]  # Categorical and String match as text
+
+
+# --- keys: several columns, several dates, any dtype (issue 11) ---------------------------------
+
+
+def _three_days(symbol_dtype: pl.DataType) -> pl.DataFrame:
+    """Three days of one symbol on the same session clock, each day at its own price level."""
+    days = []
+    for d, level in zip(["20230201", "20230202", "20230203"], [100.0, 200.0, 50.0], strict=True):
+        t = np.arange(0.0, 100.0, 5.0)
+        days.append(
+            pl.DataFrame(
+                {"date": d, "symbol": 600519, "t": t, "px": level + np.sin(t)},
+                schema_overrides={"symbol": pl.Int64},
+            )
+        )
+    return pl.concat(days).with_columns(pl.col("symbol").cast(symbol_dtype))
+
+
+def test_regression_several_dates_keyed_by_symbol_alone_are_refused():
+    frame = _three_days(pl.Int64)
+    with pytest.raises(DataError, match=r"'date' holds 3 dates.*\['date', 'symbol'\]"):
+        vf.forward_return(frame, [10], "px", "t", "symbol")
+
+
+@pytest.mark.parametrize("dtype", [pl.Int64, pl.UInt32, pl.String, pl.Categorical], ids=str)
+def test_regression_date_and_symbol_keys_equal_one_run_per_day(dtype):
+    frame = _three_days(pl.Int64 if dtype == pl.Categorical else dtype).with_columns(
+        pl.col("symbol").cast(pl.String).cast(dtype)
+        if dtype in (pl.String, pl.Categorical)
+        else pl.col("symbol")
+    )
+    shuffled = frame.with_row_index("i").sample(fraction=1.0, shuffle=True, seed=3)
+    keyed = vf.forward_return(shuffled, [10, 30], "px", "t", ["date", "symbol"]).sort("i")
+    per_day = pl.concat(
+        vf.forward_return(day, [10, 30], "px", "t", "symbol")
+        for day in frame.with_row_index("i").partition_by("date", maintain_order=True)
+    )
+    assert keyed.equals(per_day)
+    assert keyed["return_10"].abs().max() < 0.05  # no day reads another day's price level
+
+
+@given(
+    rows=st.lists(
+        st.tuples(st.sampled_from([1, 2, None]), st.sampled_from([7, 70, None]), times, prices), max_size=40
+    ),
+    horizons=horizons_strategy,
+    split=st.integers(0, 40),
+)
+def test_two_integer_key_columns_equal_the_reference(rows, horizons, split):
+    df = pl.DataFrame(
+        rows, schema={"a": pl.Int16, "b": pl.Int64, "t": pl.Float64, "px": pl.Float64}, orient="row"
+    )
+    quotes = df.head(split).rename({"px": "mid", "a": "qa"})
+    flat = [(None if a is None or b is None else (a, b), t, p) for a, b, t, p in rows]
+    source = flat[:split]
+    mine, theirs = {r[0] for r in flat} - {None}, {r[0] for r in source} - {None}
+    call = partial(
+        vf.forward_return,
+        df,
+        horizons,
+        "px",
+        "t",
+        ["a", "b"],
+        reference=quotes,
+        reference_symbol_col=["qa", "b"],
+    )
+    if mine and theirs and not mine & theirs:
+        with pytest.raises(DataError, match="no key of the frame"):
+            call()
+        return
+    _assert_matches(call(), forward_return_reference(flat, horizons, source), horizons)
+
+
+def test_regression_integer_symbols_match_by_value_whatever_the_row_order():
+    df = pl.DataFrame({"symbol": [10, 9, 10, 9], "t": [0.0, 0.0, 1.0, 1.0], "px": [1.0, 4.0, 2.0, 5.0]})
+    out = vf.forward_return(df, [1], "px", "t", "symbol")
+    assert out["return_1"].to_list() == [1.0, 0.25, None, None]
+    quotes = pl.DataFrame(
+        {"symbol": [9, 10], "t": [1.0, 1.0], "mid": [8.0, 3.0]}, schema_overrides={"symbol": pl.Int32}
+    )
+    out = vf.forward_return(df.head(2), [1], "px", "t", "symbol", reference=quotes)
+    assert out["return_1"].to_list() == [2.0, 1.0]  # Int64 trades match Int32 quotes by value
+
+
+def test_regression_reference_sharing_no_key_is_refused():
+    trades = pl.DataFrame({"symbol": ["600519"], "t": [0.0], "px": [1.0]})
+    quotes = pl.DataFrame({"symbol": ["600519.SH"], "t": [1.0], "mid": [2.0]})
+    with pytest.raises(DataError, match=r"no key of the frame.*'600519'.*'600519\.SH'"):
+        vf.forward_return(trades, [1], "px", "t", "symbol", reference=quotes)
+    partial_overlap = pl.concat([quotes, quotes.with_columns(symbol=pl.lit("600519"))])
+    out = vf.forward_return(trades, [1], "px", "t", "symbol", reference=partial_overlap)
+    assert out["return_1"].to_list() == [1.0]
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        pl.Series([dt.timedelta(days=1), dt.timedelta(days=2)] * 2),
+        pl.Series([dt.date(2024, 1, 2), dt.date(2024, 1, 3)] * 2),
+        pl.Series([True, False] * 2),
+        pl.Series(["x", "y"] * 2, dtype=pl.Enum(["y", "x"])),
+    ],
+    ids=["duration", "date", "boolean", "enum"],
+)
+def test_regression_keys_of_any_groupable_dtype(keys):
+    df = pl.DataFrame({"k": keys, "t": [0.0, 0.0, 1.0, 1.0], "px": [1.0, 4.0, 2.0, 5.0]})
+    out = vf.forward_return(df, [1], "px", "t", "k")
+    assert out["return_1"].to_list() == [1.0, 0.25, None, None]
+
+
+def test_regression_infinite_time_gives_null_not_zero():
+    df = pl.DataFrame({"symbol": ["a"] * 3, "t": [0.0, 10.0, math.inf], "px": [1.0, 2.0, 3.0]})
+    out = vf.forward_return(df, [5, 10], "px", "t", "symbol")
+    assert out["return_5"].to_list() == [0.0, None, None]  # 0 + 5 reads t=0; t=10 is the last real time
+    assert out["return_10"].to_list() == [1.0, None, None]
+
+
+def test_regression_price_col_is_not_required_with_current_reference():
+    trades = pl.DataFrame({"symbol": ["a"], "t": [0.0]})
+    quotes = pl.DataFrame({"symbol": ["a", "a"], "t": [0.0, 1.0], "mid": [2.0, 3.0]})
+    out = vf.forward_return(trades, [1], time_col="t", reference=quotes, current="reference")
+    assert out["return_1"].to_list() == [0.5]
+
+
+@pytest.mark.parametrize("tolerance", ["5", -1.0, math.nan, True])
+def test_regression_bad_tolerance_is_a_clear_error(tolerance):
+    df = pl.DataFrame({"symbol": ["a"], "t": [0.0], "px": [1.0]})
+    with pytest.raises(VizflowError, match="tolerance"):
+        vf.forward_return(df, [1], "px", "t", "symbol", tolerance=tolerance)
+    assert vf.forward_return(df, [1], "px", "t", "symbol", tolerance=np.float64(2))["return_1"].to_list() == [
+        None
+    ]
+
+
+def test_key_columns_must_pair_with_the_reference():
+    df = pl.DataFrame({"d": ["x"], "symbol": ["a"], "t": [0.0], "px": [1.0]})
+    with pytest.raises(VizflowError, match="different numbers of key columns"):
+        vf.forward_return(
+            df,
+            [1],
+            "px",
+            "t",
+            ["d", "symbol"],
+            reference=df.rename({"px": "mid"}),
+            reference_symbol_col="symbol",
+        )
+    with pytest.raises(VizflowError, match="symbol_col"):
+        vf.forward_return(df, [1], "px", "t", ["symbol", "symbol"])

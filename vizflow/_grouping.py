@@ -1,27 +1,40 @@
-"""Per-symbol segments: the stable (by, sort_by) order of rows and its CSR offsets.
+"""Per-key segments: dense key codes by value, the stable (keys, time) order and its CSR offsets.
 
-One place for the sort every per-symbol pass needs (enrichment, FIFO, forward returns). A single
-group column (strings or anything castable to one) and a single numeric/temporal time column take
-the compiled path: codes from an Enum of the sorted distinct values, then a counting sort and a
-per-group merge sort (``vizflow.kernels.segments``), several times faster than sorting the
-strings. Other key shapes fall back to Polars' stable multi-column sort.
+One place for the grouping every per-key pass needs (enrichment, FIFO, forward returns). Keys are
+matched by their values, never through their string form:
+
+- integers, booleans and temporal keys (Date, Datetime, Duration, Time) by their physical integers,
+  through a lookup table when their range is small, else a sorted search;
+- strings through an Enum of their sorted distinct values; Categorical and Enum columns through a
+  lookup table over their physical codes, ordered by category text;
+- anything else Polars can rank (floats, decimals, binary) by a dense rank.
+
+Several key columns are combined column by column (mixed radix, re-densified after each column),
+so a tuple's code orders tuples lexicographically by value and no code can overflow. The rows are
+then placed by a compiled counting sort and a per-group merge sort on time
+(``vizflow.kernels.segments``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+import itertools
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 import polars as pl
 
+from vizflow.exceptions import SchemaError
 from vizflow.kernels.segments import group_order_nb, sort_segments_nb
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from numpy.typing import NDArray
 
-__all__ = ["Segments", "group_codes", "segments"]
+__all__ = ["Segments", "key_codes", "key_kind", "segments"]
 
 _INT64_MAX = np.iinfo(np.int64).max
+_TEXT = (pl.String, pl.Categorical, pl.Enum)
 
 
 class Segments(NamedTuple):
@@ -39,13 +52,172 @@ class Segments(NamedTuple):
         return np.arange(n, dtype=np.int64) if self.order is None else self.order
 
 
-def group_codes(column: pl.Series, categories: pl.Series | None = None) -> tuple[NDArray[np.int64], int]:
-    """Dense codes ``0..k`` in sorted-value order (nulls get 0 and sort first) and ``k + 1``."""
-    values = column.cast(pl.String)
-    if categories is None:
-        categories = values.drop_nulls().unique().sort()
-    codes = values.cast(pl.Enum(categories)).to_physical().cast(pl.Int64) + 1
-    return codes.fill_null(0).to_numpy(), categories.len() + 1
+def key_kind(dtype: pl.DataType) -> str:
+    """Name the family a key dtype matches within: values compare only within one family.
+
+    Examples
+    --------
+    >>> key_kind(pl.Int32), key_kind(pl.UInt64), key_kind(pl.Categorical()), key_kind(pl.Date)
+    ('integer', 'integer', 'text', 'Date')
+    """
+    if isinstance(dtype, _TEXT):
+        return "text"
+    if dtype.is_integer() or dtype == pl.Boolean:
+        return "integer"
+    if dtype.is_float() or dtype.is_decimal():
+        return "number"
+    return str(dtype.base_type())
+
+
+def _dense(values: NDArray[np.int64]) -> tuple[NDArray[np.int64], int]:
+    """Dense ranks ``0..k-1`` of non-negative integers, in value order, and ``k``."""
+    if values.size == 0:
+        return values, 0
+    top = int(values.max())
+    if top <= 4 * values.size + 65536:  # a lookup table beats a sort
+        present = np.zeros(top + 1, dtype=np.int64)
+        present[values] = 1
+        rank = np.cumsum(present) - 1
+        return rank[values], int(rank[-1]) + 1
+    distinct, inverse = np.unique(values, return_inverse=True)
+    return inverse.astype(np.int64).reshape(-1), int(distinct.size)
+
+
+def _split(codes: NDArray[np.int64], lengths: Sequence[int]) -> list[NDArray[np.int64]]:
+    bounds = np.cumsum([0, *lengths])
+    return [codes[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+def _integer_codes(parts: Sequence[pl.Series]) -> tuple[list[NDArray[np.int64]], int]:
+    """Codes of integer-like columns by physical value: 0 for null, then 1.. in value order."""
+    physical = [p.to_physical() if p.dtype != pl.Boolean else p.cast(pl.Int8) for p in parts]
+    if any(p.dtype == pl.UInt64 and p.len() > p.null_count() and p.max() > _INT64_MAX for p in physical):
+        return _ranked_codes(parts)
+    ints = [p.cast(pl.Int64) for p in physical]
+    lows = [p.min() for p in ints if p.len() > p.null_count()]
+    if not lows:
+        return [np.zeros(p.len(), dtype=np.int64) for p in parts], 1
+    low = min(lows)  # type: ignore[type-var]
+    shifted = np.concatenate([(p - low + 1).fill_null(0).to_numpy() for p in ints]) if parts else None
+    assert shifted is not None
+    codes, k = _dense(shifted.astype(np.int64, copy=False))
+    has_null = any(p.null_count() for p in ints)
+    if not has_null:  # keep 0 for nulls even when there are none
+        codes += 1
+        k += 1
+    return _split(codes, [p.len() for p in parts]), k
+
+
+def _text_codes(parts: Sequence[pl.Series]) -> tuple[list[NDArray[np.int64]], int]:
+    """Codes of String / Categorical / Enum columns by text: 0 for null, then 1.. in text order."""
+    distinct = [
+        (p.drop_nulls().unique() if p.dtype == pl.String else p.drop_nulls().unique().cast(pl.String))
+        for p in parts
+    ]
+    categories = pl.concat(distinct).unique().sort() if distinct else pl.Series([], dtype=pl.String)
+    enum = pl.Enum(categories)
+    out = []
+    for p in parts:
+        if p.dtype == pl.String:
+            codes = p.cast(enum).to_physical().cast(pl.Int64) + 1
+            out.append(codes.fill_null(0).to_numpy())
+            continue
+        seen = p.drop_nulls().unique()
+        physical = seen.to_physical().cast(pl.Int64).to_numpy()
+        lut = np.zeros(int(physical.max()) + 2 if physical.size else 1, dtype=np.int64)
+        lut[physical + 1] = seen.cast(pl.String).cast(enum).to_physical().cast(pl.Int64).to_numpy() + 1
+        index = (p.to_physical().cast(pl.Int64) + 1).fill_null(0).to_numpy()
+        out.append(lut[index])
+    return out, categories.len() + 1
+
+
+def _ranked_codes(parts: Sequence[pl.Series]) -> tuple[list[NDArray[np.int64]], int]:
+    """Codes by Polars' dense rank of the values (any rankable dtype): 0 for null."""
+    try:
+        joined = pl.concat([p.rename("key") for p in parts], how="vertical_relaxed")
+        ranks = joined.rank("dense").cast(pl.Int64).fill_null(0).to_numpy()
+    except pl.exceptions.PolarsError as err:
+        msg = f"key column {parts[0].name!r} of dtype {parts[0].dtype} cannot be used as a key ({err})"
+        raise SchemaError(msg) from err
+    return _split(ranks, [p.len() for p in parts]), int(ranks.max(initial=0)) + 1
+
+
+def _column_codes(parts: Sequence[pl.Series]) -> tuple[list[NDArray[np.int64]], int]:
+    kinds = {key_kind(p.dtype) for p in parts}
+    if len(kinds) > 1:
+        names = [f"{p.name!r} ({p.dtype})" for p in parts]
+        msg = f"key columns {', '.join(names)} hold values of different kinds that never match"
+        raise SchemaError(msg)
+    dtype = parts[0].dtype
+    if any(p.dtype.is_nested() for p in parts):
+        msg = f"key column {parts[0].name!r} of dtype {dtype} cannot be used as a key"
+        raise SchemaError(msg)
+    if kinds == {"text"}:
+        return _text_codes(parts)
+    if dtype.is_integer() or dtype == pl.Boolean or dtype.is_temporal():
+        if len({p.dtype for p in parts}) > 1 and dtype.is_temporal():
+            parts = [p.cast(dtype) for p in parts]  # one unit and time zone for both sides
+        return _integer_codes(parts)
+    return _ranked_codes(parts)
+
+
+def key_codes(
+    frames: Sequence[pl.DataFrame],
+    keys: Sequence[Sequence[str]],
+    *,
+    nulls: Literal["group", "drop"] = "group",
+) -> tuple[list[NDArray[np.int64]], int]:
+    """Dense codes of key tuples shared across ``frames``, in value order, and their count.
+
+    ``keys[i]`` names the key columns of ``frames[i]`` (the same number in each, matched by
+    position). The same tuple gets the same code in every frame; codes follow the lexicographic
+    order of the tuples' values (integers numerically, text lexically, nulls first).
+
+    Parameters
+    ----------
+    frames
+        The frames whose keys are coded together (e.g. trades and their reference quotes).
+    keys
+        Key column names per frame; empty lists put every row in one group.
+    nulls
+        ``"group"``: a null is a value like any other (codes ``0..k-1``). ``"drop"``: a tuple with
+        any null gets code 0, matching nothing; the others get ``1..k-1``.
+
+    Returns
+    -------
+    tuple
+        One int64 code array per frame, and the number of codes ``k``.
+
+    Examples
+    --------
+    >>> a = pl.DataFrame({"d": [2, 1, 2], "s": ["x", "y", "x"]})
+    >>> b = pl.DataFrame({"d": [1], "s": ["y"]})
+    >>> codes, k = key_codes([a, b], [["d", "s"], ["d", "s"]])
+    >>> [c.tolist() for c in codes], k
+    ([[1, 0, 1], [0]], 2)
+    """
+    n_keys = {len(k) for k in keys}
+    assert len(n_keys) == 1, "every frame names the same number of key columns"
+    if not keys[0]:
+        return [np.zeros(f.height, dtype=np.int64) for f in frames], 1 if any(f.height for f in frames) else 0
+    combined: NDArray[np.int64] | None = None
+    null = np.zeros(sum(f.height for f in frames), dtype=bool)
+    for j in range(len(keys[0])):
+        parts, k = _column_codes([f.get_column(names[j]) for f, names in zip(frames, keys, strict=True)])
+        codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        null |= codes == 0
+        # Mixed radix, densified after each column: the values stay below n * k <= 2**62.
+        combined = codes if combined is None else _dense(combined * k + codes)[0]
+    assert combined is not None
+    if nulls == "drop":
+        combined = np.where(null, -1, combined)
+        dense, k = _dense(combined + 1)  # -1 (any null) becomes 0 when present
+        if not null.any():
+            dense += 1
+            k += 1
+        return _split(dense, [f.height for f in frames]), k
+    dense, k = _dense(combined)
+    return _split(dense, [f.height for f in frames]), k
 
 
 def _time_key(column: pl.Series) -> NDArray[np.float64] | NDArray[np.int64]:
@@ -58,46 +230,58 @@ def _time_key(column: pl.Series) -> NDArray[np.float64] | NDArray[np.int64]:
     raise TypeError(msg)
 
 
-def segments(frame: pl.DataFrame, by: list[str], sort_by: list[str]) -> Segments:
+def _already_grouped(key: pl.Series) -> bool:
+    """Sorted by value in the order the codes use (numbers and plain strings), nulls first."""
+    ordered = key.dtype.is_integer() or key.dtype.is_temporal() or key.dtype == pl.String
+    return ordered and key.is_sorted(nulls_last=False)
+
+
+def segments(frame: pl.DataFrame, by: Sequence[str], sort_by: Sequence[str]) -> Segments:
     """Find the stable (by, sort_by) order of ``frame``'s rows and its group offsets.
 
-    Within a group, rows with equal (or null) times keep their input order; null times sort
-    last, null groups first.
+    Groups come in the order of their key values (see :func:`key_codes`; a null is a value and
+    sorts first). Within a group, rows with equal (or null) times keep their input order; null
+    times sort last. With ``by`` empty the whole frame is one group.
     """
     n = frame.height
     if n == 0:
         return Segments(None, np.zeros(1, dtype=np.int64))
-    fast = len(by) == 1 and len(sort_by) <= 1
+    fast = len(sort_by) <= 1
     if fast and sort_by:
         dtype = frame.schema[sort_by[0]]
         fast = dtype.is_numeric() or dtype.is_temporal()
-    if fast and not frame.schema[by[0]].is_nested():
-        key = frame.get_column(by[0])
-        time = _time_key(frame.get_column(sort_by[0])) if sort_by else np.zeros(n, dtype=np.int64)
-        time = np.ascontiguousarray(time)
-        order = np.empty(n, dtype=np.int64)
-        if key.is_sorted(nulls_last=False):  # already grouped: runs give the segments, O(n)
-            runs = key.rle().struct.field("len").to_numpy()
-            offsets = np.concatenate([[0], np.cumsum(runs)]).astype(np.int64)
-            identity = sort_segments_nb(offsets, time, order)
-        else:
-            codes, n_groups = group_codes(key)
-            offsets = np.empty(n_groups + 1, dtype=np.int64)
-            identity = group_order_nb(codes, n_groups, time, order, offsets)
-        return Segments(None if identity else order, offsets)
-    keys = [*by, *sort_by]
+    if not fast:
+        return _polars_segments(frame, by, sort_by)
+    time = _time_key(frame.get_column(sort_by[0])) if sort_by else np.zeros(n, dtype=np.int64)
+    time = np.ascontiguousarray(time)
+    order = np.empty(n, dtype=np.int64)
+    if len(by) == 1 and _already_grouped(key := frame.get_column(by[0])):  # runs give the segments, O(n)
+        runs = key.rle().struct.field("len").to_numpy()
+        offsets = np.concatenate([[0], np.cumsum(runs)]).astype(np.int64)
+        identity = sort_segments_nb(offsets, time, order)
+    else:
+        (codes,), n_groups = key_codes([frame], [by])
+        offsets = np.empty(n_groups + 1, dtype=np.int64)
+        identity = group_order_nb(codes, n_groups, time, order, offsets)
+    return Segments(None if identity else order, offsets)
+
+
+def _polars_segments(frame: pl.DataFrame, by: Sequence[str], sort_by: Sequence[str]) -> Segments:
+    """Several or non-numeric time columns: codes for the keys, then Polars' stable sort."""
+    (codes,), _ = key_codes([frame], [by])
+    ranked = frame.select(sort_by).with_columns(__vf_group=pl.Series(codes))
     order = (
-        frame.select(
-            pl.arg_sort_by(keys, maintain_order=True, nulls_last=[False] * len(by) + [True] * len(sort_by))
+        ranked.select(
+            pl.arg_sort_by(
+                ["__vf_group", *sort_by], maintain_order=True, nulls_last=[False] + [True] * len(sort_by)
+            )
         )
         .to_series()
         .to_numpy()
         .astype(np.int64)
     )
-    ordered = frame.select(by).gather(order)
-    first = pl.int_range(pl.len()) == 0
-    change = first | pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(1)) for c in by])
-    starts = ordered.select(change.arg_true()).to_series().to_numpy()
-    offsets = np.append(starts, n).astype(np.int64)
-    identity = bool(np.all(order == np.arange(n)))
+    grouped = codes[order]
+    starts = np.flatnonzero(np.diff(grouped, prepend=-1))
+    offsets = np.append(starts, frame.height).astype(np.int64)
+    identity = bool(np.all(order == np.arange(frame.height)))
     return Segments(None if identity else order, offsets)

@@ -70,23 +70,24 @@ class VfLazyFrameNamespace:
         horizons: Sequence[float] | float,
         price_col: str = "mid",
         time_col: str = "elapsed_seconds",
-        symbol_col: str = "symbol",
+        symbol_col: str | Sequence[str] = "symbol",
         *,
         reference: pl.DataFrame | pl.LazyFrame | None = None,
         reference_price_col: str | None = None,
         reference_time_col: str | None = None,
-        reference_symbol_col: str | None = None,
+        reference_symbol_col: str | Sequence[str] | None = None,
         current: Literal["own", "reference"] = "own",
         tolerance: float | None = None,
         log: bool = False,
         prefix: str = "return_",
+        date_col: str = "date",
     ) -> pl.LazyFrame:
         """See :func:`vizflow.forward_return`."""
         return ops.forward_return(
             self._frame, horizons, price_col, time_col, symbol_col,
             reference=reference, reference_price_col=reference_price_col,
             reference_time_col=reference_time_col, reference_symbol_col=reference_symbol_col,
-            current=current, tolerance=tolerance, log=log, prefix=prefix,
+            current=current, tolerance=tolerance, log=log, prefix=prefix, date_col=date_col,
         )  # fmt: skip
 
 
@@ -134,23 +135,24 @@ class VfDataFrameNamespace:
         horizons: Sequence[float] | float,
         price_col: str = "mid",
         time_col: str = "elapsed_seconds",
-        symbol_col: str = "symbol",
+        symbol_col: str | Sequence[str] = "symbol",
         *,
         reference: pl.DataFrame | pl.LazyFrame | None = None,
         reference_price_col: str | None = None,
         reference_time_col: str | None = None,
-        reference_symbol_col: str | None = None,
+        reference_symbol_col: str | Sequence[str] | None = None,
         current: Literal["own", "reference"] = "own",
         tolerance: float | None = None,
         log: bool = False,
         prefix: str = "return_",
+        date_col: str = "date",
     ) -> pl.DataFrame:
         """See :func:`vizflow.forward_return`."""
         return ops.forward_return(
             self._frame, horizons, price_col, time_col, symbol_col,
             reference=reference, reference_price_col=reference_price_col,
             reference_time_col=reference_time_col, reference_symbol_col=reference_symbol_col,
-            current=current, tolerance=tolerance, log=log, prefix=prefix,
+            current=current, tolerance=tolerance, log=log, prefix=prefix, date_col=date_col,
         )  # fmt: skip
 
 

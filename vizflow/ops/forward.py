@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import polars as pl
 
-from vizflow._grouping import group_codes
+from vizflow._grouping import key_codes, key_kind
+from vizflow._keys import as_keys, check_dates_in_keys
 from vizflow._validate import require_columns, require_numeric
 from vizflow.exceptions import DataError, SchemaError, VizflowError
 from vizflow.kernels.asof import asof_index_nb
@@ -65,11 +66,28 @@ def _check_horizons(horizons: Sequence[float] | float) -> list[float]:
     return [float(h) for h in values]
 
 
-def _check_frame(frame: pl.LazyFrame | pl.DataFrame, cols: dict[str, str], *, what: str) -> None:
+def _check_tolerance(tolerance: float | None) -> float:
+    if tolerance is None:
+        return math.inf
+    if (
+        isinstance(tolerance, bool | np.bool_)
+        or not isinstance(tolerance, numbers.Real)
+        or not math.isfinite(tolerance)
+        or tolerance < 0
+    ):
+        msg = f"forward_return: tolerance {tolerance!r} is not a finite number >= 0 (seconds of staleness)"
+        raise VizflowError(msg)
+    return float(tolerance)
+
+
+def _check_frame(
+    frame: pl.LazyFrame | pl.DataFrame, cols: dict[str, str], keys: list[str], *, what: str, price: bool
+) -> None:
     schema = frame.collect_schema()
     where = f"forward_return ({what})"
-    require_columns(schema, cols.values(), where=where)
-    require_numeric(schema, cols["price"], where=where)
+    require_columns(schema, [*([cols["price"]] if price else []), cols["time"], *keys], where=where)
+    if price:
+        require_numeric(schema, cols["price"], where=where)
     time_dtype = schema[cols["time"]]
     if not time_dtype.is_numeric():
         msg = (
@@ -79,36 +97,50 @@ def _check_frame(frame: pl.LazyFrame | pl.DataFrame, cols: dict[str, str], *, wh
         raise SchemaError(msg)
 
 
-def _symbol_kind(dtype: pl.DataType) -> str:
-    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
-        return "text"
-    return "integer" if dtype.is_integer() else str(dtype)
-
-
-def _check_symbol_kinds(
-    frame: pl.LazyFrame | pl.DataFrame, symbol: str, reference: pl.LazyFrame | pl.DataFrame, ref_symbol: str
+def _check_key_kinds(
+    frame: pl.LazyFrame | pl.DataFrame,
+    keys: list[str],
+    reference: pl.LazyFrame | pl.DataFrame,
+    ref_keys: list[str],
 ) -> None:
-    """Symbols are matched as text: refuse kinds whose text differs (600519 vs "000333")."""
-    a, b = frame.collect_schema()[symbol], reference.collect_schema()[ref_symbol]
-    if _symbol_kind(a) != _symbol_kind(b):
+    """Keys match by value within a kind: refuse pairs that never match (600519 vs "000333")."""
+    if len(keys) != len(ref_keys):
         msg = (
-            f"forward_return: symbol column {symbol!r} is {a} but the reference's {ref_symbol!r} "
-            f"is {b}; cast one to the other's kind (e.g. integer codes to zero-padded strings) "
-            "so that the same symbol matches"
+            f"forward_return: symbol_col {keys} and reference_symbol_col {ref_keys} name different "
+            "numbers of key columns; give one reference column per key column"
         )
-        raise SchemaError(msg)
+        raise VizflowError(msg)
+    schema, ref_schema = frame.collect_schema(), reference.collect_schema()
+    for key, ref_key in zip(keys, ref_keys, strict=True):
+        a, b = schema[key], ref_schema[ref_key]
+        if key_kind(a) != key_kind(b):
+            msg = (
+                f"forward_return: symbol column {key!r} is {a} but the reference's {ref_key!r} "
+                f"is {b}; cast one to the other's kind (e.g. integer codes to zero-padded strings) "
+                "so that the same symbol matches"
+            )
+            raise SchemaError(msg)
 
 
-def _sorted_arrays(
-    frame: pl.DataFrame, symbol: str, time: str, price: str, symbols: pl.Series
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
-    """Rows in (symbol, time) order: input positions, CSR offsets over ``symbols``, times, prices.
+def _check_overlap(
+    df: pl.DataFrame, keys: list[str], src: pl.DataFrame, ref_keys: list[str], codes: list[NDArray[np.int64]]
+) -> None:
+    """Refuse a reference sharing no key with the frame (every return would be null)."""
+    mine, theirs = np.unique(codes[0]), np.unique(codes[1])
+    mine, theirs = mine[mine > 0], theirs[theirs > 0]
+    if mine.size and theirs.size and not np.intersect1d(mine, theirs).size:
+        sample = df.select(keys).drop_nulls().unique(maintain_order=True).head(3).rows()
+        ref_sample = src.select(ref_keys).drop_nulls().unique(maintain_order=True).head(3).rows()
+        msg = (
+            f"forward_return: no key of the frame ({keys}, e.g. {sample}) occurs in the reference "
+            f"({ref_keys}, e.g. {ref_sample}); every return would be null. Make the keys agree "
+            "(e.g. strip or add an exchange suffix) before the call"
+        )
+        raise DataError(msg)
 
-    Codes come from ``symbols`` shared by both frames (so group ``g`` is the same symbol in
-    each); rows without a symbol form group 0, which the caller leaves out. A compiled counting
-    sort plus a per-symbol merge sort (``vizflow.kernels.segments``) replaces a Polars sort.
-    """
-    codes, n_groups = group_codes(frame.get_column(symbol), symbols)
+
+def _times(frame: pl.DataFrame, time: str) -> NDArray[np.float64]:
+    """Float64 seconds; null, NaN and infinite times become NaN (they match nothing)."""
     column = frame.get_column(time)
     if column.dtype.is_integer() and column.null_count() < column.len():
         largest = max(abs(int(column.min())), abs(int(column.max())))  # type: ignore[arg-type]
@@ -120,11 +152,21 @@ def _sorted_arrays(
             )
             raise DataError(msg)
     times = column.cast(pl.Float64).fill_null(np.nan).to_numpy()
-    order = np.empty(frame.height, dtype=np.int64)
+    return np.where(np.isfinite(times), times, np.nan)
+
+
+def _sorted_arrays(
+    codes: NDArray[np.int64], n_groups: int, times: NDArray[np.float64], prices: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """Rows in (key, time) order: input positions, CSR offsets, times, prices.
+
+    A compiled counting sort plus a per-key merge sort (``vizflow.kernels.segments``) replaces a
+    Polars sort; rows without a key form group 0, which the caller leaves out.
+    """
+    order = np.empty(codes.size, dtype=np.int64)
     offsets = np.empty(n_groups + 1, dtype=np.int64)
     if group_order_nb(codes, n_groups, np.ascontiguousarray(times), order, offsets):
-        order = np.arange(frame.height, dtype=np.int64)
-    prices = frame.get_column(price).cast(pl.Float64).to_numpy()  # nulls arrive as NaN
+        return order, offsets, times, prices
     return order, offsets, np.ascontiguousarray(times[order]), np.ascontiguousarray(prices[order])
 
 
@@ -133,16 +175,17 @@ def forward_return(
     horizons: Sequence[float] | float,
     price_col: str = "mid",
     time_col: str = "elapsed_seconds",
-    symbol_col: str = "symbol",
+    symbol_col: str | Sequence[str] = "symbol",
     *,
     reference: pl.DataFrame | pl.LazyFrame | None = None,
     reference_price_col: str | None = None,
     reference_time_col: str | None = None,
-    reference_symbol_col: str | None = None,
+    reference_symbol_col: str | Sequence[str] | None = None,
     current: Literal["own", "reference"] = "own",
     tolerance: float | None = None,
     log: bool = False,
     prefix: str = "return_",
+    date_col: str = "date",
 ) -> FrameT:
     """Add the forward return of each row at one or more horizons (``return_{h}`` columns).
 
@@ -167,12 +210,18 @@ def forward_return(
     horizons
         One or more horizons in the unit of ``time_col`` (seconds for ``elapsed_seconds``),
         each > 0 and given once.
-    price_col, time_col, symbol_col
-        Columns of ``frame``: the current price, a numeric time, the symbol.
+    price_col, time_col
+        Columns of ``frame``: the current price (not read with ``current="reference"``) and a
+        numeric time.
+    symbol_col
+        The key column, or several (``["date", "symbol"]``), as ``join_asof(by=...)``. Keys of
+        any dtype Polars groups by (integers, strings, Categorical/Enum, Date, Duration,
+        Boolean) match by value; a row with a null key matches nothing.
     reference
         Measure future prices on another frame (e.g. quotes) instead of ``frame`` itself.
     reference_price_col, reference_time_col, reference_symbol_col
-        Its columns (default: ``"mid"``, then the same names as in ``frame``).
+        Its columns (default: ``"mid"``, then the same names as in ``frame``); the reference's key
+        columns pair with ``symbol_col`` by position.
     current
         ``"own"`` (default): the current price is ``frame[price_col]``. ``"reference"``: the
         reference price as of ``t`` (e.g. the mid at the trade time; ``tolerance`` applies).
@@ -182,6 +231,8 @@ def forward_return(
         Log returns instead of simple returns.
     prefix
         Column name prefix; names follow :func:`horizon_name` (``return_60``, ``return_0.5``).
+    date_col
+        The trading-date column: a frame (or reference) holding several dates must key by it.
 
     Returns
     -------
@@ -194,17 +245,21 @@ def forward_return(
     ColumnNotFoundError
         For a missing column (named, with the available ones).
     SchemaError
-        For a non-numeric price or time column; for symbol columns of different kinds in
-        ``frame`` and ``reference`` (integers vs strings, which would never match as text).
+        For a non-numeric price or time column; for key columns of different kinds in
+        ``frame`` and ``reference`` (integers vs strings, which never match).
     DataError
-        For integer times beyond 2**53 (e.g. epoch nanoseconds), which float64 would merge.
+        For integer times beyond 2**53 (e.g. epoch nanoseconds), which float64 would merge; for
+        a frame spanning several dates (``date_col``, a Date or a Datetime column) whose keys
+        omit the date, which would chain one day's prints to the next; for a reference that
+        shares no key with the frame (``600519`` vs ``600519.SH``), which would give only nulls.
     VizflowError
-        For a horizon <= 0, non-finite, duplicated, or an empty list; for a bad ``current``.
+        For a horizon <= 0, non-finite, duplicated, or an empty list; for a bad ``current`` or
+        ``tolerance``; for key lists of different lengths.
 
     Notes
     -----
-    Rows are sorted by (symbol, time) internally (stably, so equal times keep their order) and
-    put back, so the input need not be sorted. The lookup is one compiled pass per horizon over
+    Rows are sorted by (key, time) internally (stably, so equal times keep their order) and
+    put back, so the input need not be sorted. Null, NaN and infinite times match nothing. The lookup is one compiled pass per horizon over
     the sorted arrays (``vizflow.kernels.asof``), sharing one sort across all horizons. A
     LazyFrame is collected here (the compiled pass needs arrays) and returned lazy again.
 
@@ -238,20 +293,20 @@ def forward_return(
     if current == "reference" and reference is None:
         msg = "forward_return: current='reference' needs a reference frame"
         raise VizflowError(msg)
-    if tolerance is not None and (not math.isfinite(tolerance) or tolerance < 0):
-        msg = f"forward_return: tolerance {tolerance!r} is not a finite number >= 0"
-        raise VizflowError(msg)
-    own = {"price": price_col, "time": time_col, "symbol": symbol_col}
-    _check_frame(frame, own, what="frame")
-    ref = None
+    tol = _check_tolerance(tolerance)
+    keys = as_keys(symbol_col, where="forward_return", name="symbol_col")
+    own = {"price": price_col, "time": time_col}
+    _check_frame(frame, own, keys, what="frame", price=current == "own")
+    ref_keys, ref = keys, own
     if reference is not None:
-        ref = {
-            "price": reference_price_col or "mid",
-            "time": reference_time_col or time_col,
-            "symbol": reference_symbol_col or symbol_col,
-        }
-        _check_frame(reference, ref, what="reference")
-        _check_symbol_kinds(frame, symbol_col, reference, ref["symbol"])
+        ref_keys = as_keys(
+            keys if reference_symbol_col is None else reference_symbol_col,
+            where="forward_return",
+            name="reference_symbol_col",
+        )
+        ref = {"price": reference_price_col or "mid", "time": reference_time_col or time_col}
+        _check_frame(reference, ref, ref_keys, what="reference", price=True)
+        _check_key_kinds(frame, keys, reference, ref_keys)
     names = [horizon_name(h, prefix) for h in values]
     clash = [n for n in names if n in frame.collect_schema()]
     if clash:
@@ -259,25 +314,34 @@ def forward_return(
         raise VizflowError(msg)
 
     df = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+    check_dates_in_keys(df, keys, where="forward_return", date_col=date_col, time_col=time_col)
     src = df if reference is None else reference.lazy().collect()
-    src_cols = own if ref is None else ref
-    seen = [df.get_column(symbol_col).cast(pl.String).drop_nulls().unique()]
     if reference is not None:
-        seen.append(src.get_column(src_cols["symbol"]).cast(pl.String).drop_nulls().unique())
-    symbols = pl.concat(seen).unique().sort()
-    rows, q_offsets, q_time, q_price = _sorted_arrays(df, symbol_col, time_col, price_col, symbols)
+        check_dates_in_keys(
+            src, ref_keys, where="forward_return (reference)", date_col=date_col, time_col=ref["time"]
+        )
+    frames, frame_keys = ([df], [keys]) if reference is None else ([df, src], [keys, ref_keys])
+    codes, n_groups = key_codes(frames, frame_keys, nulls="drop")
+    if reference is not None:
+        _check_overlap(df, keys, src, ref_keys, codes)
+    own_prices = (
+        df.get_column(price_col).cast(pl.Float64).to_numpy()  # nulls arrive as NaN
+        if current == "own"
+        else np.full(df.height, np.nan)
+    )
+    rows, q_offsets, q_time, q_price = _sorted_arrays(codes[0], n_groups, _times(df, time_col), own_prices)
     if reference is None:
         s_offsets, s_time, s_price = q_offsets, q_time, q_price
     else:
+        ref_prices = src.get_column(ref["price"]).cast(pl.Float64).to_numpy()
         _, s_offsets, s_time, s_price = _sorted_arrays(
-            src, src_cols["symbol"], src_cols["time"], src_cols["price"], symbols
+            codes[1], n_groups, _times(src, ref["time"]), ref_prices
         )
-    # Group 0 holds the rows without a symbol: leave it out, so they match nothing.
+    # Group 0 holds the rows with a null key: leave it out, so they match nothing.
     q_offsets, s_offsets = q_offsets[1:], s_offsets[1:]
-    tol = math.inf if tolerance is None else float(tolerance)
 
     def lookup(shift: float, beyond_last_is_null: bool) -> NDArray[np.float64]:
-        idx = np.full(q_time.size, -1, dtype=np.int64)  # rows without a symbol stay -1
+        idx = np.full(q_time.size, -1, dtype=np.int64)  # rows without a key stay -1
         asof_index_nb(q_offsets, q_time, s_offsets, s_time, shift, beyond_last_is_null, tol, idx)
         found = np.full(q_time.size, np.nan)
         hit = idx >= 0
