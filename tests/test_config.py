@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import pickle
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import vizflow as vf
 from vizflow.config import format_date
@@ -71,3 +75,165 @@ def test_from_toml_errors(tmp_path):
 def test_format_date_names_malformed_value(bad):
     with pytest.raises(VizflowError, match="malformed date"):
         format_date(bad)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"input_dir": 5}, r"input_dir must be a path \(str or os.PathLike\), got int 5"),
+        ({"output_dir": None}, r"output_dir must be a path .* got NoneType None"),
+        ({"input_pattern": 5}, r"input_pattern must be a string .* got int 5"),
+        ({"market": 5}, r"market must be a preset name \(str\) or a vizflow.Market, got int 5"),
+        ({"columns": ["price"]}, r"columns must be a table .* got list \['price'\]"),
+        ({"columns": {"price": {"a": 1}}}, r"columns\['price'\] must be a column name \(string\), got dict"),
+        ({"columns": {"price": ""}}, r"columns\['price'\] must be a column name"),
+        ({"sources": "quotes/{date}.parquet"}, r"sources must be a table .* got str"),
+        ({"sources": {"quotes": 5}}, r"sources\['quotes'\] must be a file pattern \(string\), got int 5"),
+    ],
+)
+def test_regression_config_wrong_types_name_field_and_type(kwargs, expected):
+    with pytest.raises(VizflowError, match=expected):
+        vf.Config(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("{date}_{sym}.parquet", r"unknown placeholder\(s\) \['\{sym\}'\]"),
+        ("{date:%Y}.parquet", r"unknown placeholder\(s\) \['\{date:%Y\}'\]"),
+        ("{}.parquet", r"unknown placeholder\(s\) \['\{\}'\]"),
+        ("{date!r}.parquet", r"unknown placeholder\(s\) \['\{date!r\}'\]"),
+        ("{date.year}.parquet", r"unknown placeholder"),
+        ("{date.parquet", r"is not a valid pattern"),
+        ("data}.parquet", r"is not a valid pattern"),
+        ("{{date}}.parquet", r"must contain '\{date\}'"),
+    ],
+)
+def test_regression_pattern_with_unknown_placeholder_refused_at_construction(pattern, expected):
+    with pytest.raises(VizflowError, match=r"input_pattern .*" + expected):
+        vf.Config(input_pattern=pattern)
+    with pytest.raises(VizflowError, match=r"sources\['quotes'\] .*" + expected):
+        vf.Config(sources={"quotes": pattern})
+
+
+def test_pattern_placeholders_that_are_fine():
+    cfg = vf.Config(input_pattern="{{raw}}/{date}/{date}.parquet", sources={"q": "/abs/q_{date}.csv"})
+    assert cfg.get_file_path("20240102") == Path("{raw}/20240102/20240102.parquet")
+    assert cfg.get_source_path("q", dt.date(2024, 1, 2)) == Path("/abs/q_20240102.csv")
+
+
+def test_unknown_source_lists_known_ones():
+    cfg = vf.Config(input_dir="d", sources={"quotes": "q/{date}.parquet", "universe": "u/{date}.csv"})
+    with pytest.raises(VizflowError, match=r"unknown source 'quote' .* \['quotes', 'universe'\].*'quotes'\?"):
+        cfg.get_source_path("quote", "20240102")
+    with pytest.raises(VizflowError, match=r"unknown source 'quotes' for 20240102; known sources: \[\]"):
+        vf.Config().get_source_path("quotes", "20240102")
+
+
+def test_regression_toml_columns_inline_table_refused(tmp_path):
+    path = tmp_path / "cfg.toml"
+    path.write_text("[columns]\nprice = {a = 1}\n")
+    with pytest.raises(VizflowError, match=r"cfg.toml'.*columns\['price'\] must be a column name .*got dict"):
+        vf.Config.from_toml(path)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("input_dir = 5", r"input_dir must be a string \(a path\), got int 5"),
+        ("market = 1", r"market must be a preset name"),
+        ('input_pattern = "{date}_{sym}"', r"input_pattern '\{date\}_\{sym\}' has unknown placeholder"),
+        ('sources = ["q/{date}.parquet"]', r"sources must be a table"),
+    ],
+)
+def test_regression_toml_wrong_types_name_file_and_key(tmp_path, line, expected):
+    path = tmp_path / "cfg.toml"
+    path.write_text(line + "\n")
+    with pytest.raises(VizflowError, match=r"Config.from_toml: '.*cfg.toml': " + expected):
+        vf.Config.from_toml(path)
+
+
+def test_regression_non_utf8_toml_names_the_path(tmp_path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes('input_dir = "données"\n'.encode("latin-1"))
+    with pytest.raises(VizflowError, match=r"'.*latin1.toml' is not UTF-8 text \(byte 17"):
+        vf.Config.from_toml(path)
+
+
+def test_regression_from_toml_omitted_dirs_are_the_files_folder_not_cwd(tmp_path, monkeypatch):
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "cfg.toml").write_text('market = "HK"\n[sources]\nquotes = "quotes/{date}.parquet"\n')
+    monkeypatch.chdir(tmp_path)
+    cfg = vf.Config.from_toml("project/cfg.toml")
+    assert cfg.input_dir.resolve() == folder
+    assert cfg.output_dir.resolve() == folder / "output"
+    assert cfg.get_source_path("quotes", "20240102").resolve() == folder / "quotes" / "20240102.parquet"
+
+
+_name = st.text(
+    st.characters(exclude_categories=("Cs",), exclude_characters="\x00/{}"), min_size=1, max_size=8
+)
+
+
+@settings(max_examples=40)
+@given(
+    dirs=st.tuples(_name, _name),
+    pattern=st.tuples(_name, _name),
+    market=st.sampled_from(["CN", "HK", "US", vf.CRYPTO]),
+    columns=st.dictionaries(_name, _name, max_size=3),
+    sources=st.dictionaries(_name, st.builds("{}/{{date}}.parquet".format, _name), max_size=3),
+)
+def test_to_toml_round_trips_through_from_toml(dirs, pattern, market, columns, sources):
+    with tempfile.TemporaryDirectory() as root:
+        cfg = vf.Config(
+            input_dir=Path(root) / dirs[0], output_dir=Path(root) / dirs[1],
+            input_pattern=pattern[0] + "{date}" + pattern[1], market=market, columns=columns, sources=sources,
+        )  # fmt: skip
+        back = vf.Config.from_toml(cfg.to_toml(Path(root) / "cfg.toml"))
+        assert back == cfg
+        assert back.market_obj is cfg.market_obj
+        assert back.source == Path(root) / "cfg.toml"
+
+
+def test_to_toml_writes_absolute_folders_and_refuses_custom_markets(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    back = vf.Config.from_toml(vf.Config(input_dir="in").to_toml(tmp_path / "sub" / "cfg.toml"))
+    assert back.input_dir == tmp_path / "in"
+    assert back.output_dir == tmp_path / "output"
+    custom = vf.Market("MINE", (vf.market.Session("10:00", "11:00"),))
+    with pytest.raises(VizflowError, match=r"market 'MINE' is a custom vizflow.Market"):
+        vf.Config(market=custom).to_toml(tmp_path / "x.toml")
+    assert not (tmp_path / "x.toml").exists()
+
+
+def test_regression_output_dir_equal_to_input_dir_refused_naming_both_paths(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (tmp_path / "link").symlink_to(data)
+    for out in (data, tmp_path / "data" / ".." / "data", tmp_path / "link"):
+        cfg = vf.Config(input_dir=data, output_dir=out, input_pattern="{date}.parquet")
+        path = data / "20240103.parquet"
+        expected = f"the output of 20240103, '{path}', is that date's main input .*'{path}'"
+        with pytest.raises(VizflowError, match=expected):
+            cfg.check_no_input_overwrite(["20240102", "20240103"][-1:])
+    vf.Config(input_dir=data, output_dir=data).check_no_input_overwrite(["20240102"])  # .feather in
+
+
+def test_regression_output_equal_to_a_source_refused(tmp_path):
+    cfg = vf.Config(
+        input_dir=tmp_path, output_dir=tmp_path / "quotes", input_pattern="trades/{date}.parquet",
+        sources={"quotes": "quotes/{date}.parquet"},
+    )  # fmt: skip
+    with pytest.raises(VizflowError, match=r"main input|source 'quotes' '.*quotes/20240102.parquet'"):
+        cfg.check_no_input_overwrite(["20240102"])
+
+
+def test_regression_hard_link_input_output_refused(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "in" / "20240102.parquet").write_bytes(b"raw")
+    os.link(tmp_path / "in" / "20240102.parquet", tmp_path / "out" / "20240102.parquet")
+    cfg = vf.Config(input_dir=tmp_path / "in", output_dir=tmp_path / "out", input_pattern="{date}.parquet")
+    with pytest.raises(VizflowError, match="would overwrite the raw data"):
+        cfg.check_no_input_overwrite(["20240102"])
