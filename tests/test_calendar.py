@@ -1,8 +1,11 @@
-"""Trading calendar: generate/load/range/next/prev against a hand-written reference and real XSHG."""
+"""Trading calendars: spans, frames of any order and dtype, the shipped XSHG file, for_market."""
 
 from __future__ import annotations
 
 import datetime as dt
+import pickle
+import warnings
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -10,11 +13,112 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import vizflow as vf
-from vizflow.exceptions import CalendarError, VizflowError
+from vizflow.calendar import Calendar
+from vizflow.exceptions import CalendarError, ColumnNotFoundError, DataError, SchemaError, VizflowError
 
-cal_days = st.lists(st.dates(dt.date(2020, 1, 1), dt.date(2020, 3, 31)), min_size=1, max_size=40).map(
-    lambda ds: [d.strftime("%Y%m%d") for d in ds]
+LO, HI = dt.date(2020, 1, 1), dt.date(2020, 3, 31)
+cal_dates = st.lists(st.dates(LO, HI), min_size=1, max_size=40)
+
+
+def ymd(d: dt.date) -> str:
+    return d.strftime("%Y%m%d")
+
+
+# --- references: plain loops over the sorted set of days -----------------------------------------
+
+
+def ref_next(days: list[str], day: str, n: int) -> str | None:
+    after = [d for d in days if d > day]
+    return after[n - 1] if len(after) >= n else None
+
+
+def ref_prev(days: list[str], day: str, n: int) -> str | None:
+    before = [d for d in days if d < day]
+    return before[-n] if len(before) >= n else None
+
+
+def as_column(dates: list[dt.date], kind: str) -> pl.Series:
+    if kind == "date":
+        return pl.Series("date", dates, dtype=pl.Date)
+    if kind == "int":
+        return pl.Series("date", [int(ymd(d)) for d in dates], dtype=pl.Int64)
+    return pl.Series("date", [ymd(d) for d in dates], dtype=pl.String)
+
+
+@given(
+    dates=cal_dates,
+    extra=st.lists(st.integers(0, 39), max_size=10),
+    kind=st.sampled_from(["str", "int", "date"]),
+    probe=st.dates(LO - dt.timedelta(days=3), HI + dt.timedelta(days=3)),
+    n=st.integers(1, 4),
+    data=st.data(),
 )
+def test_navigation_on_shuffled_duplicated_frames_matches_sorted_list(*, dates, extra, kind, probe, n, data):
+    """Regression (findings A.8): an unsorted or duplicated calendar frame gave a wrong next_day."""
+    rows = dates + [dates[i % len(dates)] for i in extra]  # duplicates
+    rows = data.draw(st.permutations(rows))
+    frame = pl.DataFrame(as_column(rows, kind))
+    days = sorted({ymd(d) for d in dates})
+    key = ymd(probe)
+    if not days[0] <= key <= days[-1]:
+        for call in (
+            lambda: vf.calendar.is_session(frame, key),
+            lambda: vf.calendar.next_day(frame, key),
+            lambda: vf.calendar.prev_day(frame, key),
+        ):
+            with pytest.raises(
+                CalendarError, match=f"{key} is outside the calendar, which covers {days[0]}..{days[-1]}"
+            ):
+                call()
+        return
+    assert vf.calendar.is_session(frame, probe) == (key in days)
+    for fn, ref in ((vf.calendar.next_day, ref_next), (vf.calendar.prev_day, ref_prev)):
+        expected = ref(days, key, n)
+        if expected is None:
+            with pytest.raises(CalendarError, match=f"fewer than {n} trading day"):
+                fn(frame, key, n)
+        else:
+            assert fn(frame, key, n) == expected
+    hi = ymd(data.draw(st.dates(probe, HI + dt.timedelta(days=3))))
+    if hi <= days[-1]:
+        assert vf.calendar.range(frame, key, hi) == [d for d in days if key <= d <= hi]
+        assert vf.calendar.sessions(frame, key, hi) == vf.calendar.range(frame, key, hi)
+
+
+@given(dates=cal_dates, data=st.data())
+def test_generate_and_to_frame_against_set_reference(dates, data):
+    cal = vf.calendar.generate(data.draw(st.permutations([ymd(d) for d in dates])))
+    ref = sorted({ymd(d) for d in dates})
+    assert cal.days == tuple(ref)
+    assert (cal.start, cal.end) == (ref[0], ref[-1])
+    frame = cal.to_frame()
+    assert frame["date"].to_list() == ref
+    assert frame["prev_date"].to_list() == [None, *ref[:-1]]
+    assert frame["next_date"].to_list() == [*ref[1:], None]
+    assert vf.calendar.generate(frame["date"]) == cal  # a frame's column round-trips
+
+
+@given(
+    weekdays=st.sets(st.integers(0, 6), min_size=1),
+    probe=st.dates(LO, HI),
+    n=st.integers(1, 9),
+    bounded=st.booleans(),
+)
+def test_weekday_rule_against_day_loop(weekdays, probe, n, bounded):
+    span = {"start": ymd(LO), "end": ymd(HI)} if bounded else {}
+    cal = Calendar(weekdays=tuple(weekdays), **span)
+    every = [LO + dt.timedelta(days=i) for i in range((HI - LO).days + 1)]
+    days = [ymd(d) for d in every if d.weekday() in weekdays]
+    key = ymd(probe)
+    assert vf.calendar.is_session(cal, key) == (probe.weekday() in weekdays)
+    assert vf.calendar.sessions(cal, key, ymd(HI)) == [d for d in days if d >= key]
+    for fn, ref in ((vf.calendar.next_day, ref_next), (vf.calendar.prev_day, ref_prev)):
+        expected = ref(days, key, n)
+        if expected is not None:
+            assert fn(cal, key, n) == expected
+        elif bounded:
+            with pytest.raises(CalendarError, match=f"fewer than {n} trading day"):
+                fn(cal, key, n)
 
 
 def test_range_exit_criterion_plan():
@@ -22,30 +126,188 @@ def test_range_exit_criterion_plan():
     assert vf.calendar.range(cal, "20240101", "20240105") == ["20240102", "20240103", "20240104", "20240105"]
 
 
-@given(days=cal_days, data=st.data())
-def test_against_set_reference(days, data):
-    cal = vf.calendar.generate(days)
-    ref = sorted(set(days))
-    assert cal["date"].to_list() == ref
-    assert cal["prev_date"].to_list() == [None, *ref[:-1]]
-    assert cal["next_date"].to_list() == [*ref[1:], None]
-    lo = data.draw(st.sampled_from(ref))
-    hi = data.draw(st.sampled_from(ref))
-    if lo <= hi:
-        assert vf.calendar.range(cal, lo, hi) == [d for d in ref if lo <= d <= hi]
-    probe = data.draw(st.dates(dt.date(2020, 1, 1), dt.date(2020, 3, 31)))
-    key = probe.strftime("%Y%m%d")
-    if ref[0] <= key <= ref[-1]:
-        assert vf.calendar.is_trading_day(cal, probe) == (key in ref)
-        after = [d for d in ref if d > key]
-        if after:
-            assert vf.calendar.next_day(cal, probe) == after[0]
-        before = [d for d in ref if d < key]
-        if len(before) >= 2:
-            assert vf.calendar.prev_day(cal, key, n=2) == before[-2]
-    else:
-        with pytest.raises(CalendarError, match=f"covers {ref[0]}..{ref[-1]}"):
-            vf.calendar.is_trading_day(cal, key)
+def test_regression_unsorted_frame_is_trading_day_and_next_day():
+    """Findings A.8 verbatim: is_trading_day was False and next_day '20240110' on this frame."""
+    frame = pl.DataFrame({"date": ["20240102", "20240110", "20240105"]})
+    assert vf.calendar.is_trading_day(frame, "20240105") is True
+    assert vf.calendar.next_day(frame, "20240102") == "20240105"
+    assert vf.calendar.prev_day(frame, "20240110") == "20240105"
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pl.Series("date", [20240105, 20240102, 20240102], dtype=pl.Int64),
+        pl.Series("date", [20240105, 20240102], dtype=pl.UInt32),
+        pl.Series("date", [dt.date(2024, 1, 5), dt.date(2024, 1, 2)], dtype=pl.Date),
+        pl.Series("date", [dt.datetime(2024, 1, 5, 9), dt.datetime(2024, 1, 2)], dtype=pl.Datetime("us")),
+    ],
+    ids=["Int64", "UInt32", "Date", "Datetime"],
+)
+def test_regression_integer_and_date_columns_are_accepted(column):
+    """Findings C: a date column of Int64 or Date raised TypeError on '<='."""
+    frame = pl.DataFrame(column)
+    assert vf.calendar.next_day(frame, "20240102") == "20240105"
+    assert vf.calendar.range(frame, "20240102", "20240105") == ["20240102", "20240105"]
+    assert not vf.calendar.is_session(frame, dt.date(2024, 1, 3))
+
+
+def test_regression_bad_calendar_frames_give_clear_errors():
+    """Findings C: an empty frame gave IndexError; other bad frames must name what is wrong."""
+    with pytest.raises(CalendarError, match="calendar frame is empty"):
+        vf.calendar.next_day(pl.DataFrame({"date": []}, schema={"date": pl.String}), "20240102")
+    with pytest.raises(DataError, match="1 null"):
+        vf.calendar.is_session(pl.DataFrame({"date": ["20240102", None]}), "20240102")
+    with pytest.raises(SchemaError, match="dtype Float64"):
+        vf.calendar.is_session(pl.DataFrame({"date": [20240102.0]}), "20240102")
+    with pytest.raises(ColumnNotFoundError, match="'date' not found; available: \\['day'\\]"):
+        vf.calendar.is_session(pl.DataFrame({"day": ["20240102"]}), "20240102")
+    with pytest.raises(VizflowError, match="date #1 malformed date 20241301"):
+        vf.calendar.is_session(pl.DataFrame({"date": [20240102, 20241301]}), "20240102")
+    with pytest.raises(VizflowError, match="expected a vizflow Calendar or a DataFrame.*got list"):
+        vf.calendar.is_session(["20240102"], "20240102")
+
+
+# --- spans -----------------------------------------------------------------------------------------
+
+
+def test_regression_span_is_not_first_and_last_session():
+    """Findings A.8: a calendar forgot the span it was built for, so a holiday at its start was 'outside'."""
+    cal = vf.calendar.generate(["20190102", "20190103", "20190104"], start="20190101", end="20190106")
+    assert vf.calendar.range(cal, "20190101", "20190106") == ["20190102", "20190103", "20190104"]
+    assert vf.calendar.is_session(cal, "20190101") is False
+    with pytest.raises(CalendarError, match="fewer than 1 trading day"):
+        vf.calendar.next_day(cal, "20190104")  # 20190105/06 are known weekend days; 20190107 is unknown
+    with pytest.raises(
+        CalendarError, match=r"20181231 is outside the calendar, which covers 20190101..20190106"
+    ):
+        vf.calendar.is_session(cal, "20181231")
+
+
+def test_regression_from_exchange_keeps_the_asked_span():
+    """Findings A.8: from_exchange("XSHG", "20190101", ...) then range(cal, "20190101", ...) raised."""
+    pytest.importorskip("exchange_calendars", reason="the calendars extra is not installed")
+    cal = vf.calendar.from_exchange("XSHG", "20190101", "20251231")
+    assert (cal.name, cal.start, cal.end) == ("XSHG", "20190101", "20251231")
+    assert vf.calendar.range(cal, "20190101", "20190104") == ["20190102", "20190103", "20190104"]
+    assert not vf.calendar.is_session(cal, "20190101")
+    with pytest.raises(CalendarError, match="outside the XSHG calendar, which covers 20190101..20251231"):
+        vf.calendar.is_session(cal, "20260105")
+    with pytest.raises(CalendarError, match="XSHG"):
+        vf.calendar.from_exchange("XSHG", "20190101", "20991231")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda cal: vf.calendar.is_session(cal, "20270104"),
+        lambda cal: vf.calendar.is_trading_day(cal, "20270104"),
+        lambda cal: vf.calendar.sessions(cal, "20261201", "20270104"),
+        lambda cal: vf.calendar.range(cal, "20270104", "20270105"),
+        lambda cal: vf.calendar.next_day(cal, "20270104"),
+        lambda cal: vf.calendar.prev_day(cal, "20270104"),
+        lambda cal: vf.calendar.is_session(cal, "19901231"),
+    ],
+)
+def test_regression_expired_calendar_raises_beyond_its_span(call):
+    """Findings A.2: beyond the shipped calendar a date was reported as 'not a trading day'."""
+    with pytest.raises(CalendarError, match=r"outside the XSHG calendar, which covers 19910101..20261231"):
+        call(vf.datasets.xshg_calendar())
+
+
+def test_answer_beyond_the_span_raises():
+    cal = vf.datasets.xshg_calendar()
+    assert vf.calendar.next_day(cal, "20261230") == "20261231"
+    with pytest.raises(
+        CalendarError, match="covering 19910101..20261231.*fewer than 1 trading day.* after 20261231"
+    ):
+        vf.calendar.next_day(cal, "20261231")
+    with pytest.raises(CalendarError, match="before 19910102"):
+        vf.calendar.prev_day(cal, "19910102")
+
+
+# --- for_market -------------------------------------------------------------------------------------
+
+
+def test_for_market_cn_is_the_shipped_xshg_calendar():
+    assert vf.calendar.for_market("CN") is vf.datasets.xshg_calendar()
+    assert vf.calendar.for_market(vf.CN_FUTURES) is vf.datasets.xshg_calendar()  # same holidays
+    assert not vf.calendar.is_session(vf.calendar.for_market(vf.CN), "20240212")  # Spring Festival
+
+
+def test_regression_crypto_sessions_are_every_calendar_day():
+    """Findings A.8: CRYPTO's --dates A:B gave weekdays only; every calendar day trades."""
+    cal = vf.calendar.for_market("CRYPTO")
+    assert vf.calendar.sessions(cal, "20240228", "20240303") == [
+        "20240228", "20240229", "20240301", "20240302", "20240303",
+    ]  # fmt: skip
+    assert vf.calendar.is_session(cal, "20241225")
+    assert vf.calendar.is_session(cal, "21000101")  # unbounded: no holidays to know
+    assert vf.calendar.next_day(cal, "20241231") == "20250101"
+
+
+@pytest.mark.parametrize("market", ["HK", "US", vf.Market("X", (vf.Session("10:00", "11:00"),))])
+def test_for_market_other_markets_are_weekdays(market):
+    cal = vf.calendar.for_market(market)
+    assert cal.weekdays == (0, 1, 2, 3, 4)
+    assert vf.calendar.sessions(cal, "20240105", "20240108") == ["20240105", "20240108"]
+    assert vf.calendar.is_session(cal, "20241225")  # holidays are not known (documented)
+
+
+def test_for_market_unknown_name():
+    with pytest.raises(VizflowError, match="unknown market 'XX'"):
+        vf.calendar.for_market("XX")
+
+
+# --- the Calendar object ----------------------------------------------------------------------------
+
+
+def test_calendar_object_pickles_hashes_and_prints():
+    cal = vf.datasets.xshg_calendar()
+    again = pickle.loads(pickle.dumps(cal))
+    assert again == cal
+    assert hash(again) == hash(cal)
+    assert repr(cal) == "Calendar('XSHG', 19910101..20261231, 8788 sessions)"
+    assert repr(Calendar(weekdays=(5, 6), start="20240101")) == "Calendar(Sat,Sun, 20240101..)"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({}, "either days .* or weekdays"),
+        ({"days": ("20240102",), "weekdays": (0,)}, "not both"),
+        ({"days": ("20240102",)}, "needs both ends"),
+        ({"days": ("20240103", "20240102"), "start": "20240101", "end": "20240105"}, "ascending"),
+        ({"days": ("20240102", "20240102"), "start": "20240101", "end": "20240105"}, "without duplicates"),
+        (
+            {"days": ("20240110",), "start": "20240101", "end": "20240105"},
+            "beyond the span 20240101..20240105",
+        ),
+        ({"weekdays": (0,), "start": "20240105", "end": "20240101"}, "start 20240105 is after end 20240101"),
+        ({"weekdays": ()}, "non-empty set"),
+        ({"weekdays": (7,)}, "non-empty set"),
+        ({"weekdays": (0,), "start": "2024-01-01"}, "start: malformed date '2024-01-01'"),
+    ],
+)
+def test_calendar_object_is_validated(kwargs, match):
+    with pytest.raises(VizflowError, match=match):
+        Calendar(**kwargs)
+
+
+def test_unbounded_rule_cannot_be_listed_but_a_bounded_one_can():
+    with pytest.raises(CalendarError, match="unbounded"):
+        vf.calendar.for_market("US").to_frame()
+    week = Calendar(weekdays=(0, 1, 2, 3, 4), start="20240105", end="20240108").to_frame()
+    assert week["date"].to_list() == ["20240105", "20240108"]
+
+
+def test_generate_span_and_errors():
+    with pytest.raises(VizflowError, match="date 20240110 is outside the given span 20240101..20240105"):
+        vf.calendar.generate(["20240102", "20240110"], start="20240101", end="20240105")
+    empty = vf.calendar.generate([], start="20240210", end="20240217")  # a holiday week
+    assert vf.calendar.sessions(empty, "20240210", "20240217") == []
+    with pytest.raises(VizflowError, match="no dates given"):
+        vf.calendar.generate([])
 
 
 def test_dates_accept_datetime_date():
@@ -53,19 +315,10 @@ def test_dates_accept_datetime_date():
     assert vf.calendar.next_day(cal, dt.date(2024, 1, 2)) == "20240103"
 
 
-@pytest.mark.parametrize("bad", ["2024-01-02", "20240230", "2024012", None])
+@pytest.mark.parametrize("bad", ["2024-01-02", "20240230", "2024012", None, 20240102])
 def test_malformed_dates_are_named(bad):
     with pytest.raises(VizflowError, match=rf"calendar.generate: date #1 malformed date {bad!r}"):
         vf.calendar.generate(["20240102", bad])
-
-
-def test_load_skips_blank_lines_and_names_a_bad_date(tmp_path):
-    path = tmp_path / "cal.csv"
-    path.write_bytes(b"20240102\r\n20240103\r\n\r\n")  # CRLF and a blank line at the end
-    assert vf.calendar.load(path)["date"].to_list() == ["20240102", "20240103"]
-    path.write_text("20240102\n2024-01-03\n")
-    with pytest.raises(VizflowError, match=r"cal.csv': date #1 malformed date '2024-01-03'"):
-        vf.calendar.load(path)
 
 
 def test_errors():
@@ -78,45 +331,113 @@ def test_errors():
         vf.calendar.range(cal, "20240103", "20240102")
     with pytest.raises(VizflowError, match="positive integer"):
         vf.calendar.prev_day(cal, "20240103", n=0)
-    with pytest.raises(VizflowError, match="no dates"):
-        vf.calendar.generate([])
+    with pytest.raises(VizflowError, match="calendar.is_session: malformed date '2024-01-03'"):
+        vf.calendar.is_session(cal, "2024-01-03")
+
+
+# --- files --------------------------------------------------------------------------------------------
+
+
+def test_load_skips_blank_lines_and_names_a_bad_date(tmp_path):
+    path = tmp_path / "cal.csv"
+    path.write_bytes(b"20240102\r\n20240103\r\n\r\n")  # CRLF and a blank line at the end
+    assert vf.calendar.load(path).days == ("20240102", "20240103")
+    path.write_text("20240102\n2024-01-03\n")
+    with pytest.raises(VizflowError, match=r"cal.csv': date #1 malformed date '2024-01-03'"):
+        vf.calendar.load(path)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xef\xbb\xbf20240102\n20240103\n",
+        b"\n\n20240102\n20240103\n",
+        b"\xef\xbb\xbfdate\n20240103\n20240102\n",
+    ],
+    ids=["bom", "leading-blank-lines", "bom-and-header"],
+)
+def test_regression_csv_with_bom_or_leading_blank_line_loads(tmp_path, content):
+    """Findings C: a BOM or a leading blank line gave "no 'date' column"."""
+    path = tmp_path / "cal.csv"
+    path.write_bytes(content)
+    assert vf.calendar.load(path).days == ("20240102", "20240103")
+
+
+def test_load_reads_the_span_comment(tmp_path):
+    path = tmp_path / "cal.csv"
+    path.write_text("# my calendar\n# span: 20240101..20240107\n20240102\n20240105\n")
+    cal = vf.calendar.load(path)
+    assert (cal.start, cal.end, cal.days) == ("20240101", "20240107", ("20240102", "20240105"))
+    path.write_text("# span: 20240101\n20240102\n")
+    with pytest.raises(VizflowError, match="expected '# span: YYYYMMDD..YYYYMMDD'"):
+        vf.calendar.load(path)
+    path.write_text("# span: 20240103..20240107\n20240102\n")
+    with pytest.raises(VizflowError, match="20240102 is outside the given span 20240103..20240107"):
+        vf.calendar.load(path)
+
+
+def test_load_refuses_non_utf8_and_empty_files(tmp_path):
+    path = tmp_path / "cal.csv"
+    path.write_bytes(b"\xff\xfe2\x000\x00")
+    with pytest.raises(VizflowError, match="cal.csv' is not UTF-8"):
+        vf.calendar.load(path)
+    path.write_text("\n# nothing\n")
+    with pytest.raises(VizflowError, match="no dates given"):
+        vf.calendar.load(path)
 
 
 def test_load_csv_with_header_and_parquet(tmp_path):
     (tmp_path / "a.csv").write_text("date\n20240103\n20240102\n")
     pl.DataFrame({"date": [dt.date(2024, 1, 2), dt.date(2024, 1, 3)]}).write_parquet(tmp_path / "b.parquet")
     pl.DataFrame({"day": [20240102]}).write_parquet(tmp_path / "c.parquet")
-    assert vf.calendar.load(tmp_path / "a.csv")["date"].to_list() == ["20240102", "20240103"]
-    assert vf.calendar.load(tmp_path / "b.parquet")["date"].to_list() == ["20240102", "20240103"]
+    assert vf.calendar.load(tmp_path / "a.csv").days == ("20240102", "20240103")
+    assert vf.calendar.load(tmp_path / "b.parquet").days == ("20240102", "20240103")
     with pytest.raises(VizflowError, match="has no 'date' column"):
         vf.calendar.load(tmp_path / "c.parquet")
     with pytest.raises(FileNotFoundError, match="missing.csv"):
         vf.calendar.load(tmp_path / "missing.csv")
 
 
-# --- the real XSHG calendar ---------------------------------------------------------------------
+# --- the shipped XSHG calendar (ships in the package: no ../shared/data needed) -------------------------
 
 
-@pytest.fixture(scope="module")
-def xshg(shared_data):
-    return vf.calendar.load(shared_data / "calendar" / "xshg_2019_2025.csv")
+def test_shipped_xshg_sessions_per_year():
+    cal = vf.datasets.xshg_calendar()
+    assert (cal.start, cal.end, cal.days[0], cal.days[-1]) == ("19910101", "20261231", "19910102", "20261231")
+    per_year = pl.Series(cal.days).str.slice(0, 4).value_counts().sort("")
+    counts = dict(zip(per_year[""].to_list(), per_year["count"].to_list(), strict=True))
+    # 2019-2025 as counted in the cross-checked 0.8 file; 2026: 261 weekdays minus the 19 weekday
+    # closures in DolphinDB's independent XSHG holiday list (Jan 1-2, Feb 16-20 and 23, Apr 6,
+    # May 1, 4, 5, Jun 19, Sep 25, Oct 1, 2, 5, 6, 7).
+    assert [counts[str(y)] for y in range(2019, 2027)] == [244, 243, 243, 242, 242, 242, 243, 242]
 
 
-def test_real_xshg_loads(xshg):
-    assert xshg.height == 1699
-    assert xshg["date"][0] == "20190102"
-    assert xshg["date"][-1] == "20251231"
-    per_year = xshg.group_by(pl.col("date").str.slice(0, 4)).len().sort("date")["len"].to_list()
-    assert per_year == [244, 243, 243, 242, 242, 242, 243]
+def test_shipped_xshg_spring_festivals():
+    cal = vf.datasets.xshg_calendar()
+    assert vf.calendar.next_day(cal, "20190201") == "20190211"  # the hikyuu trade file's day pair
+    assert vf.calendar.range(cal, "20190202", "20190210") == []
+    assert not vf.calendar.is_session(cal, "20240209")  # Lunar New Year's Eve, a workday, closed
+    assert vf.calendar.is_session(cal, "20261230")
 
 
-def test_real_xshg_spring_festival(xshg):
-    # The hikyuu trade file holds the two sessions around the 2019 Spring Festival.
-    assert vf.calendar.next_day(xshg, "20190201") == "20190211"
-    assert vf.calendar.range(xshg, "20190202", "20190210") == []
-    assert not vf.calendar.is_trading_day(xshg, "20240209")  # Lunar New Year's Eve, a workday
+def test_shipped_xshg_equals_exchange_calendars_over_every_listed_year():
+    xcals = pytest.importorskip("exchange_calendars", reason="the calendars extra is not installed")
+    cal = vf.datasets.xshg_calendar()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # exchange_calendars' use of pandas
+        bound_max = type(xcals.get_calendar("XSHG")).bound_max().strftime("%Y%m%d")
+    assert cal.end == bound_max, "exchange_calendars lists more years: run dev/make_xshg_calendar.py"
+    assert vf.calendar.from_exchange("XSHG", cal.start, cal.end) == cal
+    with pytest.raises(CalendarError):  # the package records no earlier holidays
+        vf.calendar.from_exchange("XSHG", "19900101", "19901231")
 
 
-def test_real_xshg_equals_exchange_calendars(xshg):
+def test_dev_script_regenerates_the_shipped_file():
     pytest.importorskip("exchange_calendars", reason="the calendars extra is not installed")
-    assert vf.calendar.from_exchange("XSHG", "20190101", "20251231").equals(xshg)
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[1] / "dev" / "make_xshg_calendar.py"
+    spec = importlib.util.spec_from_file_location("make_xshg_calendar", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.render(*module.default_span()) == module.OUT.read_text()

@@ -6,11 +6,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from vizflow import calendar as cal_mod
+from vizflow import io as vf_io
 from vizflow.exceptions import CalendarError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import polars as pl
 
+    from vizflow.calendar import Calendar
     from vizflow.config import Config
     from vizflow.market import Market
 
@@ -19,7 +23,7 @@ __all__ = ["Context"]
 
 @dataclass(frozen=True, eq=False)
 class Context:
-    """The configuration, market, calendar and date handed to a pipeline with its input.
+    """The configuration, market, calendar, date and further inputs handed to a pipeline.
 
     Parameters
     ----------
@@ -28,7 +32,8 @@ class Context:
     date
         The date being processed, ``"YYYYMMDD"``.
     calendar
-        A calendar frame (see :mod:`vizflow.calendar`), or ``None``.
+        A :class:`~vizflow.calendar.Calendar` (or a frame with a ``date`` column, see
+        :mod:`vizflow.calendar`), or ``None``.
 
     Examples
     --------
@@ -42,7 +47,7 @@ class Context:
 
     config: Config
     date: str
-    calendar: pl.DataFrame | None = None
+    calendar: Calendar | pl.DataFrame | None = None
 
     @property
     def market(self) -> Market:
@@ -53,15 +58,56 @@ class Context:
         """Real column name of a semantic name (``config.col``)."""
         return self.config.col(semantic)
 
+    def source_path(self, name: str) -> Path:
+        """Return the file of source ``name`` for this date (``config.get_source_path(name, date)``)."""
+        return self.config.get_source_path(name, self.date)
+
+    def load(self, name: str) -> pl.LazyFrame:
+        """Open this date's file of the config's source ``name`` (its ``[sources]`` table) lazily.
+
+        Parameters
+        ----------
+        name
+            A key of ``config.sources``, e.g. ``"quotes"``.
+
+        Returns
+        -------
+        pl.LazyFrame
+            As :func:`vizflow.load` opens it.
+
+        Raises
+        ------
+        VizflowError
+            For a name the config does not know (the message lists the known ones), or a
+            truncated or foreign file.
+        FileNotFoundError
+            If this date's file is missing; the message names the source, the date and the path.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib, polars as pl, vizflow as vf
+        >>> root = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = vf.save(pl.DataFrame({"mid": [10.0]}), root / "quotes" / "20240102.parquet")
+        >>> cfg = vf.Config(input_dir=root, sources={"quotes": "quotes/{date}.parquet"})
+        >>> vf.Context(cfg, "20240102").load("quotes").collect()["mid"].to_list()
+        [10.0]
+        """
+        path = self.source_path(name)
+        try:
+            return vf_io.load(path)
+        except FileNotFoundError:
+            msg = f"Context.load: source {name!r} of {self.date}: no such file {str(path)!r}"
+            raise FileNotFoundError(msg) from None
+
     def prev_date(self, n: int = 1) -> str:
-        """Return the ``n``-th trading day before this date (needs a calendar)."""
+        """Return the ``n``-th trading day before this date (needs a calendar that covers it)."""
         return cal_mod.prev_day(self._calendar(), self.date, n)
 
     def next_date(self, n: int = 1) -> str:
-        """Return the ``n``-th trading day after this date (needs a calendar)."""
+        """Return the ``n``-th trading day after this date (needs a calendar that covers it)."""
         return cal_mod.next_day(self._calendar(), self.date, n)
 
-    def _calendar(self) -> pl.DataFrame:
+    def _calendar(self) -> Calendar | pl.DataFrame:
         if self.calendar is None:
             msg = f"Context({self.date}): no calendar was given to the run"
             raise CalendarError(msg)
