@@ -39,3 +39,29 @@ def test_bad_input():
         vf.aggregate(df, ["g"], {})
     with pytest.raises(VizflowError, match="metric 'n' is str"):
         vf.aggregate(df, ["g"], {"n": "len"})
+
+
+def test_regression_aggregate_metrics_as_a_list_of_expressions():
+    """A list of expressions (as Polars' agg takes) gave AttributeError: 'list' has no 'items'."""
+    df = pl.DataFrame({"g": [2, 1, 2], "qty": [10, 20, 30]})
+    out = vf.aggregate(df.lazy(), "g", [pl.len().alias("n"), pl.col("qty").sum()]).collect()
+    assert out.columns == ["g", "n", "qty"]
+    assert out.rows() == [(1, 1, 20), (2, 2, 40)]
+    single = vf.aggregate(df, "g", pl.col("qty").max())
+    assert single.rows() == [(1, 20), (2, 30)]
+
+
+def test_aggregate_list_metrics_without_a_single_name_or_with_clashes_are_refused():
+    df = pl.DataFrame({"g": [1], "a": [1], "b": [2]})
+    with pytest.raises(VizflowError, match=r"metric #0 .* no single output name.*alias"):
+        vf.aggregate(df, "g", [pl.col("a", "b").sum()])
+    with pytest.raises(VizflowError, match=r"output name\(s\) \['a'\] repeat"):
+        vf.aggregate(df, "g", [pl.col("a").sum(), pl.col("a").max()])
+    with pytest.raises(VizflowError, match=r"output name\(s\) \['g'\] repeat a key"):
+        vf.aggregate(df, "g", {"g": pl.len()})
+    with pytest.raises(VizflowError, match="metric #1 is int"):
+        vf.aggregate(df, "g", [pl.len(), 3])
+    with pytest.raises(VizflowError, match="metrics is empty"):
+        vf.aggregate(df, "g", [])
+    with pytest.raises(VizflowError, match="metrics is str"):
+        vf.aggregate(df, "g", "len")
