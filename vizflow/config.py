@@ -347,6 +347,41 @@ class Config:
             msg = f"{where}: {str(exc).removeprefix('Config: ')}"
             raise VizflowError(msg) from None
 
+    def as_toml(self) -> str:
+        """Return this config as TOML text, as :meth:`to_toml` writes it (folders made absolute).
+
+        Raises
+        ------
+        VizflowError
+            If ``market`` is a custom :class:`~vizflow.Market` (TOML can only name a preset).
+
+        Examples
+        --------
+        >>> print(Config(input_dir="/data", output_dir="/out", columns={"price": "mid"}).as_toml())
+        # written by vizflow.Config.to_toml
+        input_dir = "/data"
+        output_dir = "/out"
+        input_pattern = "{date}.feather"
+        market = "CN"
+        <BLANKLINE>
+        [columns]
+        "price" = "mid"
+        <BLANKLINE>
+        [sources]
+        <BLANKLINE>
+        """
+        lines = [
+            "# written by vizflow.Config.to_toml",
+            f"input_dir = {_toml_string(str(self.input_dir.absolute()))}",
+            f"output_dir = {_toml_string(str(self.output_dir.absolute()))}",
+            f"input_pattern = {_toml_string(self.input_pattern)}",
+            f"market = {_toml_string(_market_name(self.market))}",
+        ]
+        for table in ("columns", "sources"):
+            lines += ["", f"[{table}]"]
+            lines += [f"{_toml_string(k)} = {_toml_string(v)}" for k, v in getattr(self, table).items()]
+        return "\n".join(lines) + "\n"
+
     def to_toml(self, path: str | Path) -> Path:
         """Write this config as a TOML file that :meth:`from_toml` reads back to an equal config.
 
@@ -380,17 +415,8 @@ class Config:
         """
         from vizflow.io import atomic_write
 
-        lines = ["# written by vizflow.Config.to_toml"]
-        lines += [
-            f"input_dir = {_toml_string(str(self.input_dir.absolute()))}",
-            f"output_dir = {_toml_string(str(self.output_dir.absolute()))}",
-            f"input_pattern = {_toml_string(self.input_pattern)}",
-            f"market = {_toml_string(_market_name(self.market))}",
-        ]
-        for table in ("columns", "sources"):
-            lines += ["", f"[{table}]"]
-            lines += [f"{_toml_string(k)} = {_toml_string(v)}" for k, v in getattr(self, table).items()]
+        text = self.as_toml()
         path = Path(path)
         with atomic_write(path) as f:
-            f.write(("\n".join(lines) + "\n").encode("utf-8"))
+            f.write(text.encode("utf-8"))
         return path
