@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -259,9 +260,16 @@ def forward_return(
     Notes
     -----
     Rows are sorted by (key, time) internally (stably, so equal times keep their order) and
-    put back, so the input need not be sorted. Null, NaN and infinite times match nothing. The lookup is one compiled pass per horizon over
-    the sorted arrays (``vizflow.kernels.asof``), sharing one sort across all horizons. A
-    LazyFrame is collected here (the compiled pass needs arrays) and returned lazy again.
+    put back, so the input need not be sorted. Null, NaN and infinite times match nothing. The
+    lookup is one compiled pass per horizon over the sorted arrays (``vizflow.kernels.asof``),
+    sharing one sort across all horizons.
+
+    On a LazyFrame nothing is read at call time: the returns are a plan node that runs at
+    ``collect()`` (any engine), over only the key, time and price columns (and the reference's);
+    the node needs all rows of those columns in memory at once, since any row may look up any
+    later row of its key. Projections of the other columns still reach the scan; filters
+    written after the call are not pushed below it (a filtered-out quote must still be seen).
+    On a DataFrame the result is computed at once.
 
     Examples
     --------
@@ -313,51 +321,144 @@ def forward_return(
         msg = f"forward_return: output column(s) {clash} already exist; drop them or set prefix="
         raise VizflowError(msg)
 
-    df = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
-    check_dates_in_keys(df, keys, where="forward_return", date_col=date_col, time_col=time_col)
-    src = df if reference is None else reference.lazy().collect()
+    spec = _Spec(
+        horizons=tuple(values),
+        names=tuple(names),
+        keys=tuple(keys),
+        ref_keys=tuple(ref_keys),
+        time=time_col,
+        price=price_col if current == "own" else None,
+        ref_time=ref["time"],
+        ref_price=ref["price"],
+        current=current,
+        tolerance=tol,
+        log=log,
+        date_col=date_col,
+    )
+    returns = _plan(frame.lazy(), None if reference is None else reference.lazy(), spec)
+    if isinstance(frame, pl.DataFrame):
+        return frame.hstack(returns.collect())
+    return pl.concat([frame, returns], how="horizontal")
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """A validated call: what the plan node computes at ``collect()`` time."""
+
+    horizons: tuple[float, ...]
+    names: tuple[str, ...]
+    keys: tuple[str, ...]
+    ref_keys: tuple[str, ...]
+    time: str
+    price: str | None
+    ref_time: str
+    ref_price: str
+    current: str
+    tolerance: float
+    log: bool
+    date_col: str
+
+
+_SIDE = "__vizflow_side"
+_REF = "__vizflow_reference:"
+
+
+def _date_columns(schema: pl.Schema, keys: tuple[str, ...], time: str, date_col: str) -> list[str]:
+    """List the columns :func:`check_dates_in_keys` reads: they travel into the plan node."""
+    return [
+        c
+        for c, dtype in schema.items()
+        if c not in keys
+        and c != time
+        and (c == date_col or dtype == pl.Date or isinstance(dtype, pl.Datetime))
+    ]
+
+
+def _plan(frame: pl.LazyFrame, reference: pl.LazyFrame | None, spec: _Spec) -> pl.LazyFrame:
+    """Build the return columns as one plan node over the few columns it reads (and the reference's).
+
+    The node sits in a horizontal concat beside the untouched frame, so projections of other
+    columns still reach the scan, and no predicate is pushed below the node (a filter must
+    never remove rows whose prices other rows look up).
+    """
+    schema = frame.collect_schema()
+    own = [*spec.keys, spec.time, *([spec.price] if spec.price else [])]
+    own = list(dict.fromkeys([*own, *_date_columns(schema, spec.keys, spec.time, spec.date_col)]))
+    source = frame.select(own)
+    ref_cols: list[str] = []
     if reference is not None:
-        check_dates_in_keys(
-            src, ref_keys, where="forward_return (reference)", date_col=date_col, time_col=ref["time"]
+        ref_schema = reference.collect_schema()
+        ref_cols = [*spec.ref_keys, spec.ref_time, spec.ref_price]
+        ref_cols = list(
+            dict.fromkeys(
+                [*ref_cols, *_date_columns(ref_schema, spec.ref_keys, spec.ref_time, spec.date_col)]
+            )
         )
-    frames, frame_keys = ([df], [keys]) if reference is None else ([df, src], [keys, ref_keys])
+        source = pl.concat(
+            [
+                source.with_columns(pl.lit(0, pl.UInt8).alias(_SIDE)),
+                reference.select(pl.col(c).alias(_REF + c) for c in ref_cols).with_columns(
+                    pl.lit(1, pl.UInt8).alias(_SIDE)
+                ),
+            ],
+            how="diagonal",
+        )
+
+    def node(batch: pl.DataFrame) -> pl.DataFrame:
+        if reference is None:
+            return _compute(batch, None, spec)
+        n = int((batch.get_column(_SIDE) == 0).sum())  # concat keeps the frame's rows first
+        ref_rows = batch.slice(n).select(pl.col(_REF + c).alias(c) for c in ref_cols)
+        return _compute(batch.slice(0, n).select(own), ref_rows, spec)
+
+    return source.map_batches(node, schema=dict.fromkeys(spec.names, pl.Float64))
+
+
+def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.DataFrame:
+    """Compute the return columns of ``df``'s rows, in its row order (at ``collect()`` time)."""
+    keys, ref_keys = list(spec.keys), list(spec.ref_keys)
+    check_dates_in_keys(df, keys, where="forward_return", date_col=spec.date_col, time_col=spec.time)
+    if src is not None:
+        check_dates_in_keys(
+            src, ref_keys, where="forward_return (reference)", date_col=spec.date_col, time_col=spec.ref_time
+        )
+    frames, frame_keys = ([df], [keys]) if src is None else ([df, src], [keys, ref_keys])
     codes, n_groups = key_codes(frames, frame_keys, nulls="drop")
-    if reference is not None:
+    if src is not None:
         _check_overlap(df, keys, src, ref_keys, codes)
     own_prices = (
-        df.get_column(price_col).cast(pl.Float64).to_numpy()  # nulls arrive as NaN
-        if current == "own"
+        df.get_column(spec.price).cast(pl.Float64).to_numpy()  # nulls arrive as NaN
+        if spec.price is not None
         else np.full(df.height, np.nan)
     )
-    rows, q_offsets, q_time, q_price = _sorted_arrays(codes[0], n_groups, _times(df, time_col), own_prices)
-    if reference is None:
+    rows, q_offsets, q_time, q_price = _sorted_arrays(codes[0], n_groups, _times(df, spec.time), own_prices)
+    if src is None:
         s_offsets, s_time, s_price = q_offsets, q_time, q_price
     else:
-        ref_prices = src.get_column(ref["price"]).cast(pl.Float64).to_numpy()
+        ref_prices = src.get_column(spec.ref_price).cast(pl.Float64).to_numpy()
         _, s_offsets, s_time, s_price = _sorted_arrays(
-            codes[1], n_groups, _times(src, ref["time"]), ref_prices
+            codes[1], n_groups, _times(src, spec.ref_time), ref_prices
         )
     # Group 0 holds the rows with a null key: leave it out, so they match nothing.
     q_offsets, s_offsets = q_offsets[1:], s_offsets[1:]
 
     def lookup(shift: float, beyond_last_is_null: bool) -> NDArray[np.float64]:
         idx = np.full(q_time.size, -1, dtype=np.int64)  # rows without a key stay -1
-        asof_index_nb(q_offsets, q_time, s_offsets, s_time, shift, beyond_last_is_null, tol, idx)
+        asof_index_nb(q_offsets, q_time, s_offsets, s_time, shift, beyond_last_is_null, spec.tolerance, idx)
         found = np.full(q_time.size, np.nan)
         hit = idx >= 0
         found[hit] = s_price[idx[hit]]
         return found
 
-    now = lookup(0.0, beyond_last_is_null=False) if current == "reference" else q_price
+    now = lookup(0.0, beyond_last_is_null=False) if spec.current == "reference" else q_price
     now = np.where(now == 0.0, np.nan, now)
     out: dict[str, pl.Series] = {}
     with np.errstate(divide="ignore", invalid="ignore"):
-        for h, name in zip(values, names, strict=True):
+        for h, name in zip(spec.horizons, spec.names, strict=True):
             future = lookup(h, beyond_last_is_null=True)
-            ret = np.log(future / now) if log else (future - now) / now
+            ret = np.log(future / now) if spec.log else (future - now) / now
             ret[~np.isfinite(ret)] = np.nan  # log of a zero or negative price ratio
             back = np.empty_like(ret)
             back[rows] = ret  # put the sorted rows back in input order
             out[name] = pl.Series(name, back, nan_to_null=True)
-    result = df.with_columns(**out)
-    return result.lazy() if isinstance(frame, pl.LazyFrame) else result
+    return pl.DataFrame(out, height=df.height)
