@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import os
+import signal
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 import vizflow as vf  # noqa: TC001 (used at run time by the workers)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def clock(lf: pl.LazyFrame, ctx: vf.Context) -> pl.LazyFrame:
@@ -50,3 +57,79 @@ def big(lf: pl.LazyFrame, ctx: vf.Context) -> pl.DataFrame:
     """A frame large enough that writing it takes a while (for the kill-mid-write test)."""
     n = 30_000_000
     return pl.select(a=pl.int_range(n), b=pl.int_range(n).cast(pl.Float64) * 1.5, c=pl.lit("x" * 20))
+
+
+def _on_0103(lf: pl.LazyFrame, ctx: vf.Context, fault: BaseException) -> pl.LazyFrame:
+    if ctx.date == "20240103":
+        raise fault
+    return clock(lf, ctx)
+
+
+def panics_on_0103(lf: pl.LazyFrame, ctx: vf.Context) -> pl.LazyFrame:
+    """A Polars panic: pyo3's PanicException, a BaseException that does not pickle."""
+    from polars.exceptions import PanicException
+
+    return _on_0103(lf, ctx, PanicException("polars panicked on purpose"))
+
+
+def exits_on_0103(lf: pl.LazyFrame, ctx: vf.Context) -> pl.LazyFrame:
+    return _on_0103(lf, ctx, SystemExit(3))
+
+
+def interrupts_on_0103(lf: pl.LazyFrame, ctx: vf.Context) -> pl.LazyFrame:
+    """A KeyboardInterrupt the pipeline raises itself (nobody pressed Ctrl-C)."""
+    return _on_0103(lf, ctx, KeyboardInterrupt("raised by the pipeline"))
+
+
+def thread_caps(lf: pl.LazyFrame, ctx: vf.Context) -> pl.DataFrame:
+    """The thread pools the worker really has, not the variables that should have sized them."""
+    import numba
+
+    return pl.DataFrame(
+        {"pid": [os.getpid()], "polars": [pl.thread_pool_size()], "numba": [numba.get_num_threads()]}
+    )
+
+
+def _marker(ctx: vf.Context, what: str) -> Path:
+    return ctx.config.output_dir / f".{what}_{ctx.date}_{os.getpid()}"
+
+
+def _wait_for(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            msg = f"gave up waiting for {what}"
+            raise TimeoutError(msg)
+        time.sleep(0.02)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] in "ZX"
+    except FileNotFoundError:
+        return True
+
+
+def dies_on_0103(lf: pl.LazyFrame, ctx: vf.Context) -> pl.LazyFrame:
+    """0103 kills its own worker while 0102 is running on the other worker.
+
+    0102 announces itself, then waits until 0103's worker is dead, so a healthy date is in
+    flight when the pool breaks (the pool then ends it too: it must be rerun, not lost).
+    """
+    out = ctx.config.output_dir
+    if ctx.date == "20240103":
+        _wait_for(lambda: any(out.glob(".started_20240102_*")), "20240102 to start")
+        _marker(ctx, "dying").touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    if ctx.date == "20240102":
+        _marker(ctx, "started").touch()
+        dying = lambda: list(out.glob(".dying_20240103_*"))  # noqa: E731
+        _wait_for(lambda: bool(dying()) and _gone(int(dying()[0].name.rsplit("_", 1)[1])), "0103 to die")
+    return clock(lf, ctx)
+
+
+def holds(lf: pl.LazyFrame, ctx: vf.Context) -> pl.LazyFrame:
+    """Announce the date (a marker naming this process), then hold it until a `release` file exists."""
+    _marker(ctx, "started").touch()
+    _wait_for((ctx.config.output_dir / "release").exists, "the release file", seconds=120)
+    return clock(lf, ctx)

@@ -12,10 +12,14 @@ its result), :mod:`~vizflow.runner.executors` (process pool, Dask), :mod:`~vizfl
 
 from __future__ import annotations
 
+import logging
+
 from vizflow.runner.batch import BatchResult, run_batch, run_local
 from vizflow.runner.cluster import run_cluster
 from vizflow.runner.one_date import DateResult, run
 from vizflow.runner.pipeline import resolve_pipeline
+
+logging.getLogger("vizflow.run").addHandler(logging.NullHandler())  # nothing on stderr unless asked
 
 __all__ = [
     "BatchResult",

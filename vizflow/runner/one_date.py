@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -16,11 +19,12 @@ from vizflow.context import Context
 from vizflow.exceptions import VizflowError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
+    from types import FrameType
 
     from vizflow._typing import DateLike
 
-__all__ = ["DateResult", "run"]
+__all__ = ["DateResult", "Job", "ctrl_c_stops_the_batch", "run"]
 
 log = logging.getLogger("vizflow.run")
 
@@ -102,6 +106,48 @@ class DateResult:
     traceback: str = ""
 
 
+@dataclass(frozen=True)
+class Job:
+    """What each date of a batch runs: the pipeline, its config, the calendar and the retries."""
+
+    pipeline_fn: Callable[..., Any]
+    config: Config
+    calendar: pl.DataFrame | None
+    retries: int
+
+    def __call__(self, day: str) -> DateResult:
+        """Run ``day`` (see :func:`_run_date`)."""
+        return _run_date(self.pipeline_fn, self.config, day, self.calendar, self.retries)
+
+
+_CTRL_C = threading.Event()
+"""Set while the user's Ctrl-C is unwinding this process (see :func:`ctrl_c_stops_the_batch`)."""
+
+
+@contextlib.contextmanager
+def ctrl_c_stops_the_batch() -> Iterator[None]:
+    """Tell a user's Ctrl-C apart from a ``KeyboardInterrupt`` a pipeline raises by itself.
+
+    Only the first stops the batch; the second fails its date like any other exception. Signal
+    handlers live in the main thread only; elsewhere no Ctrl-C can arrive, so nothing is needed.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield
+        return
+
+    def on_ctrl_c(signum: int, frame: FrameType | None) -> None:
+        _CTRL_C.set()
+        previous(signum, frame)
+
+    _CTRL_C.clear()
+    signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _run_date(
     pipeline_fn: Callable[..., Any],
     config: Config,
@@ -109,18 +155,25 @@ def _run_date(
     calendar: pl.DataFrame | None,
     retries: int,
 ) -> DateResult:
-    """One date with retries; never raises (errors become a failed DateResult)."""
+    """One date with retries; never raises, except for the user's Ctrl-C.
+
+    Any other ``BaseException`` (``SystemExit``, pyo3's ``PanicException`` from a Polars panic, a
+    ``KeyboardInterrupt`` the pipeline raises) becomes a failed :class:`DateResult` holding its
+    type name, message and traceback as text: the exception object may not pickle back from a
+    worker (``PanicException`` does not).
+    """
     start = time.perf_counter()
     for attempt in range(retries + 1):
         try:
             out = run(pipeline_fn, config, date, calendar=calendar)
             return DateResult(date, "succeeded", time.perf_counter() - start, out.height)
-        except Exception as exc:
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt) and _CTRL_C.is_set():
+                raise
+            reason = f"{type(exc).__name__}: {exc}"
             if attempt < retries:
-                log.warning("vizflow: %s failed (%s), retrying", date, exc)
+                log.warning("vizflow: %s failed (%s), retrying", date, reason)
                 continue
-            return DateResult(
-                date, "failed", time.perf_counter() - start, None,
-                f"{type(exc).__name__}: {exc}", traceback.format_exc(),
-            )  # fmt: skip
+            text = traceback.format_exc()
+            return DateResult(date, "failed", time.perf_counter() - start, None, reason, text)
     raise AssertionError  # pragma: no cover
