@@ -3,42 +3,63 @@
 from __future__ import annotations
 
 import inspect
+import typing
 
 import polars as pl
 import pytest
 
 import vizflow as vf
-from vizflow.namespace import VfDataFrameNamespace, VfExprNamespace, VfLazyFrameNamespace
+from vizflow.namespace import VfDataFrameNamespace, VfExprNamespace, VfLazyFrameNamespace, _VfNamespace
 
 FUNCTIONS = {"elapsed": vf.elapsed_expr}
+FRAME_CLASSES = {VfLazyFrameNamespace: pl.LazyFrame, VfDataFrameNamespace: pl.DataFrame}
 
 
 def _methods(cls: type) -> list[str]:
-    return [n for n, m in vars(cls).items() if callable(m) and not n.startswith("_")]
+    """Public methods, inherited ones included."""
+    return [n for n, _ in inspect.getmembers(cls, inspect.isfunction) if not n.startswith("_")]
 
 
 def _function(name: str):
     return FUNCTIONS.get(name) or getattr(vf, name)
 
 
-def _params_without_first(fn) -> list[inspect.Parameter]:
-    return list(inspect.signature(fn).parameters.values())[1:]
+def _params_without_first(fn) -> list[tuple[str, object, object, object]]:
+    params = list(inspect.signature(fn).parameters.values())[1:]
+    return [(p.name, p.kind, p.default, p.annotation) for p in params]
 
 
 @pytest.mark.parametrize("cls", [VfLazyFrameNamespace, VfDataFrameNamespace, VfExprNamespace])
 def test_namespace_signatures_match_functions(cls):
+    """Names, kinds, defaults, annotations and return annotation, parameter by parameter."""
     methods = _methods(cls)
     assert methods
     for name in methods:
-        method_params = _params_without_first(getattr(cls, name))
-        function_params = _params_without_first(_function(name))
-        assert [(p.name, p.kind, p.default) for p in method_params] == [
-            (p.name, p.kind, p.default) for p in function_params
-        ], name
+        method, function = getattr(cls, name), _function(name)
+        assert _params_without_first(method) == _params_without_first(function), name
+        returns = inspect.signature(method).return_annotation
+        assert returns == inspect.signature(function).return_annotation, name
 
 
 def test_lazy_and_eager_namespaces_have_the_same_methods():
     assert _methods(VfLazyFrameNamespace) == _methods(VfDataFrameNamespace)
+    assert _methods(VfLazyFrameNamespace) == ["aggregate", "bin", "enrich", "forward_return", "parse_time"]
+
+
+@pytest.mark.parametrize(("cls", "frame_type"), FRAME_CLASSES.items())
+def test_registered_classes_only_bind_the_frame_type(cls, frame_type):
+    """The two registered classes add no method of their own: the base is written once."""
+    assert [n for n in vars(cls) if not n.startswith("__")] == []
+    assert cls.__orig_bases__ == (_VfNamespace[frame_type],)
+    assert typing.get_args(cls.__orig_bases__[0]) == (frame_type,)
+
+
+@pytest.mark.parametrize("frame_type", [pl.LazyFrame, pl.DataFrame])
+def test_namespace_is_registered_on_each_frame_kind(frame_type):
+    frame = frame_type({"a": [1]})
+    assert isinstance(
+        frame.vf, {pl.LazyFrame: VfLazyFrameNamespace, pl.DataFrame: VfDataFrameNamespace}[frame_type]
+    )
 
 
 def test_chain_keeps_frame_kind():
@@ -48,6 +69,25 @@ def test_chain_keeps_frame_kind():
     assert isinstance(lazy, pl.LazyFrame)
     assert isinstance(eager, pl.DataFrame)
     assert lazy.collect().equals(eager)
+
+
+@pytest.mark.parametrize("lazy", [True, False])
+def test_pipe_chain_equals_namespace_chain(lazy):
+    """The typed form documented for type checkers (``frame.pipe(vf.op, ...)``) gives the same frame."""
+    df = pl.DataFrame(
+        {
+            "symbol": [2, 1, 2, 1],
+            "ticktime": [93000000, 93000500, 93001000, 93002000],
+            "mid": [10.0, 20.0, 10.5, 19.0],
+        }
+    )
+    frame = df.lazy() if lazy else df
+    piped = frame.pipe(vf.parse_time, vf.CN).pipe(vf.forward_return, [1, 2])
+    chained = frame.vf.parse_time(vf.CN).vf.forward_return([1, 2])
+    assert type(piped) is type(chained) is type(frame)
+    if lazy:
+        piped, chained = piped.collect(), chained.collect()
+    assert piped.equals(chained)
 
 
 def test_expr_namespace_matches_function():

@@ -3,15 +3,30 @@
 Each method forwards to the function of the same name in one line; the functions are the
 implementation and carry the documentation. ``tests/test_namespace.py`` checks that every method's
 signature equals its function's minus the frame argument.
+
+The frame methods live once, on the generic base ``_VfNamespace[FrameT]``; the two registered classes
+only bind ``FrameT`` to LazyFrame or DataFrame, so each method returns the kind it was called on.
+
+Type checkers do not see ``lf.vf`` (Polars registers namespaces at run time and has no typing hook),
+so a checked chain is written with ``pipe``, which passes the frame as the first argument and keeps
+the return type exact (a LazyFrame in, a LazyFrame out):
+
+>>> import polars as pl, vizflow as vf
+>>> lf = pl.LazyFrame({"symbol": ["a", "a"], "elapsed_seconds": [0.0, 1.0], "mid": [10.0, 11.0]})
+>>> typed = lf.pipe(vf.forward_return, [1]).collect()
+>>> dynamic = lf.vf.forward_return([1]).collect()
+>>> typed.equals(dynamic)
+True
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Generic, Literal
 
 import polars as pl
 
 from vizflow import ops
+from vizflow._typing import FrameT
 from vizflow.enrich import State, enrich
 
 if TYPE_CHECKING:
@@ -26,11 +41,10 @@ if TYPE_CHECKING:
 __all__ = ["VfDataFrameNamespace", "VfExprNamespace", "VfLazyFrameNamespace"]
 
 
-@pl.api.register_lazyframe_namespace("vf")
-class VfLazyFrameNamespace:
-    """``lf.vf``: vizflow operations on a LazyFrame, each returning a LazyFrame."""
+class _VfNamespace(Generic[FrameT]):
+    """The frame methods, written once; each returns the kind of frame it was called on."""
 
-    def __init__(self, frame: pl.LazyFrame) -> None:
+    def __init__(self, frame: FrameT) -> None:
         self._frame = frame
 
     def parse_time(
@@ -41,13 +55,11 @@ class VfLazyFrameNamespace:
         out: str = "elapsed_seconds",
         outside: OutsidePolicy = "clamp",
         invalid: InvalidPolicy = "raise",
-    ) -> pl.LazyFrame:
+    ) -> FrameT:
         """See :func:`vizflow.parse_time`."""
         return ops.parse_time(self._frame, market, column, out=out, outside=outside, invalid=invalid)
 
-    def bin(
-        self, widths: Mapping[str, float], *, how: BinHow = "round", suffix: str = "_bin"
-    ) -> pl.LazyFrame:
+    def bin(self, widths: Mapping[str, float], *, how: BinHow = "round", suffix: str = "_bin") -> FrameT:
         """See :func:`vizflow.bin`."""
         return ops.bin(self._frame, widths, how=how, suffix=suffix)
 
@@ -57,11 +69,15 @@ class VfLazyFrameNamespace:
         by: str | Sequence[str] = "symbol",
         sort_by: str | Sequence[str] | None = None,
         state_class: type[State] = State,
-    ) -> pl.LazyFrame:
+    ) -> FrameT:
         """See :func:`vizflow.enrich`."""
         return enrich(self._frame, rules, by=by, sort_by=sort_by, state_class=state_class)
 
-    def aggregate(self, group_by: Sequence[str] | str, metrics: Mapping[str, pl.Expr]) -> pl.LazyFrame:
+    def aggregate(
+        self,
+        group_by: Sequence[str] | str,
+        metrics: Mapping[str, pl.Expr] | Sequence[pl.Expr] | pl.Expr,
+    ) -> FrameT:
         """See :func:`vizflow.aggregate`."""
         return ops.aggregate(self._frame, group_by, metrics)
 
@@ -81,7 +97,7 @@ class VfLazyFrameNamespace:
         log: bool = False,
         prefix: str = "return_",
         date_col: str = "date",
-    ) -> pl.LazyFrame:
+    ) -> FrameT:
         """See :func:`vizflow.forward_return`."""
         return ops.forward_return(
             self._frame, horizons, price_col, time_col, symbol_col,
@@ -89,71 +105,16 @@ class VfLazyFrameNamespace:
             reference_time_col=reference_time_col, reference_symbol_col=reference_symbol_col,
             current=current, tolerance=tolerance, log=log, prefix=prefix, date_col=date_col,
         )  # fmt: skip
+
+
+@pl.api.register_lazyframe_namespace("vf")
+class VfLazyFrameNamespace(_VfNamespace[pl.LazyFrame]):
+    """``lf.vf``: vizflow operations on a LazyFrame, each returning a LazyFrame."""
 
 
 @pl.api.register_dataframe_namespace("vf")
-class VfDataFrameNamespace:
+class VfDataFrameNamespace(_VfNamespace[pl.DataFrame]):
     """``df.vf``: vizflow operations on a DataFrame, each returning a DataFrame."""
-
-    def __init__(self, frame: pl.DataFrame) -> None:
-        self._frame = frame
-
-    def parse_time(
-        self,
-        market: Market | str,
-        column: str = "ticktime",
-        *,
-        out: str = "elapsed_seconds",
-        outside: OutsidePolicy = "clamp",
-        invalid: InvalidPolicy = "raise",
-    ) -> pl.DataFrame:
-        """See :func:`vizflow.parse_time`."""
-        return ops.parse_time(self._frame, market, column, out=out, outside=outside, invalid=invalid)
-
-    def bin(
-        self, widths: Mapping[str, float], *, how: BinHow = "round", suffix: str = "_bin"
-    ) -> pl.DataFrame:
-        """See :func:`vizflow.bin`."""
-        return ops.bin(self._frame, widths, how=how, suffix=suffix)
-
-    def enrich(
-        self,
-        rules: Sequence[TagRule],
-        by: str | Sequence[str] = "symbol",
-        sort_by: str | Sequence[str] | None = None,
-        state_class: type[State] = State,
-    ) -> pl.DataFrame:
-        """See :func:`vizflow.enrich`."""
-        return enrich(self._frame, rules, by=by, sort_by=sort_by, state_class=state_class)
-
-    def aggregate(self, group_by: Sequence[str] | str, metrics: Mapping[str, pl.Expr]) -> pl.DataFrame:
-        """See :func:`vizflow.aggregate`."""
-        return ops.aggregate(self._frame, group_by, metrics)
-
-    def forward_return(
-        self,
-        horizons: Sequence[float] | float,
-        price_col: str = "mid",
-        time_col: str = "elapsed_seconds",
-        symbol_col: str | Sequence[str] = "symbol",
-        *,
-        reference: pl.DataFrame | pl.LazyFrame | None = None,
-        reference_price_col: str | None = None,
-        reference_time_col: str | None = None,
-        reference_symbol_col: str | Sequence[str] | None = None,
-        current: Literal["own", "reference"] = "own",
-        tolerance: float | None = None,
-        log: bool = False,
-        prefix: str = "return_",
-        date_col: str = "date",
-    ) -> pl.DataFrame:
-        """See :func:`vizflow.forward_return`."""
-        return ops.forward_return(
-            self._frame, horizons, price_col, time_col, symbol_col,
-            reference=reference, reference_price_col=reference_price_col,
-            reference_time_col=reference_time_col, reference_symbol_col=reference_symbol_col,
-            current=current, tolerance=tolerance, log=log, prefix=prefix, date_col=date_col,
-        )  # fmt: skip
 
 
 @pl.api.register_expr_namespace("vf")
