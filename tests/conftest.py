@@ -19,14 +19,11 @@ settings.register_profile("ci", max_examples=200, **_COMMON)
 settings.register_profile("deep", max_examples=2000, **_COMMON)
 settings.load_profile(os.environ.get("VIZFLOW_HYPOTHESIS_PROFILE", "dev"))
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-"""The real exchange data (``../shared/data`` beside the checkout)."""
+REAL_DATA = Path(__file__).resolve().parent / "resources" / "real"
+"""Real exchange files, copied unchanged with their provenance and licences (README.md there)."""
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """Path of ``../shared/data``; tests using it skip, saying why, when the folder is absent."""
-    path = Path(os.environ.get("VIZFLOW_SHARED_DATA", SHARED_DATA))
-    if not path.is_dir():
-        pytest.skip(f"real exchange data not found at {path} (set VIZFLOW_SHARED_DATA)")
-    return path
+def real_data() -> Path:
+    """Folder of the real exchange files; it ships with the tests, so no test skips for want of data."""
+    return REAL_DATA
