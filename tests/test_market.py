@@ -30,12 +30,12 @@ class MarketAnswers:
             assert self.market.elapsed_seconds(t) == pytest.approx(row["elapsed_seconds"]), row
 
     def test_vectorised_matches_answers(self, answers):
-        out = vf.parse_time(answers, self.market, "time")
-        assert out["elapsed_seconds"].to_list() == pytest.approx(answers["elapsed_seconds"].to_list())
+        out = vf.parse_time(answers, self.market, "time", out="got")  # the answers hold elapsed_seconds
+        assert out["got"].to_list() == pytest.approx(answers["elapsed_seconds"].to_list())
 
     def test_null_policy_matches_inside_column(self, answers):
-        out = vf.parse_time(answers, self.market, "time", outside="null")
-        assert out["elapsed_seconds"].is_not_null().to_list() == answers["inside"].to_list()
+        out = vf.parse_time(answers, self.market, "time", out="got", outside="null")
+        assert out["got"].is_not_null().to_list() == answers["inside"].to_list()
 
     def test_total_is_sum_of_sessions(self):
         assert self.market.total_seconds == sum(s.length_seconds for s in self.market.sessions)
@@ -106,3 +106,50 @@ def test_get_market_lists_presets():
     assert vf.get_market("CN") is vf.CN
     with pytest.raises(VizflowError, match=r"unknown market 'XX'; available: \['CN'"):
         vf.get_market("XX")
+
+
+# --- issue 11: clear errors at construction ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "match"),
+    [
+        (930, 1000, r"930 is not a clock time; expected a string .* \(for HHMM 930 write '09:30'\)"),
+        ("09:30", 1500, r"for HHMM 1500 write '15:00'"),
+        (93000, "10:00", r"93000 is not a clock time; expected a string 'HH:MM' or 'HH:MM:SS\[.fff\]'$"),
+        (dt.time(9, 30), "10:00", r"datetime.time\(9, 30\) is not a clock time"),
+    ],
+)
+def test_regression_session_refuses_non_string_times(start, end, match):
+    """Findings C: Session(930, 1000) raised AttributeError; ints are refused, with the string to write."""
+    with pytest.raises(VizflowError, match=match):
+        vf.Session(start, end)
+
+
+@pytest.mark.parametrize("tz", ["Mars/Olympus", "", "../etc/passwd", 8])
+def test_regression_market_refuses_unknown_time_zone_at_construction(tz):
+    """Findings C: Market(tz="Mars/Olympus") was accepted and failed only when a frame was parsed."""
+    with pytest.raises(VizflowError, match=rf"Market 'X': tz={tz!r} is not an IANA time zone"):
+        vf.Market("X", (vf.Session("09:30", "10:00"),), tz=tz)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("09:30", 0.0), ("11:30:00", 7200.0), ("12:00", 7200.0), ("13:00:00.5", 7200.5), ("15:00", 14400.0)],
+)
+def test_regression_elapsed_seconds_accepts_clock_strings(text, expected):
+    """Findings C: CN.elapsed_seconds("09:30") raised AttributeError."""
+    assert vf.CN.elapsed_seconds(text) == expected
+    assert vf.CN.elapsed_seconds(text) == vf.CN.elapsed_seconds(dt.time.fromisoformat(text))
+
+
+@pytest.mark.parametrize("bad", ["9.30", "24:00", "25:00", 930, None])
+def test_elapsed_seconds_refuses_what_is_not_a_time_of_day(bad):
+    with pytest.raises(VizflowError, match=rf"elapsed_seconds: {bad!r} is not a"):
+        vf.CN.elapsed_seconds(bad)
+
+
+def test_regression_elapsed_seconds_refuses_unknown_outside_policy():
+    """Findings A.7: an unknown policy string must never act as another policy."""
+    with pytest.raises(VizflowError, match=r"outside='Raise' is not one of \['clamp', 'null', 'raise'\]"):
+        vf.CN.elapsed_seconds(dt.time(12, 0), outside="Raise")

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import vizflow as vf
 from tests import reference
 from tests.strategies import ms_times_of_day, to_hhmmssmmm
-from vizflow.exceptions import ColumnNotFoundError, DataError, SchemaError
+from vizflow.exceptions import ColumnNotFoundError, DataError, SchemaError, VizflowError
 
 MARKETS = [vf.CN, vf.CN_FUTURES, vf.HK, vf.US, vf.CRYPTO]
 
@@ -200,3 +200,90 @@ def test_seconds_are_exact_and_deterministic_on_large_frames():
     for _ in range(3):
         out = vf.parse_time(df, vf.CN, "t")["elapsed_seconds"].to_numpy()
         assert (out == ms / 1000).all()
+
+
+# --- issue 11: policies, output name, dtypes ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"invalid": "Raise"}, r"invalid='Raise' is not one of \['raise', 'null'\]"),
+        ({"outside": "Raise"}, r"outside='Raise' is not one of \['clamp', 'null', 'raise'\]"),
+        ({"outside": None}, r"outside=None is not one of"),
+    ],
+)
+def test_regression_unknown_policy_strings_raise_naming_accepted_values(kwargs, match):
+    """Findings A.7: invalid="Raise" acted as "null" and outside="Raise" as "clamp"."""
+    df = pl.DataFrame({"t": [93000000, 120000000, 996100000]})
+    with pytest.raises(VizflowError, match=match):
+        vf.parse_time(df, vf.CN, "t", **kwargs)
+    with pytest.raises(VizflowError, match=match):
+        vf.elapsed_expr("t", vf.CN, **kwargs)
+    with pytest.raises(VizflowError, match=match):
+        df.lazy().vf.parse_time(vf.CN, "t", **kwargs)
+
+
+def test_regression_unknown_encoding_raises_naming_accepted_values():
+    """Findings C: elapsed_expr(encoding="bogus") raised a bare KeyError."""
+    with pytest.raises(
+        VizflowError, match=r"encoding='bogus' is not one of \['hhmmssmmm', 'time', 'datetime'"
+    ):
+        vf.elapsed_expr("t", vf.CN, encoding="bogus")
+
+
+@pytest.mark.parametrize(
+    ("out", "match"),
+    [("ticktime", "out='ticktime' is the input column"), ("price", "out='price' already exists")],
+)
+def test_regression_out_clash_is_refused(out, match):
+    """Findings A.7: out= the input column turned the invalid check off; an existing column was replaced."""
+    df = pl.DataFrame({"ticktime": [93000000, 996100000], "price": [1.0, 2.0]})
+    with pytest.raises(VizflowError, match=match):
+        vf.parse_time(df, vf.CN, out=out)
+    with pytest.raises(VizflowError, match="'elapsed_seconds' already exists"):
+        vf.parse_time(vf.parse_time(df.head(1), vf.CN), vf.CN)  # parsing twice
+
+
+def test_regression_outside_raise_quotes_the_input_value():
+    """Findings A.7: with outside="raise" the message quoted the clamped value (7200.0), not 120000123."""
+    df = pl.DataFrame({"t": [93000000, 120000123]})
+    with pytest.raises(DataError, match=r"first: 120000123;") as info:
+        vf.parse_time(df, vf.CN, "t", outside="raise")
+    assert "7200" not in str(info.value)
+    with pytest.raises(DataError, match=r"first: 120000123;"):
+        df.select(vf.elapsed_expr("t", vf.CN, outside="raise"))
+
+
+def test_regression_uint64_beyond_int64_is_a_clear_data_error():
+    """Findings C: UInt64 times above 2**63 raised Polars' raw strict-cast error."""
+    big = 2**63 + 5
+    df = pl.DataFrame({"t": pl.Series([93000000, big], dtype=pl.UInt64)})
+    with pytest.raises(DataError, match=rf"1 value\(s\) are not times of day, first: {big}"):
+        vf.parse_time(df, vf.CN, "t")
+    assert vf.parse_time(df, vf.CN, "t", invalid="null")["elapsed_seconds"].to_list() == [0.0, None]
+    small = pl.DataFrame({"t": pl.Series([93000000, 130000500], dtype=pl.UInt64)})
+    assert vf.parse_time(small, vf.CN, "t")["elapsed_seconds"].to_list() == [0.0, 7200.5]
+
+
+@pytest.mark.parametrize(
+    ("column", "encoding"),
+    [
+        (pl.Series("t", [dt.datetime(2024, 1, 2, 9, 30)]), "datetime"),
+        (pl.Series("t", ["09:30:00"]), "string"),
+        (pl.Series("t", [dt.time(9, 30)]), "time"),
+    ],
+    ids=["Datetime", "String", "Time"],
+)
+@pytest.mark.parametrize("invalid", ["raise", "null"])
+def test_regression_default_encoding_on_another_dtype_names_the_right_encoding(column, encoding, invalid):
+    """Findings C: a Datetime column with the default encoding said only "expected HHMMSSmmm"."""
+    df = pl.DataFrame(column)
+    with pytest.raises(SchemaError, match=rf"pass encoding='{encoding}'"):
+        df.select(vf.elapsed_expr("t", vf.CN, invalid=invalid))
+    assert df.select(vf.elapsed_expr("t", vf.CN, encoding=encoding))["t"].to_list() == [0.0]
+
+
+def test_elapsed_expr_refuses_a_float_column():
+    with pytest.raises(SchemaError, match="has dtype Float64"):
+        pl.DataFrame({"t": [93000000.0]}).select(vf.elapsed_expr("t", vf.CN))

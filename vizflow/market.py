@@ -30,20 +30,41 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from vizflow.exceptions import DataError, VizflowError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from vizflow._typing import Closed, OutsidePolicy
 
 __all__ = ["CN", "CN_FUTURES", "CRYPTO", "HK", "MARKETS", "US", "Market", "Session", "get_market"]
 
 DAY_NS = 86_400 * 1_000_000_000
 _NS_PER_S = 1_000_000_000
+OUTSIDE_POLICIES = ("clamp", "null", "raise")
+"""The accepted ``outside`` policies (see the module docstring)."""
 
 
-def clock_to_ns(text: str) -> int:
+def require_choice(name: str, value: object, accepted: Sequence[str], *, where: str) -> None:
+    """Raise :class:`VizflowError` naming ``accepted`` unless ``value`` is one of them.
+
+    Policy strings are case-sensitive: ``"Raise"`` is refused, never read as another policy.
+
+    Examples
+    --------
+    >>> require_choice("outside", "Raise", OUTSIDE_POLICIES, where="parse_time")
+    Traceback (most recent call last):
+    ...
+    vizflow.exceptions.VizflowError: parse_time: outside='Raise' is not one of ['clamp', 'null', 'raise']
+    """
+    if not isinstance(value, str) or value not in accepted:
+        msg = f"{where}: {name}={value!r} is not one of {list(accepted)}"
+        raise VizflowError(msg)
+
+
+def clock_to_ns(text: str, *, where: str = "Session") -> int:
     """Convert ``"HH:MM"``, ``"HH:MM:SS"`` or ``"HH:MM:SS.fff"`` (up to ``"24:00"``) to ns since midnight.
 
     Examples
@@ -53,6 +74,11 @@ def clock_to_ns(text: str) -> int:
     >>> clock_to_ns("24:00") == DAY_NS
     True
     """
+    if not isinstance(text, str):
+        hhmm = isinstance(text, int) and 0 <= text <= 2400 and text % 100 < 60  # noqa: PLR2004
+        hint = f" (for HHMM {text} write '{text // 100:02d}:{text % 100:02d}')" if hhmm else ""
+        msg = f"{where}: {text!r} is not a clock time; expected a string 'HH:MM' or 'HH:MM:SS[.fff]'{hint}"
+        raise VizflowError(msg)
     try:
         parts = text.split(":")
         if len(parts) not in (2, 3):
@@ -60,11 +86,11 @@ def clock_to_ns(text: str) -> int:
         hours, minutes = int(parts[0]), int(parts[1])
         seconds = float(parts[2]) if len(parts) == 3 else 0.0  # noqa: PLR2004
     except ValueError:
-        msg = f"Session: {text!r} is not a clock time; expected 'HH:MM' or 'HH:MM:SS[.fff]'"
+        msg = f"{where}: {text!r} is not a clock time; expected 'HH:MM' or 'HH:MM:SS[.fff]'"
         raise VizflowError(msg) from None
     ns = (hours * 3600 + minutes * 60) * _NS_PER_S + round(seconds * _NS_PER_S)
     if not (0 <= minutes < 60 and 0 <= seconds < 60 and 0 <= ns <= DAY_NS):  # noqa: PLR2004
-        msg = f"Session: {text!r} is not a clock time between 00:00 and 24:00"
+        msg = f"{where}: {text!r} is not a clock time between 00:00 and 24:00"
         raise VizflowError(msg)
     return ns
 
@@ -78,6 +104,13 @@ class Session:
     start, end
         ``"HH:MM"`` or ``"HH:MM:SS[.fff]"``. ``end`` may be ``"24:00"``. An ``end`` earlier than
         ``start`` means the session crosses midnight; ``end == start`` means a 24-hour session.
+        Integers are refused rather than read as HHMM (``930`` could as well be HHMMSS or
+        minutes); the message shows the string to write.
+
+    Raises
+    ------
+    VizflowError
+        For a value that is not a clock time string, naming it.
 
     Examples
     --------
@@ -147,6 +180,12 @@ class Market:
     closed
         Which session edges count as inside: ``"both"`` (default), ``"left"`` or ``"right"``.
 
+    Raises
+    ------
+    VizflowError
+        For no sessions, sessions out of order or overlapping, an unknown ``closed`` or a ``tz``
+        that is not an IANA time zone (checked here, not when the first frame is parsed).
+
     Examples
     --------
     >>> import datetime as dt
@@ -169,6 +208,15 @@ class Market:
         if self.closed not in ("left", "right", "both"):
             msg = f"Market {self.name!r}: closed={self.closed!r}; expected 'left', 'right' or 'both'"
             raise VizflowError(msg)
+        if self.tz is not None:
+            try:
+                ZoneInfo(self.tz)
+            except (ZoneInfoNotFoundError, ValueError, TypeError):
+                msg = (
+                    f"Market {self.name!r}: tz={self.tz!r} is not an IANA time zone; "
+                    "expected e.g. 'Asia/Shanghai', 'America/New_York' or 'UTC'"
+                )
+                raise VizflowError(msg) from None
         _ = self.layout  # validates order and overlap
 
     @cached_property
@@ -199,7 +247,7 @@ class Market:
         return self.layout.total_ns / _NS_PER_S
 
     def elapsed_seconds(
-        self, time: dt.datetime | dt.time, *, outside: OutsidePolicy = "clamp"
+        self, time: dt.datetime | dt.time | str, *, outside: OutsidePolicy = "clamp"
     ) -> float | None:
         """Session-aware seconds since the first session's open, for one time.
 
@@ -208,7 +256,8 @@ class Market:
         Parameters
         ----------
         time
-            A wall-clock time, or a datetime (timezone-aware datetimes are converted to ``tz``).
+            A wall-clock time (:class:`datetime.time` or ``"HH:MM[:SS[.fff]]"``), or a datetime
+            (timezone-aware datetimes are converted to ``tz``).
         outside
             ``"clamp"``, ``"null"`` (returns ``None``) or ``"raise"``; see the module docstring.
 
@@ -221,6 +270,8 @@ class Market:
         ------
         DataError
             With ``outside="raise"`` for a time outside every session.
+        VizflowError
+            For an unknown ``outside`` policy, or a ``time`` that is not a time of day.
 
         Examples
         --------
@@ -233,13 +284,11 @@ class Market:
         7200.0
         >>> print(CN.elapsed_seconds(dt.time(12, 0), outside="null"))
         None
+        >>> CN.elapsed_seconds("13:00:00.5")
+        7200.5
         """
-        if isinstance(time, dt.datetime):
-            if time.tzinfo is not None and self.tz is not None:
-                time = time.astimezone(ZoneInfo(self.tz))
-            time = time.time()
-        tod = (time.hour * 3600 + time.minute * 60 + time.second) * _NS_PER_S + time.microsecond * 1000
-        return self._elapsed_ns_scalar(tod, outside=outside)
+        require_choice("outside", outside, OUTSIDE_POLICIES, where="elapsed_seconds")
+        return self._elapsed_ns_scalar(_time_of_day_ns(time, self.tz), outside=outside)
 
     def _elapsed_ns_scalar(self, tod_ns: int, *, outside: OutsidePolicy) -> float | None:
         """Elapsed seconds for ``tod_ns`` nanoseconds since midnight, by walking the sessions."""
@@ -279,6 +328,25 @@ class Market:
         '09:30-11:30, 13:00-15:00'
         """
         return ", ".join(f"{s.start}-{s.end}" for s in self.sessions)
+
+
+def _time_of_day_ns(time: dt.datetime | dt.time | str, tz: str | None) -> int:
+    """Nanoseconds since midnight of ``time`` (a datetime is first converted to ``tz`` if aware)."""
+    if isinstance(time, str):
+        ns = clock_to_ns(time, where="elapsed_seconds")
+        if ns < DAY_NS:
+            return ns
+    elif isinstance(time, dt.datetime | dt.time):
+        if isinstance(time, dt.datetime):
+            if time.tzinfo is not None and tz is not None:
+                time = time.astimezone(ZoneInfo(tz))
+            time = time.time()
+        return (time.hour * 3600 + time.minute * 60 + time.second) * _NS_PER_S + time.microsecond * 1000
+    msg = (
+        f"elapsed_seconds: {time!r} is not a time of day; expected a datetime.time, a datetime.datetime "
+        "or a string 'HH:MM[:SS[.fff]]' before 24:00"
+    )
+    raise VizflowError(msg)
 
 
 def _format_ns(ns: int) -> str:

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 import polars as pl
 
 from vizflow._validate import require_columns
-from vizflow.exceptions import DataError, SchemaError
-from vizflow.market import DAY_NS, Market, get_market
+from vizflow.exceptions import DataError, SchemaError, VizflowError
+from vizflow.market import DAY_NS, OUTSIDE_POLICIES, Market, get_market, require_choice
 
 if TYPE_CHECKING:
     from vizflow._typing import FrameT, InvalidPolicy, OutsidePolicy
@@ -22,6 +22,8 @@ Encoding = Literal["hhmmssmmm", "time", "datetime", "string"]
 
 _NS_PER_S = 1_000_000_000
 _NS_PER_MS = 1_000_000
+_ENCODINGS = ("hhmmssmmm", "time", "datetime", "string")
+_INVALID_POLICIES = ("raise", "null")
 
 
 def encoding_of(dtype: pl.DataType, *, column: str, where: str = "parse_time") -> Encoding:
@@ -57,7 +59,9 @@ def _time_of_day(raw: pl.Expr, encoding: Encoding, tz: str | None) -> tuple[pl.E
     if encoding == "hhmmssmmm":
         # Milliseconds in few passes (Polars does not fuse elementwise ops): with
         # v = HH*10^7 + MM*10^5 + SS.mmm*10^3, time of day = v - HH*6_400_000 - MM*40_000.
-        v = raw.cast(pl.Int64)
+        # Not strict: a UInt64 beyond Int64 (or any non-integer) becomes null, so it is
+        # reported as an invalid value naming it, not as a raw cast error.
+        v = raw.cast(pl.Int64, strict=False)
         hh = v // 10_000_000
         hhmm = v // 100_000
         mm = hhmm - hh * 100
@@ -81,17 +85,49 @@ def _to_unit(ns: int | tuple[int, ...], unit: int) -> Any:
     return round(ns * unit / _NS_PER_S)
 
 
-def _guard(bad: pl.Expr, raw: pl.Expr, message: str, *, count: pl.Expr | None = None) -> pl.Expr:
+def _mismatch(dtype: pl.DataType, encoding: Encoding) -> str:
+    """``"; the column is <dtype>: pass encoding='...'"`` if ``dtype`` holds another encoding, else ``""``."""
+    try:
+        fits = encoding_of(dtype, column="")
+    except SchemaError:
+        return ""
+    return "" if fits == encoding else f"; the column is {dtype}: pass encoding={fits!r}"
+
+
+def _require_encoding(raw: pl.Expr, encoding: Encoding) -> pl.Expr:
+    """Return a scalar 0 that raises :class:`SchemaError` at collect time unless ``raw``'s dtype fits."""
+
+    def check(s: pl.Series) -> pl.Series:
+        encoding_of(s.dtype, column=s.name, where="elapsed_expr")  # e.g. a Float64 column
+        hint = _mismatch(s.dtype, encoding)
+        if hint:
+            msg = f"elapsed_expr: column {s.name!r} does not hold encoding={encoding!r}{hint}"
+            raise SchemaError(msg)
+        return pl.Series([0], dtype=pl.Int8)
+
+    return raw.head(0).map_batches(check, return_dtype=pl.Int8, returns_scalar=True)
+
+
+def _guard(
+    bad: pl.Expr,
+    raw: pl.Expr,
+    message: str,
+    *,
+    count: pl.Expr | None = None,
+    encoding: Encoding | None = None,
+) -> pl.Expr:
     """Return a scalar 0 that raises :class:`DataError` at collect time if any row is ``bad``.
 
-    ``message`` gets the first offending value and the count through ``{value}`` and ``{count}``;
+    ``message`` gets the first offending value, the count and (given ``encoding``) a hint naming
+    the encoding that fits the column's dtype through ``{value}``, ``{count}`` and ``{hint}``;
     ``count`` may give a cheaper expression for the number of bad rows.
     """
 
     def check(s: pl.Series) -> pl.Series:
-        first, count = s.struct.field("first")[0], s.struct.field("count")[0]
+        first, count = s.struct.field("first"), s.struct.field("count")[0]
         if count:
-            raise DataError(message.format(value=first, count=count))
+            hint = "" if encoding is None else _mismatch(first.dtype, encoding)
+            raise DataError(message.format(value=first[0], count=count, hint=hint))
         return pl.Series([0], dtype=pl.Int8)
 
     summary = pl.struct(first=raw.filter(bad).first(), count=bad.sum() if count is None else count)
@@ -134,6 +170,17 @@ def elapsed_expr(
     pl.Expr
         Float64 elapsed seconds (millisecond and finer precision kept). Null inputs give null.
 
+    Raises
+    ------
+    VizflowError
+        At once, for an unknown ``encoding``, ``outside`` or ``invalid`` string (naming the
+        accepted ones).
+    SchemaError
+        When collected, if the column's dtype does not hold ``encoding`` (a Datetime column with
+        the default encoding is told to pass ``encoding="datetime"``).
+    DataError
+        When collected, with ``invalid="raise"`` / ``outside="raise"``, naming the first value.
+
     Examples
     --------
     >>> import vizflow as vf
@@ -150,15 +197,17 @@ def elapsed_expr(
     │ 14400.0 │
     └─────────┘
     """
+    _require_policies(outside, invalid, where="elapsed_expr")
+    require_choice("encoding", encoding, _ENCODINGS, where="elapsed_expr")
     raw = pl.col(expr) if isinstance(expr, str) else expr
     parts = _clock(raw, get_market(market), encoding, tz)
-    seconds = parts.seconds
+    seconds = parts.seconds + _require_encoding(raw, encoding)
     if parts.valid is not None:
         if invalid == "null":
             seconds = pl.when(parts.valid).then(seconds)
         else:
             bad = raw.is_not_null() & ~parts.valid.fill_null(False)
-            seconds = seconds + _guard(bad, raw, _invalid_message(encoding))
+            seconds = seconds + _guard(bad, raw, _invalid_message(encoding), encoding=encoding)
     if outside == "null":
         seconds = pl.when(parts.inside).then(seconds)
     elif outside == "raise":
@@ -207,8 +256,13 @@ def _exact_divide(s: pl.Series, divisor: float) -> pl.Series:
 def _invalid_message(encoding: Encoding) -> str:
     return (
         "parse_time: {count} value(s) are not times of day, first: {value!r}; "
-        f"expected {_EXPECTED[encoding]} (or pass invalid='null')"
+        f"expected {_EXPECTED[encoding]} (or pass invalid='null'){{hint}}"
     )
+
+
+def _require_policies(outside: OutsidePolicy, invalid: InvalidPolicy, *, where: str) -> None:
+    require_choice("outside", outside, OUTSIDE_POLICIES, where=where)
+    require_choice("invalid", invalid, _INVALID_POLICIES, where=where)
 
 
 def _outside_message(market: Market) -> str:
@@ -269,8 +323,13 @@ def parse_time(
         If ``column`` is missing (the message lists the columns there are).
     SchemaError
         If ``column`` has a dtype that cannot hold a time (e.g. Float64).
+    VizflowError
+        For an unknown ``outside`` or ``invalid`` string (policies are case-sensitive), or an
+        ``out`` that is the input column or already exists.
     DataError
-        With ``invalid="raise"`` / ``outside="raise"``, when the frame is collected.
+        With ``invalid="raise"`` / ``outside="raise"``, when the frame is collected, naming the
+        first offending input value (an integer beyond Int64, e.g. a UInt64 above 2**63, is not a
+        time of day).
 
     Notes
     -----
@@ -295,9 +354,16 @@ def parse_time(
     │ 150000000 ┆ 14400.0         │
     └───────────┴─────────────────┘
     """
+    _require_policies(outside, invalid, where="parse_time")
     market = get_market(market)
     schema = frame.collect_schema()
     require_columns(schema, [column], where="parse_time")
+    if out == column or out in schema:
+        what = "is the input column" if out == column else "already exists"
+        msg = (
+            f"parse_time: out={out!r} {what}; expected a new column name (drop it first or pass another out=)"
+        )
+        raise VizflowError(msg)
     dtype = schema[column]
     encoding = encoding_of(dtype, column=column)
     tz = market.tz if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None else None
