@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from types import FrameType
 
-    import polars as pl
+    from vizflow.calendar import Calendar
+    from vizflow.config import Config
 
 __all__ = ["build_parser", "main"]
 
@@ -23,19 +26,15 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _calendar(args: argparse.Namespace, market: str) -> pl.DataFrame | None:
+def _calendar(args: argparse.Namespace, config: Config) -> Calendar:
     import vizflow as vf
 
     if args.calendar:
         return vf.calendar.load(args.calendar)
-    if market == "CN":
-        return vf.datasets.xshg_calendar()
-    return None
+    return vf.calendar.for_market(config.market)
 
 
-def _dates(args: argparse.Namespace, calendar: pl.DataFrame | None) -> list[str]:
-    import datetime as dt
-
+def _dates(args: argparse.Namespace, calendar: Calendar) -> list[str]:
     import vizflow as vf
 
     if args.date:
@@ -47,34 +46,38 @@ def _dates(args: argparse.Namespace, calendar: pl.DataFrame | None) -> list[str]
     if not sep:
         msg = f"--dates {args.dates!r}: expected START:END, e.g. 20240101:20240131"
         raise vf.VizflowError(msg)
-    if calendar is not None:
-        return vf.calendar.range(calendar, start, end)
-    lo = dt.datetime.strptime(vf.config.format_date(start), "%Y%m%d").date()
-    hi = dt.datetime.strptime(vf.config.format_date(end), "%Y%m%d").date()
-    days = (lo + dt.timedelta(days=i) for i in range((hi - lo).days + 1))
-    return [d.strftime("%Y%m%d") for d in days if d.weekday() < 5]  # noqa: PLR2004
+    return vf.calendar.sessions(calendar, start, end)
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # the batch stops as on Ctrl-C: workers ended, temporary files removed
 
 
 def _run(args: argparse.Namespace) -> int:
     import vizflow as vf
     from vizflow.runner import resolve_pipeline
 
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    if args.verbose:
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
     config = vf.Config.from_toml(args.config)
-    market = config.market if isinstance(config.market, str) else config.market.name
-    calendar = _calendar(args, market)
-    _, pipeline = resolve_pipeline(args.pipeline)
+    calendar = _calendar(args, config)
+    _, pipeline = resolve_pipeline(args.pipeline, path=args.path)
     dates = _dates(args, calendar)
-    result = vf.run_batch(
-        pipeline, config, dates, parallel=args.workers != 1 and len(dates) > 1,
-        skip_existing=not args.overwrite, max_workers=args.workers or None,
-        retries=args.retries, calendar=calendar,
-        progress=False if args.no_progress else None,
-    )  # fmt: skip
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        result = vf.run_batch(
+            pipeline, config, dates, parallel=args.workers != 1 and len(dates) > 1,
+            skip_existing=not args.overwrite, max_workers=args.workers or None,
+            retries=args.retries, calendar=calendar,
+            progress=False if args.no_progress else None,
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        print("vizflow: interrupted; finished dates keep their outputs, rerun for the rest", file=sys.stderr)
+        return 130
     print(result)
     for failure in result.results:
-        if failure.status == "failed" and args.verbose:
-            print(failure.traceback, file=sys.stderr)
+        if failure.status == "failed" and args.verbose and failure.traceback:
+            print(f"--- {failure.date}\n{failure.traceback}", file=sys.stderr)
     return 0 if result.ok else 1
 
 
@@ -112,8 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--dates-file", help="a file with one YYYYMMDD per line")
     run.add_argument(
         "--calendar",
-        help="calendar file for --dates and skipping non-trading days (default for market CN: "
-        "the shipped XSHG 2019-2025 calendar; other markets: weekdays)",
+        help="calendar file for --dates and skipping non-trading days (default: the market's, "
+        "see vizflow.calendar.for_market: CN the shipped XSHG calendar, CRYPTO every day, others "
+        "weekdays)",
+    )
+    run.add_argument(
+        "--path",
+        default=".",
+        help="project folder the pipeline module is imported from, searched after the installed "
+        "packages (default: the current folder)",
     )
     run.add_argument("--workers", type=int, default=0, help="processes (default: cores; 1: none)")
     run.add_argument("--retries", type=int, default=0, help="retry a failing date N times")

@@ -14,14 +14,36 @@ if TYPE_CHECKING:
 __all__ = ["resolve_pipeline"]
 
 
-def resolve_pipeline(target: str | Callable[..., Any]) -> tuple[str, Callable[..., Any]]:
+def resolve_pipeline(
+    target: str | Callable[..., Any], path: str | Path | None = None
+) -> tuple[str, Callable[..., Any]]:
     """``"module:function"`` for a pipeline, and the function (importing it if given by name).
+
+    Parameters
+    ----------
+    target
+        A function, or ``"module:function"`` to import.
+    path
+        The project folder to import ``module`` from (default: the current folder). It is
+        searched *after* the installed packages, so a stray ``tqdm.py`` there shadows nothing.
+
+    Returns
+    -------
+    tuple of (str, callable)
+        The name and the function.
 
     Raises
     ------
     VizflowError
-        For a lambda, a nested function or one defined in ``__main__``: other machines cannot
-        import those by name.
+        For a name that is not ``"module:function"`` or cannot be imported; for a lambda, a
+        nested function or one defined in ``__main__``: other machines cannot import those by name.
+
+    Examples
+    --------
+    >>> from vizflow.runner import resolve_pipeline
+    >>> name, fn = resolve_pipeline("vizflow.demo:daily_pipeline")
+    >>> name, fn.__name__
+    ('vizflow.demo:daily_pipeline', 'daily_pipeline')
     """
     if isinstance(target, str):
         module, _, name = target.partition(":")
@@ -30,12 +52,13 @@ def resolve_pipeline(target: str | Callable[..., Any]) -> tuple[str, Callable[..
             raise VizflowError(msg)
         import importlib
 
-        if str(Path.cwd()) not in sys.path:  # `vizflow run mymodule:fn` from the project folder
-            sys.path.insert(0, str(Path.cwd()))
+        folder = str(Path(path if path is not None else Path.cwd()).resolve())
+        if folder not in sys.path:
+            sys.path.append(folder)
         try:
             fn = getattr(importlib.import_module(module), name)
         except (ImportError, AttributeError) as exc:
-            msg = f"pipeline {target!r} cannot be imported: {exc}"
+            msg = f"pipeline {target!r} cannot be imported (project folder {folder!r}): {exc}"
             raise VizflowError(msg) from None
         return target, fn
     module = getattr(target, "__module__", None)
