@@ -6,6 +6,7 @@ import pickle
 import tempfile
 from pathlib import Path
 
+import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -237,3 +238,36 @@ def test_regression_hard_link_input_output_refused(tmp_path):
     cfg = vf.Config(input_dir=tmp_path / "in", output_dir=tmp_path / "out", input_pattern="{date}.parquet")
     with pytest.raises(VizflowError, match="would overwrite the raw data"):
         cfg.check_no_input_overwrite(["20240102"])
+
+
+def _echo(lf, ctx):
+    return lf.with_columns(seen=pl.lit(True))
+
+
+def test_regression_run_refuses_to_overwrite_its_input(tmp_path):
+    raw = tmp_path / "20240102.parquet"
+    vf.save(pl.DataFrame({"x": [1]}), raw)
+    before = raw.read_bytes()
+    cfg = vf.Config(input_dir=tmp_path, output_dir=tmp_path, input_pattern="{date}.parquet")
+    with pytest.raises(VizflowError, match=rf"output of 20240102, '{raw}', is that date's main input"):
+        vf.run(_echo, cfg, "20240102")
+    assert vf.run(_echo, cfg, "20240102", save=False)["seen"].to_list() == [True]  # reading is fine
+    for batch in (vf.run_local, vf.run_batch):
+        with pytest.raises(VizflowError, match="would overwrite the raw data"):
+            batch(_echo, cfg, ["20240102"], skip_existing=False)
+        with pytest.raises(VizflowError, match="would overwrite the raw data"):
+            batch(_echo, cfg, ["20240102"])  # not "skipped: output exists" either
+    assert raw.read_bytes() == before
+
+
+def test_regression_batch_refuses_a_colliding_source_before_any_work(tmp_path):
+    for day in ("20240102", "20240103"):
+        vf.save(pl.DataFrame({"x": [1]}), tmp_path / "trades" / f"{day}.parquet")
+        vf.save(pl.DataFrame({"x": [2]}), tmp_path / "quotes" / f"{day}.parquet")
+    cfg = vf.Config(
+        input_dir=tmp_path, output_dir=tmp_path / "quotes", input_pattern="trades/{date}.parquet",
+        sources={"quotes": "quotes/{date}.parquet"},
+    )  # fmt: skip
+    with pytest.raises(VizflowError, match=r"output of 20240102, .* is that date's source 'quotes'"):
+        vf.run_local(_echo, cfg, ["20240102", "20240103"], skip_existing=False)
+    assert vf.load(tmp_path / "quotes" / "20240102.parquet").collect()["x"].to_list() == [2]

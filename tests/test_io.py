@@ -205,3 +205,44 @@ def test_regression_clean_stale_temporaries_spares_a_live_writer(tmp_path):
     assert target.read_bytes() == b"in progress"
     assert sorted(p.name for p in tmp_path.iterdir()) == [".notes.tmp", "20240103.parquet"]
     assert vf.io.clean_stale_temporaries(tmp_path / "missing") == []
+
+
+@pytest.fixture
+def batch_config(tmp_path) -> vf.Config:
+    for day in ("20240102", "20240103", "20240104"):
+        vf.save(pl.DataFrame({"x": [1, 2, 3]}), tmp_path / "in" / f"{day}.parquet")
+    return vf.Config(input_dir=tmp_path / "in", output_dir=tmp_path / "out", input_pattern="{date}.parquet")
+
+
+def _count(lf: pl.LazyFrame, ctx: vf.Context) -> pl.DataFrame:
+    return lf.select(pl.len().alias("n"), pl.lit(ctx.date).alias("date")).collect()
+
+
+def test_regression_skip_existing_recomputes_empty_truncated_or_foreign_outputs(batch_config):
+    out = batch_config.output_dir
+    assert vf.run_local(_count, batch_config, ["20240102"]).succeeded == ["20240102"]
+    good = batch_config.get_output_path("20240102")
+    whole = good.read_bytes()
+    batch_config.get_output_path("20240103").write_bytes(whole[: len(whole) // 2])  # truncated
+    batch_config.get_output_path("20240104").write_bytes(b"")  # zero bytes
+    result = vf.run_local(_count, batch_config, ["20240102", "20240103", "20240104"])
+    assert (result.skipped, result.succeeded) == (["20240102"], ["20240103", "20240104"])
+    for day in ("20240103", "20240104"):
+        assert vf.load(out / f"{day}.parquet").collect().to_dicts() == [{"n": 3, "date": day}]
+
+
+def test_regression_directory_at_output_path_is_a_clear_error(batch_config):
+    batch_config.get_output_path("20240103").mkdir(parents=True)
+    with pytest.raises(VizflowError, match=r"'.*out/20240103.parquet' is a directory"):
+        vf.run_local(_count, batch_config, ["20240102", "20240103"])
+    assert not batch_config.get_output_path("20240102").exists()  # refused before any work
+
+
+def test_regression_next_run_removes_killed_runs_temporaries(batch_config):
+    out = batch_config.output_dir
+    out.mkdir()
+    stale = [out / f".2024010{d}.parquet{vf.io.TEMP_MARKER}{d}abc.tmp" for d in (2, 3)]
+    for path in stale:
+        path.write_bytes(b"PAR1 half written by a killed run")
+    assert vf.run_local(_count, batch_config, ["20240104"]).ok
+    assert sorted(p.name for p in out.iterdir()) == ["20240104.parquet"]

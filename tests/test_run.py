@@ -1,4 +1,4 @@
-"""run / run_batch / run_local / run_cluster: processes, a Dask cluster, failures, crashes."""
+"""run / run_batch / run_local: processes, a Dask cluster, failures, crashes (run_cluster: test_cluster)."""
 
 from __future__ import annotations
 
@@ -132,37 +132,3 @@ def test_killed_mid_write_leaves_nothing_that_would_be_skipped(config, tmp_path)
     assert not config.get_output_path("20240102").exists()
     result = vf.run_local(pipelines.clock, config, ["20240102"])
     assert result.succeeded == ["20240102"]  # not skipped
-
-
-def test_run_cluster_commands(config, tmp_path):
-    cfg_path = tmp_path / "cfg.toml"
-    cfg_path.write_text('input_dir = "in"\noutput_dir = "out"\ninput_pattern = "{date}.parquet"\n')
-    cfg = vf.Config.from_toml(cfg_path)
-    lines = vf.run_cluster(pipelines.clock, cfg, ["20240103", "20240102"])
-    command = "vizflow run tests.pipelines:clock --config {} --date {}"
-    assert lines == [
-        f'ailab create job --name=vf_{d} --command "{command.format(cfg_path, d)}"'
-        for d in ("20240102", "20240103")
-    ]
-    slurm = vf.run_cluster(
-        "tests.pipelines:clock", cfg_path, ["20240102"], template="sbatch -J vf_{date} --wrap '{command}'"
-    )
-    assert slurm == [f"sbatch -J vf_20240102 --wrap '{command.format(cfg_path, '20240102')}'"]
-
-
-def _nested():
-    def inner(lf, ctx):
-        return lf
-
-    return inner
-
-
-def test_run_cluster_needs_importable_pipelines(config):
-    with pytest.raises(VizflowError, match="it is a lambda"):
-        vf.run_cluster(lambda lf, ctx: lf, "cfg.toml", DATES)
-    with pytest.raises(VizflowError, match="defined inside another function"):
-        vf.run_cluster(_nested(), "cfg.toml", DATES)
-    with pytest.raises(VizflowError, match="expected 'module:function'"):
-        vf.run_cluster("nocolon", "cfg.toml", DATES)
-    with pytest.raises(VizflowError, match="need the config as a TOML file"):
-        vf.run_cluster(pipelines.clock, config, DATES)

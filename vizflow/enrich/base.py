@@ -64,7 +64,7 @@ class TagRule:
 
 
 class ExpandingRule(TagRule):
-    """A rule that may turn one input row into several output rows (plan 6.2), e.g. FIFOMatch."""
+    """A rule that may turn one input row into several output rows, e.g. FIFOMatch."""
 
     expands_rows: ClassVar[bool] = True
 

@@ -176,7 +176,7 @@ class Enricher:
         rules: list[TagRule],
         inputs: dict[int, list[str]],
     ) -> list[pl.Series]:
-        """Run rules the plan's row-by-row way: a dict per row, a State reset per group."""
+        """Run rules in Python, row by row: a dict per row, a State reset per group."""
         columns = sorted({c for r in rules for c in inputs[id(r)]} | set(self.by))
         rows = ordered.select(columns).rows(named=True)
         values: dict[str, list[Any]] = {c: [] for r in rules for c in r.output_columns}

@@ -133,7 +133,7 @@ class FIFOMatch(ExpandingRule):
         "is_closed",
     ]
 
-    def __init__(  # noqa: PLR0917 (the plan's positional signature)
+    def __init__(  # noqa: PLR0917 (the documented positional signature)
         self,
         side_col: str = "side",
         qty_col: str = "qty",

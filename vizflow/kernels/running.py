@@ -1,7 +1,7 @@
 """Generic per-row and per-segment passes that call a user's compiled rule.
 
 These take the user's jitted function as an argument, so numba specialises them per function
-(first-class function types defeat ``cache=True``; pitfalls.md). The enrichment engine memoises
+(first-class function types defeat ``cache=True``, numba #6264). The enrichment engine memoises
 the compiled user functions per process, so each rule compiles once.
 """
 

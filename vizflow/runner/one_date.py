@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from types import FrameType
 
     from vizflow._typing import DateLike
-    from vizflow.calendar import Calendar
 
 __all__ = ["DateResult", "Job", "ctrl_c_stops_the_batch", "run"]
 
@@ -36,7 +35,7 @@ def run(
     date: DateLike,
     save: bool = True,
     *,
-    calendar: Calendar | pl.DataFrame | None = None,
+    calendar: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Run ``pipeline_fn`` on one date: load, call, collect, save atomically, return.
 
@@ -115,7 +114,7 @@ class Job:
 
     pipeline_fn: Callable[..., Any]
     config: Config
-    calendar: Calendar | pl.DataFrame | None
+    calendar: pl.DataFrame | None
     retries: int
 
     def __call__(self, day: str) -> DateResult:
@@ -155,7 +154,7 @@ def _run_date(
     pipeline_fn: Callable[..., Any],
     config: Config,
     date: str,
-    calendar: Calendar | pl.DataFrame | None,
+    calendar: pl.DataFrame | None,
     retries: int,
 ) -> DateResult:
     """One date with retries; never raises, except for the user's Ctrl-C.
