@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from vizflow._typing import DateLike
+    from vizflow.calendar import Calendar
 
 __all__ = ["BatchResult", "run_batch", "run_local"]
 
@@ -93,7 +94,7 @@ def run_batch(
     max_workers: int | None = None,
     threads_per_worker: int | None = None,
     retries: int = 0,
-    calendar: pl.DataFrame | None = None,
+    calendar: Calendar | pl.DataFrame | None = None,
     progress: bool | None = None,
 ) -> BatchResult:
     """Run ``pipeline_fn`` over many dates; one failing date never stops the others.
@@ -251,12 +252,12 @@ def _days(dates: object) -> list[str]:
 
 
 def _before_work(
-    day: str, config: Config, calendar: pl.DataFrame | None, skip_existing: bool
+    day: str, config: Config, calendar: Calendar | pl.DataFrame | None, skip_existing: bool
 ) -> DateResult | None:
     """Return the result of a date that needs no work (skipped, beyond the calendar), else None."""
     if calendar is not None:
         try:
-            if not cal_mod.is_trading_day(calendar, day):
+            if not cal_mod.is_session(calendar, day):
                 return DateResult(day, "skipped", reason="not a trading day")
         except CalendarError as exc:  # beyond the calendar: it cannot know, so never a skip
             return DateResult(day, "failed", reason=f"{type(exc).__name__}: {exc}")
@@ -272,7 +273,7 @@ def run_local(
     skip_existing: bool = True,
     *,
     retries: int = 0,
-    calendar: pl.DataFrame | None = None,
+    calendar: Calendar | pl.DataFrame | None = None,
     progress: bool | None = None,
 ) -> BatchResult:
     """:func:`run_batch` in this process, one date after another (breakpoints and tracebacks work).

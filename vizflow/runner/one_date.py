@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from types import FrameType
 
     from vizflow._typing import DateLike
+    from vizflow.calendar import Calendar
 
 __all__ = ["DateResult", "Job", "ctrl_c_stops_the_batch", "run"]
 
@@ -35,7 +36,7 @@ def run(
     date: DateLike,
     save: bool = True,
     *,
-    calendar: pl.DataFrame | None = None,
+    calendar: Calendar | pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Run ``pipeline_fn`` on one date: load, call, collect, save atomically, return.
 
@@ -114,7 +115,7 @@ class Job:
 
     pipeline_fn: Callable[..., Any]
     config: Config
-    calendar: pl.DataFrame | None
+    calendar: Calendar | pl.DataFrame | None
     retries: int
 
     def __call__(self, day: str) -> DateResult:
@@ -154,7 +155,7 @@ def _run_date(
     pipeline_fn: Callable[..., Any],
     config: Config,
     date: str,
-    calendar: pl.DataFrame | None,
+    calendar: Calendar | pl.DataFrame | None,
     retries: int,
 ) -> DateResult:
     """One date with retries; never raises, except for the user's Ctrl-C.
