@@ -287,6 +287,10 @@ def test_calendar_object_pickles_hashes_and_prints():
         ({"weekdays": ()}, "non-empty set"),
         ({"weekdays": (7,)}, "non-empty set"),
         ({"weekdays": (0,), "start": "2024-01-01"}, "start: malformed date '2024-01-01'"),
+        (
+            {"days": ("20240132",), "start": "20240101", "end": "20240205"},
+            "days: date #0 malformed date '20240132'",
+        ),
     ],
 )
 def test_calendar_object_is_validated(kwargs, match):

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from vizflow._typing import DateLike
 
 __all__ = [
+    "EVERY_DAY",
+    "WEEKDAYS",
     "Calendar",
     "for_market",
     "from_exchange",
@@ -136,6 +138,7 @@ class Calendar:
         if self.start is None or self.end is None:
             msg = f"{where}: a list of sessions needs both ends of its span (start and end)"
             raise VizflowError(msg)
+        _valid_days(pl.Series(days, dtype=pl.String), where=f"{where} days")
         if any(b <= a for a, b in itertools.pairwise(days)):
             msg = f"{where}: days must be ascending without duplicates (vizflow.calendar.generate sorts them)"
             raise VizflowError(msg)
