@@ -390,6 +390,15 @@ def test_load_refuses_non_utf8_and_empty_files(tmp_path):
         vf.calendar.load(path)
 
 
+def test_load_refuses_a_null_date(tmp_path):
+    pl.DataFrame({"date": ["20240102", None]}).write_parquet(tmp_path / "n.parquet")
+    with pytest.raises(DataError, match="n.parquet'.*1 null"):
+        vf.calendar.load(tmp_path / "n.parquet")
+    (tmp_path / "n.csv").write_text("date,note\n20240102,a\n,b\n")
+    with pytest.raises(DataError, match="1 null"):
+        vf.calendar.load(tmp_path / "n.csv")
+
+
 def test_load_csv_with_header_and_parquet(tmp_path):
     (tmp_path / "a.csv").write_text("date\n20240103\n20240102\n")
     pl.DataFrame({"date": [dt.date(2024, 1, 2), dt.date(2024, 1, 3)]}).write_parquet(tmp_path / "b.parquet")

@@ -298,6 +298,8 @@ def load(path: str | Path) -> Calendar:
     VizflowError
         For another extension, a file that is not UTF-8, a missing ``date`` column, a malformed
         date (named with its position) or span line, or no dates.
+    DataError
+        For an empty ``date`` value in a row (e.g. a null in parquet).
 
     Examples
     --------
@@ -324,7 +326,7 @@ def load(path: str | Path) -> Calendar:
     if "date" not in frame.columns:
         msg = f"{where} has no 'date' column; columns: {frame.columns}"
         raise VizflowError(msg)
-    column = frame.get_column("date").drop_nulls()
+    column = frame.get_column("date")
     return _from_days(_valid_days(column, where=where), *span, where=where)
 
 
@@ -455,12 +457,6 @@ def _as_calendar(cal: Calendar | pl.DataFrame, *, where: str) -> Calendar:
     if "date" not in cal.columns:
         raise ColumnNotFoundError.missing(["date"], cal.columns, where=f"{where} (calendar frame)")
     column = cal.get_column("date")
-    if column.null_count():
-        msg = (
-            f"{where}: the calendar frame's 'date' column has {column.null_count()} null(s), first at "
-            f"row {column.is_null().arg_max()}; a calendar lists trading days only"
-        )
-        raise DataError(msg)
     if column.is_empty():
         msg = f"{where}: the calendar frame is empty, so it covers no dates"
         raise CalendarError(msg)
@@ -469,6 +465,12 @@ def _as_calendar(cal: Calendar | pl.DataFrame, *, where: str) -> Calendar:
 
 def _valid_days(column: pl.Series, *, where: str) -> list[str]:
     """``column`` (String/integer ``YYYYMMDD``, Date or Datetime) as validated ``YYYYMMDD`` strings."""
+    if column.null_count():
+        msg = (
+            f"{where}: the 'date' column has {column.null_count()} null(s), first at row "
+            f"{column.is_null().arg_max()}; a calendar lists trading days only"
+        )
+        raise DataError(msg)
     dtype = column.dtype
     if dtype == pl.Date or isinstance(dtype, pl.Datetime):
         return column.dt.strftime("%Y%m%d").to_list()
