@@ -283,7 +283,7 @@ class Config:
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Config:
-        """Read a config from a TOML file; relative paths are relative to the file's folder.
+        """Read a config from a TOML file; relative folders are relative to the file's folder.
 
         The file holds the fields as top-level keys and the column mapping and the further inputs
         as ``[columns]`` and ``[sources]`` tables::
@@ -299,8 +299,8 @@ class Config:
             [sources]
             quotes = "quotes/{date}.parquet"
 
-        An omitted ``input_dir`` is the file's folder, an omitted ``output_dir`` its ``output``
-        subfolder (never the current directory).
+        Folders come back absolute: an omitted ``input_dir`` is the file's folder, an omitted
+        ``output_dir`` its ``output`` subfolder (never the current directory).
 
         Raises
         ------
@@ -337,12 +337,12 @@ class Config:
         data.setdefault("output_dir", "output")
         for key in ("input_dir", "output_dir"):
             if isinstance(data[key], str):
-                data[key] = path.parent / data[key]
+                data[key] = path.absolute().parent / data[key]
             else:  # os.PathLike is a Python type: in TOML only a string is a path
                 msg = f"{where}: " + _wrong_type(key, "a string (a path)", data[key]).removeprefix("Config: ")
                 raise VizflowError(msg)
         try:
-            return cls(**data, source=path)
+            return cls(**data, source=path.absolute())
         except VizflowError as exc:
             msg = f"{where}: {str(exc).removeprefix('Config: ')}"
             raise VizflowError(msg) from None
