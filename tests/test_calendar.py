@@ -286,6 +286,8 @@ def test_calendar_object_pickles_hashes_and_prints():
         ({"weekdays": (0,), "start": "20240105", "end": "20240101"}, "start 20240105 is after end 20240101"),
         ({"weekdays": ()}, "non-empty set"),
         ({"weekdays": (7,)}, "non-empty set"),
+        ({"weekdays": 5}, "weekdays=5; expected a non-empty set"),
+        ({"days": (20240102,), "start": "20240101", "end": "20240105"}, "days: date #0 malformed"),
         ({"weekdays": (0,), "start": "2024-01-01"}, "start: malformed date '2024-01-01'"),
         (
             {"days": ("20240132",), "start": "20240101", "end": "20240205"},

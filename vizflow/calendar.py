@@ -126,7 +126,10 @@ class Calendar:
         if self.days is not None:
             self._check_days(where)
         else:
-            rule = tuple(sorted(set(self.weekdays)))
+            try:
+                rule = tuple(sorted(set(self.weekdays)))
+            except TypeError:  # not a collection, or of mixed kinds
+                rule = ()
             if not rule or not all(isinstance(d, int) and 0 <= d <= 6 for d in rule):  # noqa: PLR2004
                 msg = f"{where}: weekdays={self.weekdays!r}; expected a non-empty set of 0 (Monday) .. 6"
                 raise VizflowError(msg)
@@ -138,7 +141,7 @@ class Calendar:
         if self.start is None or self.end is None:
             msg = f"{where}: a list of sessions needs both ends of its span (start and end)"
             raise VizflowError(msg)
-        _valid_days(pl.Series(days, dtype=pl.String), where=f"{where} days")
+        _valid_days(_strings(days, where=f"{where} days"), where=f"{where} days")
         if any(b <= a for a, b in itertools.pairwise(days)):
             msg = f"{where}: days must be ascending without duplicates (vizflow.calendar.generate sorts them)"
             raise VizflowError(msg)
@@ -250,10 +253,7 @@ def generate(
     """
     where = "calendar.generate"
     texts = [d.strftime("%Y%m%d") if isinstance(d, dt.date) else d for d in dates]
-    bad = next((i for i, d in enumerate(texts) if not isinstance(d, str)), None)
-    if bad is not None:
-        _raise_malformed(texts[bad], bad, where)
-    days = _valid_days(pl.Series(texts, dtype=pl.String), where=where)
+    days = _valid_days(_strings(texts, where=where), where=where)
     return _from_days(days, start, end, where=where)
 
 
@@ -489,6 +489,14 @@ def _valid_days(column: pl.Series, *, where: str) -> list[str]:
         i = ok.arg_min()
         _raise_malformed(column[i], i, where)
     return text.to_list()
+
+
+def _strings(values: Sequence[object], *, where: str) -> pl.Series:
+    """``values`` as a String Series; the first that is not a string is named with its position."""
+    bad = next((i for i, v in enumerate(values) if not isinstance(v, str)), None)
+    if bad is not None:
+        _raise_malformed(values[bad], bad, where)
+    return pl.Series(values, dtype=pl.String)
 
 
 def _raise_malformed(value: object, position: int, where: str) -> None:
