@@ -416,7 +416,8 @@ def test_load_csv_with_header_and_parquet(tmp_path):
 # --- the shipped XSHG calendar (ships in the package: no ../shared/data needed) -------------------------
 
 
-def test_shipped_xshg_sessions_per_year():
+def test_regression_shipped_xshg_ships_in_the_package_and_counts_sessions_per_year():
+    """Findings C: the calendar tests skipped without ../shared/data although the CSV ships."""
     cal = vf.datasets.xshg_calendar()
     assert (cal.start, cal.end, cal.days[0], cal.days[-1]) == ("19910101", "20261231", "19910102", "20261231")
     per_year = pl.Series(cal.days).str.slice(0, 4).value_counts().sort("")
@@ -435,7 +436,8 @@ def test_shipped_xshg_spring_festivals():
     assert vf.calendar.is_session(cal, "20261230")
 
 
-def test_shipped_xshg_equals_exchange_calendars_over_every_listed_year():
+def test_regression_shipped_xshg_covers_every_year_exchange_calendars_lists():
+    """Findings A.2: the shipped calendar ended 20251231 while exchange_calendars lists 2026."""
     xcals = pytest.importorskip("exchange_calendars", reason="the calendars extra is not installed")
     cal = vf.datasets.xshg_calendar()
     with warnings.catch_warnings():
@@ -448,6 +450,7 @@ def test_shipped_xshg_equals_exchange_calendars_over_every_listed_year():
 
 
 def test_dev_script_regenerates_the_shipped_file():
+    """The shipped file is exactly what dev/make_xshg_calendar.py writes with this exchange_calendars."""
     pytest.importorskip("exchange_calendars", reason="the calendars extra is not installed")
     import importlib.util
 
