@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
 import vizflow as vf
 
@@ -44,3 +45,44 @@ def test_synthetic_trades_look_like_a_cn_day():
 def test_sizes_scale():
     trades = vf.datasets.synthetic_trades(n_symbols=20, trades_per_symbol=500, seed=1)
     assert 20 * 400 < trades.height < 20 * 600
+
+
+# --- the real sample shipped in the package --------------------------------------------------------
+
+
+def test_regression_real_sample_trades_are_600519_only():
+    """README said the shipped trades cover 600519.SH and 000333.SZ; only 600519 has trades
+    (000333.SZ has snapshots only)."""
+    trades, quotes = vf.datasets.cn_sample_trades(), vf.datasets.cn_sample_quotes()
+    assert trades["symbol"].unique().to_list() == ["600519.SH"]
+    assert sorted(quotes["symbol"].unique()) == ["000333.SZ", "600519.SH"]
+    dates = list(vf.datasets.SAMPLE_DATES)
+    assert sorted(trades["date"].unique()) == sorted(quotes["date"].unique()) == dates
+
+
+def test_real_sample_rows_and_columns_are_as_documented():
+    # Row counts as recorded in the source files' provenance; dtypes as documented in
+    # vizflow/datasets/real.py.
+    trades, quotes = vf.datasets.cn_sample_trades(), vf.datasets.cn_sample_quotes()
+    per_day = trades.group_by("date").len().sort("date")["len"].to_list()
+    assert per_day == [27135, 23168, 28101]
+    assert quotes.height == 5109 + 5127 + 5074 + 5011 + 5013 + 5010
+    assert trades.schema == pl.Schema(
+        {"date": pl.String, "symbol": pl.String, "ticktime": pl.Int64, "price": pl.Float64,
+         "qty": pl.Int64, "side": pl.Int8, "trade_id": pl.Int64}
+    )  # fmt: skip
+    assert quotes.schema == pl.Schema(
+        {"date": pl.String, "symbol": pl.String, "ticktime": pl.Int64, "bid": pl.Float64,
+         "ask": pl.Float64, "mid": pl.Float64, "last": pl.Float64, "volume": pl.Int64,
+         "phase": pl.String}
+    )  # fmt: skip
+    assert set(trades["side"].unique()) == {-1, 0, 1}
+    both = quotes.filter(pl.col("bid").is_not_null() & pl.col("ask").is_not_null())
+    assert quotes.filter(pl.col("mid").is_not_null()).height == both.height
+    assert ((both["bid"] + both["ask"]) / 2 - both["mid"]).abs().max() < 1e-9
+    assert quotes.equals(quotes.sort("date", "symbol", "ticktime", maintain_order=True))
+
+
+def test_real_sample_refuses_a_date_it_does_not_hold():
+    with pytest.raises(ValueError, match="20230206"):
+        vf.datasets.cn_sample_trades("20230206")

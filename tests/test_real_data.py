@@ -104,15 +104,6 @@ def test_shipped_sample_is_the_converted_source(real_data):
     assert vf.datasets.cn_sample_quotes(day).equals(quotes)
 
 
-def test_shipped_sample_holds_trades_of_600519_only_and_quotes_of_both(trades, quotes):
-    """README said the trades cover 600519.SH and 000333.SZ; only 600519 has trades."""
-    assert trades["symbol"].unique().to_list() == ["600519.SH"]
-    assert sorted(quotes["symbol"].unique()) == ["000333.SZ", "600519.SH"]
-    assert (
-        sorted(trades["date"].unique()) == sorted(quotes["date"].unique()) == list(vf.datasets.SAMPLE_DATES)
-    )
-
-
 def test_volumes_and_closes_reconcile_between_trades_and_snapshots(trades, quotes):
     # The figures recorded in the source's PROVENANCE.md (its realness checks).
     daily = trades.sort("date", "trade_id").group_by("date", maintain_order=True)
