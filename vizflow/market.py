@@ -29,21 +29,22 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from vizflow._typing import OutsidePolicy
 from vizflow.exceptions import DataError, VizflowError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from vizflow._typing import Closed, OutsidePolicy
+    from vizflow._typing import Closed
 
 __all__ = ["CN", "CN_FUTURES", "CRYPTO", "HK", "MARKETS", "US", "Market", "Session", "get_market"]
 
 DAY_NS = 86_400 * 1_000_000_000
 _NS_PER_S = 1_000_000_000
-OUTSIDE_POLICIES = ("clamp", "null", "raise")
+OUTSIDE_POLICIES: tuple[str, ...] = get_args(OutsidePolicy)
 """The accepted ``outside`` policies (see the module docstring)."""
 
 

@@ -4,26 +4,28 @@ from __future__ import annotations
 
 import operator
 from functools import partial, reduce
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 
 import polars as pl
 
+from vizflow._typing import InvalidPolicy
 from vizflow._validate import require_columns
 from vizflow.exceptions import DataError, SchemaError, VizflowError
 from vizflow.market import DAY_NS, OUTSIDE_POLICIES, Market, get_market, require_choice
 
 if TYPE_CHECKING:
-    from vizflow._typing import FrameT, InvalidPolicy, OutsidePolicy
+    from vizflow._typing import FrameT, OutsidePolicy
 
 __all__ = ["Encoding", "elapsed_expr", "encoding_of", "parse_time"]
 
 Encoding = Literal["hhmmssmmm", "time", "datetime", "string"]
 """How a time column is stored: HHMMSSmmm integers, ``pl.Time``, ``pl.Datetime`` or strings."""
 
+_ENCODINGS: tuple[str, ...] = get_args(Encoding)
+_INVALID_POLICIES: tuple[str, ...] = get_args(InvalidPolicy)
+
 _NS_PER_S = 1_000_000_000
 _NS_PER_MS = 1_000_000
-_ENCODINGS = ("hhmmssmmm", "time", "datetime", "string")
-_INVALID_POLICIES = ("raise", "null")
 
 
 def encoding_of(dtype: pl.DataType, *, column: str, where: str = "parse_time") -> Encoding:
