@@ -8,8 +8,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import vizflow as vf
+from tests.strategies import ms_times_of_day
 from vizflow.exceptions import DataError, VizflowError
 
 RESOURCES = Path(__file__).parent / "resources" / "markets"
@@ -153,3 +156,9 @@ def test_regression_elapsed_seconds_refuses_unknown_outside_policy():
     """Findings A.7: an unknown policy string must never act as another policy."""
     with pytest.raises(VizflowError, match=r"outside='Raise' is not one of \['clamp', 'null', 'raise'\]"):
         vf.CN.elapsed_seconds(dt.time(12, 0), outside="Raise")
+
+
+@given(t=ms_times_of_day, market=st.sampled_from([vf.CN, vf.CN_FUTURES, vf.HK, vf.US, vf.CRYPTO]))
+def test_clock_string_equals_time_object(t, market):
+    text = t.strftime("%H:%M:%S.") + f"{t.microsecond // 1000:03d}"
+    assert market.elapsed_seconds(text) == market.elapsed_seconds(t)
