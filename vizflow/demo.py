@@ -13,13 +13,15 @@ from pathlib import Path
 import polars as pl
 
 import vizflow as vf
+from vizflow._optional import import_optional
 
-__all__ = ["DemoState", "main"]
+__all__ = ["DemoState", "main", "report_notes"]
 
 DATE = "20240102"
 _OPEN, _CLOSE = 93000000, 150000000  # continuous trading starts / the closing auction prints
 _MORNING_CLOSE = 7200.0
 LARGE = 10_000  # shares: a "large" print
+HALF_HOUR = 1800  # seconds: the time bins of the profile and the heatmap
 
 
 @dataclass
@@ -93,18 +95,27 @@ def session_clock(state: DemoState) -> None:
 
 
 def size_profile(state: DemoState) -> None:
-    """Bin trade sizes (log10 shares, width 0.5) and aggregate volume by bin and half hour."""
+    """Bin trade sizes (log10 shares, width 0.5) and aggregate volume by half hour and size bin.
+
+    Half hours are floor bins of the session clock (``how="floor"``: bin 3 is 11:00-11:30, bin 4
+    13:00-13:30), so none straddles the lunch break.
+    """
     profile = (
         state.trades.lazy()
-        .with_columns(log_qty=pl.col("qty").log10(), half_hour=(pl.col("elapsed_seconds") // 1800))
+        .with_columns(log_qty=pl.col("qty").log10())
         .vf.bin({"log_qty": 0.5})
-        .vf.aggregate(["log_qty_bin"], {"trades": pl.len(), "shares": pl.col("qty").sum()})
+        .vf.bin({"elapsed_seconds": HALF_HOUR}, how="floor", suffix="_half_hour")
+        .vf.aggregate(
+            ["elapsed_seconds_half_hour", "log_qty_bin"], {"trades": pl.len(), "shares": pl.col("qty").sum()}
+        )
         .collect()
     )
     vf.save(profile, state.output / "size_profile.parquet")
-    top = profile.sort("shares", descending=True).row(0, named=True)
+    by_size = profile.group_by("log_qty_bin").agg(pl.col("shares").sum()).drop_nulls()
+    top = by_size.sort("shares", descending=True).row(0, named=True)
     state.say(
-        f"size profile: {profile.height} log10-size bins; most volume in bin "
+        f"size profile: {by_size.height} log10-size bins over "
+        f"{profile['elapsed_seconds_half_hour'].n_unique()} half hours; most volume in bin "
         f"{top['log_qty_bin']} (~{10 ** (top['log_qty_bin'] * 0.5):,.0f} shares per trade)"
     )
 
@@ -175,60 +186,94 @@ def round_trips(state: DemoState) -> None:
 
 
 def daily_pipeline(lf: pl.LazyFrame, ctx: vf.Context) -> pl.LazyFrame:
-    """Run the demo's daily job: clock, then per-symbol trade count, volume and last trade time."""
+    """Run the demo's daily job on a date's trades and its quotes (the config's source ``quotes``).
+
+    Both go on the session clock; each trade gets its 60 s forward return on the quotes' mid;
+    then per symbol: trade count, volume and the mean return in the aggressor's direction (bp).
+    """
+    quotes = ctx.load("quotes").vf.parse_time(ctx.market, ctx.col("ticktime"))
+    signed = pl.col("return_60") * pl.col("side")
     return (
         lf.vf.parse_time(ctx.market, ctx.col("ticktime"))
+        .vf.forward_return([60], ctx.col("price"), reference=quotes, reference_price_col="mid")
         .vf.aggregate(
             ["symbol"],
-            {"trades": pl.len(), "shares": pl.col("qty").sum(), "last": pl.col("elapsed_seconds").max()},
+            {"trades": pl.len(), "shares": pl.col("qty").sum(), "signed_60s_bp": signed.mean() * 1e4},
         )
         .with_columns(date=pl.lit(ctx.date))
     )
 
 
 def batch(state: DemoState) -> None:
-    """Run the daily job over several synthetic dates with the runner (2 worker processes)."""
+    """Run the daily job over four synthetic dates, trades plus quotes, on 2 worker processes.
+
+    The config is also written to ``batch/cfg.toml``, so the same batch runs from the shell:
+    ``vizflow run vizflow.demo:daily_pipeline --config demo-output/batch/cfg.toml --dates ...``.
+    """
     cal = vf.datasets.xshg_calendar()
     dates = vf.calendar.range(cal, "20240102", "20240105")
     folder = state.output / "batch"
     for i, day in enumerate(dates):
-        trades = vf.datasets.synthetic_trades(day, n_symbols=50, trades_per_symbol=400, seed=i)
-        vf.save(trades, folder / "input" / f"{day}.parquet")
+        quotes, trades = vf.datasets.synthetic_day(day, n_symbols=50, seed=i, trades_per_symbol=400)
+        vf.save(trades, folder / "input" / "trades" / f"{day}.parquet")
+        vf.save(quotes, folder / "input" / "quotes" / f"{day}.parquet")
     config = vf.Config(
-        input_dir=folder / "input", output_dir=folder / "output", input_pattern="{date}.parquet"
-    )
+        input_dir=folder / "input", output_dir=folder / "output", input_pattern="trades/{date}.parquet",
+        sources={"quotes": "quotes/{date}.parquet"},
+    )  # fmt: skip
+    config.to_toml(folder / "cfg.toml")
     result = vf.run_batch(daily_pipeline, config, dates, max_workers=2, calendar=cal)
-    state.say(f"batch of {len(dates)} dates with 2 worker processes: {result}")
+    state.say(f"batch of {len(dates)} dates (trades + quotes) with 2 worker processes: {result}")
+
+
+def report_notes(lines: list[str]) -> list[str]:
+    """Fold the summary's indented lines into the line above them: one report bullet each.
+
+    >>> report_notes(["trades per session:", "  morning   10 trades", "  afternoon  5 trades", "done"])
+    ['trades per session: morning 10 trades; afternoon 5 trades', 'done']
+    """
+    notes: list[str] = []
+    for line in lines:
+        if line.startswith("  ") and notes:
+            text = " ".join(line.split())
+            notes[-1] += f" {text}" if notes[-1].endswith(":") else f"; {text}"
+        else:
+            notes.append(line)
+    return notes
 
 
 def report(state: DemoState) -> None:
     """Write demo-output/report.html: the day's figures, self-contained (extra vizflow[viz])."""
     try:
-        import vizflow.viz as vz
-    except ImportError:
-        state.say("report: skipped (pip install 'vizflow[viz]' for report.html)")
+        import_optional("plotly.graph_objects", extra="viz")
+    except ImportError as exc:
+        state.say(f"report: skipped, {exc}")
         return
+    import vizflow.viz as vz
+    from vizflow.viz.heatmap import MIN_COUNT
+
     first = state.trades[KEY].unique().sort()[0]
     quotes = state.quotes.filter(pl.col(KEY) == first, pl.col("ticktime").is_between(93000000, 145700000))
     trades = (
         state.trades.filter(pl.col("side") != 0)
-        .with_columns(
-            half_hour=pl.col("elapsed_seconds") // 1800 * 1800,
-            log_qty=pl.col("qty").log10(),
-            signed_60=pl.col("return_60") * pl.col("side") * 1e4,
-        )
+        .with_columns(log_qty=pl.col("qty").log10(), signed_60=pl.col("return_60") * pl.col("side") * 1e4)
         .pipe(vf.bin, {"log_qty": 0.5})
+    )
+    heading = (
+        f"mean 60 s return (bp) by half hour and trade size (log10 shares, bins of 0.5; "
+        f"cells of fewer than {MIN_COUNT} trades hidden)"
     )
     figures = {
         f"mid of {first} on the session clock": vz.line(quotes, "elapsed_seconds", "mid", market=vf.CN),
         "alpha decay: mean forward return in the aggressor's direction": vz.decay(trades, sign="side"),
-        "mean 60 s return (bp) by half hour and trade size (log10 shares, bins of 0.5)": vz.heatmap(
-            trades, "half_hour", "log_qty_bin", "signed_60", market=vf.CN
+        heading: vz.heatmap(
+            trades, "elapsed_seconds", "log_qty_bin", "signed_60",
+            x_width=HALF_HOUR, min_count=MIN_COUNT, market=vf.CN,
         ),
         "cumulative realized P&L of the composed fills": vz.pnl_curve(state.matched, group=KEY, market=vf.CN),
         "holding periods of the composed round trips": vz.holding_histogram(state.matched),
-    }
-    notes = [line for line in state.lines if not line.startswith("  ")]
+    }  # fmt: skip
+    notes = report_notes(state.lines)
     path = vz.write_report(figures, state.output / "report.html", title="vizflow demo", notes=notes)
     state.say(f"report: {path} ({len(figures)} figures, opens offline)")
 
