@@ -271,3 +271,50 @@ def test_regression_batch_refuses_a_colliding_source_before_any_work(tmp_path):
     with pytest.raises(VizflowError, match=r"output of 20240102, .* is that date's source 'quotes'"):
         vf.run_local(_echo, cfg, ["20240102", "20240103"], skip_existing=False)
     assert vf.load(tmp_path / "quotes" / "20240102.parquet").collect()["x"].to_list() == [2]
+
+
+_DIRS = ["a", "a/b", "a/./b", "a/b/..", "a/b/../b", "c"]
+_PATTERNS = [
+    "{date}.parquet",
+    "b/{date}.parquet",
+    "{date}.feather",
+    "x{date}.parquet",
+    "{date}/{date}.parquet",
+]
+
+
+@given(
+    input_dir=st.sampled_from(_DIRS),
+    output_dir=st.sampled_from(_DIRS),
+    pattern=st.sampled_from(_PATTERNS),
+    sources=st.lists(st.sampled_from(_PATTERNS), max_size=3),
+    dates=st.lists(st.sampled_from(["20240102", "20240103", "20241231"]), min_size=1, max_size=3),
+)
+def test_check_no_input_overwrite_against_lexical_reference(input_dir, output_dir, pattern, sources, dates):
+    cfg = vf.Config(
+        input_dir=input_dir, output_dir=output_dir, input_pattern=pattern,
+        sources={f"s{i}": p for i, p in enumerate(sources)},
+    )  # fmt: skip
+
+    def norm(path: str) -> str:
+        return os.path.normpath(os.path.join(os.getcwd(), path))  # noqa: PTH109, PTH118
+
+    collides = any(
+        norm(f"{input_dir}/{p.format(date=d)}") == norm(f"{output_dir}/{d}.parquet")
+        for d in dates
+        for p in [pattern, *sources]
+    )
+    if collides:
+        with pytest.raises(VizflowError, match="would overwrite the raw data"):
+            cfg.check_no_input_overwrite(dates)
+    else:
+        cfg.check_no_input_overwrite(dates)
+
+
+def test_config_with_sources_pickles_for_workers():
+    cfg = vf.Config(input_dir="d", sources={"quotes": "q/{date}.parquet"}, market=vf.HK)
+    back = pickle.loads(pickle.dumps(cfg))
+    assert back == cfg
+    assert hash(back) == hash(cfg)
+    assert back.get_source_path("quotes", "20240102") == Path("d/q/20240102.parquet")
+    assert vf.Config(market=vf.HK) == vf.Config(market="HK")
