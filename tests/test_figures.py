@@ -1,13 +1,22 @@
-"""Figures: trace types, axis titles, data equal to the aggregated frame, clock axes, bad input."""
+"""Figures: trace types, axis titles, cell geometry, data equal to a reference aggregation, bad input."""
 
 from __future__ import annotations
 
+import itertools
+import math
+import sys
+
+import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import vizflow as vf
 import vizflow.viz as vz
-from vizflow.exceptions import ColumnNotFoundError
+from vizflow.exceptions import ColumnNotFoundError, VizflowError
+
+pytest.importorskip("plotly")
 
 
 @pytest.fixture(scope="module")
@@ -16,22 +25,207 @@ def trades() -> pl.DataFrame:
     trades = vf.parse_time(trades, vf.CN)
     quotes = vf.parse_time(quotes, vf.CN)
     out = vf.forward_return(trades, [1, 30, 300], "price", reference=quotes, reference_price_col="mid")
-    return out.with_columns(
-        half_hour=pl.col("elapsed_seconds") // 1800 * 1800, log_qty=pl.col("qty").log10()
-    ).pipe(vf.bin, {"log_qty": 0.5})
+    return out.with_columns(log_qty=pl.col("qty").log10()).pipe(vf.bin, {"log_qty": 0.5})
 
 
-def test_heatmap_equals_the_aggregated_frame(trades):
-    fig = vz.heatmap(trades, "half_hour", "log_qty_bin", "return_30", market=vf.CN)
-    assert fig.data[0].type == "heatmap"
-    expected = vf.aggregate(trades, ["half_hour", "log_qty_bin"], {"m": pl.col("return_30").mean()})
+def _cells(trace) -> dict[tuple[int, int], tuple[int, str]]:
+    """(column, row) -> (count, value text) from a heatmap trace's customdata."""
+    return {
+        (c, r): (cell[2], cell[3])
+        for r, row in enumerate(trace.customdata)
+        for c, cell in enumerate(row)
+        if cell[2]
+    }
+
+
+def _column_of(edges, value: float) -> int:
+    """The column whose drawn interval [edges[i], edges[i + 1]) holds ``value`` (a linear scan)."""
+    hits = [i for i in range(len(edges) - 1) if edges[i] <= value < edges[i + 1]]
+    assert len(hits) == 1, (value, edges)
+    return hits[0]
+
+
+def test_heatmap_equals_a_reference_mean_per_drawn_cell(trades):
+    fig = vz.heatmap(trades, "elapsed_seconds", "log_qty_bin", "return_30", x_width=1800, market=vf.CN)
     trace = fig.data[0]
-    for row in expected.iter_rows(named=True):
-        i = list(trace.x).index(row["half_hour"])
-        j = list(trace.y).index(row["log_qty_bin"])
-        assert trace.z[j][i] == pytest.approx(row["m"], nan_ok=True)
+    assert trace.type == "heatmap"
+    expected: dict[tuple[int, int], list[float]] = {}
+    for t, b, r in trades.select("elapsed_seconds", "log_qty_bin", "return_30").iter_rows():
+        if b is not None and r is not None:
+            expected.setdefault((_column_of(trace.x, t), list(trace.y).index(b)), []).append(r)
+    cells = _cells(trace)
+    assert set(cells) == set(expected)
+    for (c, r), values in expected.items():
+        assert cells[c, r][0] == len(values)
+        assert trace.z[r][c] == pytest.approx(sum(values) / len(values))
     assert fig.layout.yaxis.title.text == "log_qty_bin"
-    assert "half_hour" in fig.layout.xaxis.title.text
+    assert "elapsed_seconds" in fig.layout.xaxis.title.text
+
+
+@given(
+    ms=st.lists(st.integers(0, 14_399_999), min_size=1, max_size=80),
+    width=st.sampled_from([60, 300, 900, 1800, 3600, 7]),
+)
+def test_regression_heatmap_cells_span_exactly_their_floor_bin(ms, width):
+    """Cells were drawn half a bin early: each row now lands in the drawn interval [k*w, (k+1)*w)."""
+    t = [m / 1000 for m in ms]
+    df = pl.DataFrame({"t": t, "s": [m % 3 for m in ms], "z": [1.0] * len(ms)})
+    trace = vz.heatmap(df, "t", "s", "z", x_width=width).data[0]
+    edges = list(trace.x)
+    assert all(b - a == pytest.approx(width) for a, b in itertools.pairwise(edges))
+    assert all(e / width == round(e / width) for e in edges)  # edges on the grid k * w
+    counts: dict[tuple[int, int], int] = {}
+    for v, s in zip(t, df["s"], strict=True):
+        key = (_column_of(edges, v), list(trace.y).index(s))
+        counts[key] = counts.get(key, 0) + 1
+    assert {k: n for k, (n, _) in _cells(trace).items()} == counts
+
+
+def test_regression_last_afternoon_half_hour_is_not_blank():
+    """14:45-15:00 was blank (a left edge 12600 drawn as the centre of [11700, 13500))."""
+    ticks = [93000000, 104500000, 144500000, 145959000]
+    df = vf.parse_time(pl.DataFrame({"ticktime": ticks, "s": [1] * 4, "z": [1.0, 2.0, 3.0, 5.0]}), vf.CN)
+    for x in ("elapsed_seconds", "half_hour"):
+        frame = df.with_columns(half_hour=pl.col("elapsed_seconds") // 1800 * 1800)
+        trace = vz.heatmap(frame, x, "s", "z", x_width=1800, market=vf.CN).data[0]
+        assert list(trace.x) == [1800.0 * k for k in range(9)]  # 09:30 ... 15:00 in 8 half hours
+        assert trace.z[0][-1] == 4.0  # the two trades of 14:45 and 14:59 are in the last cell
+        assert trace.customdata[0][-1][:3] == ["14:30-15:00", "1", 2]
+        assert trace.customdata[0][3][0] == "11:00-11:30"
+        assert trace.customdata[0][4][0] == "13:00-13:30"
+
+
+def test_heatmap_without_a_width_centres_integer_bins_and_fills_the_gaps():
+    df = pl.DataFrame({"k": [0, 0, 3], "s": [2, 5, 2], "z": [1.0, 2.0, 3.0]})
+    trace = vz.heatmap(df, "k", "s", "z").data[0]
+    assert list(trace.x) == [0, 1, 2, 3]  # columns 1 and 2 exist (blank): column 3 is not stretched
+    assert list(trace.y) == [2, 3, 4, 5]
+    assert list(trace.z[0]) == [1.0, None, None, 3.0]
+    assert trace.z[3][0] == 2.0
+
+
+@pytest.mark.parametrize(
+    ("values", "dtype"),
+    [
+        ([1e-07, 0.5, 1e-07], pl.Float64),
+        ([True, False, True], pl.Boolean),
+        (["b", "a", "b"], pl.String),
+        (["b", "a", "b"], pl.Categorical),
+        ([3, 1, 3], pl.Int32),
+    ],
+)
+def test_regression_y_values_are_matched_by_value_not_by_string(values, dtype):
+    """y = 1e-07 or booleans came out empty (str(v) '1e-07' vs Polars' pivot name '1e-7')."""
+    df = pl.DataFrame({"x": [0, 0, 1], "y": pl.Series(values, dtype=dtype), "z": [1.0, 2.0, 4.0]})
+    trace = vz.heatmap(df, "x", "y", "z").data[0]
+    cells = {(cell[0], cell[1]): cell[3] for row in trace.customdata for cell in row if cell[2]}
+    first, second = str(values[0]), str(values[1])
+    assert cells == {("0", first): "1", ("0", second): "2", ("1", first): "4"}
+    assert sum(v is not None for row in trace.z for v in row) == 3
+
+
+def test_min_count_hides_small_cells_and_hover_shows_counts():
+    df = pl.DataFrame({"x": [0] * 5 + [1] * 2, "y": [0] * 7, "z": [1.0] * 5 + [9.0] * 2})
+    fig = vz.heatmap(df, "x", "y", "z", min_count=3)
+    trace = fig.data[0]
+    assert list(trace.z[0]) == [1.0, None]
+    assert [cell[2] for cell in trace.customdata[0]] == [5, 2]  # the hidden cell still shows n = 2
+    assert "1 cells with < 3 values hidden" in fig.layout.title.text
+    assert "n: %{customdata[2]}" in trace.hovertemplate
+
+
+def test_regression_colour_range_is_robust_to_a_two_trade_cell():
+    """The colour range was set by the largest |cell|, often a cell of two trades."""
+    rng = np.random.default_rng(3)
+    rows = [(i % 20, i % 3, float(rng.normal())) for i in range(6000)] + [(25, 0, 500.0), (25, 0, 700.0)]
+    df = pl.DataFrame(rows, schema={"x": pl.Int64, "y": pl.Int64, "z": pl.Float64}, orient="row")
+    trace = vz.heatmap(df, "x", "y", "z").data[0]
+    means: dict[tuple[int, int], list[float]] = {}
+    for x, y, z in rows:
+        means.setdefault((x, y), []).append(z)
+    expected = float(np.quantile([abs(sum(v) / len(v)) for v in means.values()], 0.95))
+    assert trace.zmax == pytest.approx(expected)
+    assert trace.zmin == -trace.zmax
+    assert trace.zmid == 0
+    assert trace.zmax < 5  # the cell of mean 600 saturates instead of washing out the rest
+
+
+def test_regression_inf_and_nan_never_make_the_colour_range_inf_or_nan():
+    df = pl.DataFrame({"x": [0, 1, 2, 3], "y": [0, 0, 0, 0], "z": [math.inf, math.nan, 1.0, -2.0]})
+    fig = vz.heatmap(df, "x", "y", "z")
+    trace = fig.data[0]
+    assert math.isfinite(trace.zmax)
+    assert math.isfinite(trace.zmin)
+    assert list(trace.z[0][:2]) == [None, None]
+    assert [cell[3] for cell in trace.customdata[0][:2]] == ["inf", "nan"]
+    assert "2 cells with a non-finite mean not coloured" in fig.layout.title.text
+
+
+@pytest.mark.parametrize("agg", ["mean", "median", "sum", "min", "max", "std"])
+def test_every_accepted_agg_equals_a_python_reference(agg):
+    rows = [(0, 0, 1.0), (0, 0, 4.0), (0, 0, 2.0), (1, 0, -3.0), (1, 0, 5.0)]
+    df = pl.DataFrame(rows, schema={"x": pl.Int64, "y": pl.Int64, "z": pl.Float64}, orient="row")
+    reference = {
+        "mean": lambda v: sum(v) / len(v),
+        "median": lambda v: (
+            sorted(v)[len(v) // 2] if len(v) % 2 else sum(sorted(v)[len(v) // 2 - 1 :][:2]) / 2
+        ),
+        "sum": sum,
+        "min": min,
+        "max": max,
+        "std": lambda v: math.sqrt(sum((a - sum(v) / len(v)) ** 2 for a in v) / (len(v) - 1)),
+    }[agg]
+    trace = vz.heatmap(df, "x", "y", "z", agg=agg).data[0]
+    assert trace.z[0][0] == pytest.approx(reference([1.0, 4.0, 2.0]))
+    assert trace.z[0][1] == pytest.approx(reference([-3.0, 5.0]))
+
+
+@pytest.mark.parametrize("agg", ["mode", "Mean", None])
+def test_regression_unknown_agg_is_refused_naming_the_accepted_ones(agg):
+    """agg='max' gave "'NoneType' object is not callable"; an unknown agg now names the accepted ones."""
+    df = pl.DataFrame({"x": [0], "y": [0], "z": [1.0]})
+    with pytest.raises(VizflowError, match=r"agg=.* not one of \['mean', 'median', 'sum', 'min', 'max'"):
+        vz.heatmap(df, "x", "y", "z", agg=agg)
+
+
+def test_regression_count_heatmap_is_sequential_and_titled_as_a_count():
+    df = pl.DataFrame({"x": [0, 0, 0, 1], "y": [0, 0, 0, 0], "z": [1.0, None, 2.0, 3.0]})
+    trace = vz.heatmap(df, "x", "y", "z", agg="count").data[0]
+    assert list(trace.z[0]) == [2.0, 1.0]  # non-null values per cell
+    assert trace.zmin == 0
+    assert trace.zmid is None
+    assert trace.colorbar.title.text == "count of values"
+    assert trace.colorscale != vz.heatmap(df, "x", "y", "z").data[0].colorscale
+
+
+def test_heatmap_on_the_clock_needs_a_width():
+    df = pl.DataFrame({"half_hour": [0.0], "s": [0], "z": [1.0]})
+    with pytest.raises(VizflowError, match=r"session clock.*expected x_width="):
+        vz.heatmap(df, "half_hour", "s", "z", market=vf.CN)
+
+
+@pytest.mark.parametrize(
+    ("option", "match"),
+    [
+        ({"x_width": 0}, "x_width=0"),
+        ({"x_width": math.nan}, "x_width="),
+        ({"x_width": "1800"}, "x_width="),
+        ({"min_count": 0}, "min_count=0"),
+        ({"min_count": 2.5}, "min_count=2.5"),
+        ({"max_points": 0}, "max_points=0"),
+        ({"quantile": 0}, "quantile=0"),
+    ],
+)
+def test_bad_heatmap_options_are_refused(option, match):
+    df = pl.DataFrame({"x": [0.0], "y": [0], "z": [1.0]})
+    with pytest.raises(VizflowError, match=f"heatmap: {match}"):
+        vz.heatmap(df, "x", "y", "z", **option)
+
+
+def test_null_keys_are_counted_in_the_title():
+    df = pl.DataFrame({"x": [0.0, None, 1.0], "y": [0, 0, None], "z": [1.0, 2.0, 3.0]})
+    fig = vz.heatmap(df, "x", "y", "z", x_width=1)
+    assert "2 rows with null or non-finite x/y not drawn" in fig.layout.title.text
 
 
 def test_clock_axis_has_no_lunch_gap(trades):
@@ -54,6 +248,13 @@ def test_line_groups_and_decimation(trades):
     assert "decimated" in fig.layout.title.text
     assert fig.layout.xaxis.title.text == "elapsed_seconds"
     assert fig.layout.yaxis.title.text == "price"
+
+
+@pytest.mark.parametrize("max_points", [0, -5, 2.5, True])
+def test_regression_line_max_points_zero_is_refused(max_points):
+    """line(max_points=0) raised ZeroDivisionError."""
+    with pytest.raises(VizflowError, match=f"line: max_points={max_points!r}; expected an integer >= 1"):
+        vz.line(pl.DataFrame({"x": [1, 2], "y": [1.0, 2.0]}), "x", "y", max_points=max_points)
 
 
 def test_decay_curve_matches_means(trades):
@@ -81,23 +282,28 @@ def test_pnl_and_holding_figures_from_fifo_output():
     assert sum(hist.data[0].y) == closed.height
 
 
-def test_large_heatmap_is_coarsened():
+def test_large_heatmap_is_coarsened_into_aligned_bins():
     df = pl.DataFrame(
         {"x": list(range(2000)) * 3, "y": [0] * 2000 + [1] * 2000 + [2] * 2000, "z": [1.0] * 6000}
     )
     fig = vz.heatmap(df, "x", "y", "z", max_points=300)
-    assert len(fig.data[0].x) <= 101
+    trace = fig.data[0]
+    assert len(trace.x) - 1 <= 100
     assert "coarsened" in fig.layout.title.text
+    assert sum(cell[2] for row in trace.customdata for cell in row) == 6000  # no row lost
+    binned = vz.heatmap(df, "x", "y", "z", x_width=5, max_points=300).data[0]
+    assert all(e % 5 == 0 for e in binned.x)  # whole multiples of x_width: bins stay aligned
+    assert len(binned.x) - 1 <= 101
 
 
 def test_missing_columns_are_named_and_empty_frames_give_empty_figures(trades):
     with pytest.raises(ColumnNotFoundError, match="heatmap: column 'signal' not found"):
-        vz.heatmap(trades, "half_hour", "signal", "return_30")
+        vz.heatmap(trades, "elapsed_seconds", "signal", "return_30")
     with pytest.raises(ColumnNotFoundError, match="line: column 'px' not found"):
         vz.line(trades, "elapsed_seconds", "px")
     empty = trades.head(0)
     for fig in (
-        vz.heatmap(empty, "half_hour", "log_qty_bin", "return_30"),
+        vz.heatmap(empty, "elapsed_seconds", "log_qty_bin", "return_30", x_width=1800),
         vz.line(empty.lazy(), "elapsed_seconds", "price"),
         vz.holding_histogram(pl.DataFrame(schema={"holding_period": pl.Float64, "is_closed": pl.Boolean})),
     ):
@@ -111,3 +317,43 @@ def test_report_is_self_contained(tmp_path, trades):
     assert "<h2>decay</h2>" in text
     assert '<script src="http' not in text  # plotly.js is inlined: the file opens offline
     assert len(text) > 1_000_000
+
+
+def test_regression_vf_viz_is_a_lazy_attribute(monkeypatch):
+    """vf.viz was no attribute until `import vizflow.viz`; without plotly it names the extra."""
+    monkeypatch.delattr(vf, "viz")
+    assert vf.viz is vz
+    monkeypatch.setitem(sys.modules, "plotly", None)
+    with pytest.raises(ImportError, match=r"vf.viz needs plotly.*pip install 'vizflow\[viz\]'"):
+        _ = vf.viz
+
+
+def test_regression_demo_report_skips_without_plotly(monkeypatch, tmp_path, capsys):
+    """`vizflow demo` without plotly crashed in the report step; it now skips it, saying why."""
+    from vizflow.demo import DemoState, report
+
+    monkeypatch.setitem(sys.modules, "plotly", None)
+    monkeypatch.setitem(sys.modules, "plotly.graph_objects", None)
+    state = DemoState(output=tmp_path)
+    report(state)
+    assert state.lines == ["report: skipped, 'plotly.graph_objects' is required for this feature: "
+                           "pip install 'vizflow[viz]'"]  # fmt: skip
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_regression_report_trades_per_session_bullet_is_not_empty():
+    """The report's "trades per session:" bullet was empty: its indented lines were dropped."""
+    from vizflow.demo import report_notes
+
+    lines = [
+        "vizflow demo",
+        "trades per session:",
+        "  morning      1,000 trades",
+        "  afternoon      900 trades",
+        "x",
+    ]
+    assert report_notes(lines) == [
+        "vizflow demo",
+        "trades per session: morning 1,000 trades; afternoon 900 trades",
+        "x",
+    ]

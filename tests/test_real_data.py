@@ -235,7 +235,7 @@ def test_shipped_calendar_is_weekdays_minus_dolphindb_holidays(real_data):
     every_day = (first + dt.timedelta(days=i) for i in range((last - first).days + 1))
     weekdays = [d.strftime("%Y%m%d") for d in every_day if d.weekday() < 5]
     expected = [d for d in weekdays if d not in closed]
-    assert vf.calendar.range(cal, "19910101", "20261231") == expected
+    assert vf.calendar.sessions(cal, "19910101", "20261231") == expected
 
 
 def test_spring_festival_sessions_are_consecutive_trading_days(real_data):
@@ -244,7 +244,7 @@ def test_spring_festival_sessions_are_consecutive_trading_days(real_data):
     assert days == ["20190201", "20190211"]
     cal = vf.datasets.xshg_calendar()
     assert vf.calendar.next_day(cal, days[0]) == days[1]
-    assert all(vf.calendar.is_trading_day(cal, d) for d in vf.datasets.SAMPLE_DATES)
+    assert all(vf.calendar.is_session(cal, d) for d in vf.datasets.SAMPLE_DATES)
 
 
 # --- crypto ----------------------------------------------------------------------------------------

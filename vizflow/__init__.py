@@ -90,3 +90,18 @@ __all__ = [
     "save",
     "scan",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import ``vizflow.viz`` on first access of ``vf.viz`` (extra ``vizflow[viz]``)."""
+    if name == "viz":
+        import importlib
+        import importlib.util
+
+        missing = [m for m in ("plotly", "dash") if importlib.util.find_spec(m) is None]
+        if missing:
+            msg = f"vf.viz needs {' and '.join(missing)}, which are not installed: pip install 'vizflow[viz]'"
+            raise ImportError(msg)
+        return importlib.import_module("vizflow.viz")
+    msg = f"module 'vizflow' has no attribute {name!r}"
+    raise AttributeError(msg)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from vizflow.viz.axes import clock_axis
 from vizflow.viz.dashboard import dashboard, sample_dashboard
-from vizflow.viz.figures import decay, heatmap, holding_histogram, line, pnl_curve
+from vizflow.viz.figures import decay, holding_histogram, line, pnl_curve
+from vizflow.viz.heatmap import heatmap
 from vizflow.viz.report import write_report
 
 __all__ = [

@@ -9,7 +9,7 @@ from vizflow.market import DAY_NS, get_market
 if TYPE_CHECKING:
     from vizflow.market import Market
 
-__all__ = ["clock_axis", "clock_label"]
+__all__ = ["clock_at", "clock_axis", "clock_label"]
 
 _NS = 1_000_000_000
 
@@ -60,3 +60,30 @@ def clock_axis(market: Market | str, every: float = 1800) -> dict:
         "ticktext": ["|".join(ticks[v]) for v in values],
         "range": [0, offset],
     }
+
+
+def clock_at(market: Market | str, elapsed: float, *, end: bool = False) -> str:
+    """Return the wall-clock time of ``elapsed`` session seconds (``HH:MM``, or ``HH:MM:SS``).
+
+    A session boundary is the next session's open, or with ``end=True`` the previous session's
+    close, so the bin ``[5400, 7200)`` of CN reads 11:00-11:30 and ``[7200, 9000)`` 13:00-13:30.
+
+    Examples
+    --------
+    >>> import vizflow as vf
+    >>> clock_at(vf.CN, 7200), clock_at(vf.CN, 7200, end=True), clock_at(vf.CN, 7230.5)
+    ('13:00', '11:30', '13:00:30')
+    """
+    market = get_market(market)
+    start = 0.0
+    for session in market.sessions:
+        close = start + session.length_seconds
+        if elapsed < close or (end and elapsed == close):
+            break
+        start = close
+    else:  # past the last close: the close
+        start -= session.length_seconds
+    seconds = min(max(elapsed - start, 0.0), session.length_seconds)
+    ns = (session.start_ns + round(seconds * _NS)) % DAY_NS
+    text = clock_label(ns)
+    return f"{text}:{(ns // _NS) % 60:02d}" if ns % (60 * _NS) else text

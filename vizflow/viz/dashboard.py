@@ -90,10 +90,12 @@ def sample_dashboard() -> Any:
     """Build the dashboard of the shipped real sample: one day of 600519 at a time.
 
     Panels: the mid on the session clock, the alpha-decay curve of the trades, and the mean
-    forward return by half hour and trade-size bin.
+    forward return by half hour (floor bins of the session clock) and trade-size bin, cells of
+    fewer than ``MIN_COUNT`` trades hidden.
     """
     import vizflow as vf
     from vizflow.viz import figures
+    from vizflow.viz.heatmap import MIN_COUNT, heatmap
 
     quotes = vf.parse_time(  # continuous-session quotes only (no auction or pre-open books)
         vf.datasets.cn_sample_quotes().filter(
@@ -110,7 +112,7 @@ def sample_dashboard() -> Any:
     returns = (
         pl.concat(parts)
         .filter(pl.col("side") != 0)
-        .with_columns(half_hour=pl.col("elapsed_seconds") // 1800 * 1800, log_qty=pl.col("qty").log10())
+        .with_columns(log_qty=pl.col("qty").log10())
         .pipe(vf.bin, {"log_qty": 0.5})
         .with_columns(signed_60=pl.col("return_60") * pl.col("side") * 1e4)
     )
@@ -126,8 +128,9 @@ def sample_dashboard() -> Any:
         "alpha decay (trades, in the aggressor's direction)": lambda d: figures.decay(
             d.filter(pl.col("kind") == "trade"), sign="side"
         ),
-        "mean 60 s return (bp) by half hour and trade size": lambda d: figures.heatmap(
-            d.filter(pl.col("kind") == "trade"), "half_hour", "log_qty_bin", "signed_60", market=vf.CN
+        "mean 60 s return (bp) by half hour and trade size": lambda d: heatmap(
+            d.filter(pl.col("kind") == "trade"), "elapsed_seconds", "log_qty_bin", "signed_60",
+            x_width=1800, min_count=MIN_COUNT, market=vf.CN,
         ),
     }  # fmt: skip
     return dashboard(panels, data, "date", title="vizflow: 600519.SH, real Level-2 sample")

@@ -1,4 +1,4 @@
-"""Plotly figures from vizflow frames: heatmaps, lines, alpha decay, P&L and holding periods.
+"""Plotly figures from vizflow frames: lines, alpha decay, P&L and holding periods (heatmaps: heatmap.py).
 
 Every function takes a DataFrame or LazyFrame, returns a ``plotly.graph_objects.Figure`` (never
 shows it), titles axes with the column names, and keeps figures small: inputs larger than
@@ -9,12 +9,14 @@ times when a ``market`` is given (see :func:`vizflow.viz.clock_axis`).
 
 from __future__ import annotations
 
+import numbers
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from vizflow._optional import import_optional
 from vizflow._validate import require_columns
+from vizflow.exceptions import VizflowError
 from vizflow.viz.axes import clock_axis
 
 if TYPE_CHECKING:
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
 
     from vizflow.market import Market
 
-__all__ = ["decay", "heatmap", "holding_histogram", "line", "pnl_curve"]
+__all__ = ["decay", "holding_histogram", "line", "pnl_curve"]
 
 
 def _go() -> Any:
@@ -34,6 +36,13 @@ def _go() -> Any:
 def _eager(frame: pl.DataFrame | pl.LazyFrame, columns: Sequence[str], where: str) -> pl.DataFrame:
     require_columns(frame.collect_schema(), columns, where=where)
     return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+
+
+def _positive_int(value: object, name: str, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        msg = f"{where}: {name}={value!r}; expected an integer >= 1"
+        raise VizflowError(msg)
+    return int(value)
 
 
 def _empty(title: str) -> go.Figure:
@@ -46,71 +55,6 @@ def _time_axis(fig: go.Figure, column: str, market: Market | str | None, axis: s
     if market is not None:
         settings = clock_axis(market)
         fig.update_layout({f"{axis}axis": {**settings, "title": {"text": f"{column} (clock time)"}}})
-
-
-def heatmap(
-    frame: pl.DataFrame | pl.LazyFrame,
-    x: str,
-    y: str,
-    z: str,
-    *,
-    agg: str = "mean",
-    market: Market | str | None = None,
-    title: str | None = None,
-    max_points: int = 250_000,
-    colorscale: str = "RdBu",
-) -> go.Figure:
-    """Draw a heatmap of ``z`` over ``(x, y)`` (e.g. mean forward return by time bin and signal bin).
-
-    Rows sharing an ``(x, y)`` cell are aggregated with ``agg`` (``"mean"``, ``"sum"``,
-    ``"median"``, ``"count"``), so the raw rows of a day can be passed directly; the figure holds
-    one value per cell. With more than ``max_points`` cells, ``x`` is coarsened into equal bins
-    until it fits (the title says so). A diverging colour scale is centred on zero.
-
-    Raises
-    ------
-    ColumnNotFoundError
-        For a missing ``x``, ``y`` or ``z`` column, naming it.
-
-    Examples
-    --------
-    >>> import polars as pl, vizflow.viz as vz
-    >>> df = pl.DataFrame({"t": [0, 0, 1, 1], "s": [-1, 1, -1, 1], "r": [0.1, -0.2, 0.3, 0.0]})
-    >>> fig = vz.heatmap(df, "t", "s", "r")
-    >>> fig.data[0].type, [list(row) for row in fig.data[0].z]
-    ('heatmap', [[0.1, 0.3], [-0.2, 0.0]])
-    """
-    df = _eager(frame, [x, y, z], "heatmap")
-    title = title if title is not None else f"{agg} {z} by {x} and {y}"
-    if df.height == 0:
-        return _empty(title)
-    note = ""
-    nx, ny = df[x].n_unique(), df[y].n_unique()
-    if nx * ny > max_points and df[x].dtype.is_numeric():
-        bins = max(1, max_points // max(ny, 1))
-        lo, hi = df[x].min(), df[x].max()
-        width = (hi - lo) / bins or 1
-        df = df.with_columns(((pl.col(x) - lo) // width * width + lo).alias(x))
-        note = f" ({nx} {x} values coarsened to {bins} bins)"
-    reducer = {"mean": pl.mean, "sum": pl.sum, "median": pl.median}.get(agg)
-    value = pl.len().cast(pl.Float64) if agg == "count" else reducer(z)  # type: ignore[misc]
-    cells = df.group_by(x, y).agg(value.alias(z))
-    grid = cells.pivot(on=y, index=x, values=z, sort_columns=True).sort(x)
-    y_values = sorted(df[y].drop_nulls().unique().to_list())
-    zmat = [grid[str(v)].to_list() if str(v) in grid.columns else [None] * grid.height for v in y_values]
-    finite = [abs(v) for row in zmat for v in row if v is not None]
-    zmax = max(finite) if finite else 1.0
-    go_ = _go()
-    fig = go_.Figure(
-        go_.Heatmap(
-            x=grid[x].to_list(), y=y_values, z=zmat, colorscale=colorscale,
-            zmid=0 if agg != "count" else None, zmax=zmax if agg != "count" else None,
-            zmin=-zmax if agg != "count" else None, colorbar={"title": {"text": z}},
-        )
-    )  # fmt: skip
-    fig.update_layout(title=title + note, xaxis_title=x, yaxis_title=y)
-    _time_axis(fig, x, market)
-    return fig
 
 
 def _decimate(df: pl.DataFrame, max_points: int) -> tuple[pl.DataFrame, bool]:
@@ -137,6 +81,13 @@ def line(
     title says when this happened). With ``market`` an ``elapsed_seconds`` axis shows clock
     times and no lunch gap.
 
+    Raises
+    ------
+    ColumnNotFoundError
+        For a missing ``x``, ``y`` or ``group`` column, naming it.
+    VizflowError
+        For ``max_points`` that is not an integer >= 1.
+
     Examples
     --------
     >>> import polars as pl, vizflow.viz as vz
@@ -145,6 +96,7 @@ def line(
     >>> [(t.name, list(t.y)) for t in fig.data]
     [('a', [0.1, 0.2]), ('b', [0.0, -0.1])]
     """
+    _positive_int(max_points, "max_points", "line")
     cols = [x, y] + ([group] if group else [])
     df = _eager(frame, cols, "line")
     title = title if title is not None else (f"{y} by {x}" + (f" per {group}" if group else ""))

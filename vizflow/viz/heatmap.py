@@ -1,0 +1,289 @@
+"""The heatmap: one aggregated value per (x, y) cell, each cell drawn over exactly its bin."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from itertools import pairwise
+from typing import TYPE_CHECKING, Literal, NamedTuple, TypeAlias
+
+import numpy as np
+import polars as pl
+
+from vizflow._validate import require_numeric
+from vizflow.exceptions import VizflowError
+from vizflow.ops.binning import bin as bin_frame
+from vizflow.viz.axes import clock_at
+from vizflow.viz.figures import _eager, _empty, _go, _positive_int, _time_axis
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from vizflow.market import Market
+
+__all__ = ["HeatmapAgg", "heatmap"]
+
+HeatmapAgg: TypeAlias = Literal["mean", "median", "sum", "min", "max", "std", "count"]
+"""How the rows of a cell become its value."""
+
+_REDUCERS = {
+    "mean": pl.Expr.mean,
+    "median": pl.Expr.median,
+    "sum": pl.Expr.sum,
+    "min": pl.Expr.min,
+    "max": pl.Expr.max,
+    "std": pl.Expr.std,
+    "count": pl.Expr.count,
+}
+MIN_COUNT = 10
+"""The ``min_count`` of the shipped figures (report, dashboard, docs): fewer trades is noise."""
+_SEQUENTIAL = ("count", "std")  # never negative: a sequential scale from 0
+_I, _J, _N, _V = "__vf_i", "__vf_j", "__vf_n", "__vf_v"
+
+
+class _Axis(NamedTuple):
+    """One heatmap axis: the cell index of every row, and how the cells are drawn."""
+
+    index: pl.Series  # cell index (0 .. n - 1) of each row
+    coords: list  # plotly coordinates: n + 1 edges (binned) or n centres / category labels
+    labels: list[str]  # hover text of each cell
+    categorical: bool
+    note: str
+
+
+def _bins(df: pl.DataFrame, column: str, width: float, origin: float, market: Market | str | None) -> _Axis:
+    shifted = df.select((pl.col(column) - origin).alias(column)) if origin else df.select(column)
+    k = bin_frame(shifted, {column: width}, how="floor", suffix="__vf_k")[f"{column}__vf_k"]
+    lo, hi = int(k.min()), int(k.max())  # type: ignore[arg-type]
+    edges = [origin + j * width for j in range(lo, hi + 2)]
+    if market is not None:
+        labels = [f"{clock_at(market, a)}-{clock_at(market, b, end=True)}" for a, b in pairwise(edges)]
+    else:
+        labels = [f"[{a:.6g}, {b:.6g})" for a, b in pairwise(edges)]
+    return _Axis(k - lo, edges, labels, categorical=False, note="")
+
+
+def _values(df: pl.DataFrame, column: str) -> _Axis:
+    series = df[column]
+    if series.dtype.is_integer():
+        lo, hi = int(series.min()), int(series.max())  # type: ignore[arg-type]
+        if hi - lo < 10 * series.n_unique() + 100:  # the whole integer range: a missing value is a gap
+            values = list(range(lo, hi + 1))
+            return _Axis(series - lo, values, [str(v) for v in values], categorical=False, note="")
+    # Cells are found by the rank of the value, never by its string form (1e-07 vs '1e-7').
+    rank = series.rank("dense").cast(pl.Int64) - 1
+    firsts = pl.DataFrame({_J: rank, column: series}).group_by(_J).agg(pl.col(column).first()).sort(_J)
+    labels = [str(v) for v in firsts[column].to_list()]
+    return _Axis(rank, labels, labels, categorical=True, note="")
+
+
+def _colour_range(values: np.ndarray, agg: str, quantile: float) -> tuple[float, float]:
+    finite = values[np.isfinite(values)]
+    sequential = agg in _SEQUENTIAL
+    size = finite if sequential else np.abs(finite)
+    top = float(np.quantile(size, quantile)) if size.size else 0.0
+    if top <= 0:  # a quantile of zeros: fall back to the largest cell, then to 1
+        top = float(size.max()) if size.size and size.max() > 0 else 1.0
+    return (0.0, top) if sequential else (-top, top)
+
+
+def _check_options(agg: str, x_width: object, min_count: object, quantile: object) -> float | None:
+    if agg not in _REDUCERS:
+        msg = f"heatmap: agg={agg!r} is not one of {list(_REDUCERS)}"
+        raise VizflowError(msg)
+    _positive_int(min_count, "min_count", "heatmap")
+    if isinstance(quantile, bool) or not isinstance(quantile, numbers.Real) or not 0 < quantile <= 1:
+        msg = f"heatmap: quantile={quantile!r}; expected a number in (0, 1], e.g. 0.95"
+        raise VizflowError(msg)
+    if x_width is None:
+        return None
+    if isinstance(x_width, bool) or not isinstance(x_width, numbers.Real) or not math.isfinite(x_width):
+        x_width = -1
+    if x_width <= 0:  # type: ignore[operator]
+        msg = f"heatmap: x_width={x_width!r}; expected a finite number > 0 (the x bin width)"
+        raise VizflowError(msg)
+    return float(x_width)  # type: ignore[arg-type]
+
+
+def heatmap(
+    frame: pl.DataFrame | pl.LazyFrame,
+    x: str,
+    y: str,
+    z: str,
+    *,
+    agg: HeatmapAgg = "mean",
+    x_width: float | None = None,
+    min_count: int = 1,
+    market: Market | str | None = None,
+    title: str | None = None,
+    max_points: int = 250_000,
+    colorscale: str | None = None,
+    quantile: float = 0.95,
+) -> go.Figure:
+    """Draw a heatmap of ``z`` over ``(x, y)`` cells (e.g. mean forward return by half hour and size bin).
+
+    Parameters
+    ----------
+    frame
+        Raw rows: the rows sharing a cell are aggregated with ``agg``.
+    x, y, z
+        Column names. ``z`` is numeric (any column for ``agg="count"``).
+    agg
+        ``"mean"`` (default), ``"median"``, ``"sum"``, ``"min"``, ``"max"``, ``"std"`` or
+        ``"count"``, over the non-null ``z`` values of a cell.
+    x_width
+        Cut ``x`` into floor bins ``[k * x_width, (k + 1) * x_width)`` (:func:`vizflow.bin` with
+        ``how="floor"``) and draw each cell over exactly its bin: raw times or left bin edges
+        (``elapsed_seconds // 1800 * 1800``) give the same cells. Needed with ``market``. Without
+        it, each distinct ``x`` value is one column: integers (e.g. ``vf.bin`` numbers) are
+        centred on their value with every integer between the smallest and the largest present,
+        other values are categories in sorted order. ``y`` is always drawn that way.
+    min_count
+        Hide the cells with fewer than ``min_count`` non-null ``z`` values (their hover still
+        shows the count); the title says how many were hidden.
+    market
+        Label an ``elapsed_seconds`` x axis with the market's clock times (no lunch gap).
+    title
+        The figure title; notes on hidden or coarsened cells are appended.
+    max_points
+        With more cells than this, numeric ``x`` is coarsened into wider floor bins (whole
+        multiples of ``x_width``), and the title says so.
+    colorscale
+        A plotly colour scale; default a diverging ``"RdBu"`` centred on 0, or ``"Viridis"`` from
+        0 for ``"count"`` and ``"std"``.
+    quantile
+        The colour range is ``±`` this quantile of ``|value|`` over the drawn, finite cells
+        (``[0, quantile]`` for sequential scales), so a cell of two trades does not set it;
+        larger cells saturate. Infinite and NaN cells are not coloured (the title counts them).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One ``heatmap`` trace; each cell's hover shows its interval, value and count
+        (``customdata`` holds ``[interval, y, count, value]`` per cell).
+
+    Raises
+    ------
+    ColumnNotFoundError
+        For a missing ``x``, ``y`` or ``z`` column, naming it.
+    VizflowError
+        For an unknown ``agg``, a bad ``x_width``, ``min_count``, ``max_points`` or
+        ``quantile``, or a ``market`` without ``x_width``.
+
+    Examples
+    --------
+    >>> import polars as pl, vizflow.viz as vz
+    >>> df = pl.DataFrame({"t": [0, 0, 1, 1], "s": [-1, 1, -1, 1], "r": [0.1, -0.2, 0.3, 0.0]})
+    >>> fig = vz.heatmap(df, "t", "s", "r")
+    >>> fig.data[0].type, [list(row) for row in fig.data[0].z]
+    ('heatmap', [[0.1, 0.3], [None, None], [-0.2, 0.0]])
+
+    Half-hour cells on the session clock: cell ``k`` spans ``[1800 k, 1800 (k + 1))``.
+
+    >>> import vizflow as vf
+    >>> ticks = pl.DataFrame({"elapsed_seconds": [10.0, 14399.0], "s": [1, 1], "r": [1.0, 2.0]})
+    >>> trace = vz.heatmap(ticks, "elapsed_seconds", "s", "r", x_width=1800, market=vf.CN).data[0]
+    >>> trace.x[0], trace.x[-1], trace.customdata[0][-1][0]
+    (0.0, 14400.0, '14:30-15:00')
+    """
+    width = _check_options(agg, x_width, min_count, quantile)
+    _positive_int(max_points, "max_points", "heatmap")
+    if market is not None and width is None:
+        msg = (
+            f"heatmap: x {x!r} is drawn on the {market if isinstance(market, str) else market.name} "
+            "session clock, so each cell must span a time interval; expected x_width= (the bin "
+            "width in seconds, e.g. 1800 for half hours)"
+        )
+        raise VizflowError(msg)
+    df = _eager(frame, [x, y, z], "heatmap")
+    if agg != "count":
+        require_numeric(df.schema, z, where="heatmap")
+    if width is not None:
+        require_numeric(df.schema, x, where="heatmap")
+    title = title if title is not None else f"{agg} {z} by {x} and {y}"
+    notes = []
+    placed = df.filter(pl.col(x).is_not_null(), pl.col(y).is_not_null())
+    if width is not None:
+        placed = placed.filter(pl.col(x).is_finite())
+    if placed.height < df.height:
+        notes.append(f"{df.height - placed.height} rows with null or non-finite {x}/{y} not drawn")
+    if placed.height == 0:
+        return _empty(title)
+    y_axis = _values(placed, y)
+    ny = len(y_axis.labels)
+    x_axis = _x_axis(placed, x, width, market, max(1, max_points // ny))
+    notes += [x_axis.note] if x_axis.note else []
+    cells = (
+        pl.DataFrame({_I: x_axis.index, _J: y_axis.index, z: placed[z]})
+        .group_by(_I, _J)
+        .agg(pl.col(z).count().alias(_N), _REDUCERS[agg](pl.col(z)).cast(pl.Float64).alias(_V))
+    )
+    nx = len(x_axis.labels)
+    counts = np.zeros((ny, nx), dtype=np.int64)
+    values = np.full((ny, nx), np.nan)
+    i, j = cells[_I].to_numpy(), cells[_J].to_numpy()
+    counts[j, i] = cells[_N].to_numpy()
+    values[j, i] = cells[_V].fill_null(np.nan).to_numpy()
+    shown = counts >= min_count
+    drawn = np.where(shown, values, np.nan)
+    hidden = int(((counts > 0) & ~shown).sum())
+    if hidden:
+        notes.append(f"{hidden} cells with < {min_count} values hidden")
+    bad = int((shown & (counts > 0) & ~np.isfinite(values)).sum())
+    if bad:
+        notes.append(f"{bad} cells with a non-finite {agg} not coloured")
+    zmin, zmax = _colour_range(drawn, agg, quantile)
+    sequential = agg in _SEQUENTIAL
+    customdata = [
+        [[x_axis.labels[c], y_label, int(counts[r, c]), _text(values[r, c], counts[r, c])] for c in range(nx)]
+        for r, y_label in enumerate(y_axis.labels)
+    ]
+    go_ = _go()
+    unit = "count of values" if agg == "count" else f"{agg} {z}"
+    fig = go_.Figure(
+        go_.Heatmap(
+            x=x_axis.coords,
+            y=y_axis.coords,
+            z=[[None if not math.isfinite(v) else float(v) for v in row] for row in drawn],
+            customdata=customdata,
+            hovertemplate=(
+                f"{x}: %{{customdata[0]}}<br>{y}: %{{customdata[1]}}<br>{unit}: %{{customdata[3]}}"
+                "<br>n: %{customdata[2]}<extra></extra>"
+            ),
+            colorscale=colorscale or ("Viridis" if sequential else "RdBu"),
+            zmin=zmin,
+            zmax=zmax,
+            zmid=None if sequential else 0.0,
+            colorbar={"title": {"text": unit}},
+        )
+    )
+    subtitle = f"<br><sup>{'; '.join(notes)}</sup>" if notes else ""
+    fig.update_layout(title=title + subtitle, xaxis_title=x, yaxis_title=y)
+    if x_axis.categorical:
+        fig.update_xaxes(type="category")
+    if y_axis.categorical:
+        fig.update_yaxes(type="category")
+    _time_axis(fig, x, market)
+    return fig
+
+
+def _text(value: float, count: int) -> str:
+    return "no values" if count == 0 else f"{value:.6g}"
+
+
+def _x_axis(df: pl.DataFrame, x: str, width: float | None, market: Market | str | None, limit: int) -> _Axis:
+    if width is not None:
+        axis = _bins(df, x, width, 0.0, market)
+        columns = len(axis.labels)
+        if columns <= limit:
+            return axis
+        factor = -(-columns // limit)
+        wide = _bins(df, x, width * factor, 0.0, market)
+        return wide._replace(note=f"x coarsened to {len(wide.labels)} bins of {width * factor:g}")
+    axis = _values(df, x)
+    if len(axis.labels) <= limit or not df[x].dtype.is_numeric():
+        return axis
+    lo, hi = float(df[x].min()), float(df[x].max())  # type: ignore[arg-type]
+    step = (hi - lo) / max(limit - 1, 1) or 1.0
+    wide = _bins(df, x, step, lo, market)
+    return wide._replace(note=f"{df[x].n_unique()} {x} values coarsened to {len(wide.labels)} bins")
