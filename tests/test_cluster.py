@@ -239,3 +239,21 @@ def test_run_cluster_needs_importable_pipelines_and_a_list_of_dates(tmp_path):
     with pytest.raises(FileNotFoundError):
         vf.run_cluster("jobs.d:p", tmp_path / "missing.toml", DAYS)
     assert vf.run_cluster("jobs.d:p", toml, [], template="slurm-array") == []
+
+
+@pytest.mark.slow
+def test_shell_lines_run_the_real_cli_under_hostile_paths(tmp_path):
+    root = tmp_path / HOSTILE[0] / HOSTILE[2]
+    for day in DAYS[:2]:
+        trades = vf.datasets.synthetic_trades(day, n_symbols=2, trades_per_symbol=10)
+        vf.save(trades, root / HOSTILE[3] / f"{day}.parquet")
+    cfg = vf.Config(input_dir=root / HOSTILE[3], output_dir=root / HOSTILE[4], input_pattern="{date}.parquet")
+    bin_dir = Path(sys.executable).parent  # the environment's own `vizflow` script
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    for line in vf.run_cluster(pipelines.clock, cfg, DAYS[:2]):
+        subprocess.run(
+            ["bash", "-c", line], cwd=Path(__file__).resolve().parents[1], env=env, check=True, timeout=300
+        )
+    assert not list(tmp_path.rglob("X"))
+    for day in DAYS[:2]:
+        assert vf.load(cfg.get_output_path(day)).collect()["date"].to_list() == [day, day]
