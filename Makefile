@@ -3,12 +3,16 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# test-min: a second venv with every runtime requirement pinned to its floor in pyproject.toml
+MIN_VENV := .venv-min
+MIN_STAMP := $(MIN_VENV)/.installed
+MIN_EXTRAS := viz,dask,calendars
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint fmt bench docs clean
+.PHONY: help demo test test-min lint fmt bench docs clean
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +28,23 @@ demo: $(STAMP) ## run the main job end to end on the built-in sample (writes dem
 test: $(STAMP) ## run the test suite (tests/ and the docstring examples)
 	$(PY) -m pytest -q
 
-lint: $(STAMP) ## ruff lint and format check
+$(MIN_STAMP): pyproject.toml dev/min_constraints.py
+	rm -rf $(MIN_VENV)
+	$(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PYTHON) dev/min_constraints.py --extras $(MIN_EXTRAS) > $(MIN_VENV)/constraints.txt
+	$(MIN_VENV)/bin/python -m pip install --quiet -c $(MIN_VENV)/constraints.txt -e ".[dev]"
+	touch $(MIN_STAMP)
+
+# Own numba cache: kernels compiled by another numba version must not overwrite .venv's cache.
+test-min: $(MIN_STAMP) ## run the suite on the declared minimum versions (polars, numpy, numba, ... floors)
+	VIZFLOW_HYPOTHESIS_PROFILE=dev NUMBA_CACHE_DIR=$(CURDIR)/$(MIN_VENV)/numba-cache \
+		$(MIN_VENV)/bin/python -m pytest -q -p no:cacheprovider
+
+lint: $(STAMP) ## ruff lint and format check, mypy on vizflow/
 	$(VENV)/bin/ruff check vizflow tests benchmarks dev
 	$(VENV)/bin/ruff format --check vizflow tests benchmarks dev
+	$(VENV)/bin/mypy
 
 fmt: $(STAMP) ## ruff format and autofix
 	$(VENV)/bin/ruff format vizflow tests benchmarks dev
@@ -38,5 +56,5 @@ bench: $(STAMP) ## run the benchmarks (slow; figures go to benchmarks/RESULTS.md
 docs: $(STAMP) ## execute the notebooks in docs/
 	$(PY) -m pytest -q tests/test_notebooks.py
 
-clean: ## remove the venv, caches and demo output
-	rm -rf $(VENV) demo-output .pytest_cache .ruff_cache .hypothesis
+clean: ## remove the venvs, caches and demo output
+	rm -rf $(VENV) $(MIN_VENV) demo-output .pytest_cache .ruff_cache .mypy_cache .hypothesis
