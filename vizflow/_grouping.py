@@ -200,6 +200,11 @@ def key_codes(
     assert len(n_keys) == 1, "every frame names the same number of key columns"
     if not keys[0]:
         return [np.zeros(f.height, dtype=np.int64) for f in frames], 1 if any(f.height for f in frames) else 0
+    if len(frames) == 1 and len(keys[0]) == 1 and _already_grouped(key := frames[0].get_column(keys[0][0])):
+        codes = _run_codes(key, nulls)
+        return [codes], int(codes.max(initial=-1)) + 1
+    if len(keys[0]) == 1 and nulls == "drop":  # one column: its codes already give nulls 0
+        return _column_codes([f.get_column(names[0]) for f, names in zip(frames, keys, strict=True)])
     combined: NDArray[np.int64] | None = None
     null = np.zeros(sum(f.height for f in frames), dtype=bool)
     for j in range(len(keys[0])):
@@ -218,6 +223,15 @@ def key_codes(
         return _split(dense, [f.height for f in frames]), k
     dense, k = _dense(combined)
     return _split(dense, [f.height for f in frames]), k
+
+
+def _run_codes(key: pl.Series, nulls: str) -> NDArray[np.int64]:
+    """Codes of a sorted column (nulls first) from its runs: O(n), no hashing."""
+    runs = key.rle().struct.field("len").to_numpy()
+    codes = np.repeat(np.arange(runs.size, dtype=np.int64), runs)
+    if nulls == "drop" and not (key.len() and key[0] is None):
+        codes += 1  # keep 0 for nulls
+    return codes
 
 
 def _time_key(column: pl.Series) -> NDArray[np.float64] | NDArray[np.int64]:

@@ -14,7 +14,7 @@ from vizflow._grouping import key_codes, key_kind
 from vizflow._keys import as_keys, check_dates_in_keys
 from vizflow._validate import require_columns, require_numeric
 from vizflow.exceptions import DataError, SchemaError, VizflowError
-from vizflow.kernels.asof import asof_index_nb
+from vizflow.kernels.asof import asof_index_nb, forward_returns_nb
 from vizflow.kernels.segments import group_order_nb
 
 if TYPE_CHECKING:
@@ -156,19 +156,18 @@ def _times(frame: pl.DataFrame, time: str) -> NDArray[np.float64]:
     return np.where(np.isfinite(times), times, np.nan)
 
 
-def _sorted_arrays(
-    codes: NDArray[np.int64], n_groups: int, times: NDArray[np.float64], prices: NDArray[np.float64]
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
-    """Rows in (key, time) order: input positions, CSR offsets, times, prices.
+def _segments(
+    codes: NDArray[np.int64], n_groups: int, times: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Rows in (key, time) order: the input position of each sorted row, and CSR offsets.
 
     A compiled counting sort plus a per-key merge sort (``vizflow.kernels.segments``) replaces a
-    Polars sort; rows without a key form group 0, which the caller leaves out.
+    Polars sort; rows with a null key form group 0, which the caller leaves out.
     """
     order = np.empty(codes.size, dtype=np.int64)
     offsets = np.empty(n_groups + 1, dtype=np.int64)
-    if group_order_nb(codes, n_groups, np.ascontiguousarray(times), order, offsets):
-        return order, offsets, times, prices
-    return order, offsets, np.ascontiguousarray(times[order]), np.ascontiguousarray(prices[order])
+    group_order_nb(codes, n_groups, times, order, offsets)
+    return order, offsets
 
 
 def forward_return(
@@ -424,41 +423,38 @@ def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.Data
         )
     frames, frame_keys = ([df], [keys]) if src is None else ([df, src], [keys, ref_keys])
     codes, n_groups = key_codes(frames, frame_keys, nulls="drop")
+    n_groups = max(n_groups, 1)  # group 0 (null keys) exists even when empty
     if src is not None:
         _check_overlap(df, keys, src, ref_keys, codes)
-    own_prices = (
-        df.get_column(spec.price).cast(pl.Float64).to_numpy()  # nulls arrive as NaN
-        if spec.price is not None
-        else np.full(df.height, np.nan)
-    )
-    rows, q_offsets, q_time, q_price = _sorted_arrays(codes[0], n_groups, _times(df, spec.time), own_prices)
+    q_time = _times(df, spec.time)
+    q_rows, q_offsets = _segments(codes[0], n_groups, q_time)
+    own_price = None if spec.price is None else df.get_column(spec.price).cast(pl.Float64).to_numpy()
     if src is None:
-        s_offsets, s_time, s_price = q_offsets, q_time, q_price
+        s_rows, s_offsets, s_time, s_price = q_rows, q_offsets, q_time, own_price
     else:
-        ref_prices = src.get_column(spec.ref_price).cast(pl.Float64).to_numpy()
-        _, s_offsets, s_time, s_price = _sorted_arrays(
-            codes[1], n_groups, _times(src, spec.ref_time), ref_prices
-        )
-    # Group 0 holds the rows with a null key: leave it out, so they match nothing.
+        s_time = _times(src, spec.ref_time)
+        s_rows, s_offsets = _segments(codes[1], n_groups, s_time)
+        s_price = src.get_column(spec.ref_price).cast(pl.Float64).to_numpy()  # nulls arrive as NaN
+    assert s_price is not None
+    # The kernel walks sorted arrays: one gather each is cheaper than random reads in the pass.
+    q_sorted = np.ascontiguousarray(q_time[q_rows])
+    s_sorted_time = q_sorted if src is None else np.ascontiguousarray(s_time[s_rows])
+    s_sorted_price = np.ascontiguousarray(s_price[s_rows], dtype=np.float64)
+    out = np.empty((len(spec.horizons), df.height))
+    out[:, q_rows[q_offsets[0] : q_offsets[1]]] = np.nan  # group 0: a null key matches nothing
     q_offsets, s_offsets = q_offsets[1:], s_offsets[1:]
-
-    def lookup(shift: float, beyond_last_is_null: bool) -> NDArray[np.float64]:
-        idx = np.full(q_time.size, -1, dtype=np.int64)  # rows without a key stay -1
-        asof_index_nb(q_offsets, q_time, s_offsets, s_time, shift, beyond_last_is_null, spec.tolerance, idx)
-        found = np.full(q_time.size, np.nan)
+    if spec.current == "reference":
+        idx = np.full(df.height, -1, dtype=np.int64)
+        asof_index_nb(q_offsets, q_sorted, s_offsets, s_sorted_time, 0.0, False, spec.tolerance, idx)
+        now = np.full(df.height, np.nan)
         hit = idx >= 0
-        found[hit] = s_price[idx[hit]]
-        return found
-
-    now = lookup(0.0, beyond_last_is_null=False) if spec.current == "reference" else q_price
-    now = np.where(now == 0.0, np.nan, now)
-    out: dict[str, pl.Series] = {}
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for h, name in zip(spec.horizons, spec.names, strict=True):
-            future = lookup(h, beyond_last_is_null=True)
-            ret = np.log(future / now) if spec.log else (future - now) / now
-            ret[~np.isfinite(ret)] = np.nan  # log of a zero or negative price ratio
-            back = np.empty_like(ret)
-            back[rows] = ret  # put the sorted rows back in input order
-            out[name] = pl.Series(name, back, nan_to_null=True)
-    return pl.DataFrame(out, height=df.height)
+        now[hit] = s_sorted_price[idx[hit]]
+    else:
+        assert own_price is not None
+        now = s_sorted_price if src is None else np.ascontiguousarray(own_price[q_rows], dtype=np.float64)
+    forward_returns_nb(
+        q_offsets, q_rows, q_sorted, now, s_offsets, s_sorted_time, s_sorted_price,
+        np.array(spec.horizons, dtype=np.float64), spec.tolerance, spec.log, out,
+    )  # fmt: skip
+    columns = [pl.Series(name, out[k], nan_to_null=True) for k, name in enumerate(spec.names)]
+    return pl.DataFrame(columns, height=df.height)
