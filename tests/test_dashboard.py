@@ -17,6 +17,7 @@ import pytest
 
 import vizflow as vf
 import vizflow.viz as vz
+from vizflow.viz.heatmap import MIN_COUNT
 
 IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -84,6 +85,18 @@ def _figure_state(driver, index: int):
     )
 
 
+def _assert_heatmap_covers_the_session(driver, index: int) -> None:
+    """In the page, the heatmap's x holds the 9 half-hour edges and the last column is drawn."""
+    trace = driver.execute_script(
+        f"const g = document.querySelector('#vf-panel-{index} .js-plotly-plot');"
+        "return {x: g.data[0].x, z: g.data[0].z, n: g.data[0].customdata};"
+    )
+    assert trace["x"] == [1800.0 * k for k in range(9)]
+    last = [row[-1] for row in trace["z"]]
+    assert any(v is not None for v in last)  # 14:30-15:00 has cells (it was blank)
+    assert trace["n"][0][-1][0] == "14:30-15:00"
+
+
 def _wait(driver, predicate, timeout: float = 60):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -106,6 +119,7 @@ def test_dashboard_renders_and_updates(browser, server):
     states = _wait(browser, all_drawn)
     assert [s["control"] for s in states] == [vf.datasets.SAMPLE_DATES[0]] * 3
     assert states[0]["n"] > 100  # the mid path has points
+    _assert_heatmap_covers_the_session(browser, 2)
     assert "20230201" in states[0]["title"]
     assert browser.find_elements(By.CSS_SELECTOR, ".js-plotly-plot .main-svg")
 
@@ -153,15 +167,14 @@ def test_real_sample_figures_render_to_png(browser, tmp_path):
         pl.col("side") != 0
     )
     out = out.with_columns(
-        half_hour=pl.col("elapsed_seconds") // 1800 * 1800,
-        log_qty=pl.col("qty").log10(),
-        signed_60=pl.col("return_60") * pl.col("side") * 1e4,
+        log_qty=pl.col("qty").log10(), signed_60=pl.col("return_60") * pl.col("side") * 1e4
     ).pipe(vf.bin, {"log_qty": 0.5})
     continuous = quotes.filter(pl.col("ticktime").is_between(93000000, 145700000))
     IMG.mkdir(parents=True, exist_ok=True)
     figures = {
         "heatmap.png": vz.heatmap(
-            out, "half_hour", "log_qty_bin", "signed_60", market=vf.CN,
+            out, "elapsed_seconds", "log_qty_bin", "signed_60", x_width=1800, min_count=MIN_COUNT,
+            market=vf.CN,
             title="600519.SH 2023-02-01: mean 60 s return (bp, aggressor's direction) by half hour and size",
         ),
         "mid_600519.png": vz.line(
@@ -169,5 +182,8 @@ def test_real_sample_figures_render_to_png(browser, tmp_path):
         ),
         "decay_600519.png": vz.decay(out, sign="side", title="600519.SH 2023-02-01: alpha decay"),
     }  # fmt: skip
+    heat = figures["heatmap.png"].data[0]
+    assert list(heat.x) == [1800.0 * k for k in range(9)]  # cells over 09:30-10:00 ... 14:30-15:00
+    assert any(row[-1] is not None for row in heat.z)  # the last afternoon half hour is drawn
     for name, fig in figures.items():
         _render(browser, fig, IMG / name, tmp_path)
