@@ -1,7 +1,10 @@
 """forward_return: 3 horizons on ~5M rows / 2,000 symbols vs pandas, DuckDB and Polars as-of joins.
 
 Targets (issue 3): faster than all three; at least 3x pandas ``merge_asof`` and 2x DuckDB
-``ASOF JOIN`` (each run once per horizon). Run: ``python -m benchmarks forward_return``.
+``ASOF JOIN`` (each run once per horizon). Targets (issue 13), on integer, string and Categorical
+keys, sorted and shuffled input: >= 2x a hand-written Polars ``join_asof`` per horizon on the same
+keys and >= 0.5x a bare numba sweep answering all horizons in one pass over the sorted arrays;
+peak RSS <= 2x (input + output) bytes. Run: ``python -m benchmarks forward_return``.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 import polars as pl
+from numba import njit
 
 import vizflow as vf
-from benchmarks._common import header, median_time
+from benchmarks._common import header, median_time, peak_memory_mib
 
 HORIZONS = [5, 60, 300]
 N_SYMBOLS, PER_SYMBOL = 2000, 2500
@@ -93,6 +97,74 @@ def duckdb_asof(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return pl.from_arrow(con.sql(sql).to_arrow_table())
 
 
+@njit(cache=True)
+def bare_sweep_nb(offsets, t, p, horizons, out):
+    """All horizons in one pass over (symbol, time)-sorted arrays: the floor for any as-of pass."""
+    ptr = np.empty(horizons.size, dtype=np.int64)
+    for g in range(offsets.size - 1):
+        lo, hi = offsets[g], offsets[g + 1]
+        last = t[hi - 1]
+        ptr[:] = lo - 1
+        for i in range(lo, hi):
+            for k in range(horizons.size):
+                target = t[i] + horizons[k]
+                j = ptr[k]
+                while j + 1 < hi and t[j + 1] <= target:
+                    j += 1
+                ptr[k] = j
+                out[k, i] = (p[j] - p[i]) / p[i] if target <= last else np.nan
+
+
+def keyed(df: pl.DataFrame, kind: str) -> pl.DataFrame:
+    """The same rows with integer (``ukey``-style: 600000.SH -> 600000), string or Categorical symbols."""
+    if kind == "int":
+        return df.with_columns(pl.col("symbol").str.slice(0, 6).cast(pl.Int64))
+    return df.with_columns(pl.col("symbol").cast(pl.Categorical if kind == "cat" else pl.String))
+
+
+def bare(df: pl.DataFrame):
+    """The bare sweep's inputs: sorted arrays and offsets, prepared outside the timing."""
+    s = df.sort("symbol", "ms", maintain_order=True)
+    runs = s["symbol"].rle().struct.field("len").to_numpy()
+    offsets = np.concatenate([[0], np.cumsum(runs)]).astype(np.int64)
+    t = s["ms"].to_numpy().astype(np.float64) / 1000.0
+    p = s["price"].to_numpy()
+    out = np.empty((len(HORIZONS), s.height))
+    hs = np.array(HORIZONS, dtype=np.float64)
+    return lambda: bare_sweep_nb(offsets, t, p, hs, out)
+
+
+def _memory_case():
+    frame = keyed(data(), "int").select("symbol", "elapsed_seconds", "price")
+    ours(frame.head(1000))
+    return lambda: ours(frame)
+
+
+def key_matrix(df: pl.DataFrame) -> None:
+    """Issue 13: every key dtype and order, each against its references in the same run."""
+    floor = median_time(bare(df), repeats=5)
+    print(f"\nbare numba sweep (sorted arrays, all horizons): {floor:.3f} s")
+    print(f"{'keys':<6} {'order':<9} {'ours s':>7} {'join_asof s':>11} {'x join_asof':>11} {'x bare':>7}")
+    for kind in ("int", "str", "cat"):
+        frame = keyed(df, kind)
+        for order in ("sorted", "shuffled"):
+            case = frame if order == "sorted" else frame.sample(fraction=1.0, shuffle=True, seed=0)
+            ours(case.head(1000))
+            t_ours = median_time(lambda case=case: ours(case), repeats=5)
+            t_join = median_time(lambda case=case: polars_join_asof(case), repeats=3)
+            print(
+                f"{kind:<6} {order:<9} {t_ours:7.3f} {t_join:11.3f} "
+                f"{t_join / t_ours:10.2f}x {floor / t_ours:6.2f}x"
+            )
+    frame = keyed(df, "int").select("symbol", "elapsed_seconds", "price")
+    data_mib = (frame.estimated_size() + frame.height * 8 * len(HORIZONS)) / 2**20
+    peak = peak_memory_mib(_memory_case)
+    print(
+        f"peak RSS growth (int keys): {peak:.0f} MiB; input + output {data_mib:.0f} MiB; "
+        f"{peak / data_mib:.2f}x"
+    )
+
+
 def main() -> None:
     print(header(), f"duckdb {duckdb.__version__}, pandas {pd.__version__}")
     df = data()
@@ -132,6 +204,7 @@ def main() -> None:
     print(f"{'case':<48} {'seconds':>8} {'Mrows/s':>8} {'time / ours':>12}")
     for name, t in times.items():
         print(f"{name:<48} {t:8.3f} {n / t / 1e6:8.2f} {t / base:11.2f}x")
+    key_matrix(df)
 
 
 if __name__ == "__main__":
