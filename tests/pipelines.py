@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-import vizflow as vf  # noqa: TC001 (used at run time by the workers)
+import vizflow as vf
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -59,26 +59,19 @@ def big(lf: pl.LazyFrame, ctx: vf.Context) -> pl.DataFrame:
     return pl.select(a=pl.int_range(n), b=pl.int_range(n).cast(pl.Float64) * 1.5, c=pl.lit("x" * 20))
 
 
-def _on_0103(lf: pl.LazyFrame, ctx: vf.Context, fault: BaseException) -> pl.LazyFrame:
-    if ctx.date == "20240103":
-        raise fault
-    return clock(lf, ctx)
-
-
-def panics_on_0103(lf: pl.LazyFrame, ctx: vf.Context) -> pl.LazyFrame:
-    """A Polars panic: pyo3's PanicException, a BaseException that does not pickle."""
+def faults_by_date(lf: pl.LazyFrame, ctx: vf.Context) -> pl.LazyFrame:
+    """BaseExceptions on three dates: a Polars panic (pyo3's PanicException, which does not
+    pickle), sys.exit(3), and a KeyboardInterrupt the pipeline raises itself (no Ctrl-C)."""
     from polars.exceptions import PanicException
 
-    return _on_0103(lf, ctx, PanicException("polars panicked on purpose"))
-
-
-def exits_on_0103(lf: pl.LazyFrame, ctx: vf.Context) -> pl.LazyFrame:
-    return _on_0103(lf, ctx, SystemExit(3))
-
-
-def interrupts_on_0103(lf: pl.LazyFrame, ctx: vf.Context) -> pl.LazyFrame:
-    """A KeyboardInterrupt the pipeline raises itself (nobody pressed Ctrl-C)."""
-    return _on_0103(lf, ctx, KeyboardInterrupt("raised by the pipeline"))
+    faults = {
+        "20240103": PanicException("polars panicked on purpose"),
+        "20240104": SystemExit(3),
+        "20240105": KeyboardInterrupt("raised by the pipeline"),
+    }
+    if ctx.date in faults:
+        raise faults[ctx.date]
+    return clock(lf, ctx)
 
 
 def thread_caps(lf: pl.LazyFrame, ctx: vf.Context) -> pl.DataFrame:
@@ -132,4 +125,23 @@ def holds(lf: pl.LazyFrame, ctx: vf.Context) -> pl.LazyFrame:
     """Announce the date (a marker naming this process), then hold it until a `release` file exists."""
     _marker(ctx, "started").touch()
     _wait_for((ctx.config.output_dir / "release").exists, "the release file", seconds=120)
+    return clock(lf, ctx)
+
+
+def holds_mid_write(lf: pl.LazyFrame, ctx: vf.Context) -> pl.LazyFrame:
+    """Hold the date half-way through writing its output (a temporary file exists meanwhile)."""
+    with vf.io.atomic_write(ctx.config.get_output_path(ctx.date)) as f:
+        f.write(b"PAR1 half a file")
+        f.flush()
+        _marker(ctx, "started").touch()
+        _wait_for((ctx.config.output_dir / "release").exists, "the release file", seconds=120)
+        msg = "released: this date never completes"
+        raise RuntimeError(msg)
+
+
+def presses_ctrl_c_on_0103(lf: pl.LazyFrame, ctx: vf.Context) -> pl.LazyFrame:
+    """The user's Ctrl-C arrives (a real SIGINT to this process) while 0103 runs."""
+    if ctx.date == "20240103":
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(5)  # the signal handler interrupts this
     return clock(lf, ctx)

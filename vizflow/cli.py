@@ -50,7 +50,11 @@ def _dates(args: argparse.Namespace, calendar: Calendar) -> list[str]:
 
 
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # the batch stops as on Ctrl-C: workers ended, temporary files removed
+    """Do what Ctrl-C does: the batch stops, its workers end, no temporary file is left."""
+    on_ctrl_c = signal.getsignal(signal.SIGINT)
+    if callable(on_ctrl_c):
+        on_ctrl_c(signum, frame)
+    raise KeyboardInterrupt
 
 
 def _run(args: argparse.Namespace) -> int:

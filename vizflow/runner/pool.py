@@ -214,13 +214,12 @@ def _broke(future: cf.Future[DateResult]) -> bool:
 
 def _stop(pool: cf.ProcessPoolExecutor) -> None:
     """Cancel the queued dates and end the running ones now."""
-    pool.shutdown(wait=False, cancel_futures=True)
-    processes = list((getattr(pool, "_processes", None) or {}).values())
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown() drops them
     for process in processes:
         process.terminate()
     for process in processes:
         process.join()
-    pool.shutdown(wait=True)
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_on_pool(
