@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 import polars as pl
@@ -246,3 +250,26 @@ def test_regression_next_run_removes_killed_runs_temporaries(batch_config):
         path.write_bytes(b"PAR1 half written by a killed run")
     assert vf.run_local(_count, batch_config, ["20240104"]).ok
     assert sorted(p.name for p in out.iterdir()) == ["20240104.parquet"]
+
+
+@pytest.mark.slow
+def test_regression_sigkilled_writers_temporary_is_removed_by_the_next_run(tmp_path):
+    target = tmp_path / "out" / "20240102.parquet"
+    script = (
+        "import polars as pl, vizflow as vf, sys; n = 30_000_000;"
+        "vf.save(pl.select(a=pl.int_range(n), b=pl.int_range(n) * 1.5, c=pl.lit('x' * 20)), sys.argv[1])"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script, str(target)])
+    try:
+        deadline = time.time() + 120
+        while not list(target.parent.glob(f".*{vf.io.TEMP_MARKER}*")):
+            assert proc.poll() is None, "the writer finished before it could be killed"
+            assert time.time() < deadline, "no temporary file appeared"
+            time.sleep(0.005)
+        assert vf.io.clean_stale_temporaries(target.parent) == []  # alive: its file is locked
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    (stale,) = target.parent.glob(f".*{vf.io.TEMP_MARKER}*")
+    assert vf.io.clean_stale_temporaries(target.parent) == [stale]
+    assert list(target.parent.iterdir()) == []
