@@ -357,3 +357,14 @@ def test_regression_report_trades_per_session_bullet_is_not_empty():
         "trades per session: morning 1,000 trades; afternoon 900 trades",
         "x",
     ]
+
+
+def test_closing_print_bin_is_drawn_inside_the_axis_range():
+    """A print at exactly 15:00:00 is in the floor bin [14400, 16200): drawn and labelled, not clipped."""
+    df = vf.parse_time(pl.DataFrame({"ticktime": [93000000, 150000000], "s": [1, 1], "z": [1.0, 2.0]}), vf.CN)
+    fig = vz.heatmap(df, "elapsed_seconds", "s", "z", x_width=1800, market=vf.CN)
+    trace = fig.data[0]
+    assert trace.x[-1] == 16200.0
+    assert trace.z[0][-1] == 2.0
+    assert list(fig.layout.xaxis.range) == [0.0, 16200.0]
+    assert trace.customdata[0][-1][0] == "at or after the close, 14400 s"

@@ -12,6 +12,7 @@ import polars as pl
 
 from vizflow._validate import require_numeric
 from vizflow.exceptions import VizflowError
+from vizflow.market import Market, get_market
 from vizflow.ops.binning import bin as bin_frame
 from vizflow.viz.axes import clock_at
 from vizflow.viz.figures import _eager, _empty, _go, _positive_int, _time_axis
@@ -19,7 +20,6 @@ from vizflow.viz.figures import _eager, _empty, _go, _positive_int, _time_axis
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-    from vizflow.market import Market
 
 __all__ = ["HeatmapAgg", "heatmap"]
 
@@ -57,7 +57,13 @@ def _bins(df: pl.DataFrame, column: str, width: float, origin: float, market: Ma
     lo, hi = int(k.min()), int(k.max())  # type: ignore[arg-type]
     edges = [origin + j * width for j in range(lo, hi + 2)]
     if market is not None:
-        labels = [f"{clock_at(market, a)}-{clock_at(market, b, end=True)}" for a, b in pairwise(edges)]
+        close = get_market(market).total_seconds
+        labels = [
+            f"{clock_at(market, a)}-{clock_at(market, b, end=True)}"
+            if a < close
+            else f"at or after the close, {a:g} s"
+            for a, b in pairwise(edges)
+        ]
     else:
         labels = [f"[{a:.6g}, {b:.6g})" for a, b in pairwise(edges)]
     return _Axis(k - lo, edges, labels, categorical=False, note="")
@@ -264,6 +270,9 @@ def heatmap(
     if y_axis.categorical:
         fig.update_yaxes(type="category")
     _time_axis(fig, x, market)
+    if market is not None:  # a bin at or past the close (e.g. 15:00:00 prints) must not be clipped
+        coords = x_axis.coords
+        fig.update_xaxes(range=[min(0.0, coords[0]), max(get_market(market).total_seconds, coords[-1])])
     return fig
 
 
