@@ -257,3 +257,17 @@ def test_shell_lines_run_the_real_cli_under_hostile_paths(tmp_path):
     assert not list(tmp_path.rglob("X"))
     for day in DAYS[:2]:
         assert vf.load(cfg.get_output_path(day)).collect()["date"].to_list() == [day, day]
+
+
+def test_config_whose_file_was_since_broken_or_removed_is_written_anew(tmp_path):
+    toml = _toml(tmp_path, "c", "cfg.toml")
+    cfg = vf.Config.from_toml(toml)
+    for damage in ("input_dir = ", None):
+        if damage is None:
+            toml.unlink()
+        else:
+            toml.write_text(damage)
+        (line,) = vf.run_cluster("jobs.d:p", cfg, ["20240102"])
+        used = Path(shlex.split(line)[4])
+        assert used.parent == cfg.output_dir
+        assert vf.Config.from_toml(used) == cfg

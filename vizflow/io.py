@@ -321,9 +321,9 @@ def atomic_write(path: str | Path) -> Iterator[BinaryIO]:
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
+            os.fchmod(f.fileno(), 0o666 & ~_umask())  # mkstemp's 0600 would hide it from colleagues
             f.flush()
             os.fsync(f.fileno())
-            os.fchmod(f.fileno(), 0o666 & ~_umask())
             tmp.replace(path)  # while still locked: a cleaner never sees it unlocked and complete
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

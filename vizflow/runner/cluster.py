@@ -89,12 +89,20 @@ def _target(pipeline_fn: str | Callable[..., Any]) -> str:
     return pipeline_fn  # imported on the cluster, not here
 
 
+def _read_back(path: Path) -> Config | None:
+    """Return the config in ``path`` as it is now, or None (no file, or no longer a valid config)."""
+    try:
+        return Config.from_toml(path)
+    except (OSError, VizflowError):
+        return None
+
+
 def _config_file(config: Config | str | Path) -> tuple[Config, Path]:
     """Return the config and the TOML file the jobs read: its own file, or one written for it."""
     if not isinstance(config, Config):
         path = Path(config).absolute()
         return Config.from_toml(path), path
-    if config.source is not None and config.source.is_file() and Config.from_toml(config.source) == config:
+    if config.source is not None and _read_back(config.source) == config:
         return config, config.source.absolute()
     text = config.as_toml()  # in memory, or changed since it was read: write it beside the outputs
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
