@@ -85,26 +85,32 @@ def forward_return_reference(
 
 def enrich_reference(
     rows: list[dict],
-    by: str,
+    by: str | list[str],
     sort_by: str,
     conditions: dict | None = None,
     running: dict | None = None,
 ) -> dict[str, list]:
     """The plan's row-by-row Enricher: sort by (by, sort_by, input order), reset state per symbol.
 
-    ``conditions`` maps name -> fn(row); ``running`` maps name -> (fn(prev, row), initial).
-    Returns each output column in input row order.
+    ``by`` is one key column or several (a list; ``[]`` makes the whole frame one group); a
+    null key is a value of its own. ``conditions`` maps name -> fn(row); ``running`` maps
+    name -> (fn(prev, row), initial). Returns each output column in input row order.
     """
     conditions = conditions or {}
     running = running or {}
-    order = sorted(range(len(rows)), key=lambda i: (rows[i][by], rows[i][sort_by], i))
+    keys = [by] if isinstance(by, str) else list(by)
+
+    def key(row: dict) -> tuple:
+        return tuple((row[c] is not None, row[c]) for c in keys)
+
+    order = sorted(range(len(rows)), key=lambda i: (key(rows[i]), rows[i][sort_by], i))
     out: dict[str, list] = {name: [None] * len(rows) for name in [*conditions, *running]}
     current = object()
     state: dict = {}
     for i in order:
         row = rows[i]
-        if row[by] != current:
-            current = row[by]
+        if key(row) != current:
+            current = key(row)
             state = {name: initial for name, (_, initial) in running.items()}
         for name, fn in conditions.items():
             out[name][i] = fn(row)
@@ -121,7 +127,8 @@ def fifo_reference(fills: list[tuple], *, mode: str = "position", qty_tol: float
     entry side, -1 on the exit side). Symbols are visited in sorted order, fills by (time, input
     order). Returns ``(carrier row, entry row, qty, closed, lot direction)`` tuples: each symbol's
     matches in order, then its open lots. Strict mode raises ``ValueError(row)`` on an exit
-    larger than the open position.
+    larger than the open position. A remainder counts as zero up to ``qty_tol * max(1, q)``, with
+    ``q`` the quantity of the fill (or of the lot's opening fill) it is left from.
     """
     from collections import deque
 
@@ -132,18 +139,19 @@ def fifo_reference(fills: list[tuple], *, mode: str = "position", qty_tol: float
         lots_dir = 0
         for i in rows:
             direction, remaining = fills[i][2], fills[i][3]
+            tol = qty_tol * max(1.0, remaining)
             if lots and direction != lots_dir:
-                while remaining > qty_tol and lots:
+                while remaining > tol and lots:
                     entry, open_qty = lots[0]
                     take = min(remaining, open_qty)
                     out.append((i, entry, take, True, lots_dir))
                     remaining -= take
                     open_qty -= take
-                    if open_qty <= qty_tol:
+                    if open_qty <= qty_tol * max(1.0, fills[entry][3]):
                         lots.popleft()
                     else:
                         lots[0] = (entry, open_qty)
-            if remaining > qty_tol:
+            if remaining > tol:
                 if mode == "strict" and direction < 0:
                     raise ValueError(i)
                 if not lots:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+import types
+import typing
+
 import numba
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import vizflow as vf
 from tests.reference import enrich_reference
-from vizflow.enrich.compile import _JITTED, CompileError
-from vizflow.exceptions import ColumnNotFoundError, DataError, SchemaError, VizflowError
+from vizflow.enrich.compile import _JITTED, read_columns
+from vizflow.exceptions import ColumnNotFoundError, CompileError, DataError, SchemaError, VizflowError
 
 ROW = st.fixed_dictionaries(
     {
@@ -299,3 +304,352 @@ def test_custom_rule_with_its_own_numba_kernel():
     df = pl.DataFrame({"symbol": ["a", "b", "a", "a"], "t": [1, 1, 3, 2], "qty": [5, 7, 9, 6]})
     out = vf.enrich(df, [LastQtyChange()], by="symbol", sort_by="t")
     assert out["qty_change"].to_list() == [0, 0, 3, 1]  # a: 5 -> 6 -> 9 in time order
+
+
+# --- regressions of issue 11 (findings A.3, A.6, A.9, B.1 and C "enrich") ------------------------
+
+THRESH = 0
+SCALE = 1
+LIMITS = types.ModuleType("limits")
+LIMITS.qty = 0
+QTY = pl.DataFrame({"symbol": ["a", "b", "a", "b", "a"], "qty": [50, 300, 200, 500, 120]})
+
+
+def test_regression_compiled_rule_sees_current_globals():
+    """A.3: the memo keyed on the code object alone answered with the first THRESH every time."""
+    global THRESH, SCALE
+    qty = QTY["qty"].to_list()
+    for THRESH in [100, 250, 400, 100]:
+        for jit in (True, False):
+            rule = vf.TagCondition("big", lambda r: r["qty"] > THRESH, jit=jit)  # noqa: B023
+            got = vf.enrich(QTY, [rule], by="symbol")["big"].to_list()
+            assert got == [q > THRESH for q in qty], (THRESH, jit)
+    for SCALE in [1, 3, 0.5]:
+        rule = vf.TagRunning("scaled", lambda p, r: p + r["qty"] * SCALE, 0)  # noqa: B023
+        out = vf.enrich(QTY.filter(pl.col("symbol") == "a"), [rule], by="symbol")["scaled"]
+        assert out.to_list() == [50 * SCALE, 250 * SCALE, 370 * SCALE]
+        assert out.dtype == (pl.Float64 if isinstance(SCALE, float) else pl.Int64)  # 1 vs 1.0 differ
+
+
+def test_regression_compiled_rule_sees_current_closure_and_module_attribute():
+    """A.3 with closures: a cell reassigned after the rule was built, and a module attribute."""
+    limit = 100
+    rule = vf.TagCondition("big", lambda r: r["qty"] > limit)
+    first = vf.enrich(QTY, [rule], by="symbol")["big"].sum()
+    limit = 250
+    assert (first, vf.enrich(QTY, [rule], by="symbol")["big"].sum()) == (4, 2)
+
+    def above(level):
+        return vf.TagCondition("big", lambda r: r["qty"] > level)
+
+    sums = [vf.enrich(QTY, [above(level)], by="symbol")["big"].sum() for level in (100, 250, 400)]
+    assert sums == [4, 2, 1]
+    for LIMITS.qty, expected in [(100, 4), (400, 1)]:
+        rule = vf.TagCondition("big", lambda r: r["qty"] > LIMITS.qty)
+        assert vf.enrich(QTY, [rule], by="symbol")["big"].sum() == expected
+
+
+def test_regression_an_unhashable_global_is_recompiled_not_frozen():
+    """A.3: a numpy array global cannot key the memo; each call must see its current contents."""
+    global WEIGHTS
+    for WEIGHTS in [np.array([1, 2]), np.array([10, 20])]:
+        rule = vf.TagRunning("w", lambda p, r: p + WEIGHTS[1] * r["qty"], 0)  # noqa: B023
+        assert vf.enrich(QTY.head(1), [rule], by="symbol")["w"].to_list() == [50 * WEIGHTS[1]]
+
+
+WEIGHTS = np.array([0, 0])
+
+
+def _previous_price_reference(rows: list[dict], by: list[str]) -> list[bool | None]:
+    """``price > previous price`` of the same key in (t, input) order, by hand."""
+    out: list[bool | None] = []
+    for i, row in enumerate(rows):
+        same = [
+            (r["t"], j) for j, r in enumerate(rows)
+            if all(r[c] == row[c] for c in by) and (r["t"], j) < (row["t"], i)
+        ]  # fmt: skip
+        out.append(None if not same else row["price"] > rows[max(same)[1]]["price"])
+    return out
+
+
+def test_regression_expression_condition_follows_by_and_sort_by():
+    """A.6: an expression ran over the whole frame in input order, ignoring by and sort_by."""
+    df = pl.DataFrame({"symbol": ["a", "b", "a", "b"], "t": [2, 1, 1, 2], "price": [10.0, 5.0, 9.0, 4.0]})
+    rule = vf.TagCondition("up", pl.col("price") > pl.col("price").shift(1))
+    out = vf.enrich(df, [rule], by="symbol", sort_by="t")
+    assert out["up"].to_list() == [True, None, None, False]  # a: 9 -> 10 up; b: 5 -> 4 down
+    assert out.drop("up").equals(df)
+
+
+@given(
+    rows=st.lists(
+        st.fixed_dictionaries(
+            {
+                "day": st.sampled_from([1, 2]),
+                "symbol": st.sampled_from([9, 10, 100]),
+                "t": st.integers(0, 4),
+                "price": st.integers(1, 5).map(float),
+            }
+        ),
+        max_size=30,
+    ),
+    keys=st.sampled_from([["symbol"], ["day", "symbol"], []]),
+)
+def test_expression_condition_per_group_in_time_order_equals_reference(rows, keys):
+    df = pl.DataFrame(rows, schema={"day": pl.Int64, "symbol": pl.Int64, "t": pl.Int64, "price": pl.Float64})
+    rule = vf.TagCondition("up", pl.col("price") > pl.col("price").shift(1))
+    out = vf.enrich(df, [rule], by=keys, sort_by="t")
+    assert out["up"].to_list() == _previous_price_reference(rows, keys)
+
+
+def test_expression_condition_must_be_boolean():
+    df = pl.DataFrame({"symbol": ["a"], "qty": [1]})
+    with pytest.raises(SchemaError, match=r"rule 'x': the expression .* gives Int64; .* must give Boolean"):
+        vf.enrich(df, [vf.TagCondition("x", pl.col("qty") * 2)], by="symbol")
+
+
+KEY_VALUES = {
+    "Int64": (pl.Int64, [10, 9, -3]),
+    "UInt32": (pl.UInt32, [10, 9, 0]),
+    "String": (pl.String, ["b", "a", "10"]),
+    "Categorical": (pl.Categorical(), ["b", "a", "10"]),
+    "Enum": (pl.Enum(["z", "b", "a"]), ["b", "a", "z"]),
+    "Date": (pl.Date, [dt.date(2024, 1, 3), dt.date(2024, 1, 2), dt.date(2023, 12, 29)]),
+    "Boolean": (pl.Boolean, [True, False, None]),
+}
+
+
+@pytest.mark.parametrize("kind", list(KEY_VALUES))
+@given(data=st.data())
+def test_any_key_dtype_and_several_key_columns_match_by_value(kind, data):
+    """Issue 11 keys: every key dtype groups by value; several key columns group by tuple."""
+    dtype, values = KEY_VALUES[kind]
+    rows = data.draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {
+                    "key": st.sampled_from(values),
+                    "venue": st.sampled_from([1, 2]),
+                    "t": st.integers(0, 5),
+                    "qty": st.integers(1, 100),
+                    "side": st.sampled_from([-1, 1]),
+                }
+            ),
+            max_size=40,
+        )
+    )
+    df = pl.DataFrame(
+        rows, schema={"key": dtype, "venue": pl.Int64, "t": pl.Int64, "qty": pl.Int64, "side": pl.Int8}
+    )
+    rules = [vf.TagRunning("seq", seq, 0), vf.TagRunning("position", position, 0)]
+    for by in (["key"], ["key", "venue"], ["venue", "key"]):
+        out = vf.enrich(df, rules, by=by, sort_by="t")
+        expected = enrich_reference(rows, by, "t", running={"seq": (seq, 0), "position": (position, 0)})
+        assert out["seq"].to_list() == expected["seq"], by
+        assert out["position"].to_list() == expected["position"], by
+
+
+MULTI_DAY_ROW = st.fixed_dictionaries(
+    {
+        "date": st.sampled_from(["20240102", "20240103", "20240104"]),
+        "symbol": st.sampled_from([600519, 9, 10]),
+        "t": st.integers(0, 5),
+        "qty": st.integers(1, 100),
+        "side": st.sampled_from([-1, 1]),
+    }
+)
+MULTI_DAY_SCHEMA = {"date": pl.String, "symbol": pl.Int64, "t": pl.Int64, "qty": pl.Int64, "side": pl.Int8}
+
+
+@given(rows=st.lists(MULTI_DAY_ROW, max_size=50), seed=st.integers(0, 2**16))
+@example(rows=[], seed=0)
+def test_per_day_runs_concatenated_equal_one_run_keyed_by_date_and_symbol(rows, seed):
+    """Metamorphic (issue 11): split by date, enrich each day, concatenate == one keyed run."""
+    df = pl.DataFrame(rows, schema=MULTI_DAY_SCHEMA).with_row_index("row")
+    rules = [vf.TagRunning("position", position, 0), vf.TagCondition("big", is_large)]
+    whole = vf.enrich(df, rules, by=["date", "symbol"], sort_by="t")
+    days = [
+        vf.enrich(df.filter(pl.col("date") == d), rules, by="symbol", sort_by="t")
+        for d in sorted(set(df["date"]))
+    ]
+    assert whole.equals(pl.concat(days).sort("row") if days else whole)
+    # Integer keys, shuffled rows: the same tags per row (ties in t broken by the original row).
+    shuffled = df.sample(fraction=1.0, shuffle=True, seed=seed)
+    again = vf.enrich(shuffled, rules, by=["date", "symbol"], sort_by=["t", "row"])
+    assert again.sort("row").equals(whole)
+
+
+def test_regression_several_dates_without_date_key_are_refused():
+    """A.1 for enrich: three days keyed by symbol alone chained one day's state into the next."""
+    df = pl.DataFrame({"date": ["20240102", "20240103"], "symbol": ["a", "a"], "t": [1, 1], "qty": [1, 2]})
+    with pytest.raises(DataError, match=r"column 'date' holds 2 dates.*\['date', 'symbol'\]"):
+        vf.enrich(df, [vf.TagRunning("s", seq, 0)], by="symbol", sort_by="t")
+    out = vf.enrich(df, [vf.TagRunning("s", seq, 0)], by=["date", "symbol"], sort_by="t")
+    assert out["s"].to_list() == [1, 1]
+
+
+@pytest.mark.parametrize("by", [[], None])
+def test_regression_empty_by_is_one_group_not_a_panic(by):
+    """B.1: enrich(..., by=[]) panicked inside Polars; no keys means one group."""
+    df = pl.DataFrame({"symbol": ["b", "a", "b"], "t": [3, 1, 2], "qty": [1, 2, 3]})
+    rules = [vf.TagRunning("seq", seq, 0), PriceChangeOfQty()]
+    Reset.keys = []
+    out = vf.enrich(df, rules, by=by, sort_by="t", state_class=Reset)
+    assert out["seq"].to_list() == [3, 1, 2]
+    assert out["change"].to_list() == [-2, None, 1]  # python path: one group, reset(None) once
+    assert Reset.keys == [None]
+    assert vf.enrich(df, [vf.TagRunning("seq", seq, 0)], by=by)["seq"].to_list() == [1, 2, 3]
+    with pytest.raises(VizflowError, match="by=5; expected a column name"):
+        vf.enrich(df, [vf.TagRunning("seq", seq, 0)], by=5)
+
+
+class Reset(vf.State):
+    keys: typing.ClassVar[list] = []
+
+    def reset(self, symbol):
+        Reset.keys.append(symbol)
+        self.last = None
+
+
+class PriceChangeOfQty(vf.TagRule):
+    @property
+    def output_columns(self):
+        return ["change"]
+
+    @property
+    def inputs(self):
+        return ["qty"]
+
+    def process(self, row, state):
+        change = None if state.last is None else row["qty"] - state.last
+        state.last = row["qty"]
+        return {"change": change}
+
+
+def test_regression_running_uint64_sum_stays_uint64():
+    """A.9: a TagRunning sum over UInt64 [2**62, 2**62 + 1] came back as a negative Int64."""
+    df = pl.DataFrame({"symbol": ["a", "a"], "q": pl.Series([2**62, 2**62 + 1], dtype=pl.UInt64)})
+    out = vf.enrich(df, [vf.TagRunning("s", lambda p, r: p + r["q"], 0)], by="symbol")
+    assert out.schema["s"] == pl.UInt64
+    assert out["s"].to_list() == [2**62, 2**63 + 1]
+
+
+def test_regression_running_integer_overflow_raises_naming_rule_row_and_columns():
+    """A.9: an integer running value that wraps around must be an error, not a wrong number."""
+    big = pl.DataFrame({"symbol": ["a", "b", "a", "a"], "t": [1, 1, 2, 3], "q": [2**62, 1, 2**62, 1]})
+    with pytest.raises(
+        DataError,
+        match=r"rule 's' failed at row 2 \(symbol='a', t=2\) reading \{'q': 4611686018427387904\}: "
+        r"the running Int64 value overflows",
+    ):
+        vf.enrich(big, [vf.TagRunning("s", lambda p, r: p + r["q"], 0)], by="symbol", sort_by="t")
+    unsigned = pl.DataFrame({"symbol": ["a"], "q": pl.Series([1], dtype=pl.UInt64)})
+    with pytest.raises(DataError, match="UInt64 value overflows"):  # below 0 wraps too
+        vf.enrich(unsigned, [vf.TagRunning("s", lambda p, r: p - r["q"], 0)], by="symbol")
+    floats = vf.enrich(big, [vf.TagRunning("s", lambda p, r: p + r["q"], 0.0)], by="symbol", sort_by="t")
+    assert floats["s"].to_list() == [2.0**62, 1.0, 2.0**63, 2.0**63 + 1]
+
+
+def test_regression_compiled_zero_division_names_rule_and_row():
+    """C: a compiled ZeroDivisionError named neither the rule nor the row."""
+    df = pl.DataFrame({"symbol": ["b", "a", "a"], "t": [1, 2, 1], "qty": [3, 0, 2]})
+    with pytest.raises(
+        DataError,
+        match=r"rule 'inv' failed at row 1 \(symbol='a', t=2\) reading \{'qty': 0\}: ZeroDivisionError",
+    ):
+        vf.enrich(df, [vf.TagRunning("inv", lambda p, r: p + 1 // r["qty"], 0)], by="symbol", sort_by="t")
+    with pytest.raises(DataError, match=r"rule 'c' failed at row 1 .*ZeroDivisionError"):
+        vf.enrich(df, [vf.TagCondition("c", lambda r: 1 / r["qty"] > 0)], by="symbol", sort_by="t")
+
+
+ERROR_CASES = {
+    "returns a string": (
+        lambda: vf.TagCondition("x", lambda r: "big"),
+        CompileError,
+        r"rule 'x' returns unicode_type; .*number or a boolean",
+    ),
+    "returns None": (
+        lambda: vf.TagCondition("x", lambda r: None),
+        CompileError,
+        r"rule 'x' returns none; .*NaN rather than None",
+    ),
+    "initial None": (
+        lambda: vf.TagRunning("x", lambda p, r: p, None),
+        CompileError,
+        r"'x': initial=None; .*jit=False",
+    ),
+    "running with one argument": (
+        lambda: vf.TagRunning("x", lambda r: 1, 0),
+        CompileError,
+        r"rule 'x': the function takes 1 .*expected 2",
+    ),
+    "condition with two arguments": (
+        lambda: vf.TagCondition("x", lambda p, r: 1),
+        CompileError,
+        r"rule 'x': the function takes 2 .*expected 1",
+    ),
+    "not a function": (
+        lambda: vf.TagCondition("x", 5),
+        CompileError,
+        r"rule 'x': expected a function like lambda r: .*got int 5",
+    ),
+    "decimal column": (
+        lambda: vf.TagCondition("x", lambda r: r["d"] > 1),
+        SchemaError,
+        r"column 'd' has dtype Decimal.*cast\(pl.Float64\)",
+    ),
+    "column not declared": (
+        lambda: vf.TagCondition("x", lambda r: r[NAME] > 1, inputs=[]),
+        CompileError,
+        r"rule 'x' .*Field 'qty'.*inputs=",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(ERROR_CASES))
+def test_regression_numba_errors_name_the_rule(case):
+    """C: raw numba errors (TypingError, Signature mismatch, AttributeError __code__) became clear."""
+    make, error, message = ERROR_CASES[case]
+    df = pl.DataFrame({"symbol": ["a"], "qty": [1], "d": [1.5]}).with_columns(
+        pl.col("d").cast(pl.Decimal(10, 2))
+    )
+    with pytest.raises(error, match=message):
+        vf.enrich(df, [make()], by="symbol")
+    assert issubclass(error, vf.VizflowError)
+
+
+NAME = "qty"
+
+
+def test_regression_columns_read_through_globals_and_closures_are_found():
+    """C: r[name] with name in a closure gave "Field 'qty' was not found in record"."""
+    column = "qty"
+    df = pl.DataFrame({"symbol": ["a", "a"], "qty": [1, 5]})
+    closure = vf.enrich(df, [vf.TagCondition("x", lambda r: r[column] > 2)], by="symbol")
+    module = vf.enrich(df, [vf.TagCondition("x", lambda r: r[NAME] > 2)], by="symbol")
+    assert closure["x"].to_list() == module["x"].to_list() == [False, True]
+
+
+def test_regression_columns_named_like_parameters_are_not_read():
+    """C: a string column named r, p or max was taken as read (and refused as not numeric)."""
+    df = pl.DataFrame(
+        {"symbol": ["a", "a"], "qty": [3, 1], "r": ["x", "y"], "p": ["u", "v"], "max": ["m", "n"]}
+    )
+    out = vf.enrich(df, [vf.TagRunning("hi", lambda p, r: max(p, r["qty"]), 0)], by="symbol")
+    assert out["hi"].to_list() == [3, 3]
+    assert read_columns(
+        lambda p, r: max(p, r.qty) + math.floor(r["px"]), ["r", "p", "max", "floor", "qty", "px"]
+    ) == [
+        "qty",
+        "px",
+    ]
+
+
+@given(qty=st.lists(st.integers(-3, 3), max_size=20))
+def test_numeric_condition_is_a_boolean_like_bool(qty):
+    """A compiled TagCondition returning a number is its truth value, as on the Python path."""
+    df = pl.DataFrame({"symbol": ["a"] * len(qty), "qty": qty}, schema={"symbol": pl.String, "qty": pl.Int64})
+    compiled = vf.enrich(df, [vf.TagCondition("x", lambda r: r["qty"] * 2)], by="symbol")
+    python = vf.enrich(df, [vf.TagCondition("x", lambda r: r["qty"] * 2, jit=False)], by="symbol")
+    assert compiled.schema["x"] == pl.Boolean
+    assert compiled["x"].to_list() == python["x"].to_list() == [q != 0 for q in qty]

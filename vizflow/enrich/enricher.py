@@ -8,10 +8,11 @@ import numpy as np
 import polars as pl
 
 from vizflow._grouping import Segments, segments
+from vizflow._keys import as_keys, check_dates_in_keys
 from vizflow._validate import require_columns, require_no_nulls
 from vizflow.enrich.base import ExpandingRule, State, TagRule
-from vizflow.enrich.compile import records_of
-from vizflow.exceptions import VizflowError
+from vizflow.enrich.compile import RowError, records_of
+from vizflow.exceptions import DataError, SchemaError, VizflowError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -21,12 +22,6 @@ if TYPE_CHECKING:
     from vizflow._typing import FrameT
 
 __all__ = ["Enricher", "enrich"]
-
-
-def _as_list(value: str | Sequence[str] | None) -> list[str]:
-    if value is None:
-        return []
-    return [value] if isinstance(value, str) else list(value)
 
 
 class Enricher:
@@ -39,13 +34,26 @@ class Enricher:
         :class:`~vizflow.TagRule` subclasses, and at most one row-expanding rule
         (:class:`~vizflow.FIFOMatch`).
     by
-        Group column(s), e.g. ``"symbol"``: state resets when it changes.
+        Group column(s), e.g. ``"symbol"`` or ``["date", "symbol"]``: state resets when the key
+        changes. Keys of any dtype (integers, strings, Categorical/Enum, Date, Boolean) are
+        matched by value. ``None`` or ``[]``: the whole frame is one group.
     sort_by
         Column(s) giving the order within a group, e.g. ``"elapsed_seconds"``. Rows with equal
         keys keep their input order.
     state_class
         The :class:`~vizflow.State` subclass handed to custom rules on the Python path; one
-        instance per run, ``reset(symbol)`` at each new group.
+        instance per run, ``reset(key)`` at each new group (the key's value, a tuple for several
+        key columns, None without keys).
+
+    Raises
+    ------
+    DataError
+        The frame spans several dates (a ``date`` column with several values, or a Date/Datetime
+        column over several days) that are not among ``by``: state would run from one day into
+        the next. Also a compiled rule that fails on a row (a division by zero, an integer
+        value that overflows), naming the rule, the row, its key and time.
+    CompileError
+        A rule's function numba cannot compile, or of the wrong arity.
 
     Notes
     -----
@@ -54,7 +62,9 @@ class Enricher:
     * a function rule (``TagCondition``/``TagRunning`` with a function) is compiled with numba
       and called by a generic kernel over the whole frame; the row it sees is a numba record of
       the columns it reads (numeric or boolean; nulls there are an error);
-    * a ``TagCondition`` with a Polars expression runs vectorised;
+    * a ``TagCondition`` with a Polars expression runs vectorised per group, in ``sort_by``
+      order (``pl.col("price").shift(1)`` is the previous row of the same key, in time), as
+      ``expr.over(by)`` on the sorted frame; its values come back in input row order;
     * ``jit=False`` rules and custom :class:`TagRule` s without ``compute`` run on the Python
       path, a loop over dict rows (about 100x slower; for logic numba cannot compile);
     * an :class:`~vizflow.enrich.base.ExpandingRule` runs last on the sorted, tagged frame and
@@ -87,8 +97,8 @@ class Enricher:
         state_class: type[State] = State,
     ) -> None:
         self.rules = list(rules)
-        self.by = _as_list(by)
-        self.sort_by = _as_list(sort_by)
+        self.by = as_keys(by, where="Enricher", name="by")
+        self.sort_by = as_keys(sort_by, where="Enricher", name="sort_by")
         self.state_class = state_class
         if not self.rules:
             msg = "Enricher: no rules given"
@@ -121,6 +131,8 @@ class Enricher:
             raise VizflowError(msg)
 
         df = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+        time_col = self.sort_by[0] if len(self.sort_by) == 1 else None
+        check_dates_in_keys(df, self.by, where=where, time_col=time_col)
         seg = segments(df, self.by, self.sort_by)
         tags = self._tag(df, seg, inputs)
         out = df.with_columns(tags)
@@ -155,9 +167,12 @@ class Enricher:
             if rule.expands_rows:
                 continue
             if getattr(rule, "expr", None) is not None:
-                series.append(df.select(rule.expr.alias(rule.output_columns[0])).to_series())
+                series.append(self._expression(df, seg, rule))
             elif rule in compiled:
-                values = _unsort(rule.compute(records, seg.offsets), seg.order)
+                try:
+                    values = _unsort(rule.compute(records, seg.offsets), seg.order)
+                except RowError as exc:
+                    raise self._row_error(df, seg, rule, inputs[id(rule)], exc) from exc.__cause__
                 series.append(pl.Series(rule.output_columns[0], values))
             else:
                 python_rules.append(rule)
@@ -168,6 +183,39 @@ class Enricher:
                 for values in self._python_path(ordered, seg.offsets, python_rules, inputs)
             )
         return series
+
+    def _expression(self, df: pl.DataFrame, seg: Segments, rule: Any) -> pl.Series:
+        """Evaluate a TagCondition expression per ``by`` group in sorted order, in input order."""
+        name = rule.output_columns[0]
+        wanted = set(rule.expr.meta.root_names()) | set(self.by)
+        ordered = df.select(c for c in df.columns if c in wanted)
+        if seg.order is not None:
+            ordered = ordered.gather(pl.Series(seg.order))
+        expr = rule.expr.over(self.by) if self.by else rule.expr
+        try:
+            values = ordered.with_columns(expr.alias(name)).get_column(name)
+        except pl.exceptions.PolarsError as exc:
+            msg = f"enrich: rule {name!r}: cannot evaluate {rule.expr} per group of {self.by}: {exc}"
+            raise DataError(msg) from exc
+        if values.dtype != pl.Boolean:
+            msg = (
+                f"enrich: rule {name!r}: the expression {rule.expr} gives {values.dtype}; a "
+                "TagCondition expression must give Boolean, e.g. pl.col('qty') > 100"
+            )
+            raise SchemaError(msg)
+        return values if seg.order is None else values.scatter(seg.order, values.clone())
+
+    def _row_error(
+        self, df: pl.DataFrame, seg: Segments, rule: Any, reads: list[str], exc: RowError
+    ) -> DataError:
+        """Build the DataError for a compiled rule that failed at a sorted position."""
+        position, detail = exc.args
+        row = int(seg.row_index(df.height)[position])
+        where = ", ".join(f"{c}={df.get_column(c)[row]!r}" for c in [*self.by, *self.sort_by])
+        values = {c: df.get_column(c)[row] for c in reads}
+        name = rule.output_columns[0]
+        msg = f"enrich: rule {name!r} failed at row {row} ({where}) reading {values}: {detail}"
+        return DataError(msg)
 
     def _python_path(
         self,
@@ -187,7 +235,8 @@ class Enricher:
                 continue
             state.running = {}
             first = rows[lo]
-            state.reset(first[self.by[0]] if len(self.by) == 1 else tuple(first[c] for c in self.by))
+            key = tuple(first[c] for c in self.by)
+            state.reset(key[0] if len(key) == 1 else key or None)
             for i in range(lo, hi):
                 for rule in rules:
                     result = rule.process(rows[i], state)

@@ -8,9 +8,16 @@ import numpy as np
 import polars as pl
 
 from vizflow.enrich.base import State, TagRule
-from vizflow.enrich.compile import jit_rule, read_columns, return_dtype
-from vizflow.exceptions import SchemaError, VizflowError
-from vizflow.kernels.running import condition_nb, running_nb
+from vizflow.enrich.compile import (
+    RowError,
+    as_numpy,
+    check_function,
+    jit_rule,
+    read_columns,
+    return_dtype,
+)
+from vizflow.exceptions import CompileError, SchemaError, VizflowError
+from vizflow.kernels.running import condition_nb, running_checked_nb, running_nb
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -44,6 +51,22 @@ class _FunctionRule(TagRule):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
+
+
+def _run(kernel: Any, *args: Any, rule: str) -> Any:
+    """Call a compiled pass; an exception raised by the user's function names its position."""
+    import numba
+
+    pos = np.zeros(1, dtype=np.int64)
+    try:
+        return kernel(*args, pos)
+    except Warning:  # e.g. a numba warning turned into an error by the caller's filters
+        raise
+    except numba.core.errors.NumbaError as exc:  # the pass itself did not compile for this rule
+        msg = f"rule {rule!r} does not compile with numba: {str(exc).strip().splitlines()[0]}"
+        raise CompileError(msg) from None
+    except Exception as exc:  # raised inside the user's compiled function (ZeroDivisionError...)
+        raise RowError(int(pos[0]), f"{type(exc).__name__}: {exc}") from exc
 
 
 class TagCondition(_FunctionRule):
@@ -90,6 +113,8 @@ class TagCondition(_FunctionRule):
     ) -> None:
         super().__init__(name, condition, inputs=inputs, jit=jit)
         self.expr = condition if isinstance(condition, pl.Expr) else None
+        if self.expr is None:
+            check_function(condition, 1, rule=name, jit=jit, shape="lambda r: r['qty'] > 100")
 
     def resolve_inputs(self, available: Sequence[str]) -> list[str]:
         """Return the columns this rule reads (for an expression: the columns it refers to)."""
@@ -101,14 +126,14 @@ class TagCondition(_FunctionRule):
         """Python path: ``{name: condition(row)}``."""
         return {self.name: bool(self.fn(row))}
 
-    def compute(self, records: np.ndarray, offsets: NDArray[np.int64]) -> NDArray[Any]:
-        """Compiled path: one pass over all rows."""
+    def compute(self, records: np.ndarray, offsets: NDArray[np.int64]) -> NDArray[np.bool_]:
+        """Compiled path: one pass over all rows; a number is a condition as in ``bool(x)``."""
         import numba
 
-        jitted = jit_rule(self.fn, rule=self.name)
-        ret = return_dtype(jitted, (numba.from_dtype(records.dtype),), rule=self.name)
-        out = np.empty(records.size, dtype=_as_numpy(ret, self.name))
-        condition_nb(records, jitted, out)
+        jitted = jit_rule(self.fn, records.dtype, rule=self.name)
+        as_numpy(return_dtype(jitted, (numba.from_dtype(records.dtype),), rule=self.name), rule=self.name)
+        out = np.empty(records.size, dtype=np.bool_)
+        _run(condition_nb, records, jitted, out, rule=self.name)
         return out
 
 
@@ -165,6 +190,13 @@ class TagRunning(_FunctionRule):
             msg = f"TagRunning {name!r}: update must be a function (prev, row) -> value"
             raise VizflowError(msg)
         super().__init__(name, update, inputs=inputs, jit=jit)
+        check_function(update, 2, rule=name, jit=jit, shape="lambda prev, r: prev + r['qty']")
+        if jit and not isinstance(initial, _NUMBERS):
+            msg = (
+                f"TagRunning {name!r}: initial={initial!r}; a compiled running value starts from a "
+                "number or a boolean (e.g. 0, 0.0 or float('nan') for 'none yet'), or pass jit=False"
+            )
+            raise CompileError(msg)
         self.initial = initial
 
     def process(self, row: dict[str, Any], state: State) -> dict[str, Any]:
@@ -174,12 +206,12 @@ class TagRunning(_FunctionRule):
         return {self.name: value}
 
     def compute(self, records: np.ndarray, offsets: NDArray[np.int64]) -> NDArray[Any]:
-        """Compiled path: one pass, state reset at each segment."""
+        """Compiled path: one pass, state reset at each segment; integer values checked for overflow."""
         import numba
 
-        jitted = jit_rule(self.fn, rule=self.name)
+        jitted = jit_rule(self.fn, records.dtype, rule=self.name)
         record = numba.from_dtype(records.dtype)
-        state = numba.typeof(self.initial)
+        state = _initial_type(self.initial, records.dtype)
         for _ in range(4):  # widen the state type until update(state, r) returns the same type
             ret = return_dtype(jitted, (state, record), rule=self.name)
             if ret == state:
@@ -188,17 +220,47 @@ class TagRunning(_FunctionRule):
         else:
             msg = f"TagRunning {self.name!r}: the value's type does not settle (last: {ret})"
             raise SchemaError(msg)
-        dtype = _as_numpy(state, self.name)
+        dtype = as_numpy(state, rule=self.name)
         out = np.empty(records.size, dtype=dtype)
-        running_nb(offsets, records, dtype.type(self.initial), jitted, out)
+        initial = dtype.type(self.initial)
+        if dtype.kind not in "iu" or not self._has_float_shadow(jitted, record):
+            _run(running_nb, offsets, records, initial, jitted, out, rule=self.name)
+            return out
+        wrapped = _run(running_checked_nb, offsets, records, initial, jitted, out, rule=self.name)
+        if wrapped >= 0:
+            kind = pl.Series(out[:0]).dtype
+            msg = (
+                f"the running {kind} value overflows here (it would wrap around); start from a "
+                "float (initial=0.0) or use smaller units"
+            )
+            raise RowError(wrapped, msg)
         return out
 
+    def _has_float_shadow(self, jitted: Any, record: Any) -> bool:
+        """Whether the function also runs on a float value (the overflow check's shadow)."""
+        import numba
 
-def _as_numpy(numba_type: Any, rule: str) -> np.dtype:
-    from numba.np.numpy_support import as_dtype
+        try:
+            ret = return_dtype(jitted, (numba.float64, record), rule=self.name)
+        except CompileError:  # e.g. bitwise operations: integers only, left unchecked
+            return False
+        return isinstance(ret, numba.types.Number)
 
-    try:
-        return as_dtype(numba_type)
-    except NotImplementedError:
-        msg = f"rule {rule!r} returns {numba_type}; expected a number or a boolean"
-        raise SchemaError(msg) from None
+
+_NUMBERS = (bool, int, float, np.bool_, np.integer, np.floating)
+
+
+def _initial_type(initial: Any, record: np.dtype) -> Any:
+    """Return the numba type of the start value: UInt64 for a non-negative int over unsigned columns only.
+
+    A Python int is an int64 to numba, and int64 + uint64 stays int64: a UInt64 sum past 2**63
+    would then overflow. Over unsigned integer columns (and no signed ones) the value starts as
+    a uint64 instead, so UInt64 stays UInt64, as in Polars' ``cum_sum``.
+    """
+    import numba
+
+    kinds = {record.fields[f][0].kind for f in record.names}
+    unsigned = "u" in kinds and "i" not in kinds
+    if type(initial) is int and initial >= 0 and unsigned and record.names != ("__none",):
+        return numba.uint64
+    return numba.typeof(initial)
