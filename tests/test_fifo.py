@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 
@@ -323,3 +324,70 @@ def test_synthetic_fills_match_the_reference(fractional):
     got = out.select("row", "matched_entry_idx", "matched_qty", "is_closed", "lot_side").rows()
     assert [(r[0], r[1], r[3], r[4]) for r in got] == [(e[0], e[1], e[3], e[4]) for e in expected]
     assert [r[2] for r in got] == pytest.approx([e[2] for e in expected], abs=1e-9)
+
+
+# --- regressions of issue 11 (findings A.9 FIFO dust, A.10 order, A.1 several dates) -------------
+
+
+def test_regression_decimal_buys_closed_by_one_sell_leave_no_dust_lot():
+    """A.9: 33333333.33 + 33333333.33 + 33333333.34 closed by 1e8 left a 3.7e-9 short lot."""
+    df = fills([("X", 1, 1, 33333333.33, 1.0), ("X", 2, 1, 33333333.33, 1.0), ("X", 3, 1, 33333333.34, 1.0),
+                ("X", 4, -1, 1e8, 2.0)])  # fmt: skip
+    out = match(df)
+    assert out["is_closed"].to_list() == [True, True, True]
+    assert out["matched_qty"].to_list() == [33333333.33, 33333333.33, 33333333.34]
+    # A real remainder stays: well above qty_tol * 1e8 = 0.1
+    rest = match(fills([("X", 1, 1, 1e8, 1.0), ("X", 2, -1, 1e8 - 0.5, 2.0)]))
+    assert rest.filter(~pl.col("is_closed"))["matched_qty"].to_list() == [0.5]
+
+
+@given(
+    total=st.integers(1, 10**10),
+    cuts=st.lists(st.integers(1, 10**12 - 1), min_size=1, max_size=6, unique=True),
+)
+def test_parts_of_a_quantity_in_cents_closed_at_once_leave_nothing_open(total, cuts):
+    """A.9: buys that split a quantity into decimal parts (in cents), then one sell of it all."""
+    cents = total * 100
+    edges = sorted({0, cents, *(c % cents for c in cuts)})
+    parts = [(b - a) / 100 for a, b in itertools.pairwise(edges)]
+    rows = [("S", float(i), 1, q, 1.0) for i, q in enumerate(parts)]
+    rows.append(("S", float(len(parts)), -1, float(total), 2.0))
+    out = match(fills(rows))
+    assert out["is_closed"].all()
+    assert out.height == len(parts)
+    expected = fifo_reference(rows)
+    assert [(c, e, closed) for c, e, _, closed, _ in expected] == out.select(
+        pl.lit(len(parts)), "matched_entry_idx", "is_closed"
+    ).rows()
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_regression_integer_symbols_come_out_in_numeric_order(shuffle):
+    """A.10: output order followed the string form of integer symbols ("10" < "9") when unsorted."""
+    df = pl.DataFrame(
+        {"symbol": [10, 9, 10, 9, 100], "t": [1.0, 1.0, 2.0, 2.0, 1.0], "side": [1, 1, -1, -1, 1],
+         "qty": [1.0] * 5, "price": [1.0, 1.0, 2.0, 2.0, 1.0]}
+    )  # fmt: skip
+    df = df.reverse() if shuffle else df.sort("symbol", "t")  # reversed: 100, 9, 10, 9, 10
+    assert match(df)["symbol"].to_list() == [9, 10, 100]
+
+
+def test_regression_fills_of_several_dates_need_the_date_among_the_keys():
+    """A.1 for FIFO: two days keyed by symbol alone would match a buy of one day with a later sell."""
+    df = fills([("A", 1, 1, 5, 10.0), ("A", 1, -1, 5, 11.0)]).with_columns(
+        date=pl.Series(["20240102", "20240103"])
+    )
+    rule = vf.FIFOMatch("side", "qty", "t", "price", 1, -1)
+    with pytest.raises(DataError, match=r"column 'date' holds 2 dates.*key by \['date', 'symbol'\]"):
+        vf.enrich(df, [rule], by="symbol", sort_by="t")
+    out = vf.enrich(df, [rule], by=["date", "symbol"], sort_by="t")
+    assert out.select("date", "is_closed", "lot_side").rows() == [
+        ("20240102", False, 1),
+        ("20240103", False, -1),
+    ]
+
+
+@pytest.mark.parametrize("qty_tol", [1, 1.5, -1e-9, math.nan, "1e-9"])
+def test_qty_tol_is_a_relative_tolerance_below_one(qty_tol):
+    with pytest.raises(VizflowError, match=r"qty_tol=.*expected a number in \[0, 1\)"):
+        vf.FIFOMatch("side", "qty", "t", "price", 1, -1, qty_tol=qty_tol)

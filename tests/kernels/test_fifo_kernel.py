@@ -145,3 +145,17 @@ def test_empty_segments_are_skipped():
     out, status = run(np.array([0, 0, 2, 2], np.int64), np.array([1, -1], np.int8), np.ones(2))
     assert status == OK
     assert out["carrier"].tolist() == [1]
+
+
+def test_tolerance_is_relative_to_the_quantities():
+    """Regression (findings A.9): float rounding on 1e8 shares is far above an absolute 1e-9."""
+    qty = np.array([33333333.33, 33333333.33, 33333333.34, 1e8])
+    assert qty[3] - qty[0] - qty[1] - qty[2] != 0  # the float dust the policy must absorb
+    out, status = run(np.array([0, 4], np.int64), np.array([1, 1, 1, -1], np.int8), qty)
+    assert status == OK
+    assert out["closed"].all()
+    assert out["carrier"].tolist() == [3, 3, 3]
+    # below a quantity of 1 the tolerance stays absolute: a 1e-6 lot is not dust
+    out, _ = run(np.array([0, 2], np.int64), np.array([1, -1], np.int8), np.array([0.5, 0.5 - 1e-6]))
+    assert out["closed"].tolist() == [True, False]
+    assert out["qty"][1] == pytest.approx(1e-6)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
@@ -74,10 +73,13 @@ class FIFOMatch(ExpandingRule):
     id_col
         Report this column's value of the opening fill as ``matched_entry_idx``.
     qty_tol
-        Absolute tolerance: a remainder (of a fill after it closes lots, or of a lot after a
-        close) of at most ``qty_tol`` counts as zero, so ``0.1 + 0.2`` closed by ``0.3``
-        leaves no 1e-17 dust lot. Fills must be larger than it. Use 0 for exact arithmetic on
-        integer-valued quantities, or a smaller value for very small units.
+        Tolerance relative to the quantities: the remainder of a fill after it closes lots
+        counts as zero when it is at most ``qty_tol * max(1, qty)`` of that fill, and so does the
+        remainder of a lot after a close, scaled by the quantity of the fill that opened it. So
+        ``0.1 + 0.2`` closed by ``0.3`` leaves no 1e-17 dust lot, nor do buys of 33333333.33 +
+        33333333.33 + 33333333.34 closed by a sell of 1e8 (float rounding leaves 3.7e-9).
+        Below a quantity of 1 it is absolute: fills must be larger than it. In ``[0, 1)``; use 0
+        for exact arithmetic on integer-valued quantities, or a smaller value for tiny units.
 
     Raises
     ------
@@ -152,8 +154,8 @@ class FIFOMatch(ExpandingRule):
         if entry_side == exit_side:
             msg = f"FIFOMatch: entry_side and exit_side are both {entry_side!r}"
             raise VizflowError(msg)
-        if not (math.isfinite(qty_tol) and qty_tol >= 0):
-            msg = f"FIFOMatch: qty_tol={qty_tol!r}; expected a finite number >= 0"
+        if not (isinstance(qty_tol, int | float) and 0 <= qty_tol < 1):
+            msg = f"FIFOMatch: qty_tol={qty_tol!r}; expected a number in [0, 1) (relative to the quantities)"
             raise VizflowError(msg)
         self.side_col, self.qty_col, self.time_col, self.price_col = (
             side_col, qty_col, time_col, price_col,

@@ -48,9 +48,13 @@ def fifo_match_nb(
     minus entry time, in ``time``'s dtype, so int64 nanoseconds stay exact), ``exit_price_out``
     and ``pnl_out = lot_dir * (exit - entry) * qty``.
 
-    Quantity policy: a remainder (of a fill after closing lots, or of a lot after a close) of at
-    most ``qty_tol`` counts as zero, so float sums like 0.1 + 0.2 closed by 0.3 leave no dust
-    lot. Output capacity must be ``2 * n`` (each row either uses up a lot or ends a fill);
+    Quantity policy, relative to the quantities: a remainder of a fill after closing lots counts
+    as zero when it is at most ``qty_tol * max(1, qty)`` of that fill's quantity, and so does the
+    remainder of a lot after a close, scaled by the quantity of the fill that opened the lot
+    (float rounding is relative to the values subtracted). So 0.1 + 0.2 closed by 0.3 leaves no
+    dust lot, nor do buys of 33333333.33 + 33333333.33 + 33333333.34 closed by one sell of 1e8.
+
+    Output capacity must be ``2 * n`` (each row either uses up a lot or ends a fill);
     ``lot_row``/``lot_qty`` are scratch of length ``n`` (a queue of open lots, restarted at
     each segment and whenever it empties).
     """
@@ -62,8 +66,9 @@ def fifo_match_nb(
         for i in range(offsets[g], offsets[g + 1]):
             d = direction[i]
             remaining = qty[i]
+            tol = qty_tol * max(1.0, qty[i])
             if tail > head and d != lots_dir:
-                while remaining > qty_tol and head < tail:
+                while remaining > tol and head < tail:
                     j = lot_row[head]
                     take = min(remaining, lot_qty[head])
                     carrier_out[k] = i
@@ -79,9 +84,9 @@ def fifo_match_nb(
                     k += 1
                     remaining -= take
                     lot_qty[head] -= take
-                    if lot_qty[head] <= qty_tol:
+                    if lot_qty[head] <= qty_tol * max(1.0, qty[j]):
                         head += 1
-            if remaining > qty_tol:
+            if remaining > tol:
                 if strict and d < 0:
                     return k, i
                 if head == tail:
