@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -77,3 +78,74 @@ def test_help_lists_commands():
     assert done.returncode == 0
     assert "run" in done.stdout
     assert "demo" in done.stdout
+
+
+def test_regression_current_folder_does_not_shadow_installed_packages(tmp_path):
+    """B9: `vizflow run` put the current folder first on sys.path, so a tqdm.py there ran."""
+    cfg = _project(tmp_path, ["20240102"])
+    (tmp_path / "tqdm.py").write_text(
+        "open('SHADOWED', 'w').close()\nraise SystemExit('shadowed tqdm ran')\n"
+    )
+    (tmp_path / "jobs.py").write_text("import tqdm\nfrom tests.pipelines import clock\n")
+    env_root = str(ROOT)  # tests.pipelines comes from the repository, the project folder adds jobs.py
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "vizflow"), "run", "jobs:clock", "--config", str(cfg),
+         "--date", "20240102"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": env_root},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "SHADOWED").exists()
+    assert "1 succeeded" in done.stdout
+
+
+def test_path_names_the_project_folder(tmp_path):
+    cfg = _project(tmp_path, ["20240102"])
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "myjobs.py").write_text("from tests.pipelines import clock as daily\n")
+    done = vizflow("run", "myjobs:daily", "--config", str(cfg), "--date", "20240102", "--path", str(project))
+    assert done.returncode == 0, done.stderr
+    missing = vizflow("run", "myjobs:daily", "--config", str(cfg), "--date", "20240102")
+    assert missing.returncode == 2
+    assert "myjobs:daily' cannot be imported (project folder" in missing.stderr
+
+
+def test_regression_date_beyond_the_calendar_is_a_failure_not_a_skip(tmp_path):
+    """B2: on CN a date past the shipped calendar printed '0 succeeded, 1 skipped' and exited 0."""
+    cfg = _project(tmp_path, ["20270104"])
+    done = vizflow("run", "tests.pipelines:clock", "--config", str(cfg), "--date", "20270104")
+    assert done.returncode == 1
+    assert "0 succeeded, 0 skipped, 1 failed" in done.stdout
+    assert "20270104 is outside the XSHG calendar, which covers 19910101..20261231" in done.stdout
+    ranged = vizflow("run", "tests.pipelines:clock", "--config", str(cfg), "--dates", "20261228:20270108")
+    assert ranged.returncode == 2
+    assert "20270108 is outside the XSHG calendar" in ranged.stderr
+
+
+def test_crypto_date_range_is_every_calendar_day(tmp_path):
+    days = ["20240105", "20240106", "20240107", "20240108"]  # Friday to Monday
+    cfg = _project(tmp_path, days)
+    cfg.write_text(cfg.read_text().replace('market = "CN"', 'market = "CRYPTO"'))
+    done = vizflow(
+        "run", "tests.pipelines:clock", "--config", str(cfg), "--dates", "20240105:20240108", "--workers", "1"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "4 succeeded, 0 skipped, 0 failed" in done.stdout
+    assert sorted(p.stem for p in (tmp_path / "out").glob("*.parquet")) == days
+
+
+def test_regression_failure_summary_is_printed_once(tmp_path):
+    """B10: each failure was printed twice, on stdout and (through logging) on stderr."""
+    cfg = _project(tmp_path, ["20240102", "20240103"])
+    done = vizflow(
+        "run", "tests.pipelines:fails_on_0103", "--config", str(cfg), "--dates", "20240102:20240103",
+        "--workers", "1",
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert (done.stdout + done.stderr).count("boom on purpose") == 1
+    verbose = vizflow(
+        "run", "tests.pipelines:fails_on_0103", "--config", str(cfg), "--dates", "20240102:20240103",
+        "--workers", "1", "--overwrite", "-v",
+    )  # fmt: skip
+    assert "Traceback" in verbose.stderr
+    assert "fails_on_0103" in verbose.stderr
