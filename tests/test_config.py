@@ -215,7 +215,9 @@ def test_regression_output_dir_equal_to_input_dir_refused_naming_both_paths(tmp_
     for out in (data, tmp_path / "data" / ".." / "data", tmp_path / "link"):
         cfg = vf.Config(input_dir=data, output_dir=out, input_pattern="{date}.parquet")
         path = data / "20240103.parquet"
-        expected = f"the output of 20240103, '{path}', is that date's main input .*'{path}'"
+        expected = (
+            f"the output of 20240103, '{path}', is the main input \\(input_pattern\\) of 20240103 '{path}'"
+        )
         with pytest.raises(VizflowError, match=expected):
             cfg.check_no_input_overwrite(["20240102", "20240103"][-1:])
     vf.Config(input_dir=data, output_dir=data).check_no_input_overwrite(["20240102"])  # .feather in
@@ -226,7 +228,9 @@ def test_regression_output_equal_to_a_source_refused(tmp_path):
         input_dir=tmp_path, output_dir=tmp_path / "quotes", input_pattern="trades/{date}.parquet",
         sources={"quotes": "quotes/{date}.parquet"},
     )  # fmt: skip
-    with pytest.raises(VizflowError, match=r"main input|source 'quotes' '.*quotes/20240102.parquet'"):
+    with pytest.raises(
+        VizflowError, match=r"is the source 'quotes' of 20240102 '.*/quotes/20240102\.parquet'"
+    ):
         cfg.check_no_input_overwrite(["20240102"])
 
 
@@ -249,7 +253,7 @@ def test_regression_run_refuses_to_overwrite_its_input(tmp_path):
     vf.save(pl.DataFrame({"x": [1]}), raw)
     before = raw.read_bytes()
     cfg = vf.Config(input_dir=tmp_path, output_dir=tmp_path, input_pattern="{date}.parquet")
-    with pytest.raises(VizflowError, match=rf"output of 20240102, '{raw}', is that date's main input"):
+    with pytest.raises(VizflowError, match=rf"output of 20240102, '{raw}', is the main input"):
         vf.run(_echo, cfg, "20240102")
     assert vf.run(_echo, cfg, "20240102", save=False)["seen"].to_list() == [True]  # reading is fine
     for batch in (vf.run_local, vf.run_batch):
@@ -268,19 +272,16 @@ def test_regression_batch_refuses_a_colliding_source_before_any_work(tmp_path):
         input_dir=tmp_path, output_dir=tmp_path / "quotes", input_pattern="trades/{date}.parquet",
         sources={"quotes": "quotes/{date}.parquet"},
     )  # fmt: skip
-    with pytest.raises(VizflowError, match=r"output of 20240102, .* is that date's source 'quotes'"):
+    with pytest.raises(VizflowError, match=r"output of 20240102, .* is the source 'quotes' of 20240102"):
         vf.run_local(_echo, cfg, ["20240102", "20240103"], skip_existing=False)
     assert vf.load(tmp_path / "quotes" / "20240102.parquet").collect()["x"].to_list() == [2]
 
 
-_DIRS = ["a", "a/b", "a/./b", "a/b/..", "a/b/../b", "c"]
+_DIRS = ["a", "a/b", "a/./b", "a/b/..", "a/b/../b", "c", "a/20240103", "c/../a/20241231"]
 _PATTERNS = [
-    "{date}.parquet",
-    "b/{date}.parquet",
-    "{date}.feather",
-    "x{date}.parquet",
-    "{date}/{date}.parquet",
-]
+    "{date}.parquet", "b/{date}.parquet", "{date}.feather", "x{date}.parquet", "{date}/{date}.parquet",
+    "{date}/20240102.parquet",  # the output of 20240102 in output_dir a/20240103 is the input of 20240103
+]  # fmt: skip
 
 
 @given(
@@ -300,8 +301,9 @@ def test_check_no_input_overwrite_against_lexical_reference(input_dir, output_di
         return os.path.normpath(os.path.join(os.getcwd(), path))  # noqa: PTH109, PTH118
 
     collides = any(
-        norm(f"{input_dir}/{p.format(date=d)}") == norm(f"{output_dir}/{d}.parquet")
-        for d in dates
+        norm(f"{input_dir}/{p.format(date=d_in)}") == norm(f"{output_dir}/{d_out}.parquet")
+        for d_in in dates
+        for d_out in dates
         for p in [pattern, *sources]
     )
     if collides:
@@ -318,3 +320,14 @@ def test_config_with_sources_pickles_for_workers():
     assert hash(back) == hash(cfg)
     assert back.get_source_path("quotes", "20240102") == Path("d/q/20240102.parquet")
     assert vf.Config(market=vf.HK) == vf.Config(market="HK")
+
+
+def test_regression_output_of_one_date_over_the_input_of_another_refused(tmp_path):
+    cfg = vf.Config(
+        input_dir=tmp_path, output_dir=tmp_path / "20240103", input_pattern="{date}/20240102.parquet"
+    )
+    cfg.check_no_input_overwrite(["20240102"])  # alone, no collision
+    with pytest.raises(
+        VizflowError, match=r"output of 20240102, .* is the main input \(input_pattern\) of 20240103"
+    ):
+        cfg.check_no_input_overwrite(["20240102", "20240103"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import os
@@ -244,17 +245,18 @@ class Config:
         return self.output_dir / f"{format_date(date)}.parquet"
 
     def check_no_input_overwrite(self, dates: Iterable[DateLike]) -> None:
-        """Refuse dates whose output file would be one of that date's input files.
+        """Refuse a batch in which a date's output file would be an input file of any of its dates.
 
         The runner calls this for all its dates before any work starts. Paths are compared after
-        resolving symbolic links (and as files when both exist), so ``output_dir`` equal to
-        ``input_dir`` with ``input_pattern="{date}.parquet"`` is caught however it is spelled.
+        resolving symbolic links and ``..``, and existing files by identity (hard links), so
+        ``output_dir`` equal to ``input_dir`` with ``input_pattern="{date}.parquet"`` is caught
+        however it is spelled.
 
         Raises
         ------
         VizflowError
-            Naming the date, the output path and the input (main input or source) it would
-            overwrite.
+            Naming the output's date and path, and the input (main input or source, and its
+            date) it would overwrite.
 
         Examples
         --------
@@ -264,22 +266,32 @@ class Config:
         ...
         vizflow.exceptions.VizflowError: Config: the output of 20240102, '.../data/20240102.parquet', is ...
         """
-        for date in dates:
-            day = format_date(date)
-            output = self.get_output_path(day).resolve()
+        days = [format_date(d) for d in dates]
+        by_path: dict[Path, tuple[str, str, Path]] = {}
+        by_identity: dict[tuple[int, int], tuple[str, str, Path]] = {}
+        for day in days:
             inputs = {"main input (input_pattern)": self.get_file_path(day)}
             inputs |= {f"source {name!r}": self.get_source_path(name, day) for name in self.sources}
             for label, path in inputs.items():
-                same = path.resolve() == output or (
-                    output.exists() and path.exists() and path.samefile(output)
+                resolved = path.resolve()
+                by_path[resolved] = (label, day, resolved)
+                with contextlib.suppress(OSError):
+                    st = resolved.stat()
+                    by_identity[st.st_dev, st.st_ino] = (label, day, resolved)
+        for day in days:
+            output = self.get_output_path(day).resolve()
+            hit = by_path.get(output)
+            if hit is None:
+                with contextlib.suppress(OSError):
+                    st = output.stat()
+                    hit = by_identity.get((st.st_dev, st.st_ino))
+            if hit is not None:
+                label, in_day, path = hit
+                msg = (
+                    f"Config: the output of {day}, {str(output)!r}, is the {label} of {in_day} "
+                    f"{str(path)!r}: writing it would overwrite the raw data; choose another output_dir"
                 )
-                if same:
-                    msg = (
-                        f"Config: the output of {day}, {str(output)!r}, is that date's {label} "
-                        f"{str(path.resolve())!r}: writing it would overwrite the raw data; choose "
-                        "another output_dir"
-                    )
-                    raise VizflowError(msg)
+                raise VizflowError(msg)
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Config:
