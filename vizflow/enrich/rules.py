@@ -78,13 +78,20 @@ class TagCondition(_FunctionRule):
         Output column.
     condition
         ``lambda r: r["qty"] > 10000`` (compiled with numba; ``r`` is one row as a numba record
-        over the columns the function names), or a Polars expression
-        (``pl.col("qty") > 10000``), which runs vectorised.
+        over the columns the function names; a number returned counts as ``bool(x)``), or a
+        Polars expression giving a Boolean, which runs vectorised per ``by`` group in ``sort_by``
+        order (``expr.over(by)`` on the sorted frame): ``pl.col("price").shift(1)`` is the
+        previous row of the same symbol in time.
     inputs
         Columns the function reads; inferred from its code when omitted.
     jit
         ``False`` runs the function in Python on dict rows (slow; for functions numba cannot
         compile).
+
+    Raises
+    ------
+    CompileError
+        ``condition`` is neither a function of one argument nor an expression.
 
     Examples
     --------
@@ -151,9 +158,17 @@ class TagRunning(_FunctionRule):
         ``lambda prev, r: prev + 1`` (compiled with numba; see :class:`TagCondition`).
     initial
         The value before a symbol's first row. Its type and the function's return type decide
-        the output dtype (``0`` with integer columns gives Int64; any float makes it Float64).
+        the output dtype (``0`` with integer columns gives Int64, or UInt64 when every integer
+        column read is unsigned; any float makes it Float64). An integer value that would
+        overflow raises :class:`~vizflow.DataError` naming the row.
     inputs, jit
         As for :class:`TagCondition`.
+
+    Raises
+    ------
+    CompileError
+        ``update`` is not a function of two arguments, or (compiled) ``initial`` is not a number
+        or a boolean.
 
     Examples
     --------
