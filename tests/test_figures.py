@@ -368,3 +368,17 @@ def test_closing_print_bin_is_drawn_inside_the_axis_range():
     assert trace.z[0][-1] == 2.0
     assert list(fig.layout.xaxis.range) == [0.0, 16200.0]
     assert trace.customdata[0][-1][0] == "at or after the close, 14400 s"
+
+
+def test_regression_dashboard_panel_error_is_shown_not_blank():
+    """A panel whose frame lacks its column (no 'mid') drew a blank graph; its error reached only the log."""
+    from vizflow.viz.dashboard import panel_figure
+
+    fig = panel_figure(
+        "mid", lambda d: vz.line(d, "elapsed_seconds", "mid"), pl.DataFrame({"elapsed_seconds": [1.0]})
+    )
+    assert fig.layout.title.text.startswith(
+        "panel 'mid' failed: ColumnNotFoundError: line: column 'mid' not found"
+    )
+    ok = panel_figure("y", lambda d: vz.line(d, "x", "y"), pl.DataFrame({"x": [1], "y": [2.0]}))
+    assert list(ok.data[0].y) == [2.0]

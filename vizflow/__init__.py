@@ -8,13 +8,12 @@ Put a day of trades on a session-aware clock, bin signals and aggregate, as func
 >>> out = (
 ...     trades.lazy()
 ...     .vf.parse_time(vf.CN, "ticktime")
-...     .with_columns(minute=(pl.col("elapsed_seconds") // 60).cast(pl.Int64))
-...     .vf.bin({"minute": 30})
-...     .vf.aggregate(["minute_bin"], {"n": pl.len(), "qty": pl.col("qty").sum()})
+...     .vf.bin({"elapsed_seconds": 1800}, how="floor")  # half hours: [1800 k, 1800 (k + 1))
+...     .vf.aggregate(["elapsed_seconds_bin"], {"n": pl.len(), "qty": pl.col("qty").sum()})
 ...     .collect()
 ... )
 >>> out.columns
-['minute_bin', 'n', 'qty']
+['elapsed_seconds_bin', 'n', 'qty']
 """
 
 from __future__ import annotations

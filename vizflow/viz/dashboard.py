@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     import plotly.graph_objects as go
 
-__all__ = ["dashboard", "sample_dashboard"]
+__all__ = ["dashboard", "panel_figure", "sample_dashboard"]
 
 
 def dashboard(
@@ -70,7 +70,6 @@ def dashboard(
             *[dash.html.Div([dash.html.H3(name), graph]) for name, graph in zip(panels, graphs, strict=True)],
         ]
     )
-    functions = list(panels.values())
 
     @app.callback(
         [dash.Output(f"vf-panel-{i}", "figure") for i in range(len(panels))],
@@ -78,12 +77,30 @@ def dashboard(
     )
     def update(value: str) -> list[go.Figure]:
         rows = frame.filter(pl.col(control).cast(pl.String) == value)
-        figures = [fn(rows) for fn in functions]
+        figures = [panel_figure(name, fn, rows) for name, fn in panels.items()]
         for fig in figures:
             fig.update_layout(meta={"vizflow_control": value})
         return figures
 
     return app
+
+
+def panel_figure(name: str, fn: Callable[[pl.DataFrame], go.Figure], rows: pl.DataFrame) -> go.Figure:
+    """Call a panel's function; if it raises, a figure whose title shows the error (not a blank graph).
+
+    Examples
+    --------
+    >>> import polars as pl, vizflow.viz as vz
+    >>> fig = panel_figure("mid", lambda d: vz.line(d, "x", "mid"), pl.DataFrame({"x": [1]}))
+    >>> fig.layout.title.text
+    "panel 'mid' failed: ColumnNotFoundError: line: column 'mid' not found; available: ['x']."
+    """
+    try:
+        return fn(rows)
+    except Exception as exc:  # a panel's error belongs on the page, not only in the server log
+        fig = import_optional("plotly.graph_objects", extra="viz").Figure()
+        fig.update_layout(title=f"panel {name!r} failed: {type(exc).__name__}: {exc}")
+        return fig
 
 
 def sample_dashboard() -> Any:
