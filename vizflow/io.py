@@ -3,7 +3,8 @@
 Every write goes to a temporary file named ``.{name}.vizflow-tmp-XXXXXXXX.tmp`` in the destination
 folder, locked while it is written, then renamed over the destination: "the output exists" means
 "the output is complete". A killed writer leaves its temporary file behind, unlocked;
-:func:`clean_stale_temporaries` removes those and nothing a live writer holds.
+:func:`clean_stale_temporaries` removes those and nothing a live writer holds (the lock is
+``flock``: on a network filesystem it is as reliable as that filesystem's locking).
 """
 
 from __future__ import annotations
