@@ -113,10 +113,11 @@ def size_profile(state: DemoState) -> None:
     vf.save(profile, state.output / "size_profile.parquet")
     by_size = profile.group_by("log_qty_bin").agg(pl.col("shares").sum()).drop_nulls()
     top = by_size.sort("shares", descending=True).row(0, named=True)
+    close_bin = int(vf.CN.total_seconds) // HALF_HOUR  # [14400, 16200): prints at exactly 15:00
+    closing = f" and {close_bin} (15:00)" if close_bin in profile["elapsed_seconds_half_hour"] else ""
     state.say(
-        f"size profile: {by_size.height} log10-size bins over "
-        f"{profile['elapsed_seconds_half_hour'].n_unique()} half hours; most volume in bin "
-        f"{top['log_qty_bin']} (~{10 ** (top['log_qty_bin'] * 0.5):,.0f} shares per trade)"
+        f"size profile: {by_size.height} log10-size bins by half hours 0-{close_bin - 1}{closing}; most "
+        f"volume in bin {top['log_qty_bin']} (~{10 ** (top['log_qty_bin'] * 0.5):,.0f} shares per trade)"
     )
 
 
