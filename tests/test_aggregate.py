@@ -65,3 +65,20 @@ def test_aggregate_list_metrics_without_a_single_name_or_with_clashes_are_refuse
         vf.aggregate(df, "g", [])
     with pytest.raises(VizflowError, match="metrics is str"):
         vf.aggregate(df, "g", "len")
+
+
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", None]), st.one_of(st.none(), st.integers(-2, 2)), st.integers(-5, 5)
+        ),
+        max_size=40,
+    )
+)
+def test_list_metrics_equal_dict_metrics(rows):
+    """Metamorphic: [expr.alias(name), ...] equals {name: expr, ...} (Categorical keys, nulls)."""
+    df = pl.DataFrame(rows, schema={"g": pl.Categorical, "h": pl.Int64, "x": pl.Int64}, orient="row")
+    as_dict = vf.aggregate(df, ["g", "h"], {"n": pl.len(), "s": pl.col("x").sum()})
+    as_list = vf.aggregate(df, ["g", "h"], [pl.len().alias("n"), pl.col("x").sum().alias("s")])
+    assert as_list.equals(as_dict)
+    assert as_dict["n"].sum() == len(rows)

@@ -178,3 +178,26 @@ def test_missing_and_non_numeric_columns():
         vf.bin(df, {"alpah": 1.0})
     with pytest.raises(SchemaError, match="'x' has dtype String"):
         vf.bin(df, {"x": 1.0})
+
+
+@given(
+    values=st.lists(st.one_of(st.none(), finite), min_size=1, max_size=60),
+    qty=st.integers(1, 10**6),
+    width=st.floats(1e-3, 1e3),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_bin_is_row_wise_whatever_the_engine_order_or_other_columns(values, qty, width, seed):
+    """Lazy (in-memory and streaming) = eager; shuffling rows shuffles the bins; columns do not interact."""
+    values = _long(values)
+    df = pl.DataFrame(
+        {"x": values, "q": [qty + i for i in range(len(values))]}, schema={"x": pl.Float64, "q": pl.Int64}
+    )
+    widths = {"x": width, "q": 7}
+    eager = vf.bin(df, widths, how="floor")
+    lazy = vf.bin(df.lazy(), widths, how="floor")
+    assert lazy.collect().equals(eager)
+    assert lazy.collect(engine="streaming").equals(eager)
+    order = np.random.default_rng(seed).permutation(df.height)
+    assert vf.bin(df[order], widths, how="floor").equals(eager[order])
+    assert eager["x_bin"].to_list() == [None if v is None else math.floor(v / width) for v in values]
+    assert eager["q_bin"].to_list() == [q // 7 for q in df["q"]]
