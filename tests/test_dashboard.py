@@ -152,8 +152,21 @@ def _render(browser, fig, path: Path, tmp_path: Path) -> None:
     _wait(browser, lambda: browser.execute_script("return document.querySelectorAll('.main-svg').length > 0"))
     time.sleep(0.5)
     browser.save_screenshot(str(path))
-    browser.set_window_size(1280, 1800)
     assert path.stat().st_size > 10_000
+
+
+def _hover_text(browser, x_fraction: float, y_fraction: float) -> str:
+    """Move the mouse to a point of the plot area (fractions from its left and bottom); the hover text."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    area = browser.find_element(By.CSS_SELECTOR, ".nsewdrag")
+    width, height = area.rect["width"], area.rect["height"]
+    dx, dy = int(width * (x_fraction - 0.5)), int(height * (0.5 - y_fraction))
+    ActionChains(browser).move_to_element_with_offset(area, dx, dy).perform()
+    return _wait(browser, lambda: browser.execute_script(
+        "const t = document.querySelector('.hovertext'); return t ? t.textContent : null;"
+    ), timeout=10)  # fmt: skip
 
 
 def test_real_sample_figures_render_to_png(browser, tmp_path):
@@ -187,3 +200,11 @@ def test_real_sample_figures_render_to_png(browser, tmp_path):
     assert any(row[-1] is not None for row in heat.z)  # the last afternoon half hour is drawn
     for name, fig in figures.items():
         _render(browser, fig, IMG / name, tmp_path)
+        if name == "heatmap.png":  # the last column, on the row of the most common size (bin 4)
+            rows = len(heat.y)
+            text = _hover_text(browser, 7.5 / 8, (list(heat.y).index(4) + 0.5) / rows)
+            n = heat.customdata[list(heat.y).index(4)][-1][2]
+            assert text.startswith("elapsed_seconds: 14:30-15:00log_qty_bin: 4")
+            assert text.endswith(f"n: {n}")
+            assert n > 0
+    browser.set_window_size(1280, 1800)
