@@ -208,3 +208,14 @@ def test_real_sample_figures_render_to_png(browser, tmp_path):
             assert text.endswith(f"n: {n}")
             assert n > 0
     browser.set_window_size(1280, 1800)
+
+
+def test_write_image_works_with_the_viz_extra(tmp_path):
+    """fig.write_image needed kaleido, which no extra installed; the viz extra has it now."""
+    pytest.importorskip("kaleido")
+    import polars as pl
+
+    df = pl.DataFrame({"elapsed_seconds": [10.0, 14399.0], "s": [1, 1], "z": [1.0, -1.0]})
+    fig = vz.heatmap(df, "elapsed_seconds", "s", "z", x_width=1800, market=vf.CN)
+    fig.write_image(tmp_path / "h.png", width=600, height=300)
+    assert (tmp_path / "h.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
