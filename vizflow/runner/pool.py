@@ -147,15 +147,19 @@ class _Batch:
             "NUMBA_NUM_THREADS": str(threads),
             _CLAIMS: str(self.claims),
         }
+        futures: dict[cf.Future[DateResult], str] = {}
         with _environment(env):  # workers start during the first submits, inside this block
             pool = cf.ProcessPoolExecutor(
                 min(workers, len(days)), mp_context=mp.get_context("spawn"), initializer=_init_worker,
                 initargs=(os.getpid(),),
             )  # fmt: skip
-            futures = {pool.submit(_pool_task, self.job, day): day for day in days}
-        processes = dict(getattr(pool, "_processes", None) or {})
         try:
-            for future in cf.as_completed(futures):
+            with _environment(env), contextlib.suppress(cf.process.BrokenProcessPool):  # died already
+                for day in days:
+                    futures[pool.submit(_pool_task, self.job, day)] = day
+            unsubmitted = days[len(futures) :]
+            processes = dict(getattr(pool, "_processes", None) or {})
+            for future in cf.as_completed(list(futures)):
                 if _broke(future):
                     break
                 self._harvest(future, futures.pop(future))
@@ -164,7 +168,7 @@ class _Batch:
             vf_io.clean_stale_temporaries(self.job.config.output_dir)
             raise
         pool.shutdown(wait=True)  # every worker joined: their exit codes are final
-        left = []
+        left = list(unsubmitted)
         for future, day in futures.items():
             if _broke(future):
                 left.append(day)
