@@ -653,3 +653,41 @@ def test_numeric_condition_is_a_boolean_like_bool(qty):
     python = vf.enrich(df, [vf.TagCondition("x", lambda r: r["qty"] * 2, jit=False)], by="symbol")
     assert compiled.schema["x"] == pl.Boolean
     assert compiled["x"].to_list() == python["x"].to_list() == [q != 0 for q in qty]
+
+
+CONDITIONS = {
+    "elementwise": pl.col("price") > 2,
+    "when/null/between": pl.when(pl.col("price").is_null())
+    .then(False)
+    .otherwise(pl.col("price").is_between(2, 4)),
+    "is_in a list": pl.col("price").is_in([1.0, 3.0]),
+    "is_in a column": pl.col("price").is_in(pl.col("limit")),
+    "shift": pl.col("price") > pl.col("price").shift(1),
+    "group mean": pl.col("price") > pl.col("price").mean(),
+    "cum_sum": pl.col("price").cum_sum() > 5,
+    "fill forward": pl.col("price").fill_null(strategy="forward") > 2,
+}
+
+
+@pytest.mark.parametrize("name", list(CONDITIONS))
+@given(
+    rows=st.lists(
+        st.tuples(st.sampled_from([3, 1, 2]), st.integers(0, 4), st.none() | st.integers(1, 5).map(float)),
+        max_size=25,
+    )
+)
+def test_expression_conditions_equal_evaluation_on_each_sorted_group(name, rows):
+    """A.6: each group alone, stable-sorted by time, evaluated by Polars, equals the enrich column."""
+    df = pl.DataFrame(
+        [(s, t, p, 2.0 + s) for s, t, p in rows],
+        schema={"symbol": pl.Int64, "t": pl.Int64, "price": pl.Float64, "limit": pl.Float64},
+        orient="row",
+    ).with_row_index("row")
+    expr = CONDITIONS[name]
+    got = vf.enrich(df, [vf.TagCondition("c", expr)], by="symbol", sort_by="t")
+    expected: dict[int, bool | None] = {}
+    for symbol in set(df["symbol"]):
+        group = df.filter(pl.col("symbol") == symbol).sort("t", maintain_order=True)
+        expected.update(zip(group["row"], group.select(expr).to_series(), strict=True))
+    assert got["c"].to_list() == [expected[i] for i in range(df.height)]
+    assert got.drop("c").equals(df)

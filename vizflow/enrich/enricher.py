@@ -187,11 +187,14 @@ class Enricher:
     def _expression(self, df: pl.DataFrame, seg: Segments, rule: Any) -> pl.Series:
         """Evaluate a TagCondition expression per ``by`` group in sorted order, in input order."""
         name = rule.output_columns[0]
-        wanted = set(rule.expr.meta.root_names()) | set(self.by)
-        ordered = df.select(c for c in df.columns if c in wanted)
-        if seg.order is not None:
-            ordered = ordered.gather(pl.Series(seg.order))
-        expr = rule.expr.over(self.by) if self.by else rule.expr
+        if rule.elementwise:  # row by row: the same per group in time order, without the sort
+            ordered, expr, order = df, rule.expr, None
+        else:
+            wanted = set(rule.expr.meta.root_names()) | set(self.by)
+            ordered, order = df.select(c for c in df.columns if c in wanted), seg.order
+            if order is not None:
+                ordered = ordered.gather(pl.Series(order))
+            expr = rule.expr.over(self.by) if self.by else rule.expr
         try:
             values = ordered.with_columns(expr.alias(name)).get_column(name)
         except pl.exceptions.PolarsError as exc:
@@ -203,7 +206,7 @@ class Enricher:
                 "TagCondition expression must give Boolean, e.g. pl.col('qty') > 100"
             )
             raise SchemaError(msg)
-        return values if seg.order is None else values.scatter(seg.order, values.clone())
+        return values if order is None else values.scatter(order, values.clone())
 
     def _row_error(
         self, df: pl.DataFrame, seg: Segments, rule: Any, reads: list[str], exc: RowError

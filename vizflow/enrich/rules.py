@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -122,6 +123,7 @@ class TagCondition(_FunctionRule):
         self.expr = condition if isinstance(condition, pl.Expr) else None
         if self.expr is None:
             check_function(condition, 1, rule=name, jit=jit, shape="lambda r: r['qty'] > 100")
+        self.elementwise = self.expr is not None and is_elementwise(self.expr)
 
     def resolve_inputs(self, available: Sequence[str]) -> list[str]:
         """Return the columns this rule reads (for an expression: the columns it refers to)."""
@@ -263,6 +265,67 @@ class TagRunning(_FunctionRule):
 
 
 _NUMBERS = (bool, int, float, np.bool_, np.integer, np.floating)
+
+_ELEMENTWISE = frozenset(
+    {"Abs", "Negate", "FillNull", "IsNull", "IsNotNull", "Not", "IsNan", "IsNotNan", "IsFinite",
+     "IsInfinite", "IsIn", "IsBetween", "AllHorizontal", "AnyHorizontal"}
+)  # fmt: skip
+"""Functions whose value on a row depends on that row only (a short list; others are per group)."""
+
+
+def is_elementwise(expr: pl.Expr) -> bool:
+    """Whether ``expr`` is surely row by row: columns, scalars, operators, casts and a few functions.
+
+    Such an expression gives the same values per group in time order as over the whole frame,
+    so it needs no sort. Anything not recognised (``shift``, ``mean``, ``cum_sum``, a Python
+    function, a Polars version's new node) counts as not elementwise: evaluated per group.
+
+    Examples
+    --------
+    >>> is_elementwise(pl.col("qty") > 100), is_elementwise(pl.col("px") > pl.col("px").shift(1))
+    (True, False)
+    """
+    try:
+        tree = json.loads(expr.meta.serialize(format="json"))
+    except Exception:  # e.g. a Python function is not serialisable: per group
+        return False
+    return _elementwise_node(tree)
+
+
+def _elementwise_node(node: Any) -> bool:
+    if not (isinstance(node, dict) and len(node) == 1):
+        return False
+    ((kind, body),) = node.items()
+    if kind == "Column":
+        return True
+    if kind == "Literal":  # a scalar broadcasts; a Series literal does not
+        return isinstance(body, dict) and set(body) <= {"Dyn", "Scalar"}
+    children: list[Any]
+    if kind == "BinaryExpr":
+        children = [body["left"], body["right"]]
+    elif kind == "Cast":
+        children = [body["expr"]]
+    elif kind == "Alias":
+        children = [body[0]]
+    elif kind == "Ternary":
+        children = [body["predicate"], body["truthy"], body["falsy"]]
+    elif kind == "Function" and _function_name(body["function"]) in _ELEMENTWISE:
+        children = body["input"]
+        if _function_name(body["function"]) == "IsIn" and "Literal" not in children[-1]:
+            return False  # is_in(pl.col("b")): membership in the whole column (or group)
+    else:
+        return False
+    return all(_elementwise_node(c) for c in children)
+
+
+def _function_name(function: Any) -> str | None:
+    """``"Abs"``, ``{"Boolean": "IsNull"}``, ``{"Boolean": {"IsBetween": {...}}}`` -> the name."""
+    if isinstance(function, str):
+        return function
+    inner = function.get("Boolean") if isinstance(function, dict) and len(function) == 1 else None
+    if isinstance(inner, dict) and len(inner) == 1:
+        inner = next(iter(inner))
+    return inner if isinstance(inner, str) else None
 
 
 def _initial_type(initial: Any, record: np.dtype) -> Any:
