@@ -94,7 +94,7 @@ def _colour_range(values: np.ndarray, agg: str, quantile: float) -> tuple[float,
 
 
 def _check_options(agg: str, x_width: object, min_count: object, quantile: object) -> float | None:
-    if agg not in _REDUCERS:
+    if not isinstance(agg, str) or agg not in _REDUCERS:
         msg = f"heatmap: agg={agg!r} is not one of {list(_REDUCERS)}"
         raise VizflowError(msg)
     _positive_int(min_count, "min_count", "heatmap")
@@ -103,9 +103,8 @@ def _check_options(agg: str, x_width: object, min_count: object, quantile: objec
         raise VizflowError(msg)
     if x_width is None:
         return None
-    if isinstance(x_width, bool) or not isinstance(x_width, numbers.Real) or not math.isfinite(x_width):
-        x_width = -1
-    if x_width <= 0:  # type: ignore[operator]
+    number = not isinstance(x_width, bool) and isinstance(x_width, numbers.Real)
+    if not number or not math.isfinite(x_width) or x_width <= 0:  # type: ignore[arg-type, operator]
         msg = f"heatmap: x_width={x_width!r}; expected a finite number > 0 (the x bin width)"
         raise VizflowError(msg)
     return float(x_width)  # type: ignore[arg-type]
@@ -142,8 +141,9 @@ def heatmap(
         ``how="floor"``) and draw each cell over exactly its bin: raw times or left bin edges
         (``elapsed_seconds // 1800 * 1800``) give the same cells. Needed with ``market``. Without
         it, each distinct ``x`` value is one column: integers (e.g. ``vf.bin`` numbers) are
-        centred on their value with every integer between the smallest and the largest present,
-        other values are categories in sorted order. ``y`` is always drawn that way.
+        centred on their value with every integer between the smallest and the largest present
+        (unless that range is sparse, over ``10 * distinct + 100`` values), other values are
+        categories in sorted order. ``y`` is always drawn that way.
     min_count
         Hide the cells with fewer than ``min_count`` non-null ``z`` values (their hover still
         shows the count); the title says how many were hidden.
