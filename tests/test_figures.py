@@ -209,7 +209,8 @@ def test_heatmap_on_the_clock_needs_a_width():
     [
         ({"x_width": 0}, "x_width=0"),
         ({"x_width": math.nan}, "x_width="),
-        ({"x_width": "1800"}, "x_width="),
+        ({"x_width": "1800"}, "x_width='1800'"),
+        ({"agg": ["mean"]}, r"agg=\['mean'\] is not one of"),
         ({"min_count": 0}, "min_count=0"),
         ({"min_count": 2.5}, "min_count=2.5"),
         ({"max_points": 0}, "max_points=0"),
