@@ -391,3 +391,30 @@ def test_regression_fills_of_several_dates_need_the_date_among_the_keys():
 def test_qty_tol_is_a_relative_tolerance_below_one(qty_tol):
     with pytest.raises(VizflowError, match=r"qty_tol=.*expected a number in \[0, 1\)"):
         vf.FIFOMatch("side", "qty", "t", "price", 1, -1, qty_tol=qty_tol)
+
+
+def test_regression_uint64_times_above_int64_are_refused_clearly():
+    """C: UInt64 times above 2**63 gave a raw Polars strict-cast error."""
+    df = pl.DataFrame(
+        {"symbol": ["A", "A"], "t": pl.Series([2**63 + 5, 2**63 + 9], dtype=pl.UInt64), "side": [1, -1],
+         "qty": [1.0, 1.0], "price": [1.0, 2.0]}
+    )  # fmt: skip
+    with pytest.raises(
+        DataError, match=r"sort_by column 't' holds UInt64 values above 2\*\*63 - 1.*subtract"
+    ):
+        match(df)
+    shifted = match(df.with_columns(pl.col("t") - 2**63))
+    assert shifted["holding_period"].to_list() == [4]
+
+
+def test_no_keys_match_the_whole_frame_as_one_position():
+    """B.1 for FIFO: by=[] is one group (a single instrument's fills), not a panic."""
+    df = fills([("A", 1, 1, 5, 10.0), ("B", 2, -1, 5, 11.0), ("C", 3, -1, 1, 12.0)])
+    out = vf.enrich(df, [vf.FIFOMatch("side", "qty", "t", "price", 1, -1)], by=[], sort_by="t")
+    assert out.select("symbol", "matched_entry_idx", "matched_qty", "is_closed", "lot_side").rows() == [
+        ("B", 0, 5.0, True, 1), ("C", 2, 1.0, False, -1),
+    ]  # fmt: skip
+    with pytest.raises(DataError, match=r"row 0 \(symbol None\): 'qty' is not a finite"):
+        vf.enrich(
+            df.with_columns(qty=pl.lit(-1.0)), [vf.FIFOMatch("side", "qty", "t", "price", 1, -1)], by=[]
+        )

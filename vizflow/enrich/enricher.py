@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Enricher", "enrich"]
 
+_INT64_MAX = 2**63 - 1
+
 
 class Enricher:
     """Tag rows per symbol, in time order, with stateful rules in one call.
@@ -133,6 +135,7 @@ class Enricher:
         df = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
         time_col = self.sort_by[0] if len(self.sort_by) == 1 else None
         check_dates_in_keys(df, self.by, where=where, time_col=time_col)
+        self._check_sort_range(df)
         seg = segments(df, self.by, self.sort_by)
         tags = self._tag(df, seg, inputs)
         out = df.with_columns(tags)
@@ -146,6 +149,17 @@ class Enricher:
                 [s.alias(name) for name, s in columns.items()]
             )
         return out.lazy() if isinstance(frame, pl.LazyFrame) else out
+
+    def _check_sort_range(self, df: pl.DataFrame) -> None:
+        """Refuse UInt64 order values above 2**63 - 1: times are ordered (and differenced) in int64."""
+        for c in self.sort_by:
+            if df.schema[c] == pl.UInt64 and (top := df.get_column(c).max()) is not None and top > _INT64_MAX:
+                msg = (
+                    f"enrich: sort_by column {c!r} holds UInt64 values above 2**63 - 1 (max {top}); "
+                    f"times are compared in int64: subtract an origin first, e.g. "
+                    f"pl.col({c!r}) - pl.col({c!r}).min()"
+                )
+                raise DataError(msg)
 
     def _tag(self, df: pl.DataFrame, seg: Segments, inputs: dict[int, list[str]]) -> list[pl.Series]:
         """Each ordinary rule's column(s), in input row order."""

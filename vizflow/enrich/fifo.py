@@ -328,7 +328,7 @@ class FIFOMatch(ExpandingRule):
     def _symbol_at(frame: pl.DataFrame, by: list[str], pos: int) -> Any:
         """Return the group key of sorted row ``pos``."""
         key = tuple(frame.get_column(c)[pos] for c in by)
-        return key[0] if len(key) == 1 else key
+        return key[0] if len(key) == 1 else key or None
 
     def __repr__(self) -> str:
         return f"FIFOMatch({self.side_col!r}, {self.qty_col!r}, {self.time_col!r}, {self.price_col!r})"
