@@ -7,7 +7,7 @@ import logging
 import numbers
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -217,7 +217,7 @@ def run_batch(
 
 
 def _check_arguments(
-    pipeline_fn: object, config: object, executor: object, counts: dict[str, tuple[object, int]]
+    pipeline_fn: object, config: object, executor: object, counts: Mapping[str, tuple[object, int]]
 ) -> None:
     problem = None
     if not callable(pipeline_fn):

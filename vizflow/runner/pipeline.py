@@ -46,8 +46,8 @@ def resolve_pipeline(
     ('vizflow.demo:daily_pipeline', 'daily_pipeline')
     """
     if isinstance(target, str):
-        module, _, name = target.partition(":")
-        if not module or not name:
+        module_name, _, name = target.partition(":")
+        if not module_name or not name:
             msg = f"pipeline {target!r}: expected 'module:function', e.g. 'mypkg.jobs:daily'"
             raise VizflowError(msg)
         import importlib
@@ -56,7 +56,7 @@ def resolve_pipeline(
         if folder not in sys.path:
             sys.path.append(folder)
         try:
-            fn = getattr(importlib.import_module(module), name)
+            fn = getattr(importlib.import_module(module_name), name)
         except (ImportError, AttributeError) as exc:
             msg = f"pipeline {target!r} cannot be imported (project folder {folder!r}): {exc}"
             raise VizflowError(msg) from None
