@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
 import numpy as np
@@ -48,8 +49,12 @@ def _integer_bins(values: np.ndarray, width: int, how: BinHow) -> np.ndarray:
 
 def _bin_series(series: pl.Series, width: int | float, how: BinHow) -> pl.Series:
     valid = series.is_not_null().to_numpy()
-    integral = series.dtype.is_integer() and isinstance(width, int) and width < _INT64_LIMIT
-    if integral and series.dtype != pl.UInt64:
+    if (
+        isinstance(width, int)
+        and width < _INT64_LIMIT
+        and series.dtype.is_integer()
+        and series.dtype != pl.UInt64
+    ):
         bins = _integer_bins(series.fill_null(0).cast(pl.Int64).to_numpy(), width, how)
     else:
         # numpy divides element by element (IEEE ``value / width``, as Python does); Polars'
@@ -165,7 +170,7 @@ def bin(frame: FrameT, widths: Mapping[str, float], *, how: BinHow = "round", su
         exprs.append(
             pl.col(column)
             .map_batches(
-                lambda s, w=checked: _bin_series(s, w, how), return_dtype=pl.Int64, is_elementwise=True
+                partial(_bin_series, width=checked, how=how), return_dtype=pl.Int64, is_elementwise=True
             )
             .alias(out)
         )

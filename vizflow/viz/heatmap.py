@@ -44,7 +44,7 @@ _I, _J, _N, _V = "__vf_i", "__vf_j", "__vf_n", "__vf_v"
 class _Axis(NamedTuple):
     """One heatmap axis: the cell index of every row, and how the cells are drawn."""
 
-    index: pl.Series  # cell index (0 .. n - 1) of each row
+    cells: pl.Series  # cell index (0 .. n - 1) of each row
     coords: list  # plotly coordinates: n + 1 edges (binned) or n centres / category labels
     labels: list[str]  # hover text of each cell
     categorical: bool
@@ -98,7 +98,7 @@ def _check_options(agg: str, x_width: object, min_count: object, quantile: objec
         msg = f"heatmap: agg={agg!r} is not one of {list(_REDUCERS)}"
         raise VizflowError(msg)
     _positive_int(min_count, "min_count", "heatmap")
-    if isinstance(quantile, bool) or not isinstance(quantile, numbers.Real) or not 0 < quantile <= 1:
+    if isinstance(quantile, bool) or not isinstance(quantile, int | float) or not 0 < quantile <= 1:
         msg = f"heatmap: quantile={quantile!r}; expected a number in (0, 1], e.g. 0.95"
         raise VizflowError(msg)
     if x_width is None:
@@ -220,7 +220,7 @@ def heatmap(
     x_axis = _x_axis(placed, x, width, market, max(1, max_points // ny))
     notes += [x_axis.note] if x_axis.note else []
     cells = (
-        pl.DataFrame({_I: x_axis.index, _J: y_axis.index, z: placed[z]})
+        pl.DataFrame({_I: x_axis.cells, _J: y_axis.cells, z: placed[z]})
         .group_by(_I, _J)
         .agg(pl.col(z).count().alias(_N), _REDUCERS[agg](pl.col(z)).cast(pl.Float64).alias(_V))
     )
