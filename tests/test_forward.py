@@ -203,7 +203,7 @@ def test_numpy_horizons_are_accepted():
 
 @pytest.mark.parametrize(
     "horizons",
-    [[0], [-1], [math.inf], [], [60, 60], [60, 60.0], ["60"], "60", [True], np.bool_(True), None],
+    [[math.inf], [-math.nan], [], [60, 60], [60, 60.0], ["60"], "60", ["open"], [True], np.bool_(True), None],
 )
 def test_bad_horizons(horizons):
     df = pl.DataFrame({"symbol": ["a"], "t": [0.0], "px": [1.0]})

@@ -83,7 +83,7 @@ class _VfNamespace(Generic[FrameT]):
 
     def forward_return(
         self,
-        horizons: Sequence[float] | float,
+        horizons: Sequence[float | str] | float | str,
         price_col: str = "mid",
         time_col: str = "elapsed_seconds",
         symbol_col: str | Sequence[str] = "symbol",
@@ -97,6 +97,11 @@ class _VfNamespace(Generic[FrameT]):
         log: bool = False,
         prefix: str = "return_",
         date_col: str = "date",
+        direction: Literal["backward", "forward", "nearest"] = "backward",
+        allow_exact_matches: bool = True,
+        names: Sequence[str] | None = None,
+        returns_within: Literal["day", "session"] = "day",
+        market: Market | str | None = None,
     ) -> FrameT:
         """See :func:`vizflow.forward_return`."""
         return ops.forward_return(
@@ -104,6 +109,8 @@ class _VfNamespace(Generic[FrameT]):
             reference=reference, reference_price_col=reference_price_col,
             reference_time_col=reference_time_col, reference_symbol_col=reference_symbol_col,
             current=current, tolerance=tolerance, log=log, prefix=prefix, date_col=date_col,
+            direction=direction, allow_exact_matches=allow_exact_matches, names=names,
+            returns_within=returns_within, market=market,
         )  # fmt: skip
 
 

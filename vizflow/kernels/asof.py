@@ -1,4 +1,4 @@
-"""As-of lookups within groups: the compiled pass behind ``forward_return``."""
+"""As-of lookups within groups: the compiled passes behind ``forward_return``."""
 
 from __future__ import annotations
 
@@ -13,51 +13,44 @@ from numba import njit
 TIE_SLACK = 4.0 * 2.220446049250313e-16
 
 
-@njit(cache=True)
-def asof_index_nb(
-    q_offsets: np.ndarray,
-    q_time: np.ndarray,
-    s_offsets: np.ndarray,
-    s_time: np.ndarray,
-    shift: float,
-    beyond_last_is_null: bool,
-    tolerance: float,
-    idx_out: np.ndarray,
-) -> None:
-    """For each query row, the last source row of its group with ``time <= q_time + shift``.
+BACKWARD, FORWARD, NEAREST = 0, 1, 2  # as-of directions, as in pandas ``merge_asof``
 
-    Both sides are sorted by (group, time) and share group numbering (``q_offsets`` and
-    ``s_offsets`` have the same length). Writes the source position, or -1 when there is none,
-    when the target lies beyond the group's last source time and ``beyond_last_is_null``, or when
-    the match is older than ``tolerance`` before the target. Of equal source times the last wins.
-    Comparisons with the target allow ``TIE_SLACK * max(|t|, |shift|, |target|)`` (a few ulps)
-    so that the binary rounding of ``t + shift`` never decides a decimal tie.
-    A NaN query time gives -1; NaN source times (sorted last in a group) never match.
-    One forward-moving pointer per group: O(n_query + n_source).
+
+@njit(cache=True)
+def _pick_nb(
+    s_time: np.ndarray,
+    s_lo: int,
+    last: int,
+    below: int,
+    upto: int,
+    target: float,
+    slack: float,
+    direction: int,
+    allow_exact: bool,
+    tolerance: float,
+) -> int:
+    """Pick the source position matched at ``target``, or -1.
+
+    ``below`` counts the group's source rows with time < target (beyond the slack), ``upto``
+    those with time <= target (within the slack); ``last`` is the last position with a time.
+    Backward takes the last of equal times, forward the first, nearest the closer of the two
+    (the backward one on a tie), all as pandas ``merge_asof``.
     """
-    n_groups = q_offsets.size - 1
-    for g in range(n_groups):
-        s_lo = s_offsets[g]
-        s_hi = s_offsets[g + 1]
-        j = s_lo - 1  # last source row with time <= target so far
-        last = s_hi - 1  # last source row with a time (NaN times sort last)
-        while last >= s_lo and math.isnan(s_time[last]):
-            last -= 1
-        for i in range(q_offsets[g], q_offsets[g + 1]):
-            t = q_time[i]
-            if math.isnan(t):  # no time, no match
-                idx_out[i] = -1
-                continue
-            target = t + shift
-            slack = TIE_SLACK * max(abs(t), abs(shift), abs(target))
-            reach = target + slack
-            while j + 1 < s_hi and s_time[j + 1] <= reach:
-                j += 1
-            no_future = beyond_last_is_null and (last < s_lo or target - slack > s_time[last])
-            if j < s_lo or no_future or target - s_time[j] > tolerance + slack:
-                idx_out[i] = -1
-            else:
-                idx_out[i] = j
+    back = s_lo + (upto if allow_exact else below) - 1
+    ahead = s_lo + (below if allow_exact else upto)
+    has_back = back >= s_lo
+    has_ahead = ahead <= last
+    if direction == NEAREST and has_back and has_ahead:
+        use_ahead = s_time[ahead] - target < target - s_time[back]
+    else:
+        use_ahead = direction == FORWARD or (direction == NEAREST and not has_back)
+    if use_ahead:
+        if not has_ahead:
+            return -1
+        return ahead if s_time[ahead] - target <= tolerance + slack else -1
+    if not has_back:
+        return -1
+    return back if target - s_time[back] <= tolerance + slack else -1
 
 
 @njit(cache=True)
@@ -70,24 +63,33 @@ def forward_returns_nb(
     s_time: np.ndarray,
     s_price: np.ndarray,
     shifts: np.ndarray,
+    to_close: np.ndarray,
+    direction: int,
+    allow_exact: bool,
     tolerance: float,
     log: bool,
+    bounds: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """Forward returns at every shift in one pass over each group, written to ``out[k, row]``.
+    """Write the returns at every shift to ``out[k, row]``, in one pass over each group.
 
     Both sides are sorted by (group, time) and share group numbering (``q_offsets`` and
     ``s_offsets`` have the same length); ``q_time`` and ``now`` (the current price) are in query
     sort order and ``q_rows`` maps a sorted position to its output row. For each query row and
-    shift ``h`` the future price is that of the last source row with ``time <= t + h`` (the last
-    of equal times, with :data:`TIE_SLACK`), null beyond the group's last source time or when
-    older than ``tolerance``; the return is ``(future - now) / now`` or ``log(future / now)``.
-    NaN (null) times, prices, zero current prices and non-finite returns give NaN. One pointer
-    per shift moves forward through the group: O(n_query * n_shifts + n_source).
+    shift ``h`` (negative: the past) the price is the source row matched at ``t + h`` by
+    :func:`_pick_nb` (``direction``, ``allow_exact``, ``tolerance``, comparisons allowing
+    :data:`TIE_SLACK`); a backward match is null beyond the group's last source time (no
+    future price yet). Where ``to_close[k]``, the price is the group's last one (the close).
+    With ``bounds`` (the sessions' edges on the clock, ascending) a window ``[t, t + h]`` that
+    leaves the session holding ``t`` is null. The return is ``(price - now) / now`` or
+    ``log(price / now)``; NaN times or prices, zero current prices and non-finite returns give
+    NaN. Two pointers per shift move forward through the group: O(n_query * n_shifts + n_source).
     """
     n_groups = q_offsets.size - 1
     n_shifts = shifts.size
-    ptr = np.empty(n_shifts, dtype=np.int64)
+    below = np.empty(n_shifts, dtype=np.int64)
+    upto = np.empty(n_shifts, dtype=np.int64)
+    n_bounds = bounds.size
     for g in range(n_groups):
         s_lo = s_offsets[g]
         s_hi = s_offsets[g + 1]
@@ -95,8 +97,8 @@ def forward_returns_nb(
         while last >= s_lo and math.isnan(s_time[last]):
             last -= 1
         last_time = s_time[last] if last >= s_lo else math.nan
-        for k in range(n_shifts):
-            ptr[k] = s_lo - 1
+        below[:] = 0
+        upto[:] = 0
         for i in range(q_offsets[g], q_offsets[g + 1]):
             row = q_rows[i]
             t = q_time[i]
@@ -105,22 +107,98 @@ def forward_returns_nb(
                 for k in range(n_shifts):
                     out[k, row] = math.nan
                 continue
+            lo_edge, hi_edge = -math.inf, math.inf
+            if n_bounds > 1:  # the session holding t: [bounds[b], bounds[b + 1]), the last one closed
+                b = np.searchsorted(bounds, t, side="right") - 1
+                b = min(max(b, 0), n_bounds - 2)
+                lo_edge, hi_edge = bounds[b], bounds[b + 1]
             for k in range(n_shifts):
                 shift = shifts[k]
-                target = t + shift
+                target = last_time if to_close[k] else t + shift
                 slack = TIE_SLACK * max(abs(t), abs(shift), abs(target))
-                reach = target + slack
-                j = ptr[k]
-                while j + 1 < s_hi and s_time[j + 1] <= reach:
-                    j += 1
-                ptr[k] = j
-                if j < s_lo or target - slack > last_time or target - s_time[j] > tolerance + slack:
+                if target < lo_edge - slack or target > hi_edge + slack:
                     out[k, row] = math.nan
                     continue
-                future = s_price[j]
+                if to_close[k]:
+                    j = last
+                else:
+                    while s_lo + below[k] <= last and s_time[s_lo + below[k]] < target - slack:
+                        below[k] += 1
+                    upto[k] = max(upto[k], below[k])
+                    while s_lo + upto[k] <= last and s_time[s_lo + upto[k]] <= target + slack:
+                        upto[k] += 1
+                    j = _pick_nb(
+                        s_time,
+                        s_lo,
+                        last,
+                        below[k],
+                        upto[k],
+                        target,
+                        slack,
+                        direction,
+                        allow_exact,
+                        tolerance,
+                    )
+                    if j >= 0 and direction == BACKWARD and target - slack > last_time:
+                        j = -1  # no future price yet
+                if j < 0:
+                    out[k, row] = math.nan
+                    continue
+                price = s_price[j]
                 if log:
-                    ratio = future / p0
+                    ratio = price / p0
                     ret = math.log(ratio) if ratio > 0.0 else math.nan
                 else:
-                    ret = (future - p0) / p0
+                    ret = (price - p0) / p0
                 out[k, row] = ret if math.isfinite(ret) else math.nan
+
+
+@njit(cache=True)
+def asof_price_nb(
+    q_offsets: np.ndarray,
+    q_time: np.ndarray,
+    s_offsets: np.ndarray,
+    s_time: np.ndarray,
+    s_price: np.ndarray,
+    direction: int,
+    allow_exact: bool,
+    tolerance: float,
+    out: np.ndarray,
+) -> None:
+    """Write the source price matched at each query's own time (NaN if none) to ``out``.
+
+    Same inputs and matching rule as :func:`forward_returns_nb` at shift 0, without the
+    no-future-price rule; ``out`` is in query sort order.
+    """
+    for g in range(q_offsets.size - 1):
+        s_lo = s_offsets[g]
+        last = s_offsets[g + 1] - 1
+        while last >= s_lo and math.isnan(s_time[last]):
+            last -= 1
+        below = 0
+        upto = 0
+        for i in range(q_offsets[g], q_offsets[g + 1]):
+            t = q_time[i]
+            out[i] = math.nan
+            if math.isnan(t) or last < s_lo:
+                continue
+            slack = TIE_SLACK * abs(t)
+            while s_lo + below <= last and s_time[s_lo + below] < t - slack:
+                below += 1
+            upto = max(upto, below)
+            while s_lo + upto <= last and s_time[s_lo + upto] <= t + slack:
+                upto += 1
+            j = _pick_nb(s_time, s_lo, last, below, upto, t, slack, direction, allow_exact, tolerance)
+            if j >= 0:
+                out[i] = s_price[j]
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's cache) the kernels with the argument types the wrapper uses."""
+    offsets, rows = np.array([0, 2], np.int64), np.arange(2, dtype=np.int64)
+    times, prices = np.array([0.0, 1.0]), np.ones(2)
+    forward_returns_nb(
+        offsets, rows, times, prices, offsets, times, prices, np.ones(1), np.zeros(1, np.bool_),
+        BACKWARD, True, math.inf, False, np.empty(0), np.empty((1, 2)),
+    )  # fmt: skip
+    asof_price_nb(offsets, times, offsets, times, prices, BACKWARD, True, math.inf, np.empty(2))

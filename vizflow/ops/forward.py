@@ -14,8 +14,9 @@ from vizflow._grouping import key_codes, key_kind
 from vizflow._keys import as_keys, check_dates_in_keys
 from vizflow._validate import require_columns, require_numeric
 from vizflow.exceptions import DataError, SchemaError, VizflowError
-from vizflow.kernels.asof import asof_index_nb, forward_returns_nb
+from vizflow.kernels.asof import BACKWARD, FORWARD, NEAREST, asof_price_nb, forward_returns_nb
 from vizflow.kernels.segments import group_order_nb
+from vizflow.market import get_market, require_choice
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -23,48 +24,84 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from vizflow._typing import FrameT
+    from vizflow.market import Market
 
-__all__ = ["forward_return", "horizon_name"]
+__all__ = ["CLOSE", "forward_return", "horizon_name"]
+
+_DIRECTIONS = {"backward": BACKWARD, "forward": FORWARD, "nearest": NEAREST}
 
 _EXACT_INT = 2**53  # float64 holds every integer up to this exactly
 
 
-def horizon_name(horizon: float, prefix: str = "return_") -> str:
-    """Column name of a horizon: ``return_60`` for 60, ``return_0.5`` for 0.5.
+CLOSE = "close"  # the horizon of the markout to the key group's last price
+
+
+def horizon_name(horizon: float | str, prefix: str = "return_") -> str:
+    """Column name of a horizon: ``return_60`` for 60, ``return_0.5``, ``return_-5``, ``return_close``.
 
     Whole-number horizons print without a decimal point; others with Python's shortest repr.
 
     Examples
     --------
-    >>> horizon_name(60), horizon_name(60.0), horizon_name(0.5), horizon_name(1e-3)
-    ('return_60', 'return_60', 'return_0.5', 'return_0.001')
+    >>> horizon_name(60), horizon_name(60.0), horizon_name(0.5), horizon_name(-5), horizon_name("close")
+    ('return_60', 'return_60', 'return_0.5', 'return_-5', 'return_close')
     """
+    if horizon == CLOSE:
+        return f"{prefix}{CLOSE}"
+    assert not isinstance(horizon, str)
     text = str(int(horizon)) if float(horizon).is_integer() else repr(float(horizon))
     return f"{prefix}{text}"
 
 
-def _check_horizons(horizons: Sequence[float] | float) -> list[float]:
+def _check_horizons(horizons: Sequence[float | str] | float | str) -> list[float | str]:
     # numbers.Real admits numpy scalars (np.int64 is no int); bools are refused.
     scalar = isinstance(horizons, numbers.Real | np.bool_ | str) or not hasattr(horizons, "__iter__")
-    values = [horizons] if scalar else list(horizons)
+    values = [horizons] if scalar else list(horizons)  # type: ignore[arg-type]
     if not values:
         msg = "forward_return: horizons is empty; expected e.g. [1, 5, 60]"
         raise VizflowError(msg)
     for h in values:
-        if (
-            isinstance(h, bool | np.bool_)
-            or not isinstance(h, numbers.Real)
-            or not math.isfinite(h)
-            or h <= 0
-        ):
-            msg = f"forward_return: horizon {h!r} is not a finite number > 0 (seconds ahead)"
+        if h == CLOSE:
+            continue
+        if isinstance(h, bool | np.bool_) or not isinstance(h, numbers.Real) or not math.isfinite(h):
+            msg = (
+                f"forward_return: horizon {h!r} is not a finite number of seconds (negative: the "
+                "past) or 'close'"
+            )
             raise VizflowError(msg)
     names = [horizon_name(h) for h in values]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         msg = f"forward_return: duplicate horizons {duplicates}; give each horizon once"
         raise VizflowError(msg)
-    return [float(h) for h in values]
+    return [CLOSE if h == CLOSE else float(h) for h in values]  # type: ignore[arg-type]
+
+
+def _names(values: list[float | str], names: Sequence[str] | None, prefix: str) -> list[str]:
+    if names is None:
+        return [horizon_name(h, prefix) for h in values]
+    given = [names] if isinstance(names, str) else list(names)
+    if len(given) != len(values) or not all(isinstance(n, str) and n for n in given):
+        msg = f"forward_return: names={names!r}; expected one non-empty name per horizon ({len(values)})"
+        raise VizflowError(msg)
+    if len(set(given)) != len(given):
+        msg = f"forward_return: names={given} repeats a name"
+        raise VizflowError(msg)
+    return given
+
+
+def _session_bounds(market: Market | str | None, returns_within: str) -> tuple[float, ...]:
+    require_choice("returns_within", returns_within, ["day", "session"], where="forward_return")
+    if returns_within == "day":
+        return ()
+    if market is None:
+        msg = (
+            "forward_return: returns_within='session' needs market= (e.g. vf.CN), whose sessions "
+            "bound the window"
+        )
+        raise VizflowError(msg)
+    lengths = [session.length_seconds for session in get_market(market).sessions]
+    return tuple(float(b) for b in np.cumsum([0.0, *lengths]))
 
 
 def _check_tolerance(tolerance: float | None) -> float:
@@ -172,7 +209,7 @@ def _segments(
 
 def forward_return(
     frame: FrameT,
-    horizons: Sequence[float] | float,
+    horizons: Sequence[float | str] | float | str,
     price_col: str = "mid",
     time_col: str = "elapsed_seconds",
     symbol_col: str | Sequence[str] = "symbol",
@@ -186,6 +223,11 @@ def forward_return(
     log: bool = False,
     prefix: str = "return_",
     date_col: str = "date",
+    direction: Literal["backward", "forward", "nearest"] = "backward",
+    allow_exact_matches: bool = True,
+    names: Sequence[str] | None = None,
+    returns_within: Literal["day", "session"] = "day",
+    market: Market | str | None = None,
 ) -> FrameT:
     """Add the forward return of each row at one or more horizons (``return_{h}`` columns).
 
@@ -301,6 +343,11 @@ def forward_return(
         msg = "forward_return: current='reference' needs a reference frame"
         raise VizflowError(msg)
     tol = _check_tolerance(tolerance)
+    require_choice("direction", direction, list(_DIRECTIONS), where="forward_return")
+    if not isinstance(allow_exact_matches, bool | np.bool_):
+        msg = f"forward_return: allow_exact_matches={allow_exact_matches!r}; expected True or False"
+        raise VizflowError(msg)
+    bounds = _session_bounds(market, returns_within)
     keys = as_keys(symbol_col, where="forward_return", name="symbol_col")
     own = {"price": price_col, "time": time_col}
     _check_frame(frame, own, keys, what="frame", price=current == "own")
@@ -314,15 +361,15 @@ def forward_return(
         ref = {"price": reference_price_col or "mid", "time": reference_time_col or time_col}
         _check_frame(reference, ref, ref_keys, what="reference", price=True)
         _check_key_kinds(frame, keys, reference, ref_keys)
-    names = [horizon_name(h, prefix) for h in values]
-    clash = [n for n in names if n in frame.collect_schema()]
+    columns = _names(values, names, prefix)
+    clash = [n for n in columns if n in frame.collect_schema()]
     if clash:
-        msg = f"forward_return: output column(s) {clash} already exist; drop them or set prefix="
+        msg = f"forward_return: output column(s) {clash} already exist; drop them or set prefix= or names="
         raise VizflowError(msg)
 
     spec = _Spec(
         horizons=tuple(values),
-        names=tuple(names),
+        names=tuple(columns),
         keys=tuple(keys),
         ref_keys=tuple(ref_keys),
         time=time_col,
@@ -333,6 +380,9 @@ def forward_return(
         tolerance=tol,
         log=log,
         date_col=date_col,
+        direction=_DIRECTIONS[direction],
+        allow_exact=bool(allow_exact_matches),
+        bounds=bounds,
     )
     returns = _plan(frame.lazy(), None if reference is None else reference.lazy(), spec)
     if isinstance(frame, pl.DataFrame):
@@ -344,7 +394,7 @@ def forward_return(
 class _Spec:
     """A validated call: what the plan node computes at ``collect()`` time."""
 
-    horizons: tuple[float, ...]
+    horizons: tuple[float | str, ...]
     names: tuple[str, ...]
     keys: tuple[str, ...]
     ref_keys: tuple[str, ...]
@@ -356,6 +406,9 @@ class _Spec:
     tolerance: float
     log: bool
     date_col: str
+    direction: int
+    allow_exact: bool
+    bounds: tuple[float, ...]
 
 
 _SIDE = "__vizflow_side"
@@ -444,17 +497,19 @@ def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.Data
     out[:, q_rows[q_offsets[0] : q_offsets[1]]] = np.nan  # group 0: a null key matches nothing
     q_offsets, s_offsets = q_offsets[1:], s_offsets[1:]
     if spec.current == "reference":
-        idx = np.full(df.height, -1, dtype=np.int64)
-        asof_index_nb(q_offsets, q_sorted, s_offsets, s_sorted_time, 0.0, False, spec.tolerance, idx)
-        now = np.full(df.height, np.nan)
-        hit = idx >= 0
-        now[hit] = s_sorted_price[idx[hit]]
+        now = np.empty(df.height)
+        asof_price_nb(
+            q_offsets, q_sorted, s_offsets, s_sorted_time, s_sorted_price, spec.direction, spec.allow_exact,
+            spec.tolerance, now,
+        )  # fmt: skip
     else:
         assert own_price is not None
         now = s_sorted_price if src is None else np.ascontiguousarray(own_price[q_rows], dtype=np.float64)
+    to_close = np.array([h == CLOSE for h in spec.horizons], dtype=np.bool_)
+    shifts = np.array([0.0 if h == CLOSE else h for h in spec.horizons], dtype=np.float64)
     forward_returns_nb(
-        q_offsets, q_rows, q_sorted, now, s_offsets, s_sorted_time, s_sorted_price,
-        np.array(spec.horizons, dtype=np.float64), spec.tolerance, spec.log, out,
+        q_offsets, q_rows, q_sorted, now, s_offsets, s_sorted_time, s_sorted_price, shifts, to_close,
+        spec.direction, spec.allow_exact, spec.tolerance, spec.log, np.array(spec.bounds, np.float64), out,
     )  # fmt: skip
     columns = [pl.Series(name, out[k], nan_to_null=True) for k, name in enumerate(spec.names)]
     return pl.DataFrame(columns, height=df.height)

@@ -27,12 +27,12 @@ def warm_kernels() -> None:
     """Compile the library kernels once before fanning out (numba's disk cache can race)."""
     import numpy as np
 
-    from vizflow.kernels.asof import asof_index_nb
+    from vizflow.kernels.asof import warm_up as warm_asof
     from vizflow.kernels.fifo import warm_up as warm_fifo
     from vizflow.kernels.segments import group_order_nb, sort_segments_nb
 
     z, o = np.zeros(1, np.int64), np.zeros(2, np.int64)
-    asof_index_nb(o, np.zeros(1), o, np.zeros(1), 0.0, True, 1.0, z.copy())
+    warm_asof()
     warm_fifo()
     for key in (np.zeros(1), np.zeros(1, np.int64)):  # float and integer/temporal sort keys
         group_order_nb(z, 1, key, z.copy(), o.copy())
