@@ -41,8 +41,11 @@ class DemoState:
         print(line, flush=True)
 
 
+KEYS = ["date", "symbol"]
+"""One instrument on one day: the per-symbol steps key by both (each day has its own clock)."""
+
 KEY = "day_symbol"
-"""One instrument on one day: the per-symbol steps group by it (each day has its own clock)."""
+"""A one-column label of ``KEYS`` for figures and filters."""
 
 
 def _keyed(frame: pl.DataFrame) -> pl.DataFrame:
@@ -125,7 +128,7 @@ def forward_returns(state: DemoState) -> None:
     """Forward returns of every trade, measured on the quotes' mid, at several horizons."""
     horizons = [1, 5, 30, 60, 300]
     state.trades = vf.forward_return(
-        state.trades, horizons, "price", symbol_col=KEY,
+        state.trades, horizons, "price", symbol_col=KEYS,
         reference=state.quotes, reference_price_col="mid",
     )  # fmt: skip
     signed = [(pl.col(f"return_{h}") * pl.col("side")).mean().mul(1e4).alias(f"{h}s") for h in horizons]
@@ -146,7 +149,7 @@ def tags(state: DemoState) -> None:
             vf.TagRunning("seq", lambda p, r: p + 1, 0),
             vf.TagRunning("net_volume", lambda p, r: p + r["side"] * r["qty"], 0),
         ],
-        by=KEY,
+        by=KEYS,
         sort_by="elapsed_seconds",
     )
     last = state.trades.group_by(KEY).agg(pl.col("net_volume").last())
@@ -171,7 +174,7 @@ def round_trips(state: DemoState) -> None:
     matched = vf.enrich(
         fills,
         [vf.FIFOMatch("side", "qty", "elapsed_seconds", "price", entry_side=1, exit_side=-1)],
-        by=KEY,
+        by=KEYS,
         sort_by="elapsed_seconds",
     )
     vf.save(matched, state.output / "round_trips.parquet")
