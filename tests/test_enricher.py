@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import types
 import typing
@@ -691,3 +692,22 @@ def test_expression_conditions_equal_evaluation_on_each_sorted_group(name, rows)
         expected.update(zip(group["row"], group.select(expr).to_series(), strict=True))
     assert got["c"].to_list() == [expected[i] for i in range(df.height)]
     assert got.drop("c").equals(df)
+
+
+@numba.njit
+def _prejitted_is_large(r):
+    return r["qty"] > 50
+
+
+def test_a_numba_function_and_a_callable_object_are_rules():
+    """A function you compiled with numba.njit is used as is; a callable object runs with jit=False."""
+    df = pl.DataFrame({"symbol": ["a", "a"], "qty": [10, 60], "r": ["x", "y"]})
+    out = vf.enrich(df, [vf.TagCondition("big", _prejitted_is_large)], by="symbol")
+    assert out["big"].to_list() == [False, True]
+    threshold = functools.partial(lambda limit, r: r["qty"] > limit, 50)
+    with pytest.raises(CompileError, match=r"numba compiles Python functions .*jit=False"):
+        vf.TagCondition("big", threshold)
+    assert vf.enrich(df, [vf.TagCondition("big", threshold, jit=False)], by="symbol")["big"].to_list() == [
+        False,
+        True,
+    ]

@@ -27,6 +27,7 @@ __all__ = [
     "RowError",
     "check_function",
     "jit_rule",
+    "python_function",
     "read_columns",
     "records_of",
     "return_dtype",
@@ -66,14 +67,14 @@ def check_function(fn: Any, n_args: int, *, rule: str, jit: bool, shape: str) ->
     if not callable(fn):
         msg = f"rule {rule!r}: expected a function like {shape}, got {type(fn).__name__} {fn!r}"
         raise CompileError(msg)
-    if jit and not isinstance(fn, types.FunctionType):
+    if jit and python_function(fn) is None:
         msg = (
             f"rule {rule!r}: numba compiles Python functions and lambdas only, got "
             f"{type(fn).__name__} {fn!r}; wrap it ({shape}) or pass jit=False"
         )
         raise CompileError(msg)
     try:
-        signature = inspect.signature(fn)
+        signature = inspect.signature(python_function(fn) or fn)
     except (TypeError, ValueError):  # some builtins have none; the call will tell
         return
     try:
@@ -84,6 +85,15 @@ def check_function(fn: Any, n_args: int, *, rule: str, jit: bool, shape: str) ->
             f"positional argument(s), as in {shape}"
         )
         raise CompileError(msg) from None
+
+
+def python_function(fn: Any) -> types.FunctionType | None:
+    """Return the Python function behind ``fn``: itself, a numba function's ``py_func``, or None."""
+    if isinstance(fn, types.FunctionType):
+        return fn
+    inner = getattr(fn, "py_func", None)
+    is_dispatcher = hasattr(fn, "nopython_signatures")
+    return inner if is_dispatcher and isinstance(inner, types.FunctionType) else None
 
 
 def _describe(signature: inspect.Signature) -> str:
@@ -104,6 +114,9 @@ def read_columns(fn: Callable[..., Any], available: Iterable[str]) -> list[str]:
     >>> read_columns(lambda p, r: p + r["side"] * r["qty"], ["qty", "side", "price", "p", "r"])
     ['qty', 'side']
     """
+    fn = python_function(fn)
+    if fn is None:  # a callable object (jit=False): it may read any column
+        return list(available)
     names: set[str] = set()
     for code in _codes(fn.__code__):
         names.update(c for c in code.co_consts if isinstance(c, str))
@@ -208,7 +221,8 @@ def jit_rule(fn: Callable[..., Any], record: np.dtype, *, rule: str) -> Any:
     compiles afresh, so the rule always sees the values of the time of the call. A value that
     cannot be hashed (a numpy array) is never memoised. Each record dtype gets its own compiled
     function: numba would otherwise call a function compiled for fewer fields through its
-    experimental record subtyping.
+    experimental record subtyping. A function already compiled with ``numba.njit`` is used as
+    it is (its globals are numba's business).
 
     Raises
     ------
@@ -217,9 +231,11 @@ def jit_rule(fn: Callable[..., Any], record: np.dtype, *, rule: str) -> Any:
     """
     import numba
 
-    if not isinstance(fn, types.FunctionType):
+    if python_function(fn) is None:
         msg = f"rule {rule!r}: numba compiles Python functions and lambdas only, got {type(fn).__name__}"
         raise CompileError(msg)
+    if not isinstance(fn, types.FunctionType):  # already a numba function: numba's own rules
+        return fn
     key = _memo_key(fn, record)
     jitted = _JITTED.get(key) if key is not None else None
     # The cached function compiles new signatures from its own globals and cells: still the same?
