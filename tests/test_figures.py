@@ -383,3 +383,42 @@ def test_regression_dashboard_panel_error_is_shown_not_blank():
     )
     ok = panel_figure("y", lambda d: vz.line(d, "x", "y"), pl.DataFrame({"x": [1], "y": [2.0]}))
     assert list(ok.data[0].y) == [2.0]
+
+
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 14_399_999),
+            st.sampled_from(["600519", "000333", "10", "9"]),
+            st.one_of(st.none(), st.floats(-100, 100, allow_nan=False)),
+        ),
+        min_size=1,
+        max_size=60,
+    ),
+    dtype=st.sampled_from([pl.String, pl.Categorical, pl.Int64]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_heatmap_cells_equal_a_dict_reference_for_any_key_dtype_and_row_order(rows, dtype, seed):
+    """Per drawn cell: n = non-null z values and the mean, against a dict keyed by (bin, y value)."""
+    t = [ms / 1000 for ms, _, _ in rows]
+    ys = [int(s) if dtype == pl.Int64 else s for _, s, _ in rows]
+    z = pl.Series([z for *_, z in rows], dtype=pl.Float64)
+    df = pl.DataFrame({"t": t, "y": pl.Series(ys).cast(dtype), "z": z})
+    df = df[np.random.default_rng(seed).permutation(df.height)]
+    trace = vz.heatmap(df, "t", "y", "z", x_width=900, market=vf.CN).data[0]
+    expected: dict[tuple[int, str], list[float]] = {}
+    for v, s, z in zip(t, ys, (z for *_, z in rows), strict=True):
+        values = expected.setdefault((_column_of(trace.x, v), str(s)), [])
+        if z is not None:
+            values.append(z)
+    drawn = {
+        (c, cell[1]): cell
+        for row in trace.customdata
+        for c, cell in enumerate(row)
+        if (c, cell[1]) in expected
+    }
+    assert set(drawn) == set(expected)
+    for key, values in expected.items():
+        assert drawn[key][2] == len(values)
+        if values:
+            assert float(drawn[key][3]) == pytest.approx(sum(values) / len(values), rel=1e-5, abs=1e-12)
