@@ -76,20 +76,31 @@ def _started(config: vf.Config) -> list[tuple[str, int]]:
     )
 
 
+def _task_inputs(dask_scheduler) -> dict[str, str]:
+    """Each vizflow task on the scheduler, and the one piece of data it depends on."""
+    tasks = dask_scheduler.tasks.items()
+    return {
+        str(key): "".join(str(dep.key) for dep in task.dependencies)
+        for key, task in tasks
+        if str(key).startswith("vizflow-")
+    }
+
+
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::ResourceWarning", "ignore::UserWarning")
 def test_dask_cluster_reruns_the_dates_of_a_killed_worker(cluster, config):
     client, workers = cluster
     pids = {w.pid for w in workers}
-    killed: list[int] = []
+    seen: dict[str, object] = {}
 
     def kill_one_holder() -> None:
-        _wait_until(lambda: len(_started(config)) == 2, "both workers to hold a date")
-        victim = _started(config)[0][1]
-        assert victim in pids  # the date runs in the worker process itself (no nanny)
-        os.kill(victim, signal.SIGKILL)
-        killed.append(victim)
-        (config.output_dir / "release").touch()
+        try:
+            _wait_until(lambda: len(_started(config)) == 2, "both workers to hold a date")
+            seen["inputs"] = client.run_on_scheduler(_task_inputs)
+            seen["victim"] = victim = _started(config)[0][1]
+            os.kill(victim, signal.SIGKILL)
+        finally:  # whatever happened, let the batch end
+            (config.output_dir / "release").touch()
 
     config.output_dir.mkdir(parents=True)
     killer = threading.Thread(target=kill_one_holder)
@@ -99,7 +110,11 @@ def test_dask_cluster_reruns_the_dates_of_a_killed_worker(cluster, config):
     killer.join()
     assert result.ok, str(result)
     assert result.succeeded == DATES
-    (victim,) = killed
+    inputs, victim = seen["inputs"], seen["victim"]
+    assert len(inputs) == len(DATES)
+    (calendar_key,) = set(inputs.values())  # one calendar for all dates, sent once...
+    assert calendar_key.startswith("Calendar-")  # ...by scatter, not pickled into each task
+    assert victim in pids  # the date ran in the worker process itself (no nanny)
     runs = _started(config)
     held = {day for day, pid in runs if pid == victim}
     assert len(held) == 1
