@@ -410,12 +410,12 @@ def test_expression_condition_must_be_boolean():
 
 
 KEY_VALUES = {
-    "Int64": (pl.Int64, [10, 9, -3]),
+    "Int64": (pl.Int64, [10, 9, -3, None]),
     "UInt32": (pl.UInt32, [10, 9, 0]),
-    "String": (pl.String, ["b", "a", "10"]),
-    "Categorical": (pl.Categorical(), ["b", "a", "10"]),
+    "String": (pl.String, ["b", "a", "10", None]),
+    "Categorical": (pl.Categorical(), ["b", "a", "10", None]),
     "Enum": (pl.Enum(["z", "b", "a"]), ["b", "a", "z"]),
-    "Date": (pl.Date, [dt.date(2024, 1, 3), dt.date(2024, 1, 2), dt.date(2023, 12, 29)]),
+    "Date": (pl.Date, [dt.date(2024, 1, 3), dt.date(2024, 1, 2), dt.date(2023, 12, 29), None]),
     "Boolean": (pl.Boolean, [True, False, None]),
 }
 

@@ -418,3 +418,38 @@ def test_no_keys_match_the_whole_frame_as_one_position():
         vf.enrich(
             df.with_columns(qty=pl.lit(-1.0)), [vf.FIFOMatch("side", "qty", "t", "price", 1, -1)], by=[]
         )
+
+
+INT_SYMBOLS = {"a": 10, "b": 9, "c": 100}
+
+
+@given(rows=fill_streams())
+def test_integer_symbols_equal_deque_reference(rows):
+    """A.10: integer symbols, any input order: matches and their order equal the deque reference."""
+    rows = [(INT_SYMBOLS[s], t, d, q, p) for s, t, d, q, p in rows]
+    df = pl.DataFrame(rows, schema={**SCHEMA, "symbol": pl.Int64}, orient="row").with_row_index("row")
+    out = match(df)
+    expected = fifo_reference(rows)  # symbols in numeric order
+    got = _as_rows(out, df)
+    assert [g[:2] + g[3:] for g in got] == [e[:2] + e[3:] for e in expected]
+    assert [g[2] for g in got] == pytest.approx([e[2] for e in expected], rel=1e-9, abs=1e-9)
+
+
+@given(
+    rows=fill_streams(), days=st.lists(st.sampled_from(["20240102", "20240103"]), min_size=60, max_size=60)
+)
+def test_fifo_per_day_runs_concatenated_equal_one_run_keyed_by_date_and_symbol(rows, days):
+    """Metamorphic (issue 11): FIFO per day, concatenated in date order == one run by (date, symbol)."""
+    rows = [(INT_SYMBOLS[s], t, d, q, p) for s, t, d, q, p in rows]
+    df = (
+        pl.DataFrame(rows, schema={**SCHEMA, "symbol": pl.Int64}, orient="row")
+        .with_row_index("row")
+        .with_columns(date=pl.Series(days[: len(rows)], dtype=pl.String))
+    )
+    rule = vf.FIFOMatch("side", "qty", "t", "price", 1, -1, id_col="row")
+    whole = vf.enrich(df, [rule], by=["date", "symbol"], sort_by="t")
+    parts = [
+        vf.enrich(df.filter(pl.col("date") == d), [rule], by="symbol", sort_by="t")
+        for d in sorted(set(days[: len(rows)]))
+    ]
+    assert whole.equals(pl.concat(parts) if parts else whole)
