@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -149,3 +150,15 @@ def test_regression_failure_summary_is_printed_once(tmp_path):
     )  # fmt: skip
     assert "Traceback" in verbose.stderr
     assert "fails_on_0103" in verbose.stderr
+
+
+def test_bad_numbers_are_usage_errors_and_handlers_are_restored(tmp_path, capsys):
+    from vizflow.cli import main
+
+    cfg = _project(tmp_path, ["20240102", "20240103"])
+    before = signal.getsignal(signal.SIGTERM)
+    code = main(["run", "tests.pipelines:clock", "--config", str(cfg), "--dates", "20240102:20240103",
+                 "--retries", "-1"])  # fmt: skip
+    assert code == 2
+    assert "run_batch: retries=-1; expected an integer >= 0" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGTERM) is before

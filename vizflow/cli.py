@@ -67,7 +67,7 @@ def _run(args: argparse.Namespace) -> int:
     calendar = _calendar(args, config)
     _, pipeline = resolve_pipeline(args.pipeline, path=args.path)
     dates = _dates(args, calendar)
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    on_sigterm = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         result = vf.run_batch(
             pipeline, config, dates, parallel=args.workers != 1 and len(dates) > 1,
@@ -78,6 +78,8 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("vizflow: interrupted; finished dates keep their outputs, rerun for the rest", file=sys.stderr)
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, on_sigterm)
     print(result)
     for failure in result.results:
         if failure.status == "failed" and args.verbose and failure.traceback:
