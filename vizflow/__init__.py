@@ -43,6 +43,7 @@ from vizflow.exceptions import (
 from vizflow.io import load, save, scan
 from vizflow.market import CN, CN_FUTURES, CRYPTO, HK, US, Market, Session, get_market
 from vizflow.ops import aggregate, bin, elapsed_expr, forward_return, parse_time
+from vizflow.ops.summary import combine, finalize, summarize
 from vizflow.runner import BatchResult, run, run_batch, run_cluster, run_local
 
 __version__ = "0.8.0"
@@ -75,9 +76,11 @@ __all__ = [
     "aggregate",
     "bin",
     "calendar",
+    "combine",
     "datasets",
     "elapsed_expr",
     "enrich",
+    "finalize",
     "forward_return",
     "get_market",
     "load",
@@ -88,6 +91,7 @@ __all__ = [
     "run_local",
     "save",
     "scan",
+    "summarize",
 ]
 
 

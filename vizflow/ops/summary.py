@@ -1,0 +1,438 @@
+"""Summable statistics: ``summarize`` a frame into partials, ``combine`` partials exactly, ``finalize``.
+
+A partial table has one row per key cell, an Int64 column ``n`` (rows in the cell), a Float64
+column ``weight`` (sum of the weights, weighted partials only) and one Struct column per value
+column, named after it, holding the value's partial statistics:
+
+- unweighted: ``n`` (non-missing values), ``mean`` and ``m2`` (sum of squared deviations from
+  ``mean``);
+- weighted: ``n`` (non-missing values of positive weight), ``sum_w``, ``sum_w2`` (sums of the
+  weights and of their squares over the non-missing values), ``mean`` (weighted) and ``m2``
+  (weighted sum of squared deviations).
+
+Partials merge by the pairwise update of Chan, Golub and LeVeque (1979): counts and weights add,
+the mean is the weighted mean of the means, and ``m2`` adds the within parts and the weighted
+squared distances of each mean from the merged mean. No sum of squares is ever formed, so a large
+mean with a tiny spread keeps its digits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from vizflow._keys import as_keys
+from vizflow._validate import require_columns, require_dtype
+from vizflow.exceptions import ColumnNotFoundError, DataError, SchemaError, VizflowError
+
+if TYPE_CHECKING:
+    from vizflow._typing import FrameT
+
+__all__ = ["combine", "finalize", "summarize"]
+
+_UNWEIGHTED = ("n", "mean", "m2")
+_WEIGHTED = ("n", "sum_w", "sum_w2", "mean", "m2")
+_RESERVED = ("n", "weight")
+_STATS = ("n", "mean", "std", "se", "t")
+
+
+_BAD = ".bad"  # suffix of the per-cell counts of bad values, checked after the group_by
+
+
+def _bad_count(column: str, *, weight: bool) -> pl.Expr:
+    x = pl.col(column)
+    bad = (x.is_null() | ~x.is_finite() | (x < 0)).fill_null(True) if weight else x.is_infinite()
+    return bad.sum().alias(column + _BAD)
+
+
+def _raise_on_bad(cells: pl.DataFrame, weight: str | None) -> pl.DataFrame:
+    # Runs on the small aggregated table, so checking costs one extra sum per column.
+    counts = [c for c in cells.columns if c.endswith(_BAD)]
+    for name in counts:
+        total = int(cells.get_column(name).sum())
+        if total:
+            column = name.removesuffix(_BAD)
+            where = int((cells.get_column(name) > 0).sum())
+            if column == weight:
+                msg = (
+                    f"summarize: weight column {column!r} holds {total} null, NaN, negative or infinite "
+                    f"value(s) in {where} cell(s); expected finite weights >= 0"
+                )
+            else:
+                msg = (
+                    f"summarize: value column {column!r} holds {total} infinite value(s) in {where} cell(s); "
+                    "expected finite values (null and NaN count as missing)"
+                )
+            raise DataError(msg)
+    return cells.drop(counts)
+
+
+def _group(lf: pl.LazyFrame, keys: list[str], exprs: list[pl.Expr]) -> pl.LazyFrame:
+    if not keys:
+        return lf.select(exprs)
+    return lf.group_by(keys).agg(exprs).sort(keys, nulls_last=False)
+
+
+def _unweighted(x: str) -> tuple[list[pl.Expr], list[pl.Expr], pl.Expr]:
+    # Polars' var is a stable (Welford-type) one-pass update on its fast group_by path; n * var
+    # is m2 without a sum of squares (tests/test_summary.py checks the digits it keeps).
+    count = pl.col(x).count()
+    agg = [
+        count.cast(pl.Int64).alias(f"{x}.n"),
+        pl.col(x).mean().alias(f"{x}.mean"),
+        (pl.col(x).var(ddof=0).fill_null(0.0) * count).alias(f"{x}.m2"),
+    ]
+    return [], agg, pl.struct(n=f"{x}.n", mean=f"{x}.mean", m2=f"{x}.m2")
+
+
+def _weighted(x: str, w: str, keys: list[str]) -> tuple[list[pl.Expr], list[pl.Expr], pl.Expr]:
+    # Two passes: deviations from the cell's plain mean ``c`` (broadcast with ``over``) are small,
+    # so ``sum(w*d**2) - sum(w*d)**2 / sum(w)`` keeps its digits; then ``mean = c + sum(w*d) / sum(w)``.
+    c = pl.col(x).mean()
+    wx = pl.when(pl.col(x).is_not_null()).then(pl.col(w))
+    d = pl.col(x) - (c.over(keys) if keys else c)
+    pre = [
+        (c.over(keys) if keys else c).alias(f"{x}.c"),
+        wx.alias(f"{x}.w"),
+        wx.pow(2).alias(f"{x}.w2"),
+        (wx * d).alias(f"{x}.wd"),
+        (wx * d.pow(2)).alias(f"{x}.wd2"),
+        ((pl.col(x).is_not_null()) & (pl.col(w) > 0)).alias(f"{x}.pos"),
+    ]
+    agg = [
+        pl.col(f"{x}.pos").sum().cast(pl.Int64).alias(f"{x}.n"),
+        pl.col(f"{x}.c").first(),
+        *(pl.col(f"{x}.{part}").sum() for part in ("w", "w2", "wd", "wd2")),
+    ]
+    sum_w, wd = pl.col(f"{x}.w"), pl.col(f"{x}.wd")
+    packed = pl.struct(
+        n=f"{x}.n",
+        sum_w=sum_w,
+        sum_w2=f"{x}.w2",
+        mean=pl.when(sum_w > 0).then(pl.col(f"{x}.c") + wd / sum_w),
+        m2=pl.when(sum_w > 0).then(pl.col(f"{x}.wd2") - wd.pow(2) / sum_w).otherwise(0.0).clip(0.0),
+    )
+    return pre, agg, packed
+
+
+def summarize(
+    frame: FrameT,
+    by: str | Sequence[str] | None,
+    values: str | Sequence[str],
+    weight: str | None = None,
+) -> FrameT:
+    """Partial statistics of ``values`` per ``by`` cell: a table that :func:`combine` merges exactly.
+
+    Parameters
+    ----------
+    frame
+        A DataFrame or LazyFrame.
+    by
+        Key column(s) of the cells (integers, strings, Categoricals, dates; a null key is a cell
+        of its own). ``None`` or ``[]``: one row for the whole frame.
+    values
+        Numeric or Boolean column(s) to summarize. Null and NaN are missing values, skipped per
+        column (each column counts its own non-missing values).
+    weight
+        Optional column of weights: finite and ``>= 0`` (a null, NaN, negative or infinite weight
+        raises). A weight of 0 leaves its row out of every statistic but ``n``.
+
+    Returns
+    -------
+    DataFrame or LazyFrame
+        The same kind as ``frame``, one row per cell, sorted by the keys (nulls first): the keys,
+        ``n`` (Int64, rows in the cell), ``weight`` (Float64 sum of the weights, only when
+        weighted), then one Struct column per value named after it, with the fields ``n``,
+        ``mean``, ``m2`` (unweighted) or ``n``, ``sum_w``, ``sum_w2``, ``mean``, ``m2``
+        (weighted), as described in :mod:`vizflow.ops.summary`.
+
+    Raises
+    ------
+    ColumnNotFoundError
+        For a key, value or weight column not in the frame.
+    SchemaError
+        For a value or weight column that is not numeric (or Boolean, for values).
+    VizflowError
+        For no values, a column named twice (as key and value, or value and weight) or named
+        ``n`` or ``weight`` (the names of the count columns).
+    DataError
+        When collected, for an infinite value, or a null, NaN, negative or infinite weight.
+
+    Notes
+    -----
+    A pure Polars aggregation (one ``group_by``), collected only if ``frame`` is a DataFrame;
+    the checks of values and weights run on the aggregated cells, when the result is collected.
+    Unweighted, ``m2`` is ``n`` times Polars' ``var(ddof=0)``, a stable one-pass update; weighted,
+    the deviations are taken from the cell's plain mean (a window over the keys, a second pass),
+    so neither forms a sum of squares that a large common offset would ruin.
+
+    Examples
+    --------
+    >>> import polars as pl, vizflow as vf
+    >>> df = pl.DataFrame({"side": ["b", "s", "b", "b"], "ret": [1.0, 2.0, 3.0, None]})
+    >>> vf.summarize(df, "side", "ret")
+    shape: (2, 3)
+    ┌──────┬─────┬─────────────┐
+    │ side ┆ n   ┆ ret         │
+    │ ---  ┆ --- ┆ ---         │
+    │ str  ┆ i64 ┆ struct[3]   │
+    ╞══════╪═════╪═════════════╡
+    │ b    ┆ 3   ┆ {2,2.0,2.0} │
+    │ s    ┆ 1   ┆ {1,2.0,0.0} │
+    └──────┴─────┴─────────────┘
+
+    Cell ``b`` has 3 rows and 2 values (``n``, ``mean``, ``m2`` = 2, 2.0, 2.0).
+    """
+    keys = as_keys(by, where="summarize", name="by")
+    names = as_keys(values, where="summarize", name="values")
+    if not names:
+        msg = "summarize: values is empty; expected one or more numeric column names"
+        raise VizflowError(msg)
+    schema = frame.collect_schema()
+    require_columns(schema, [*keys, *names, *([weight] if weight is not None else [])], where="summarize")
+    clash = [c for c in (*keys, *names) if c in _RESERVED]
+    if clash:
+        msg = f"summarize: column(s) {clash} clash with the count columns {list(_RESERVED)}; rename them"
+        raise VizflowError(msg)
+    for column in names:
+        if column in keys or column == weight:
+            other = "a key" if column in keys else "the weight"
+            msg = f"summarize: column {column!r} is both a value and {other}; expected distinct columns"
+            raise VizflowError(msg)
+        require_dtype(
+            schema,
+            column,
+            lambda d: d.is_numeric() or d == pl.Boolean,
+            expected="a numeric or Boolean dtype",
+            where="summarize",
+        )
+    checked = [pl.col(c).cast(pl.Float64).fill_nan(None) for c in names]
+    agg = [pl.len().cast(pl.Int64).alias("n")]
+    if weight is not None:
+        require_dtype(schema, weight, lambda d: d.is_numeric(), expected="a numeric dtype", where="summarize")
+        checked.append(pl.col(weight).cast(pl.Float64))
+        agg += [pl.col(weight).sum().alias("weight"), _bad_count(weight, weight=True)]
+    agg += [_bad_count(c, weight=False) for c in names]
+    pre, packed = [], []
+    for column in names:
+        p, a, s = _unweighted(column) if weight is None else _weighted(column, weight, keys)
+        pre += p
+        agg += a
+        packed.append(s.alias(column))
+    lf = frame.lazy().with_columns(checked).with_columns(pre)
+    grouped = _group(lf, keys, agg)
+    # An opaque node, so no projection of the result can prune the check away.
+    checked_cells = grouped.map_batches(
+        lambda cells: _raise_on_bad(cells, weight),
+        schema=pl.Schema({c: d for c, d in grouped.collect_schema().items() if not c.endswith(_BAD)}),
+        projection_pushdown=False,
+        predicate_pushdown=False,
+    )
+    result = checked_cells.select([*keys, "n", *(["weight"] if weight is not None else []), *packed])
+    return result.collect() if isinstance(frame, pl.DataFrame) else result
+
+
+def _layout(schema: pl.Schema, *, where: str) -> tuple[list[str], list[str], bool]:
+    """Keys, value columns and weightedness of a partial table's schema."""
+    structs = {c: d for c, d in schema.items() if isinstance(d, pl.Struct)}
+    if "n" not in schema or not structs:
+        msg = (
+            f"{where}: the table is not a partial table (columns {schema.names()}); expected the output "
+            "of vf.summarize or vf.combine: an 'n' column and one Struct column per value"
+        )
+        raise (ColumnNotFoundError if "n" not in schema else SchemaError)(msg)
+    weighted = None
+    for column, dtype in structs.items():
+        fields = tuple(f.name for f in dtype.fields)
+        if fields not in (_UNWEIGHTED, _WEIGHTED):
+            expect = [f for f in (_WEIGHTED if "sum_w" in fields else _UNWEIGHTED) if f not in fields]
+            msg = (
+                f"{where}: partial column {column!r} has fields {list(fields)}; expected {list(_UNWEIGHTED)} "
+                f"or {list(_WEIGHTED)}" + (f" (missing {expect})" if expect else "")
+            )
+            raise SchemaError(msg)
+        if weighted is not None and weighted != (fields == _WEIGHTED):
+            msg = f"{where}: partial column {column!r} mixes weighted and unweighted partials in one table"
+            raise SchemaError(msg)
+        weighted = fields == _WEIGHTED
+    if weighted and "weight" not in schema:
+        raise ColumnNotFoundError.missing(["weight"], schema.names(), where=where)
+    keys = [c for c in schema.names() if c not in structs and c not in _RESERVED]
+    return keys, list(structs), bool(weighted)
+
+
+def _merged(column: str, weighted: bool) -> pl.Expr:
+    s = pl.col(column).struct
+    n, mean, m2 = s.field("n"), s.field("mean"), s.field("m2")
+    w = s.field("sum_w") if weighted else n.cast(pl.Float64)
+    total = w.sum()
+    ref = mean.drop_nulls().first()
+    merged_mean = pl.when(total > 0).then(ref + (w * (mean - ref)).sum() / total)
+    merged_m2 = m2.sum() + (w * (mean - merged_mean).pow(2)).sum()
+    fields = {"n": n.sum()}
+    if weighted:
+        fields |= {"sum_w": total, "sum_w2": s.field("sum_w2").sum()}
+    return pl.struct(**fields, mean=merged_mean, m2=merged_m2).alias(column)
+
+
+def combine(
+    partials: pl.DataFrame | pl.LazyFrame | Sequence[pl.DataFrame | pl.LazyFrame],
+    by: str | Sequence[str] | None = None,
+) -> pl.DataFrame | pl.LazyFrame:
+    """Merge partial tables (from :func:`summarize` or :func:`combine`) cell by cell into one.
+
+    Parameters
+    ----------
+    partials
+        A list of partial tables (e.g. one per date) or one frame holding many, such as
+        ``vf.scan("out/*.parquet")`` of a batch whose pipeline ended in :func:`summarize`. All
+        must have the same columns and dtypes.
+    by
+        The keys to merge by; default all the key columns of the partials. A subset merges over
+        the other keys too (e.g. ``by="half_hour"`` of partials keyed by half hour and size
+        decile gives one row per half hour); ``[]`` merges everything into one row.
+
+    Returns
+    -------
+    DataFrame or LazyFrame
+        A partial table, one row per cell of ``by``, sorted by it (nulls first): a DataFrame when
+        every input is one, else a LazyFrame. The merge is associative and ignores row order:
+        ``combine([combine(a), combine(b)]) == combine(a + b)`` up to rounding.
+
+    Raises
+    ------
+    VizflowError
+        For an empty list, an item that is not a frame, or a list mixing DataFrames and LazyFrames.
+    ColumnNotFoundError
+        For a table without ``n`` (or ``weight``, if weighted), or a ``by`` column that is not one
+        of its keys.
+    SchemaError
+        For a table without partial columns, a partial column whose fields are not those
+        :func:`summarize` writes, or tables whose columns or dtypes differ.
+
+    Notes
+    -----
+    One Polars ``group_by``: per value, ``n``, ``sum_w`` and ``sum_w2`` add; the merged mean is
+    ``ref + sum(w_i * (mean_i - ref)) / sum(w_i)``, with ``ref`` the first non-null mean of the
+    cell (``w_i`` is ``sum_w``, or ``n`` unweighted); and
+    ``m2 = sum(m2_i) + sum(w_i * (mean_i - mean)**2)``. Collected only when the inputs are
+    DataFrames.
+
+    Examples
+    --------
+    >>> import polars as pl, vizflow as vf
+    >>> day1 = pl.DataFrame({"side": ["b", "s"], "ret": [1.0, 2.0]})
+    >>> day2 = pl.DataFrame({"side": ["b", "b"], "ret": [3.0, 5.0]})
+    >>> parts = [vf.summarize(day, "side", "ret") for day in (day1, day2)]
+    >>> vf.combine(parts).equals(vf.summarize(pl.concat([day1, day2]), "side", "ret"))
+    True
+    >>> vf.combine(parts, by=[])["ret"].to_list()
+    [{'n': 4, 'mean': 2.75, 'm2': 8.75}]
+    """
+    frames = [partials] if isinstance(partials, pl.DataFrame | pl.LazyFrame) else partials
+    if not isinstance(frames, Sequence) or isinstance(frames, str) or not frames:
+        msg = f"combine: partials is {partials!r}; expected a partial table or a non-empty list of them"
+        raise VizflowError(msg)
+    kinds = {type(f) for f in frames}
+    if not kinds <= {pl.DataFrame, pl.LazyFrame}:
+        bad = next(f for f in frames if not isinstance(f, pl.DataFrame | pl.LazyFrame))
+        msg = f"combine: an item of partials is {type(bad).__name__}; expected DataFrames or LazyFrames"
+        raise VizflowError(msg)
+    if len(kinds) > 1:
+        msg = "combine: partials mixes DataFrames and LazyFrames; expected one kind (call .lazy() on each)"
+        raise VizflowError(msg)
+    schema = frames[0].collect_schema()
+    for i, frame in enumerate(frames[1:], start=1):
+        other = frame.collect_schema()
+        if dict(other) != dict(schema):
+            diff = sorted(
+                c for c in {*schema, *other} if c not in schema or c not in other or schema[c] != other[c]
+            )
+            msg = (
+                f"combine: partial table {i} differs from table 0 in column(s) {diff} "
+                f"({[(c, schema.get(c), other.get(c)) for c in diff]}); expected the same columns and dtypes"
+            )
+            raise SchemaError(msg)
+    keys, columns, weighted = _layout(schema, where="combine")
+    if by is not None:
+        chosen = as_keys(by, where="combine", name="by")
+        require_columns(pl.Schema({k: schema[k] for k in keys}), chosen, where="combine")
+        keys = chosen
+    lf = pl.concat([f.lazy().select(schema.names()) for f in frames], how="vertical")
+    exprs = [pl.col("n").sum()]
+    if weighted:
+        exprs.append(pl.col("weight").sum())
+    exprs += [_merged(c, weighted) for c in columns]
+    result = _group(lf, keys, exprs)
+    return result.collect() if kinds == {pl.DataFrame} else result
+
+
+def finalize(partial: FrameT) -> FrameT:
+    """Means, standard deviations, standard errors and t-statistics from a partial table.
+
+    Parameters
+    ----------
+    partial
+        The output of :func:`summarize` or :func:`combine`.
+
+    Returns
+    -------
+    DataFrame or LazyFrame
+        The same kind, one row per cell in the same order: the keys, ``n`` (rows), ``weight``
+        (sum of the weights; ``n`` as a Float64 when unweighted), then per value column ``v``:
+        ``{v}_n``, ``{v}_mean``, ``{v}_std``, ``{v}_se``, ``{v}_t`` (below). A statistic that
+        is undefined (no values, one value, a zero standard error) is null.
+
+    Raises
+    ------
+    ColumnNotFoundError, SchemaError
+        For a table that is not a partial table, as :func:`combine`.
+
+    Notes
+    -----
+    With ``W = sum w``, ``W2 = sum w**2`` over the non-missing values (unweighted: ``w = 1``,
+    so ``W = W2 = n``):
+
+    - ``{v}_mean = sum(w * x) / W``;
+    - ``{v}_std = sqrt(m2 / (W - W2 / W))``, ``m2 = sum(w * (x - mean)**2)``: the unbiased
+      variance for reliability weights, which is the sample (``ddof=1``) variance when
+      unweighted, and does not change if every weight is scaled;
+    - ``{v}_se = {v}_std / sqrt(n_eff)``, with the effective count ``n_eff = W**2 / W2``
+      (``n`` unweighted);
+    - ``{v}_t = {v}_mean / {v}_se``.
+
+    ``{v}_n`` counts the values that entered (non-missing, of positive weight). Plain column
+    arithmetic, no aggregation; collected only if ``partial`` is a DataFrame.
+
+    Examples
+    --------
+    >>> import polars as pl, vizflow as vf
+    >>> df = pl.DataFrame({"side": ["b", "b", "b", "s"], "ret": [1.0, 2.0, 6.0, 4.0]})
+    >>> vf.finalize(vf.summarize(df, "side", "ret"))
+    shape: (2, 8)
+    ┌──────┬─────┬────────┬───────┬──────────┬──────────┬──────────┬──────────┐
+    │ side ┆ n   ┆ weight ┆ ret_n ┆ ret_mean ┆ ret_std  ┆ ret_se   ┆ ret_t    │
+    │ ---  ┆ --- ┆ ---    ┆ ---   ┆ ---      ┆ ---      ┆ ---      ┆ ---      │
+    │ str  ┆ i64 ┆ f64    ┆ i64   ┆ f64      ┆ f64      ┆ f64      ┆ f64      │
+    ╞══════╪═════╪════════╪═══════╪══════════╪══════════╪══════════╪══════════╡
+    │ b    ┆ 3   ┆ 3.0    ┆ 3     ┆ 3.0      ┆ 2.645751 ┆ 1.527525 ┆ 1.963961 │
+    │ s    ┆ 1   ┆ 1.0    ┆ 1     ┆ 4.0      ┆ null     ┆ null     ┆ null     │
+    └──────┴─────┴────────┴───────┴──────────┴──────────┴──────────┴──────────┘
+    """
+    keys, columns, weighted = _layout(partial.collect_schema(), where="finalize")
+    exprs = [*keys, "n", pl.col("weight") if weighted else pl.col("n").cast(pl.Float64).alias("weight")]
+    for column in columns:
+        s = pl.col(column).struct
+        n = s.field("n")
+        total = s.field("sum_w") if weighted else n.cast(pl.Float64)
+        total2 = s.field("sum_w2") if weighted else total
+        mean = pl.when(total > 0).then(s.field("mean"))
+        dof = total - total2 / total
+        std = pl.when((n > 1) & (dof > 0)).then((s.field("m2") / dof).sqrt())
+        se = std / (total.pow(2) / total2).sqrt()
+        t = pl.when(se > 0).then(mean / se)
+        exprs += [e.alias(f"{column}_{stat}") for stat, e in zip(_STATS, (n, mean, std, se, t), strict=True)]
+    result = partial.lazy().select(exprs)
+    return result.collect() if isinstance(partial, pl.DataFrame) else result
