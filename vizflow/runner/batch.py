@@ -5,7 +5,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import logging
 import numbers
-import os
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from vizflow.config import Config, format_date
 from vizflow.exceptions import CalendarError, VizflowError
 from vizflow.runner.executors import check_picklable, dask_client, run_on_dask, run_on_executor, warm_kernels
 from vizflow.runner.one_date import DateResult, Job, ctrl_c_stops_the_batch
-from vizflow.runner.pool import default_threads, refuse_unguarded_script, run_on_pool
+from vizflow.runner.pool import cores, default_threads, refuse_unguarded_script, run_on_pool
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -207,7 +206,7 @@ def run_batch(
                 check_picklable(pipeline_fn)
                 warm_kernels()
                 pl.thread_pool_size()  # size this process's pool before the workers' cap is set
-                workers = max_workers or len(os.sched_getaffinity(0))
+                workers = max_workers or cores()
                 threads = threads_per_worker or default_threads(workers)
                 run_on_pool(job, todo, record, workers=workers, threads=threads)
     finally:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from vizflow.runner.one_date import Job
 
-__all__ = ["default_threads", "refuse_unguarded_script", "run_on_pool"]
+__all__ = ["cores", "default_threads", "refuse_unguarded_script", "run_on_pool"]
 
 log = logging.getLogger("vizflow.run")
 
@@ -41,13 +41,19 @@ _CLAIMS = "VIZFLOW_RUNNER_CLAIMS"
 _UNGUARDED = "unguarded-script"
 """Marker a worker leaves in the claim folder when the user's script has no ``__main__`` guard."""
 _MAX_BLIND_RESTARTS = 3
-"""Pool breaks in a row with no date to blame before the batch gives up on the pool."""
+"""Pool breaks with no date to blame (no worker held one) before the batch gives up on the pool."""
 _PR_SET_PDEATHSIG = 1
+
+
+def cores() -> int:
+    """Return the cores this process may run on (its CPU affinity where the system has one)."""
+    affinity = getattr(os, "sched_getaffinity", None)  # Linux
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
 def default_threads(workers: int) -> int:
     """Polars / numba threads each of ``workers`` processes may use: the cores shared out."""
-    return max(1, len(os.sched_getaffinity(0)) // workers)
+    return max(1, cores() // workers)
 
 
 def refuse_unguarded_script() -> None:
@@ -148,13 +154,12 @@ class _Batch:
             _CLAIMS: str(self.claims),
         }
         futures: dict[cf.Future[DateResult], str] = {}
-        with _environment(env):  # workers start during the first submits, inside this block
-            pool = cf.ProcessPoolExecutor(
-                min(workers, len(days)), mp_context=mp.get_context("spawn"), initializer=_init_worker,
-                initargs=(os.getpid(),),
-            )  # fmt: skip
-        try:
-            with _environment(env), contextlib.suppress(cf.process.BrokenProcessPool):  # died already
+        pool = cf.ProcessPoolExecutor(
+            min(workers, len(days)), mp_context=mp.get_context("spawn"), initializer=_init_worker,
+            initargs=(os.getpid(),),
+        )  # fmt: skip
+        try:  # the workers start during the first submits, so with the environment set
+            with _environment(env), contextlib.suppress(cf.process.BrokenProcessPool):  # one died already
                 for day in days:
                     futures[pool.submit(_pool_task, self.job, day)] = day
             unsubmitted = days[len(futures) :]
