@@ -43,7 +43,14 @@ def test_namespace_signatures_match_functions(cls):
 
 def test_lazy_and_eager_namespaces_have_the_same_methods():
     assert _methods(VfLazyFrameNamespace) == _methods(VfDataFrameNamespace)
-    assert _methods(VfLazyFrameNamespace) == ["aggregate", "bin", "enrich", "forward_return", "parse_time"]
+    assert _methods(VfLazyFrameNamespace) == [
+        "aggregate",
+        "bin",
+        "enrich",
+        "forward_return",
+        "forward_window",
+        "parse_time",
+    ]
 
 
 @pytest.mark.parametrize(("cls", "frame_type"), FRAME_CLASSES.items())

@@ -42,7 +42,8 @@ from vizflow.exceptions import (
 )
 from vizflow.io import load, save, scan
 from vizflow.market import CN, CN_FUTURES, CRYPTO, HK, US, Market, Session, get_market
-from vizflow.ops import aggregate, bin, elapsed_expr, forward_return, parse_time
+from vizflow.ops import aggregate, bin, elapsed_expr, forward_return, forward_window, parse_time
+from vizflow.ops.quantile import quantile_bin
 from vizflow.ops.summary import combine, finalize, summarize
 from vizflow.runner import BatchResult, run, run_batch, run_cluster, run_local
 
@@ -82,9 +83,11 @@ __all__ = [
     "enrich",
     "finalize",
     "forward_return",
+    "forward_window",
     "get_market",
     "load",
     "parse_time",
+    "quantile_bin",
     "run",
     "run_batch",
     "run_cluster",

@@ -113,6 +113,25 @@ class _VfNamespace(Generic[FrameT]):
             returns_within=returns_within, market=market,
         )  # fmt: skip
 
+    def forward_window(
+        self,
+        horizons: Sequence[float] | float,
+        aggs: Mapping[str, pl.Expr],
+        time_col: str = "elapsed_seconds",
+        symbol_col: str | Sequence[str] = "symbol",
+        *,
+        reference: pl.DataFrame | pl.LazyFrame | None = None,
+        reference_time_col: str | None = None,
+        reference_symbol_col: str | Sequence[str] | None = None,
+        date_col: str = "date",
+    ) -> FrameT:
+        """See :func:`vizflow.forward_window`."""
+        return ops.forward_window(
+            self._frame, horizons, aggs, time_col, symbol_col, reference=reference,
+            reference_time_col=reference_time_col, reference_symbol_col=reference_symbol_col,
+            date_col=date_col,
+        )  # fmt: skip
+
 
 @pl.api.register_lazyframe_namespace("vf")
 class VfLazyFrameNamespace(_VfNamespace[pl.LazyFrame]):

@@ -5,8 +5,10 @@ from __future__ import annotations
 from vizflow.ops.aggregate import aggregate
 from vizflow.ops.binning import bin
 from vizflow.ops.forward import forward_return
+from vizflow.ops.quantile import quantile_bin
 from vizflow.ops.summary import combine, finalize, summarize
 from vizflow.ops.time import elapsed_expr, parse_time
+from vizflow.ops.window import forward_window
 
 __all__ = [
     "aggregate",
@@ -15,6 +17,8 @@ __all__ = [
     "elapsed_expr",
     "finalize",
     "forward_return",
+    "forward_window",
     "parse_time",
+    "quantile_bin",
     "summarize",
 ]

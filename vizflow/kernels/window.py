@@ -1,0 +1,171 @@
+"""Time windows within groups: the compiled passes behind ``forward_window``.
+
+A window of a query row at time ``t`` and horizon ``h`` is a range ``[lo, hi)`` of source positions
+(both sides sorted by (group, time)): ``(t, t + h]`` for ``h > 0`` and ``[t + h, t)`` for ``h < 0``.
+Sums and counts then come from prefix sums, and minima and maxima from one monotone deque per
+horizon, so every horizon costs O(n_query + n_source).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def window_bounds_nb(
+    q_offsets: np.ndarray,
+    q_time: np.ndarray,
+    s_offsets: np.ndarray,
+    s_time: np.ndarray,
+    horizon: float,
+    slack: float,
+    lo_out: np.ndarray,
+    hi_out: np.ndarray,
+) -> None:
+    """Source range ``[lo, hi)`` of each query's window, for one non-zero horizon.
+
+    ``q_offsets`` and ``s_offsets`` share group numbering; both sides are sorted by time within
+    a group, NaN times last. The far edge ``t + h`` is reached with a tolerance of
+    ``slack * max(|t|, |h|, |t + h|)`` (a few ulps, so that 0.7 + 0.1 reaches 0.8); the near
+    edge ``t`` is exact (a source row at ``t`` itself is outside). NaN source times are in no
+    window; a NaN query time gets an empty window at the end of its group's timed rows. Two
+    forward-moving pointers per group: O(n_query + n_source).
+    """
+    for g in range(q_offsets.size - 1):
+        s_lo = s_offsets[g]
+        end = s_offsets[g + 1]
+        while end > s_lo and math.isnan(s_time[end - 1]):
+            end -= 1
+        a = s_lo
+        b = s_lo
+        for i in range(q_offsets[g], q_offsets[g + 1]):
+            t = q_time[i]
+            if math.isnan(t):
+                lo_out[i] = end
+                hi_out[i] = end
+                continue
+            target = t + horizon
+            tol = slack * max(abs(t), abs(horizon), abs(target))
+            if horizon > 0.0:
+                while a < end and s_time[a] <= t:
+                    a += 1
+                while b < end and s_time[b] <= target + tol:
+                    b += 1
+            else:
+                while a < end and s_time[a] < target - tol:
+                    a += 1
+                while b < end and s_time[b] < t:
+                    b += 1
+            lo_out[i] = a
+            hi_out[i] = max(a, b)
+
+
+@njit(cache=True)
+def prefix_sums_nb(
+    values: np.ndarray,
+    valid: np.ndarray,
+    sum_hi_out: np.ndarray,
+    sum_lo_out: np.ndarray,
+    count_out: np.ndarray,
+    nan_out: np.ndarray,
+    pos_inf_out: np.ndarray,
+    neg_inf_out: np.ndarray,
+) -> None:
+    """Prefix sums (``*_out[i]`` covers ``values[:i]``) of the valid, finite values, and counts.
+
+    The sum is kept as a double-double (``sum_hi + sum_lo``, Knuth's TwoSum), so a window's sum
+    ``P[hi] - P[lo]`` is accurate relative to the window, not to the running total. Non-finite
+    values are counted apart (NaN, +inf, -inf) so that one of them spoils only the windows that
+    hold it. Every output has ``values.size + 1`` entries.
+    """
+    hi = 0.0
+    lo = 0.0
+    count = 0
+    nan = 0
+    pos = 0
+    neg = 0
+    sum_hi_out[0] = 0.0
+    sum_lo_out[0] = 0.0
+    count_out[0] = 0
+    nan_out[0] = 0
+    pos_inf_out[0] = 0
+    neg_inf_out[0] = 0
+    for i in range(values.size):
+        if valid[i]:
+            v = values[i]
+            count += 1
+            if math.isnan(v):
+                nan += 1
+            elif math.isinf(v):
+                if v > 0:
+                    pos += 1
+                else:
+                    neg += 1
+            else:
+                s = hi + v
+                bb = s - hi
+                err = (hi - (s - bb)) + (v - bb)
+                hi = s
+                lo += err
+        sum_hi_out[i + 1] = hi
+        sum_lo_out[i + 1] = lo
+        count_out[i + 1] = count
+        nan_out[i + 1] = nan
+        pos_inf_out[i + 1] = pos
+        neg_inf_out[i + 1] = neg
+
+
+@njit(cache=True)
+def window_extreme_nb(
+    q_offsets: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    values: np.ndarray,
+    valid: np.ndarray,
+    largest: bool,
+    out: np.ndarray,
+    found_out: np.ndarray,
+) -> None:
+    """Maximum (``largest``) or minimum of the valid values in each query's window ``[lo, hi)``.
+
+    Within a group the windows move forward (``lo`` and ``hi`` never decrease), so one monotone
+    deque of source positions answers every query in O(n_query + n_source). Invalid values (nulls)
+    and NaN are skipped, as Polars' ``min``/``max`` do; ``found_out`` is False for a window
+    without any value. Should a window ever step back, the deque is rebuilt from its range.
+    """
+    deque = np.empty(values.size, dtype=np.int64)
+    for g in range(q_offsets.size - 1):
+        head = 0
+        tail = 0
+        filled = -1  # source positions < filled have been offered to the deque
+        start = -1
+        for i in range(q_offsets[g], q_offsets[g + 1]):
+            a = lo[i]
+            b = hi[i]
+            if a < start or b < filled:  # a window stepped back: start over from its range
+                head = 0
+                tail = 0
+                filled = a
+            filled = max(filled, a)
+            start = a
+            while filled < b:
+                v = values[filled]
+                if valid[filled] and not math.isnan(v):
+                    while tail > head and (
+                        (largest and values[deque[tail - 1]] <= v)
+                        or (not largest and values[deque[tail - 1]] >= v)
+                    ):
+                        tail -= 1
+                    deque[tail] = filled
+                    tail += 1
+                filled += 1
+            while tail > head and deque[head] < a:
+                head += 1
+            if tail > head:
+                out[i] = values[deque[head]]
+                found_out[i] = True
+            else:
+                found_out[i] = False

@@ -1,0 +1,553 @@
+"""``forward_window``: aggregates over the reference rows in a time window after (or before) each row.
+
+This is kdb+'s window join (``wj``) on vizflow's session clock. Aggregates of the shapes below run
+in one compiled pass per horizon over the (key, time)-sorted arrays (``vizflow.kernels.window``):
+
+- ``pl.len()``;
+- ``e.sum()``, ``e.count()``, ``e.mean()``, ``e.min()``, ``e.max()`` of an elementwise expression
+  ``e`` of the reference's columns (``pl.col("qty")``, ``pl.col("price") * pl.col("qty")``);
+- ``+ - * /`` of such aggregates and literals (a VWAP is ``(p * q).sum() / q.sum()``).
+
+Any other aggregate (``median``, ``std``, ``first``, ``quantile``, ...) is evaluated by Polars over
+each window's rows, gathered by index: exact, but its memory and time grow with the total number
+of rows over all windows.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import operator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+from vizflow._grouping import key_codes, key_kind
+from vizflow._keys import as_keys, check_dates_in_keys
+from vizflow._validate import require_columns
+from vizflow.exceptions import SchemaError, VizflowError
+from vizflow.kernels.asof import TIE_SLACK
+from vizflow.kernels.window import prefix_sums_nb, window_bounds_nb, window_extreme_nb
+from vizflow.ops.forward import _date_columns, _segments, _times, horizon_name
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from numpy.typing import NDArray
+
+    from vizflow._typing import FrameT
+
+__all__ = ["forward_window"]
+
+_WHERE = "forward_window"
+_KINDS = ("sum", "count", "mean", "min", "max")
+_OPS: tuple[Callable[[pl.Expr, pl.Expr], pl.Expr], ...] = (
+    operator.add,
+    operator.sub,
+    operator.mul,
+    operator.truediv,
+)
+
+
+@dataclass(frozen=True, eq=False)
+class _Leaf:
+    """One compiled aggregate: ``kind`` of ``inner`` (None for ``len``) over each window."""
+
+    kind: str
+    inner: pl.Expr | None
+    dtype: pl.DataType
+
+
+@dataclass(frozen=True, eq=False)
+class _Agg:
+    """An aggregate as asked (``expr``), and its compiled form if it has one.
+
+    ``outer`` is ``expr`` rewritten over the leaf columns ``__vf_leaf{k}``; ``None`` sends the
+    aggregate down the general path (Polars over each window's gathered rows).
+    """
+
+    name: str
+    expr: pl.Expr
+    dtype: pl.DataType
+    outer: pl.Expr | None
+    leaves: tuple[_Leaf, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class _Spec:
+    horizons: tuple[float, ...]
+    aggs: tuple[_Agg, ...]
+    keys: tuple[str, ...]
+    ref_keys: tuple[str, ...]
+    time: str
+    ref_time: str
+    ref_columns: tuple[str, ...]
+    date_col: str
+
+    @property
+    def names(self) -> list[str]:
+        return [horizon_name(h, f"{a.name}_") for a in self.aggs for h in self.horizons]
+
+
+def _check_horizons(horizons: Sequence[float] | float) -> tuple[float, ...]:
+    scalar = isinstance(horizons, numbers.Real | str) or not hasattr(horizons, "__iter__")
+    values = [horizons] if scalar else list(horizons)
+    if not values:
+        msg = f"{_WHERE}: horizons is empty; expected e.g. [5, 60] (seconds after) or [-60] (before)"
+        raise VizflowError(msg)
+    for h in values:
+        if (
+            isinstance(h, bool | np.bool_)
+            or not isinstance(h, numbers.Real)
+            or not math.isfinite(h)
+            or h == 0
+        ):
+            msg = (
+                f"{_WHERE}: horizon {h!r} is not a finite non-zero number of seconds "
+                "(h > 0: the window (t, t + h]; h < 0: [t + h, t))"
+            )
+            raise VizflowError(msg)
+    names = [horizon_name(h, "") for h in values]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        msg = f"{_WHERE}: duplicate horizons {duplicates}; give each horizon once"
+        raise VizflowError(msg)
+    return tuple(float(h) for h in values)
+
+
+def _dtype(reference: pl.LazyFrame, expr: pl.Expr, what: str) -> pl.DataType:
+    try:
+        return reference.select(expr.alias("__vf")).collect_schema()["__vf"]
+    except pl.exceptions.PolarsError as err:
+        msg = f"{_WHERE}: aggregate {what} does not apply to the reference's columns: {err}"
+        raise SchemaError(msg) from None
+
+
+def _leaf(expr: pl.Expr, reference: pl.LazyFrame, what: str) -> _Leaf | None:
+    """``expr`` as a compiled aggregate, or None if it is not one of the shapes the kernels know."""
+    if expr.meta.eq(pl.len()):
+        return _Leaf("len", None, _dtype(reference, expr, what))
+    children = expr.meta.pop()
+    if len(children) != 1:
+        return None
+    inner = children[0]
+    kind = next((k for k in _KINDS if expr.meta.eq(getattr(inner, k)())), None)
+    if kind is None or not inner.meta.is_row_separable() or inner.meta.is_scalar():
+        return None
+    dtype = _dtype(reference, inner, what)
+    numeric = dtype.is_numeric() or dtype == pl.Boolean
+    if kind in ("sum", "mean") and not numeric:
+        return None
+    if kind in ("min", "max") and not (numeric or dtype.is_temporal()):
+        return None
+    return _Leaf(kind, inner, _dtype(reference, expr, what))
+
+
+def _compile(expr: pl.Expr, reference: pl.LazyFrame, what: str, leaves: list[_Leaf]) -> pl.Expr | None:
+    """``expr`` rewritten over leaf columns (appended to ``leaves``), or None if not compilable."""
+    if expr.meta.is_literal():
+        return expr
+    leaf = _leaf(expr, reference, what)
+    if leaf is not None:
+        leaves.append(leaf)
+        return pl.col(f"__vf_leaf{len(leaves) - 1}").cast(leaf.dtype)
+    children = expr.meta.pop()
+    if len(children) != 2:  # noqa: PLR2004
+        return None
+    right, left = children  # meta.pop lists a binary expression's inputs last first
+    op = next((op for op in _OPS if expr.meta.eq(op(left, right))), None)
+    if op is None:
+        return None
+    a = _compile(left, reference, what, leaves)
+    b = None if a is None else _compile(right, reference, what, leaves)
+    return None if a is None or b is None else op(a, b)
+
+
+def _check_aggs(aggs: Mapping[str, pl.Expr], reference: pl.LazyFrame) -> tuple[_Agg, ...]:
+    if not hasattr(aggs, "items") or not aggs:
+        msg = (
+            f"{_WHERE}: aggs={aggs!r}; expected a non-empty dict of name -> Polars aggregate, "
+            "e.g. {'volume': pl.col('qty').sum(), 'n': pl.len()}"
+        )
+        raise VizflowError(msg)
+    schema = reference.collect_schema()
+    out = []
+    for name, expr in aggs.items():
+        what = f"{name!r} ({expr})" if isinstance(expr, pl.Expr) else repr(name)
+        if not isinstance(name, str) or not isinstance(expr, pl.Expr):
+            msg = f"{_WHERE}: aggs entry {name!r}: {expr!r}; expected a column name -> a Polars expression"
+            raise VizflowError(msg)
+        require_columns(schema, expr.meta.root_names(), where=f"{_WHERE} (aggregate {name!r}, reference)")
+        expr = expr.meta.undo_aliases()
+        dtype = _dtype(reference, expr, what)
+        if not expr.meta.is_scalar():
+            msg = (
+                f"{_WHERE}: aggregate {what} gives one value per row, not one per window; "
+                "end it with an aggregation such as .sum(), .mean(), .max() or use pl.len()"
+            )
+            raise VizflowError(msg)
+        leaves: list[_Leaf] = []
+        outer = _compile(expr, reference, what, leaves)
+        out.append(_Agg(name, expr, dtype, outer, tuple(leaves) if outer is not None else ()))
+    return tuple(out)
+
+
+def _check_frame(frame: pl.LazyFrame | pl.DataFrame, time: str, keys: list[str], *, what: str) -> pl.Schema:
+    schema = frame.collect_schema()
+    where = f"{_WHERE} ({what})"
+    require_columns(schema, [time, *keys], where=where)
+    if not schema[time].is_numeric():
+        msg = (
+            f"{where}: time column {time!r} has dtype {schema[time]}; expected numeric seconds "
+            "(e.g. elapsed_seconds from vf.parse_time)"
+        )
+        raise SchemaError(msg)
+    return schema
+
+
+def _check_key_kinds(schema: pl.Schema, keys: list[str], ref_schema: pl.Schema, ref_keys: list[str]) -> None:
+    if len(keys) != len(ref_keys):
+        msg = (
+            f"{_WHERE}: symbol_col {keys} and reference_symbol_col {ref_keys} name different numbers "
+            "of key columns; give one reference column per key column"
+        )
+        raise VizflowError(msg)
+    for key, ref_key in zip(keys, ref_keys, strict=True):
+        if key_kind(schema[key]) != key_kind(ref_schema[ref_key]):
+            msg = (
+                f"{_WHERE}: symbol column {key!r} is {schema[key]} but the reference's {ref_key!r} is "
+                f"{ref_schema[ref_key]}; cast one to the other's kind so that the same symbol matches"
+            )
+            raise SchemaError(msg)
+
+
+def forward_window(
+    frame: FrameT,
+    horizons: Sequence[float] | float,
+    aggs: Mapping[str, pl.Expr],
+    time_col: str = "elapsed_seconds",
+    symbol_col: str | Sequence[str] = "symbol",
+    *,
+    reference: pl.DataFrame | pl.LazyFrame | None = None,
+    reference_time_col: str | None = None,
+    reference_symbol_col: str | Sequence[str] | None = None,
+    date_col: str = "date",
+) -> FrameT:
+    """Add aggregates of the reference rows in a time window after (or before) each row.
+
+    For a row of key ``s`` at time ``t`` and a horizon ``h > 0`` the window holds the reference
+    rows of ``s`` with time in ``(t, t + h]``; for ``h < 0`` those in ``[t + h, t)``. The row's
+    own time is outside both (so are rows tied with it), and ``t + h`` is reached with a slack of
+    a few ulps (0.7 + 0.1 reaches a row at 0.8), as in :func:`vizflow.forward_return`. Each
+    aggregate is exactly what Polars gives for the expression over the window's rows: the sum of
+    an empty window is 0 and its count 0, its mean, min and max null, and a ratio of two empty
+    sums NaN (0 / 0). A window reaching past the key's last row just holds fewer rows.
+
+    Parameters
+    ----------
+    frame
+        Rows to measure (e.g. trades), DataFrame or LazyFrame; any row order.
+    horizons
+        One or more non-zero horizons in the unit of ``time_col``, each given once.
+    aggs
+        Output name -> Polars aggregate over the reference's columns, e.g. ``{"n": pl.len(),
+        "volume": pl.col("qty").sum(), "vwap": (pl.col("price") * pl.col("qty")).sum() /
+        pl.col("qty").sum(), "high": pl.col("price").max()}``. See the module docstring for the
+        shapes that run compiled; any other aggregate runs through Polars per window.
+    time_col
+        A numeric time column of ``frame`` (and of ``reference`` unless ``reference_time_col``).
+    symbol_col
+        The key column, or several (``["date", "symbol"]``); keys of any dtype match by value and
+        a null key matches nothing.
+    reference
+        Aggregate the rows of another frame (e.g. trades around each quote) instead of ``frame``.
+    reference_time_col, reference_symbol_col
+        Its time and key columns (default: the same names as in ``frame``).
+    date_col
+        The trading-date column: a frame (or reference) holding several dates must key by it.
+
+    Returns
+    -------
+    DataFrame or LazyFrame
+        The same kind as ``frame``, same rows in the same order, with one column
+        ``{name}_{h}`` per aggregate and horizon (``volume_60``, ``volume_-5``), of the dtype
+        Polars gives the aggregate. A row with a null key or time gets nulls.
+
+    Raises
+    ------
+    ColumnNotFoundError
+        For a missing time, key or aggregated column.
+    SchemaError
+        For a non-numeric time column, an aggregate that does not apply to the reference's
+        dtypes, or key columns of different kinds in ``frame`` and ``reference``.
+    DataError
+        For a frame spanning several dates whose keys omit the date (``date_col``).
+    VizflowError
+        For a zero, non-finite or repeated horizon, an empty ``aggs``, an expression that is not
+        an aggregate (one value per row), or an output column that already exists.
+
+    Notes
+    -----
+    Rows are sorted by (key, time) internally, stably, and put back. Compiled aggregates cost
+    O(n_rows + n_reference) per horizon: sums and counts are differences of prefix sums (kept as
+    double-doubles, so a window's float sum is accurate relative to the window, and an integer
+    sum is exact), minima and maxima come from a monotone deque. On a LazyFrame the aggregates
+    are a plan node that runs at ``collect()`` over the key, time and aggregated columns only;
+    filters written after the call are not pushed below it.
+
+    Examples
+    --------
+    >>> import polars as pl, vizflow as vf
+    >>> trades = pl.DataFrame(
+    ...     {
+    ...         "symbol": ["A"] * 4,
+    ...         "elapsed_seconds": [0.0, 10.0, 20.0, 30.0],
+    ...         "price": [10.0, 10.2, 10.1, 10.4],
+    ...         "qty": [100, 300, 100, 200],
+    ...     }
+    ... )
+    >>> aggs = {
+    ...     "volume": pl.col("qty").sum(),
+    ...     "vwap": (pl.col("price") * pl.col("qty")).sum() / pl.col("qty").sum(),
+    ... }
+    >>> vf.forward_window(trades, [20, -10], aggs).select("elapsed_seconds", "^volume_.*$", "vwap_20")
+    shape: (4, 4)
+    ┌─────────────────┬───────────┬────────────┬─────────┐
+    │ elapsed_seconds ┆ volume_20 ┆ volume_-10 ┆ vwap_20 │
+    │ ---             ┆ ---       ┆ ---        ┆ ---     │
+    │ f64             ┆ i64       ┆ i64        ┆ f64     │
+    ╞═════════════════╪═══════════╪════════════╪═════════╡
+    │ 0.0             ┆ 400       ┆ 0          ┆ 10.175  │
+    │ 10.0            ┆ 300       ┆ 100        ┆ 10.3    │
+    │ 20.0            ┆ 200       ┆ 300        ┆ 10.4    │
+    │ 30.0            ┆ 0         ┆ 100        ┆ NaN     │
+    └─────────────────┴───────────┴────────────┴─────────┘
+    """
+    values = _check_horizons(horizons)
+    keys = as_keys(symbol_col, where=_WHERE, name="symbol_col")
+    schema = _check_frame(frame, time_col, keys, what="frame")
+    ref_frame = frame if reference is None else reference
+    ref_keys = (
+        keys
+        if reference_symbol_col is None
+        else as_keys(reference_symbol_col, where=_WHERE, name="reference_symbol_col")
+    )
+    ref_time = reference_time_col or time_col
+    ref_schema = (
+        _check_frame(ref_frame, ref_time, ref_keys, what="reference") if reference is not None else schema
+    )
+    _check_key_kinds(schema, keys, ref_schema, ref_keys)
+    checked = _check_aggs(aggs, ref_frame.lazy())
+    roots = dict.fromkeys(c for a in checked for c in a.expr.meta.root_names())
+    spec = _Spec(
+        horizons=values,
+        aggs=checked,
+        keys=tuple(keys),
+        ref_keys=tuple(ref_keys),
+        time=time_col,
+        ref_time=ref_time,
+        ref_columns=tuple(dict.fromkeys([*ref_keys, ref_time, *roots])),
+        date_col=date_col,
+    )
+    clash = [n for n in spec.names if n in schema]
+    if clash:
+        msg = f"{_WHERE}: output column(s) {clash} already exist; drop them or rename the aggregates"
+        raise VizflowError(msg)
+    windows = _plan(frame.lazy(), None if reference is None else reference.lazy(), spec)
+    if isinstance(frame, pl.DataFrame):
+        return frame.hstack(windows.collect())
+    return pl.concat([frame, windows], how="horizontal")
+
+
+_SIDE = "__vf_side"
+_REF = "__vf_reference:"
+
+
+def _plan(frame: pl.LazyFrame, reference: pl.LazyFrame | None, spec: _Spec) -> pl.LazyFrame:
+    """Build the aggregates as one plan node over the columns they read, beside the untouched frame."""
+    schema = frame.collect_schema()
+    own = [*spec.keys, spec.time, *(() if reference is not None else spec.ref_columns)]
+    own = list(dict.fromkeys([*own, *_date_columns(schema, spec.keys, spec.time, spec.date_col)]))
+    out_schema = {
+        n: a.dtype for a in spec.aggs for n in (horizon_name(h, f"{a.name}_") for h in spec.horizons)
+    }
+    if reference is None:
+        return frame.select(own).map_batches(lambda batch: _compute(batch, None, spec), schema=out_schema)
+    ref_schema = reference.collect_schema()
+    ref_cols = [*spec.ref_columns, *_date_columns(ref_schema, spec.ref_keys, spec.ref_time, spec.date_col)]
+    ref_cols = list(dict.fromkeys(ref_cols))
+    source = pl.concat(
+        [
+            frame.select(own).with_columns(pl.lit(0, pl.UInt8).alias(_SIDE)),
+            reference.select(pl.col(c).alias(_REF + c) for c in ref_cols).with_columns(
+                pl.lit(1, pl.UInt8).alias(_SIDE)
+            ),
+        ],
+        how="diagonal",
+    )
+
+    def node(batch: pl.DataFrame) -> pl.DataFrame:
+        n = int((batch.get_column(_SIDE) == 0).sum())  # concat keeps the frame's rows first
+        ref_rows = batch.slice(n).select(pl.col(_REF + c).alias(c) for c in ref_cols)
+        return _compute(batch.slice(0, n).select(own), ref_rows, spec)
+
+    return source.map_batches(node, schema=out_schema)
+
+
+def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.DataFrame:
+    """Compute the aggregate columns of ``df``'s rows, in its row order (at ``collect()`` time)."""
+    keys, ref_keys = list(spec.keys), list(spec.ref_keys)
+    check_dates_in_keys(df, keys, where=_WHERE, date_col=spec.date_col, time_col=spec.time)
+    if src is not None:
+        check_dates_in_keys(
+            src, ref_keys, where=f"{_WHERE} (reference)", date_col=spec.date_col, time_col=spec.ref_time
+        )
+    frames, frame_keys = ([df], [keys]) if src is None else ([df, src], [keys, ref_keys])
+    codes, n_groups = key_codes(frames, frame_keys, nulls="drop")
+    n_groups = max(n_groups, 1)  # group 0 (null keys) exists even when empty
+    q_time = _times(df, spec.time)
+    q_rows, q_offsets = _segments(codes[0], n_groups, q_time)
+    source = df if src is None else src
+    if src is None:
+        s_rows, s_offsets, s_time = q_rows, q_offsets, q_time
+    else:
+        s_time = _times(src, spec.ref_time)
+        s_rows, s_offsets = _segments(codes[1], n_groups, s_time)
+    q_sorted = np.ascontiguousarray(q_time[q_rows])
+    s_sorted = q_sorted if src is None else np.ascontiguousarray(s_time[s_rows])
+    # Rows with a null key (group 0) or a null time match nothing: null in every output.
+    void = np.isnan(q_time)
+    void[q_rows[q_offsets[0] : q_offsets[1]]] = True
+    inverse = np.empty(df.height, dtype=np.int64)
+    inverse[q_rows] = np.arange(df.height)
+    sorted_src = source.select(spec.ref_columns).gather(s_rows)
+    leaves = _LeafInputs(sorted_src, s_offsets[1:])
+    columns = []
+    for h in spec.horizons:
+        lo = np.zeros(df.height, dtype=np.int64)  # group 0 keeps empty windows
+        hi = np.zeros(df.height, dtype=np.int64)
+        window_bounds_nb(q_offsets[1:], q_sorted, s_offsets[1:], s_sorted, h, TIE_SLACK, lo, hi)
+        for agg in spec.aggs:
+            name = horizon_name(h, f"{agg.name}_")
+            if agg.outer is None:
+                values = _general(sorted_src, lo, hi, agg)
+            else:
+                frame = pl.DataFrame(
+                    [
+                        leaves.window(leaf, q_offsets, lo, hi).alias(f"__vf_leaf{k}")
+                        for k, leaf in enumerate(agg.leaves)
+                    ],
+                    height=df.height,
+                )
+                values = frame.select(agg.outer.cast(agg.dtype)).to_series()
+            columns.append(_null_where(values.gather(inverse), void).alias(name).cast(agg.dtype))
+    return pl.DataFrame(columns, height=df.height).select(spec.names)
+
+
+def _null_where(values: pl.Series, void: NDArray[np.bool_]) -> pl.Series:
+    if not void.any():
+        return values
+    return pl.select(pl.when(pl.lit(pl.Series(void))).then(None).otherwise(pl.lit(values))).to_series()
+
+
+class _LeafInputs:
+    """The sorted reference's inputs to the compiled aggregates, each prepared once per call."""
+
+    def __init__(self, sorted_src: pl.DataFrame, offsets: NDArray[np.int64]) -> None:
+        self._src = sorted_src
+        self._offsets = offsets
+        self._cache: dict[tuple[str, str], tuple[object, ...]] = {}
+
+    def _values(self, inner: pl.Expr) -> pl.Series:
+        return self._src.select(inner.alias("__vf")).to_series()
+
+    def _prefix(self, leaf: _Leaf) -> tuple[object, ...]:
+        assert leaf.inner is not None
+        key = ("prefix", str(leaf.inner))
+        if key not in self._cache:
+            series = self._values(leaf.inner)
+            valid = series.is_not_null().to_numpy()
+            if series.dtype.is_integer() or series.dtype == pl.Boolean:
+                ints = series.cast(pl.Int64).fill_null(0).to_numpy()
+                total = np.concatenate([[0], np.cumsum(ints)])
+                count = np.concatenate([[0], np.cumsum(valid)])
+                self._cache[key] = ("int", total, count)
+            else:
+                n = series.len() + 1
+                floats = np.ascontiguousarray(series.cast(pl.Float64).fill_null(0.0).to_numpy())
+                sums_hi, sums_lo = np.empty(n), np.empty(n)
+                count, nan, pos, neg = (np.empty(n, dtype=np.int64) for _ in range(4))
+                prefix_sums_nb(floats, valid, sums_hi, sums_lo, count, nan, pos, neg)
+                self._cache[key] = ("float", sums_hi, sums_lo, count, nan, pos, neg)
+        return self._cache[key]
+
+    def window(
+        self, leaf: _Leaf, q_offsets: NDArray[np.int64], lo: NDArray[np.int64], hi: NDArray[np.int64]
+    ) -> pl.Series:
+        """Aggregate the leaf over every window ``[lo, hi)`` (in query sort order)."""
+        if leaf.kind == "len":
+            return pl.Series(hi - lo)
+        if leaf.kind in ("min", "max"):
+            return self._extreme(leaf, q_offsets, lo, hi)
+        prefix = self._prefix(leaf)
+        count = prefix[-1 if prefix[0] == "int" else 3]
+        n = count[hi] - count[lo]  # type: ignore[index]
+        if leaf.kind == "count":
+            return pl.Series(n)
+        if prefix[0] == "int":
+            total = prefix[1][hi] - prefix[1][lo]  # type: ignore[index]
+        else:
+            _, sums_hi, sums_lo, _, nan, pos, neg = prefix
+            total = (sums_hi[hi] - sums_hi[lo]) + (sums_lo[hi] - sums_lo[lo])  # type: ignore[index]
+            has_pos, has_neg = (pos[hi] - pos[lo]) > 0, (neg[hi] - neg[lo]) > 0  # type: ignore[index]
+            total = np.where(has_pos, np.inf, total)
+            total = np.where(has_neg, -np.inf, total)
+            total = np.where(((nan[hi] - nan[lo]) > 0) | (has_pos & has_neg), np.nan, total)  # type: ignore[index]
+        if leaf.kind == "sum":
+            return pl.Series(total)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = total / np.where(n > 0, n, 1)
+        return pl.Series(mean).set(pl.Series(n == 0), None)  # type: ignore[arg-type]
+
+    def _extreme(
+        self, leaf: _Leaf, q_offsets: NDArray[np.int64], lo: NDArray[np.int64], hi: NDArray[np.int64]
+    ) -> pl.Series:
+        assert leaf.inner is not None
+        series = self._values(leaf.inner)
+        valid = series.is_not_null().to_numpy()
+        physical = series.to_physical()
+        if physical.dtype.is_float():
+            values = np.ascontiguousarray(physical.cast(pl.Float64).fill_null(0.0).to_numpy())
+        else:
+            values = np.ascontiguousarray(physical.cast(pl.Int64).fill_null(0).to_numpy())
+        out = np.zeros(lo.size, dtype=values.dtype)
+        found = np.zeros(lo.size, dtype=np.bool_)
+        window_extreme_nb(q_offsets[1:], lo, hi, values, valid, leaf.kind == "max", out, found)
+        result = pl.Series(out)
+        if physical.dtype.is_float():  # as Polars: NaN is skipped, unless the window holds only NaN
+            nan = np.concatenate([[0], np.cumsum(valid & np.isnan(physical.to_numpy()))])
+            only_nan = ~found & ((nan[hi] - nan[lo]) > 0)
+            result = result.set(pl.Series(only_nan), np.nan)  # type: ignore[arg-type]
+            found |= only_nan
+        result = result.set(pl.Series(~found), None)  # type: ignore[arg-type]
+        return result.cast(series.dtype) if physical.dtype != series.dtype else result
+
+
+def _general(sorted_src: pl.DataFrame, lo: NDArray[np.int64], hi: NDArray[np.int64], agg: _Agg) -> pl.Series:
+    """Polars evaluates ``agg.expr`` over each window's gathered rows (query sort order)."""
+    lengths = hi - lo
+    total = int(lengths.sum())
+    query = np.repeat(np.arange(lo.size), lengths)
+    starts = np.repeat(lo - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    rows = sorted_src.gather(starts + np.arange(total)).with_columns(__vf_query=pl.Series(query))
+    found = rows.group_by("__vf_query").agg(agg.expr.alias("__vf"))
+    if found.schema["__vf"] != agg.dtype:
+        got = found.schema["__vf"]
+        msg = f"{_WHERE}: aggregate {agg.name!r} ({agg.expr}) gives {got} per window, not one value"
+        raise SchemaError(msg)
+    empty = sorted_src.head(0).select(agg.expr.alias("__vf")).to_series()
+    out = pl.DataFrame({"__vf_query": np.arange(lo.size)}).join(found, on="__vf_query", how="left")
+    values = out.sort("__vf_query").get_column("__vf")
+    return values.set(pl.Series(lengths == 0), empty[0]) if (lengths == 0).any() else values  # type: ignore[arg-type]
