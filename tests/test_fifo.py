@@ -453,3 +453,21 @@ def test_fifo_per_day_runs_concatenated_equal_one_run_keyed_by_date_and_symbol(r
         for d in sorted(set(days[: len(rows)]))
     ]
     assert whole.equals(pl.concat(parts) if parts else whole)
+
+
+def test_regression_fills_out_of_time_order_are_refused_not_given_negative_holding_periods():
+    """Without sort_by (or with a key that disagrees with time_col) a holding period came out < 0."""
+    df = fills([("A", 5, 1, 5, 10.0), ("B", 1, 1, 1, 1.0), ("A", 2, -1, 5, 11.0)])
+    rule = vf.FIFOMatch("side", "qty", "t", "price", 1, -1)
+    with pytest.raises(
+        DataError, match=r"symbol 'A' are not in 't' order: row 2 \(t=2.0\) comes after t=5.0"
+    ):
+        vf.enrich(df, [rule], by="symbol")
+    assert vf.enrich(df, [rule], by="symbol", sort_by="t")["holding_period"].to_list() == [
+        3.0,
+        None,
+    ]  # short 2 -> 5
+    ordered = fills([("A", 1, 1, 5, 10.0), ("B", 9, 1, 1, 1.0), ("A", 2, -1, 5, 11.0)])
+    assert (
+        vf.enrich(ordered, [rule], by="symbol")["holding_period"].to_list()[0] == 1.0
+    )  # input order is fine

@@ -23,7 +23,8 @@ class FIFOMatch(ExpandingRule):
     Use it in :class:`~vizflow.Enricher` / :func:`~vizflow.enrich` with ``by="symbol"`` and a
     ``sort_by`` time: fills are visited in time order (equal times keep their input order, so
     a buy listed before a sell at the same timestamp is matched as if it came first). Sort by
-    ``time_col`` (or a finer key consistent with it), or holding periods can come out negative.
+    ``time_col`` (or a finer key consistent with it): fills of a symbol whose ``time_col`` goes
+    backwards in that order are refused, as they would give negative holding periods.
 
     Matching. A fill on ``entry_side`` opens a lot (or adds one to the queue); a fill on
     ``exit_side`` closes the oldest open lots first. One closing fill that spans several lots
@@ -188,6 +189,7 @@ class FIFOMatch(ExpandingRule):
     ) -> tuple[NDArray[np.int64], dict[str, pl.Series]]:
         """Match all symbols in one kernel call; see the class docstring for the output."""
         direction, qty, price, time, time_dtype = self._arrays(sorted_frame, row_index, by)
+        self._check_time_order(sorted_frame, offsets, row_index, by, time)
         n = qty.size
         # matched_entry_idx straight from the kernel: input positions, or sorted positions to
         # gather the id column by.
@@ -323,6 +325,28 @@ class FIFOMatch(ExpandingRule):
         price = frame.get_column(self.price_col).cast(pl.Float64).to_numpy()
         time = frame.get_column(self.time_col).to_physical().cast(pl.Int64 if int_time else pl.Float64)
         return direction, qty_a, price, time.to_numpy(), time_dtype
+
+    def _check_time_order(
+        self,
+        frame: pl.DataFrame,
+        offsets: NDArray[np.int64],
+        row_index: NDArray[np.int64],
+        by: list[str],
+        time: NDArray[Any],
+    ) -> None:
+        """Refuse a symbol whose fills go back in ``time_col`` in the matching order."""
+        back = np.flatnonzero(time[1:] < time[:-1]) + 1  # positions where time decreases
+        back = back[~np.isin(back, offsets)]  # ... within one symbol, not at its first fill
+        if back.size:
+            pos = int(back[0])
+            msg = (
+                f"FIFOMatch: the fills of symbol {self._symbol_at(frame, by, pos)!r} are not in "
+                f"{self.time_col!r} order: row {int(row_index[pos])} ({self.time_col}="
+                f"{frame[self.time_col][pos]}) comes after {self.time_col}="
+                f"{frame[self.time_col][pos - 1]}; pass sort_by={self.time_col!r} (or a finer key "
+                "consistent with it), or holding periods would be negative"
+            )
+            raise DataError(msg)
 
     @staticmethod
     def _symbol_at(frame: pl.DataFrame, by: list[str], pos: int) -> Any:
