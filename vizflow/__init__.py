@@ -43,6 +43,7 @@ from vizflow.exceptions import (
 from vizflow.io import load, save, scan
 from vizflow.market import CN, CN_FUTURES, CRYPTO, HK, US, Market, Session, get_market
 from vizflow.ops import aggregate, bin, elapsed_expr, forward_return, forward_window, parse_time
+from vizflow.ops.ic import ic_summary, rank_ic
 from vizflow.ops.quantile import quantile_bin
 from vizflow.ops.summary import combine, finalize, summarize
 from vizflow.runner import BatchResult, run, run_batch, run_cluster, run_local
@@ -85,9 +86,11 @@ __all__ = [
     "forward_return",
     "forward_window",
     "get_market",
+    "ic_summary",
     "load",
     "parse_time",
     "quantile_bin",
+    "rank_ic",
     "run",
     "run_batch",
     "run_cluster",

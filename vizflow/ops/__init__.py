@@ -5,6 +5,7 @@ from __future__ import annotations
 from vizflow.ops.aggregate import aggregate
 from vizflow.ops.binning import bin
 from vizflow.ops.forward import forward_return
+from vizflow.ops.ic import ic_summary, rank_ic
 from vizflow.ops.quantile import quantile_bin
 from vizflow.ops.summary import combine, finalize, summarize
 from vizflow.ops.time import elapsed_expr, parse_time
@@ -18,7 +19,9 @@ __all__ = [
     "finalize",
     "forward_return",
     "forward_window",
+    "ic_summary",
     "parse_time",
     "quantile_bin",
+    "rank_ic",
     "summarize",
 ]
