@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -160,3 +161,13 @@ def test_killed_mid_write_leaves_nothing_that_would_be_skipped(config, tmp_path)
     assert not config.get_output_path("20240102").exists()
     result = vf.run_local(pipelines.clock, config, ["20240102"])
     assert result.succeeded == ["20240102"]  # not skipped
+
+
+def test_own_process_pool_still_refuses_a_lambda_before_work(config):
+    """Only a stdlib ProcessPoolExecutor pickles with the standard pickle: its check stays."""
+    with (
+        ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool,
+        pytest.raises(VizflowError, match="cannot be sent to worker processes"),
+    ):
+        vf.run_batch(lambda lf, ctx: lf, config, DATES, executor=pool)
+    assert not any(config.get_output_path(d).exists() for d in DATES)
