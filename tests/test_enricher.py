@@ -478,6 +478,8 @@ def test_per_day_runs_concatenated_equal_one_run_keyed_by_date_and_symbol(rows, 
     shuffled = df.sample(fraction=1.0, shuffle=True, seed=seed)
     again = vf.enrich(shuffled, rules, by=["date", "symbol"], sort_by=["t", "row"])
     assert again.sort("row").equals(whole)
+    grouped = df.sort("date", "symbol", "t", "row")  # already sorted: the run-length path
+    assert vf.enrich(grouped, rules, by=["date", "symbol"], sort_by="t").sort("row").equals(whole)
 
 
 def test_regression_several_dates_without_date_key_are_refused():
