@@ -180,9 +180,21 @@ def ic_summary(ics: FrameT, by: str | Sequence[str] | None = None) -> FrameT:
     if not columns:
         msg = f"ic_summary: no '*_ic' column in {schema.names()}; expected the output of vf.rank_ic"
         raise SchemaError(msg)
-    final = finalize(summarize(ics.lazy(), by, columns)).drop("weight")
-    result = final.with_columns(
-        pl.when(pl.col(f"{c}_std") > 0).then(pl.col(f"{c}_mean") / pl.col(f"{c}_std")).alias(f"{c}_ir")
-        for c in columns
+    keys = as_keys(by, where="ic_summary", name="by")
+    final = finalize(summarize(ics.lazy(), keys, columns))
+    stats = ("n", "mean", "std", "se", "t")
+    result = final.select(
+        *keys,
+        "n",
+        *(
+            e
+            for c in columns
+            for e in (
+                *(pl.col(f"{c}_{s}") for s in stats),
+                pl.when(pl.col(f"{c}_std") > 0)
+                .then(pl.col(f"{c}_mean") / pl.col(f"{c}_std"))
+                .alias(f"{c}_ir"),
+            )
+        ),
     )
     return result.collect() if isinstance(ics, pl.DataFrame) else result
