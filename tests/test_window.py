@@ -139,11 +139,13 @@ def test_two_key_columns_equal_brute_force(frame, desk, horizons):
 
 @given(frames(), horizon_lists, st.randoms(use_true_random=False))
 def test_shuffled_rows_give_the_same_rows(frame, horizons, rnd):
+    """Every aggregate but ``first``, which rightly depends on the input order of tied times."""
+    aggs = {k: v for k, v in AGGS.items() if k != "first"}
     order = list(range(frame.height))
     rnd.shuffle(order)
     shuffled = frame[order]
-    a = vf.forward_window(frame, horizons, AGGS)[order]
-    b = vf.forward_window(shuffled, horizons, AGGS)
+    a = vf.forward_window(frame, horizons, aggs)[order]
+    b = vf.forward_window(shuffled, horizons, aggs)
     assert_same(b, {c: a.get_column(c).to_list() for c in a.columns if c not in frame.columns})
 
 

@@ -169,3 +169,41 @@ def window_extreme_nb(
                 found_out[i] = True
             else:
                 found_out[i] = False
+
+
+@njit(cache=True)
+def window_diff_nb(lo: np.ndarray, hi: np.ndarray, prefix: np.ndarray, out: np.ndarray) -> None:
+    """``out[i] = prefix[hi[i]] - prefix[lo[i]]``: a window's total from prefix sums (int or float)."""
+    for i in range(lo.size):
+        out[i] = prefix[hi[i]] - prefix[lo[i]]
+
+
+@njit(cache=True)
+def window_float_sums_nb(
+    lo: np.ndarray,
+    hi: np.ndarray,
+    sum_hi: np.ndarray,
+    sum_lo: np.ndarray,
+    nan: np.ndarray,
+    pos_inf: np.ndarray,
+    neg_inf: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Each window's float sum from the outputs of :func:`prefix_sums_nb`, non-finite values as IEEE.
+
+    A window holding a NaN, or both infinities, sums to NaN; one holding one kind of infinity
+    sums to it; otherwise the double-double difference of the prefix sums.
+    """
+    for i in range(lo.size):
+        a = lo[i]
+        b = hi[i]
+        has_pos = pos_inf[b] > pos_inf[a]
+        has_neg = neg_inf[b] > neg_inf[a]
+        if nan[b] > nan[a] or (has_pos and has_neg):
+            out[i] = math.nan
+        elif has_pos:
+            out[i] = math.inf
+        elif has_neg:
+            out[i] = -math.inf
+        else:
+            out[i] = (sum_hi[b] - sum_hi[a]) + (sum_lo[b] - sum_lo[a])

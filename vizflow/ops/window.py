@@ -29,7 +29,13 @@ from vizflow._keys import as_keys, check_dates_in_keys
 from vizflow._validate import require_columns
 from vizflow.exceptions import SchemaError, VizflowError
 from vizflow.kernels.asof import TIE_SLACK
-from vizflow.kernels.window import prefix_sums_nb, window_bounds_nb, window_extreme_nb
+from vizflow.kernels.window import (
+    prefix_sums_nb,
+    window_bounds_nb,
+    window_diff_nb,
+    window_extreme_nb,
+    window_float_sums_nb,
+)
 from vizflow.ops.forward import _date_columns, _segments, _times, horizon_name
 
 if TYPE_CHECKING:
@@ -84,6 +90,7 @@ class _Spec:
     time: str
     ref_time: str
     ref_columns: tuple[str, ...]
+    roots: tuple[str, ...]
     date_col: str
 
     @property
@@ -349,6 +356,7 @@ def forward_window(
         time=time_col,
         ref_time=ref_time,
         ref_columns=tuple(dict.fromkeys([*ref_keys, ref_time, *roots])),
+        roots=tuple(roots),
         date_col=date_col,
     )
     clash = [n for n in spec.names if n in schema]
@@ -417,71 +425,76 @@ def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.Data
         s_rows, s_offsets = _segments(codes[1], n_groups, s_time)
     q_sorted = np.ascontiguousarray(q_time[q_rows])
     s_sorted = q_sorted if src is None else np.ascontiguousarray(s_time[s_rows])
-    # Rows with a null key (group 0) or a null time match nothing: null in every output.
-    void = np.isnan(q_time)
-    void[q_rows[q_offsets[0] : q_offsets[1]]] = True
-    inverse = np.empty(df.height, dtype=np.int64)
-    inverse[q_rows] = np.arange(df.height)
-    sorted_src = source.select(spec.ref_columns).gather(s_rows)
-    leaves = _LeafInputs(sorted_src, s_offsets[1:])
+    sorted_src = source.select(spec.roots)
+    if not _is_identity(s_rows):
+        sorted_src = sorted_src.gather(s_rows)
+    leaves = _LeafInputs(sorted_src)
     columns = []
     for h in spec.horizons:
-        lo = np.zeros(df.height, dtype=np.int64)  # group 0 keeps empty windows
+        lo = np.zeros(df.height, dtype=np.int64)  # group 0 (null keys) keeps empty windows
         hi = np.zeros(df.height, dtype=np.int64)
         window_bounds_nb(q_offsets[1:], q_sorted, s_offsets[1:], s_sorted, h, TIE_SLACK, lo, hi)
         for agg in spec.aggs:
-            name = horizon_name(h, f"{agg.name}_")
             if agg.outer is None:
                 values = _general(sorted_src, lo, hi, agg)
             else:
-                frame = pl.DataFrame(
-                    [
-                        leaves.window(leaf, q_offsets, lo, hi).alias(f"__vf_leaf{k}")
-                        for k, leaf in enumerate(agg.leaves)
-                    ],
-                    height=df.height,
-                )
-                values = frame.select(agg.outer.cast(agg.dtype)).to_series()
-            columns.append(_null_where(values.gather(inverse), void).alias(name).cast(agg.dtype))
-    return pl.DataFrame(columns, height=df.height).select(spec.names)
+                inputs = [
+                    leaves.window(leaf, q_offsets, lo, hi).alias(f"__vf_leaf{k}")
+                    for k, leaf in enumerate(agg.leaves)
+                ]
+                values = pl.DataFrame(inputs, height=df.height).select(agg.outer).to_series()
+            columns.append(values.cast(agg.dtype).alias(horizon_name(h, f"{agg.name}_")))
+    out = pl.DataFrame(columns, height=df.height).select(spec.names)
+    if not _is_identity(q_rows):
+        inverse = np.empty(df.height, dtype=np.int64)
+        inverse[q_rows] = np.arange(df.height)
+        out = out.gather(inverse)
+    # Rows with a null key (group 0) or a null time match nothing: null in every output.
+    void = np.isnan(q_time)
+    void[q_rows[q_offsets[0] : q_offsets[1]]] = True
+    if void.any():
+        out = out.with_columns(pl.when(pl.lit(pl.Series(~void))).then(pl.all()))
+    return out
 
 
-def _null_where(values: pl.Series, void: NDArray[np.bool_]) -> pl.Series:
-    if not void.any():
-        return values
-    return pl.select(pl.when(pl.lit(pl.Series(void))).then(None).otherwise(pl.lit(values))).to_series()
+def _is_identity(order: NDArray[np.int64]) -> bool:
+    return bool(order.size == 0 or (order[0] == 0 and (np.diff(order) == 1).all()))
 
 
 class _LeafInputs:
     """The sorted reference's inputs to the compiled aggregates, each prepared once per call."""
 
-    def __init__(self, sorted_src: pl.DataFrame, offsets: NDArray[np.int64]) -> None:
+    def __init__(self, sorted_src: pl.DataFrame) -> None:
         self._src = sorted_src
-        self._offsets = offsets
-        self._cache: dict[tuple[str, str], tuple[object, ...]] = {}
+        self._prefixes: dict[str, tuple[object, ...]] = {}
+        self._values: dict[str, tuple[pl.Series, NDArray[np.bool_], NDArray[np.generic]]] = {}
 
-    def _values(self, inner: pl.Expr) -> pl.Series:
-        return self._src.select(inner.alias("__vf")).to_series()
+    def _column(self, inner: pl.Expr) -> tuple[pl.Series, NDArray[np.bool_], NDArray[np.generic]]:
+        """Evaluate the inner expression: the series, its validity and its physical values (nulls 0)."""
+        key = str(inner)
+        if key not in self._values:
+            series = self._src.select(inner.alias("__vf")).to_series()
+            physical = series.to_physical()
+            target = pl.Float64 if physical.dtype.is_float() else pl.Int64
+            values = np.ascontiguousarray(physical.cast(target).fill_null(0).to_numpy())
+            self._values[key] = (series, series.is_not_null().to_numpy(), values)
+        return self._values[key]
 
     def _prefix(self, leaf: _Leaf) -> tuple[object, ...]:
         assert leaf.inner is not None
-        key = ("prefix", str(leaf.inner))
-        if key not in self._cache:
-            series = self._values(leaf.inner)
-            valid = series.is_not_null().to_numpy()
-            if series.dtype.is_integer() or series.dtype == pl.Boolean:
-                ints = series.cast(pl.Int64).fill_null(0).to_numpy()
-                total = np.concatenate([[0], np.cumsum(ints)])
-                count = np.concatenate([[0], np.cumsum(valid)])
-                self._cache[key] = ("int", total, count)
+        key = str(leaf.inner)
+        if key not in self._prefixes:
+            series, valid, values = self._column(leaf.inner)
+            count = np.concatenate([[0], np.cumsum(valid)])
+            if values.dtype != np.float64:
+                self._prefixes[key] = ("int", np.concatenate([[0], np.cumsum(values)]), count)
             else:
                 n = series.len() + 1
-                floats = np.ascontiguousarray(series.cast(pl.Float64).fill_null(0.0).to_numpy())
                 sums_hi, sums_lo = np.empty(n), np.empty(n)
                 count, nan, pos, neg = (np.empty(n, dtype=np.int64) for _ in range(4))
-                prefix_sums_nb(floats, valid, sums_hi, sums_lo, count, nan, pos, neg)
-                self._cache[key] = ("float", sums_hi, sums_lo, count, nan, pos, neg)
-        return self._cache[key]
+                prefix_sums_nb(values, valid, sums_hi, sums_lo, count, nan, pos, neg)
+                self._prefixes[key] = ("float", sums_hi, sums_lo, count, nan, pos, neg)
+        return self._prefixes[key]
 
     def window(
         self, leaf: _Leaf, q_offsets: NDArray[np.int64], lo: NDArray[np.int64], hi: NDArray[np.int64]
@@ -493,18 +506,16 @@ class _LeafInputs:
             return self._extreme(leaf, q_offsets, lo, hi)
         prefix = self._prefix(leaf)
         count = prefix[-1 if prefix[0] == "int" else 3]
-        n = count[hi] - count[lo]  # type: ignore[index]
+        n = np.empty(lo.size, dtype=np.int64)
+        window_diff_nb(lo, hi, count, n)
         if leaf.kind == "count":
             return pl.Series(n)
         if prefix[0] == "int":
-            total = prefix[1][hi] - prefix[1][lo]  # type: ignore[index]
+            total = np.empty(lo.size, dtype=np.int64)
+            window_diff_nb(lo, hi, prefix[1], total)
         else:
-            _, sums_hi, sums_lo, _, nan, pos, neg = prefix
-            total = (sums_hi[hi] - sums_hi[lo]) + (sums_lo[hi] - sums_lo[lo])  # type: ignore[index]
-            has_pos, has_neg = (pos[hi] - pos[lo]) > 0, (neg[hi] - neg[lo]) > 0  # type: ignore[index]
-            total = np.where(has_pos, np.inf, total)
-            total = np.where(has_neg, -np.inf, total)
-            total = np.where(((nan[hi] - nan[lo]) > 0) | (has_pos & has_neg), np.nan, total)  # type: ignore[index]
+            total = np.empty(lo.size)
+            window_float_sums_nb(lo, hi, *prefix[1:3], *prefix[4:], total)
         if leaf.kind == "sum":
             return pl.Series(total)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -515,24 +526,19 @@ class _LeafInputs:
         self, leaf: _Leaf, q_offsets: NDArray[np.int64], lo: NDArray[np.int64], hi: NDArray[np.int64]
     ) -> pl.Series:
         assert leaf.inner is not None
-        series = self._values(leaf.inner)
-        valid = series.is_not_null().to_numpy()
-        physical = series.to_physical()
-        if physical.dtype.is_float():
-            values = np.ascontiguousarray(physical.cast(pl.Float64).fill_null(0.0).to_numpy())
-        else:
-            values = np.ascontiguousarray(physical.cast(pl.Int64).fill_null(0).to_numpy())
+        series, valid, values = self._column(leaf.inner)
         out = np.zeros(lo.size, dtype=values.dtype)
         found = np.zeros(lo.size, dtype=np.bool_)
         window_extreme_nb(q_offsets[1:], lo, hi, values, valid, leaf.kind == "max", out, found)
         result = pl.Series(out)
-        if physical.dtype.is_float():  # as Polars: NaN is skipped, unless the window holds only NaN
-            nan = np.concatenate([[0], np.cumsum(valid & np.isnan(physical.to_numpy()))])
+        if values.dtype == np.float64 and series.is_nan().any():
+            # As Polars: NaN is skipped, unless the window holds nothing else.
+            nan = np.concatenate([[0], np.cumsum(valid & np.isnan(values))])
             only_nan = ~found & ((nan[hi] - nan[lo]) > 0)
             result = result.set(pl.Series(only_nan), np.nan)  # type: ignore[arg-type]
             found |= only_nan
         result = result.set(pl.Series(~found), None)  # type: ignore[arg-type]
-        return result.cast(series.dtype) if physical.dtype != series.dtype else result
+        return result.cast(series.dtype)
 
 
 def _general(sorted_src: pl.DataFrame, lo: NDArray[np.int64], hi: NDArray[np.int64], agg: _Agg) -> pl.Series:
