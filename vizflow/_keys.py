@@ -17,7 +17,7 @@ from vizflow.exceptions import DataError, VizflowError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["as_keys", "check_dates_in_keys"]
+__all__ = ["as_keys", "check_dates_in_keys", "date_columns"]
 
 
 def as_keys(keys: str | Sequence[str] | None, *, where: str, name: str) -> list[str]:
@@ -39,6 +39,28 @@ def as_keys(keys: str | Sequence[str] | None, *, where: str, name: str) -> list[
         msg = f"{where}: {name} names {duplicates} more than once"
         raise VizflowError(msg)
     return values
+
+
+def date_columns(
+    schema: pl.Schema, keys: Sequence[str], *, date_col: str = "date", time_col: str | None = None
+) -> list[str]:
+    """List the columns :func:`check_dates_in_keys` reads: ``date_col``, Date and Datetime columns.
+
+    Keys and the time column are left out. A plan node that runs the check at ``collect()`` time
+    must carry these columns.
+
+    Examples
+    --------
+    >>> date_columns(pl.Schema({"date": pl.String, "d": pl.Date, "symbol": pl.Int64}), ["symbol"])
+    ['date', 'd']
+    """
+    return [
+        c
+        for c, dtype in schema.items()
+        if c not in keys
+        and c != time_col
+        and (c == date_col or dtype == pl.Date or isinstance(dtype, pl.Datetime))
+    ]
 
 
 def check_dates_in_keys(
@@ -86,13 +108,7 @@ def check_dates_in_keys(
     vizflow.exceptions.DataError: demo: column 'date' holds 2 dates (20240102 .. 20240103) but ...
     """
     schema = frame.collect_schema()
-    candidates = [
-        c
-        for c, dtype in schema.items()
-        if c not in keys
-        and c != time_col
-        and (c == date_col or dtype == pl.Date or isinstance(dtype, pl.Datetime))
-    ]
+    candidates = date_columns(schema, keys, date_col=date_col, time_col=time_col)
     if not candidates:
         return
     days = [pl.col(c).dt.date() if isinstance(schema[c], pl.Datetime) else pl.col(c) for c in candidates]

@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 
 from vizflow._grouping import Segments, segments
-from vizflow._keys import as_keys, check_dates_in_keys
+from vizflow._keys import as_keys, check_dates_in_keys, date_columns
 from vizflow._validate import require_columns, require_no_nulls
 from vizflow.enrich.base import ExpandingRule, State, TagRule
 from vizflow.enrich.compile import RowError, records_of
@@ -72,9 +72,13 @@ class Enricher:
     * an :class:`~vizflow.enrich.base.ExpandingRule` runs last on the sorted, tagged frame and
       may turn a row into several.
 
-    The frame is collected (the compiled passes need arrays); a LazyFrame input gives a
-    LazyFrame back. Output rows are in input order, except with an expanding rule, whose
-    output is in (by, sort_by) order of the rows it came from.
+    On a LazyFrame nothing runs at call time: the rules are a plan node run at ``collect()``
+    (any engine), over only the columns they read plus the keys and the order; the node needs
+    all rows of those columns in memory at once (a group's state runs through all its rows in
+    time order, and rows of a group may be anywhere in the input). A rule on the Python path
+    has a dtype known only from data and needs a DataFrame. Output rows are in input order,
+    except with an expanding rule, whose output is in (by, sort_by) order of the rows it came
+    from.
 
     Examples
     --------
@@ -132,7 +136,41 @@ class Enricher:
             msg = f"enrich: output column(s) {clash} already exist in the frame; drop or rename them"
             raise VizflowError(msg)
 
-        df = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+        if isinstance(frame, pl.DataFrame):
+            return self._apply(frame, inputs)
+        return self._plan(frame, schema, inputs)
+
+    def _plan(self, frame: pl.LazyFrame, schema: pl.Schema, inputs: dict[int, list[str]]) -> pl.LazyFrame:
+        """Build the rules as a plan node run at ``collect()``; its schema comes from an empty frame.
+
+        Ordinary rules read only their inputs, the keys, the order and the date columns: the node
+        gets just those (so projections of other columns still reach the scan) and sits beside
+        the frame in a horizontal concat. An expanding rule changes the rows, so its node takes
+        the whole frame. No predicate is pushed below the node (a filter would change state).
+        """
+        probe = self._apply(pl.DataFrame(schema=schema), inputs).schema
+        unknown = [c for c, dtype in probe.items() if dtype == pl.Null and c not in schema]
+        if unknown:
+            msg = (
+                f"enrich: the dtype of {unknown} (a rule on the Python path: jit=False or a custom "
+                "TagRule) is known only from the data, so a lazy chain cannot declare it; run "
+                "enrich on a DataFrame (collect first) or use a compiled rule"
+            )
+            raise VizflowError(msg)
+        if any(r.expands_rows for r in self.rules):
+            return frame.map_batches(lambda df: self._apply(df, inputs), schema=probe)
+        tags = [c for r in self.rules for c in r.output_columns]
+        time_col = self.sort_by[0] if len(self.sort_by) == 1 else None
+        reads = [*self.by, *self.sort_by, *(c for cols in inputs.values() for c in cols)]
+        reads += date_columns(schema, self.by, time_col=time_col)
+        node = frame.select(list(dict.fromkeys(reads))).map_batches(
+            lambda df: self._apply(df, inputs).select(tags), schema={c: probe[c] for c in tags}
+        )
+        return pl.concat([frame, node], how="horizontal")
+
+    def _apply(self, df: pl.DataFrame, inputs: dict[int, list[str]]) -> pl.DataFrame:
+        """Run the rules on the rows of ``df`` (at call time for a DataFrame, else at collect)."""
+        where = "enrich"
         time_col = self.sort_by[0] if len(self.sort_by) == 1 else None
         check_dates_in_keys(df, self.by, where=where, time_col=time_col)
         self._check_sort_range(df)
@@ -148,7 +186,7 @@ class Enricher:
             out = tagged.gather(pl.Series(source)).with_columns(
                 [s.alias(name) for name, s in columns.items()]
             )
-        return out.lazy() if isinstance(frame, pl.LazyFrame) else out
+        return out
 
     def _check_sort_range(self, df: pl.DataFrame) -> None:
         """Refuse UInt64 order values above 2**63 - 1: times are ordered (and differenced) in int64."""

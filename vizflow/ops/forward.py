@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 
 from vizflow._grouping import key_codes, key_kind
-from vizflow._keys import as_keys, check_dates_in_keys
+from vizflow._keys import as_keys, check_dates_in_keys, date_columns
 from vizflow._validate import require_columns, require_numeric
 from vizflow.exceptions import DataError, SchemaError, VizflowError
 from vizflow.kernels.asof import BACKWARD, FORWARD, NEAREST, asof_price_nb, forward_returns_nb
@@ -415,15 +415,9 @@ _SIDE = "__vizflow_side"
 _REF = "__vizflow_reference:"
 
 
-def _date_columns(schema: pl.Schema, keys: tuple[str, ...], time: str, date_col: str) -> list[str]:
-    """List the columns :func:`check_dates_in_keys` reads: they travel into the plan node."""
-    return [
-        c
-        for c, dtype in schema.items()
-        if c not in keys
-        and c != time
-        and (c == date_col or dtype == pl.Date or isinstance(dtype, pl.Datetime))
-    ]
+def _date_columns(schema: pl.Schema, keys: Sequence[str], time: str, date_col: str) -> list[str]:
+    """List the date columns a plan node carries for :func:`check_dates_in_keys`."""
+    return date_columns(schema, keys, date_col=date_col, time_col=time)
 
 
 def _plan(frame: pl.LazyFrame, reference: pl.LazyFrame | None, spec: _Spec) -> pl.LazyFrame:
