@@ -3,7 +3,8 @@
 Compared in one run with (a) the plan's row-by-row Python design (a dict per row, a deque of lots;
 timed on a subset and scaled), (b) a bare numba FIFO loop over the same arrays written here (the
 machine's limit), (c) vizflow's kernel alone. Also the scaling curve and peak memory; writes
-``benchmarks/fifo_scaling.png``. Target (issue 6): end to end at least 0.5x of (b).
+``benchmarks/fifo_scaling.png``. Target (issue 6): end to end at least 0.5x of (b); issue 13 keeps it
+and adds integer keys and time-ordered / shuffled input (vs (b) on sorted input).
 Run: ``python -m benchmarks fifo``.
 """
 
@@ -244,6 +245,26 @@ def main() -> None:
         )
         del d
     _plot(sizes, ours_t, bare_t)
+    key_matrix(df, t_bare)
+
+
+def key_matrix(df: pl.DataFrame, t_bare: float) -> None:
+    """Issue 13: integer and string keys; sorted, time-ordered and shuffled fills."""
+    print(f"\nbare numba FIFO on sorted input: {t_bare:.3f} s")
+    print(f"{'keys':<6} {'order':<9} {'ours s':>7} {'x bare':>7}")
+    for kind in ("int", "str"):
+        frame = (
+            df.with_columns(pl.col("symbol").str.extract(r"(\d+)").cast(pl.Int64)) if kind == "int" else df
+        )
+        cases = {
+            "sorted": frame,
+            "by time": frame.sort("elapsed_seconds", maintain_order=True),
+            "shuffled": frame.sample(fraction=1.0, shuffle=True, seed=0),
+        }
+        for order, case in cases.items():
+            ours(case.head(1000))
+            t = median_time(lambda case=case: ours(case), repeats=3)
+            print(f"{kind:<6} {order:<9} {t:7.3f} {t_bare / t:6.2f}x")
 
 
 def _plot(sizes: list[int], ours_t: list[float], bare_t: list[float]) -> None:
