@@ -98,8 +98,8 @@ def rank_ic(
     │ d2   ┆ 3           ┆ -1.0         │
     └──────┴─────────────┴──────────────┘
     """
-    keys = as_keys(by, where="rank_ic", name="by")
-    names = as_keys(returns, where="rank_ic", name="returns")
+    keys: list[str] = as_keys(by, where="rank_ic", name="by")
+    names: list[str] = as_keys(returns, where="rank_ic", name="returns")
     if not names:
         msg = "rank_ic: returns is empty; expected one or more forward-return columns"
         raise VizflowError(msg)
@@ -180,21 +180,12 @@ def ic_summary(ics: FrameT, by: str | Sequence[str] | None = None) -> FrameT:
     if not columns:
         msg = f"ic_summary: no '*_ic' column in {schema.names()}; expected the output of vf.rank_ic"
         raise SchemaError(msg)
-    keys = as_keys(by, where="ic_summary", name="by")
+    keys: list[str] = as_keys(by, where="ic_summary", name="by")
     final = finalize(summarize(ics.lazy(), keys, columns))
-    stats = ("n", "mean", "std", "se", "t")
-    result = final.select(
-        *keys,
-        "n",
-        *(
-            e
-            for c in columns
-            for e in (
-                *(pl.col(f"{c}_{s}") for s in stats),
-                pl.when(pl.col(f"{c}_std") > 0)
-                .then(pl.col(f"{c}_mean") / pl.col(f"{c}_std"))
-                .alias(f"{c}_ir"),
-            )
-        ),
-    )
+    exprs: list[pl.Expr | str] = [*keys, "n"]
+    for c in columns:
+        exprs += [f"{c}_{stat}" for stat in ("n", "mean", "std", "se", "t")]
+        ratio = pl.when(pl.col(f"{c}_std") > 0).then(pl.col(f"{c}_mean") / pl.col(f"{c}_std"))
+        exprs.append(ratio.alias(f"{c}_ir"))
+    result = final.select(exprs)
     return result.collect() if isinstance(ics, pl.DataFrame) else result

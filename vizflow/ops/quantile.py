@@ -98,7 +98,7 @@ def quantile_bin(
     if isinstance(q, bool) or not isinstance(q, numbers.Integral) or q < 1:
         msg = f"quantile_bin: q={q!r} for column {column!r}; expected an integer >= 1 (10 for deciles)"
         raise VizflowError(msg)
-    keys = as_keys(by, where="quantile_bin", name="by")
+    keys: list[str] = as_keys(by, where="quantile_bin", name="by")
     name = f"{column}_bucket" if out is None else out
     schema = frame.collect_schema()
     require_columns(schema, [column, *keys], where="quantile_bin")

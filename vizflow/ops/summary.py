@@ -19,7 +19,7 @@ mean with a tiny spread keeps its digits.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 import polars as pl
 
@@ -185,8 +185,8 @@ def summarize(
 
     Cell ``b`` has 3 rows and 2 values (``n``, ``mean``, ``m2`` = 2, 2.0, 2.0).
     """
-    keys = as_keys(by, where="summarize", name="by")
-    names = as_keys(values, where="summarize", name="values")
+    keys: list[str] = as_keys(by, where="summarize", name="by")
+    names: list[str] = as_keys(values, where="summarize", name="values")
     if not names:
         msg = "summarize: values is empty; expected one or more numeric column names"
         raise VizflowError(msg)
@@ -215,7 +215,8 @@ def summarize(
         checked.append(pl.col(weight).cast(pl.Float64))
         agg += [pl.col(weight).sum().alias("weight"), _bad_count(weight, weight=True)]
     agg += [_bad_count(c, weight=False) for c in names]
-    pre, packed = [], []
+    pre: list[pl.Expr] = []
+    packed: list[pl.Expr] = []
     for column in names:
         p, a, s = _unweighted(column) if weight is None else _weighted(column, weight, keys)
         pre += p
@@ -271,14 +272,27 @@ def _merged(column: str, weighted: bool) -> pl.Expr:
     ref = mean.drop_nulls().first()
     merged_mean = pl.when(total > 0).then(ref + (w * (mean - ref)).sum() / total)
     merged_m2 = m2.sum() + (w * (mean - merged_mean).pow(2)).sum()
-    fields = {"n": n.sum()}
+    fields: dict[str, pl.Expr] = {"n": n.sum()}
     if weighted:
         fields |= {"sum_w": total, "sum_w2": s.field("sum_w2").sum()}
-    return pl.struct(**fields, mean=merged_mean, m2=merged_m2).alias(column)
+    fields |= {"mean": merged_mean, "m2": merged_m2}
+    return pl.struct([e.alias(name) for name, e in fields.items()]).alias(column)
+
+
+@overload
+def combine(
+    partials: pl.DataFrame | Sequence[pl.DataFrame], by: str | Sequence[str] | None = None
+) -> pl.DataFrame: ...
+
+
+@overload
+def combine(
+    partials: pl.LazyFrame | Sequence[pl.LazyFrame], by: str | Sequence[str] | None = None
+) -> pl.LazyFrame: ...
 
 
 def combine(
-    partials: pl.DataFrame | pl.LazyFrame | Sequence[pl.DataFrame | pl.LazyFrame],
+    partials: pl.DataFrame | pl.LazyFrame | Sequence[pl.DataFrame] | Sequence[pl.LazyFrame],
     by: str | Sequence[str] | None = None,
 ) -> pl.DataFrame | pl.LazyFrame:
     """Merge partial tables (from :func:`summarize` or :func:`combine`) cell by cell into one.
@@ -421,8 +435,13 @@ def finalize(partial: FrameT) -> FrameT:
     │ s    ┆ 1   ┆ 1.0    ┆ 1     ┆ 4.0      ┆ null     ┆ null     ┆ null     │
     └──────┴─────┴────────┴───────┴──────────┴──────────┴──────────┴──────────┘
     """
+    keys: list[str]
     keys, columns, weighted = _layout(partial.collect_schema(), where="finalize")
-    exprs = [*keys, "n", pl.col("weight") if weighted else pl.col("n").cast(pl.Float64).alias("weight")]
+    exprs: list[pl.Expr | str] = [
+        *keys,
+        "n",
+        pl.col("weight") if weighted else pl.col("n").cast(pl.Float64).alias("weight"),
+    ]
     for column in columns:
         s = pl.col(column).struct
         n = s.field("n")
