@@ -1,4 +1,4 @@
-"""Plotly figures and a Dash dashboard for vizflow frames (extra ``vizflow[viz]``).
+"""Plotly figures, a Dash dashboard and the explorer for vizflow frames (extra ``vizflow[viz]``).
 
 ``import vizflow.viz`` needs plotly (and dash for :func:`dashboard`); ``import vizflow`` does not.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from vizflow.viz.axes import clock_axis
 from vizflow.viz.dashboard import dashboard, sample_dashboard
+from vizflow.viz.explorer import explorer
 from vizflow.viz.figures import decay, holding_histogram, line, pnl_curve
 from vizflow.viz.heatmap import heatmap
 from vizflow.viz.report import write_report
@@ -15,6 +16,7 @@ __all__ = [
     "clock_axis",
     "dashboard",
     "decay",
+    "explorer",
     "heatmap",
     "holding_histogram",
     "line",

@@ -2,34 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from vizflow._optional import import_optional
 from vizflow._validate import require_columns
+from vizflow.exceptions import VizflowError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
 
     import plotly.graph_objects as go
 
-__all__ = ["dashboard", "panel_figure", "sample_dashboard"]
+__all__ = ["dashboard", "error_figure", "panel_figure", "sample_dashboard"]
 
 
 def dashboard(
-    panels: Mapping[str, Callable[[pl.DataFrame], go.Figure]],
-    data: pl.DataFrame | pl.LazyFrame,
-    control: str,
+    panels: Mapping[str, Callable[[pl.DataFrame], go.Figure]] | Sequence[go.Figure],
+    data: pl.DataFrame | pl.LazyFrame | None = None,
+    control: str | None = None,
     *,
     title: str = "vizflow",
 ) -> Any:
-    """Build a Dash app: a dropdown over ``data[control]`` and one graph per panel.
+    """Build a Dash app: the given figures, or a dropdown over ``data[control]`` and one graph per panel.
 
     Parameters
     ----------
     panels
-        Heading -> function from the selected rows (a DataFrame) to a figure.
+        A list of figures, served as they are (then no ``data`` or ``control``); or heading ->
+        function from the selected rows (a DataFrame) to a figure, recomputed when the dropdown
+        changes.
     data
         The frame to filter; collected once.
     control
@@ -42,6 +46,14 @@ def dashboard(
     dash.Dash
         Serve with ``app.run(host="127.0.0.1", port=8050)`` (or ``vizflow dashboard``).
 
+    Raises
+    ------
+    VizflowError
+        For a list with an item that is not a figure, a list with ``data``/``control``, or
+        panel functions without them.
+    ColumnNotFoundError
+        For a ``control`` column not in ``data``.
+
     Examples
     --------
     >>> import polars as pl, vizflow.viz as vz
@@ -49,7 +61,18 @@ def dashboard(
     >>> app = vz.dashboard({"y by x": lambda d: vz.line(d, "x", "y")}, df, "day")
     >>> type(app).__name__
     'Dash'
+
+    The simple form, figures made beforehand:
+
+    >>> app = vz.dashboard([vz.line(df, "x", "y"), vz.decay(pl.DataFrame({"return_1": [1e-4]}))])
+    >>> [graph.id for graph in app.layout.children[1:]]
+    ['vf-figure-0', 'vf-figure-1']
     """
+    if not isinstance(panels, Mapping):
+        return _static(panels, data, control, title)
+    if data is None or control is None:
+        msg = "dashboard: panel functions need data= and control= (the frame and its dropdown column)"
+        raise VizflowError(msg)
     dash = import_optional("dash", extra="viz")
     frame = data.collect() if isinstance(data, pl.LazyFrame) else data
     require_columns(frame.schema, [control], where="dashboard")
@@ -85,6 +108,38 @@ def dashboard(
     return app
 
 
+def _static(figures: Any, data: object, control: object, title: str) -> Any:
+    dash = import_optional("dash", extra="viz")
+    go_ = import_optional("plotly.graph_objects", extra="viz")
+    figures = list(figures) if isinstance(figures, Sequence) and not isinstance(figures, str) else [figures]
+    bad = [i for i, fig in enumerate(figures) if not isinstance(fig, go_.Figure)]
+    if bad or data is not None or control is not None:
+        what = f"item {bad[0]} is {type(figures[bad[0]]).__name__}" if bad else "data/control were given"
+        msg = (
+            f"dashboard: panels is a list but {what}; expected a list of plotly figures alone, or a "
+            "mapping heading -> function(rows) -> figure with data= and control="
+        )
+        raise VizflowError(msg)
+    app = dash.Dash(__name__, title=title)
+    app.layout = dash.html.Div(
+        [dash.html.H1(title), *[dash.dcc.Graph(id=f"vf-figure-{i}", figure=f) for i, f in enumerate(figures)]]
+    )
+    return app
+
+
+def error_figure(name: str, exc: BaseException) -> go.Figure:
+    """Return a figure whose title shows why panel ``name`` failed, so the error is on the page.
+
+    Examples
+    --------
+    >>> error_figure("decay", ValueError("no rows")).layout.title.text
+    "panel 'decay' failed: ValueError: no rows"
+    """
+    fig = import_optional("plotly.graph_objects", extra="viz").Figure()
+    fig.update_layout(title=f"panel {name!r} failed: {type(exc).__name__}: {exc}")
+    return fig
+
+
 def panel_figure(name: str, fn: Callable[[pl.DataFrame], go.Figure], rows: pl.DataFrame) -> go.Figure:
     """Call a panel's function; if it raises, a figure whose title shows the error (not a blank graph).
 
@@ -98,9 +153,7 @@ def panel_figure(name: str, fn: Callable[[pl.DataFrame], go.Figure], rows: pl.Da
     try:
         return fn(rows)
     except Exception as exc:  # a panel's error belongs on the page, not only in the server log
-        fig = import_optional("plotly.graph_objects", extra="viz").Figure()
-        fig.update_layout(title=f"panel {name!r} failed: {type(exc).__name__}: {exc}")
-        return fig
+        return error_figure(name, exc)
 
 
 def sample_dashboard() -> Any:

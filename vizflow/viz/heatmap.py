@@ -124,6 +124,7 @@ def heatmap(
     max_points: int = 250_000,
     colorscale: str | None = None,
     quantile: float = 0.95,
+    counts: str | None = None,
 ) -> go.Figure:
     """Draw a heatmap of ``z`` over ``(x, y)`` cells (e.g. mean forward return by half hour and size bin).
 
@@ -161,6 +162,11 @@ def heatmap(
         The colour range is ``±`` this quantile of ``|value|`` over the drawn, finite cells
         (``[0, quantile]`` for sequential scales), so a cell of two trades does not set it;
         larger cells saturate. Infinite and NaN cells are not coloured (the title counts them).
+    counts
+        The frame is already aggregated: each row is one cell, ``z`` its value (computed as
+        ``agg`` says, which then only picks the colour scale) and the column ``counts`` the
+        number of values behind it, used for the hover and ``min_count``. Two rows in one cell
+        raise. The explorer draws its cells so (:func:`vizflow.viz.explorer`).
 
     Returns
     -------
@@ -174,7 +180,7 @@ def heatmap(
         For a missing ``x``, ``y`` or ``z`` column, naming it.
     VizflowError
         For an unknown ``agg``, a bad ``x_width``, ``min_count``, ``max_points`` or
-        ``quantile``, or a ``market`` without ``x_width``.
+        ``quantile``, a ``market`` without ``x_width``, or with ``counts``, two rows in one cell.
 
     Examples
     --------
@@ -201,9 +207,11 @@ def heatmap(
             "width in seconds, e.g. 1800 for half hours)"
         )
         raise VizflowError(msg)
-    df = _eager(frame, [x, y, z], "heatmap")
-    if agg != "count":
+    df = _eager(frame, [x, y, z, *([counts] if counts else [])], "heatmap")
+    if agg != "count" or counts:
         require_numeric(df.schema, z, where="heatmap")
+    if counts:
+        require_numeric(df.schema, counts, where="heatmap")
     if width is not None:
         require_numeric(df.schema, x, where="heatmap")
     title = title if title is not None else f"{agg} {z} by {x} and {y}"
@@ -219,33 +227,29 @@ def heatmap(
     ny = len(y_axis.labels)
     x_axis = _x_axis(placed, x, width, market, max(1, max_points // ny))
     notes += [x_axis.note] if x_axis.note else []
-    cells = (
-        pl.DataFrame({_I: x_axis.cells, _J: y_axis.cells, z: placed[z]})
-        .group_by(_I, _J)
-        .agg(pl.col(z).count().alias(_N), _REDUCERS[agg](pl.col(z)).cast(pl.Float64).alias(_V))
-    )
+    cells = _cells(placed, x_axis, y_axis, z, agg=agg, counts=counts)
     nx = len(x_axis.labels)
-    counts = np.zeros((ny, nx), dtype=np.int64)
+    tally = np.zeros((ny, nx), dtype=np.int64)
     values = np.full((ny, nx), np.nan)
     i, j = cells[_I].to_numpy(), cells[_J].to_numpy()
-    counts[j, i] = cells[_N].to_numpy()
+    tally[j, i] = cells[_N].to_numpy()
     values[j, i] = cells[_V].fill_null(np.nan).to_numpy()
-    shown = counts >= min_count
+    shown = tally >= min_count
     drawn = np.where(shown, values, np.nan)
-    hidden = int(((counts > 0) & ~shown).sum())
+    hidden = int(((tally > 0) & ~shown).sum())
     if hidden:
         notes.append(f"{hidden} cells with < {min_count} values hidden")
-    bad = int((shown & (counts > 0) & ~np.isfinite(values)).sum())
+    bad = int((shown & (tally > 0) & ~np.isfinite(values)).sum())
     if bad:
         notes.append(f"{bad} cells with a non-finite {agg} not coloured")
     zmin, zmax = _colour_range(drawn, agg, quantile)
     sequential = agg in _SEQUENTIAL
     customdata = [
-        [[x_axis.labels[c], y_label, int(counts[r, c]), _text(values[r, c], counts[r, c])] for c in range(nx)]
+        [[x_axis.labels[c], y_label, int(tally[r, c]), _text(values[r, c], tally[r, c])] for c in range(nx)]
         for r, y_label in enumerate(y_axis.labels)
     ]
     go_ = _go()
-    unit = "count of values" if agg == "count" else f"{agg} {z}"
+    unit = z if counts else "count of values" if agg == "count" else f"{agg} {z}"
     fig = go_.Figure(
         go_.Heatmap(
             x=x_axis.coords,
@@ -274,6 +278,28 @@ def heatmap(
         coords = x_axis.coords
         fig.update_xaxes(range=[min(0.0, coords[0]), max(get_market(market).total_seconds, coords[-1])])
     return fig
+
+
+def _cells(
+    placed: pl.DataFrame, x_axis: _Axis, y_axis: _Axis, z: str, *, agg: str, counts: str | None
+) -> pl.DataFrame:
+    frame = pl.DataFrame({_I: x_axis.cells, _J: y_axis.cells, z: placed[z]})
+    if counts is None:
+        return frame.group_by(_I, _J).agg(
+            pl.col(z).count().alias(_N), _REDUCERS[agg](pl.col(z)).cast(pl.Float64).alias(_V)
+        )
+    cells = (
+        frame.with_columns(placed[counts].alias(_N))
+        .group_by(_I, _J)
+        .agg(pl.col(_N).sum(), pl.col(z).first().cast(pl.Float64).alias(_V), pl.len().alias("rows"))
+    )
+    if cells.height and cells["rows"].max() > 1:  # type: ignore[operator]
+        msg = (
+            f"heatmap: counts={counts!r} says each row is one cell, but {int((cells['rows'] > 1).sum())} "
+            "cells hold several rows; expected one row per (x, y) cell (combine them first)"
+        )
+        raise VizflowError(msg)
+    return cells.drop("rows")
 
 
 def _text(value: float, count: int) -> str:
