@@ -366,3 +366,20 @@ def test_split_helper_keeps_every_row():
     df = pl.DataFrame({"i": list(range(17))})
     pieces = split(df, [random.Random(0).randint(0, 3) for _ in range(5)])
     assert sorted(pl.concat(pieces)["i"].to_list()) == list(range(17))
+
+
+@given(frames(), st.lists(st.integers(0, 5), min_size=1, max_size=8))
+def test_combine_by_a_subset_equals_summarizing_by_it(case, parts):
+    """Coarsening: partials by (k, day) combined by k equal a summary by k alone."""
+    df, by, weight = case
+    pieces = [vf.summarize(p, by, VALUES, weight=weight) for p in split(df, parts)]
+    assert_partials_close(vf.combine(pieces, by=by[:1]), vf.summarize(df, by[:1], VALUES, weight=weight))
+    assert_partials_close(vf.combine(pieces, by=[]), vf.summarize(df, None, VALUES, weight=weight))
+
+
+@given(frames(weighted=True), st.sampled_from([0.25, 3.0, 1024.0]))
+def test_scaling_every_weight_changes_no_statistic(case, factor):
+    df, by, _ = case
+    base = vf.finalize(vf.summarize(df, by, VALUES, weight="w")).drop("weight")
+    scaled = vf.finalize(vf.summarize(df.with_columns(pl.col("w") * factor), by, VALUES, weight="w"))
+    assert_partials_close(scaled.drop("weight"), base)
