@@ -96,6 +96,18 @@ def _dashboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explore(args: argparse.Namespace) -> int:
+    from vizflow.viz import explorer
+
+    app = explorer(
+        args.path, sign=args.sign, market=args.market, x_width=args.x_width,
+        weights=args.weight or None, min_count=args.min_count,
+    )  # fmt: skip
+    print(f"vizflow explore on http://{args.host}:{args.port}/ (Ctrl+C to stop)")
+    app.run(host=args.host, port=args.port, debug=False)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser, one sub-command per job."""
     parser = argparse.ArgumentParser(prog="vizflow", description="vizflow: tick data research")
@@ -142,6 +154,19 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_argument("--host", default="127.0.0.1", help="interface (127.0.0.1)")
     board.add_argument("--port", type=int, default=8050, help="port (8050)")
     board.set_defaults(func=_dashboard)
+
+    explore = sub.add_parser(
+        "explore", help="serve the explorer over a parquet file or folder (extra vizflow[viz])"
+    )
+    explore.add_argument("path", help="raw rows with return_* columns, or vf.summarize partial tables")
+    explore.add_argument("--host", default="127.0.0.1", help="interface (127.0.0.1)")
+    explore.add_argument("--port", type=int, default=8050, help="port (8050)")
+    explore.add_argument("--sign", help="raw rows: multiply returns by this column (e.g. side)")
+    explore.add_argument("--market", help="label the elapsed_seconds axis with this market's clock (e.g. CN)")
+    explore.add_argument("--x-width", type=float, default=1800, help="time bin width in seconds (1800)")
+    explore.add_argument("--weight", action="append", help="a weight column to offer (repeatable)")
+    explore.add_argument("--min-count", type=int, default=10, help="hide cells with fewer values (10)")
+    explore.set_defaults(func=_explore)
     return parser
 
 
