@@ -50,6 +50,8 @@ def test_lazy_and_eager_namespaces_have_the_same_methods():
         "forward_return",
         "forward_window",
         "parse_time",
+        "session_phase",
+        "trading_date",
     ]
 
 

@@ -41,8 +41,17 @@ from vizflow.exceptions import (
     VizflowError,
 )
 from vizflow.io import load, save, scan
-from vizflow.market import CN, CN_FUTURES, CRYPTO, HK, US, Market, Session, get_market
-from vizflow.ops import aggregate, bin, elapsed_expr, forward_return, forward_window, parse_time
+from vizflow.market import CN, CN_FUTURES, CRYPTO, HK, US, Market, Phase, Session, get_market, market_for
+from vizflow.ops import (
+    aggregate,
+    bin,
+    elapsed_expr,
+    forward_return,
+    forward_window,
+    parse_time,
+    session_phase,
+    trading_date,
+)
 from vizflow.ops.ic import ic_summary, rank_ic
 from vizflow.ops.quantile import quantile_bin
 from vizflow.ops.summary import combine, finalize, summarize
@@ -67,6 +76,7 @@ __all__ = [
     "ExpandingRule",
     "FIFOMatch",
     "Market",
+    "Phase",
     "SchemaError",
     "Session",
     "State",
@@ -88,6 +98,7 @@ __all__ = [
     "get_market",
     "ic_summary",
     "load",
+    "market_for",
     "parse_time",
     "quantile_bin",
     "rank_ic",
@@ -97,7 +108,9 @@ __all__ = [
     "run_local",
     "save",
     "scan",
+    "session_phase",
     "summarize",
+    "trading_date",
 ]
 
 

@@ -19,6 +19,11 @@ Times outside every session follow an ``outside`` policy:
 ``"raise"``
     Outside every session is an error naming the first offending value.
 
+A market may also declare its **phases** (:class:`Phase`): named stretches of the day such as the
+opening call auction, the lunch break or after-hours trading, as data beside its sessions. A market
+that declares none has the phases its sessions imply: ``continuous`` inside a session, ``break``
+between two, ``closed`` elsewhere. :func:`vizflow.session_phase` names each print's phase.
+
 ``closed`` decides whether session edges are inside (``"both"``, the default, so the 15:00:00
 closing-auction print is inside), only the start (``"left"``) or only the end (``"right"``). With
 ``"clamp"`` the number is the same either way; ``closed`` matters for ``"null"`` and ``"raise"``.
@@ -27,20 +32,35 @@ closing-auction print is inside), only the start (``"left"``) or only the end (`
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from vizflow._optional import import_optional
 from vizflow._typing import OutsidePolicy
-from vizflow.exceptions import DataError, VizflowError
+from vizflow.exceptions import CalendarError, DataError, VizflowError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from vizflow._typing import Closed
+    from vizflow._typing import Closed, DateLike
 
-__all__ = ["CN", "CN_FUTURES", "CRYPTO", "HK", "MARKETS", "US", "Market", "Session", "get_market"]
+__all__ = [
+    "CN",
+    "CN_FUTURES",
+    "CRYPTO",
+    "HK",
+    "MARKETS",
+    "US",
+    "Market",
+    "Phase",
+    "Session",
+    "get_market",
+    "market_for",
+]
 
 DAY_NS = 86_400 * 1_000_000_000
 _NS_PER_S = 1_000_000_000
@@ -150,6 +170,27 @@ class Session:
         return self.start_ns + self.length_ns > DAY_NS
 
 
+class Phase(NamedTuple):
+    """A named stretch ``[start, end)`` of a market's day, in wall-clock times of its time zone.
+
+    A plain tuple ``(name, start, end)`` works wherever a ``Phase`` does. ``end`` earlier than
+    ``start`` crosses midnight. The name ``"closed"`` is reserved for the time outside every phase.
+
+    Examples
+    --------
+    >>> Phase("closing_auction", "14:57", "15:05").name
+    'closing_auction'
+    """
+
+    name: str
+    start: str
+    end: str
+
+
+CLOSED = "closed"
+"""The phase of a time outside every declared phase."""
+
+
 class Layout(NamedTuple):
     """A market's sessions on its own day axis (used to build the clock expression).
 
@@ -180,12 +221,17 @@ class Market:
         IANA time zone of the session times; timezone-aware datetimes are converted to it first.
     closed
         Which session edges count as inside: ``"both"`` (default), ``"left"`` or ``"right"``.
+    phases
+        The day's named phases (:class:`Phase` or ``(name, start, end)`` tuples), each
+        ``[start, end)``, in any order, not overlapping. Empty (default): the phases the sessions
+        imply (see :attr:`phase_layout`). Phases do not change the clock.
 
     Raises
     ------
     VizflowError
-        For no sessions, sessions out of order or overlapping, an unknown ``closed`` or a ``tz``
-        that is not an IANA time zone (checked here, not when the first frame is parsed).
+        For no sessions, sessions out of order or overlapping, an unknown ``closed``, a ``tz``
+        that is not an IANA time zone (checked here, not when the first frame is parsed), or
+        phases that overlap, have no name, are called ``"closed"`` or are not clock times.
 
     Examples
     --------
@@ -200,9 +246,11 @@ class Market:
     sessions: tuple[Session, ...]
     tz: str | None = None
     closed: Closed = field(default="both")
+    phases: tuple[Phase, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sessions", tuple(self.sessions))
+        object.__setattr__(self, "phases", tuple(self._phase(p) for p in self.phases))
         if not self.sessions:
             msg = f"Market {self.name!r}: needs at least one session"
             raise VizflowError(msg)
@@ -219,6 +267,20 @@ class Market:
                 )
                 raise VizflowError(msg) from None
         _ = self.layout  # validates order and overlap
+        _ = self.phase_layout
+
+    def _phase(self, phase: object) -> Phase:
+        where = f"Market {self.name!r} phase {phase!r}"
+        if not isinstance(phase, tuple) or len(phase) != 3:  # noqa: PLR2004
+            msg = f"{where}: expected a Phase or a tuple (name, start, end)"
+            raise VizflowError(msg)
+        name, start, end = phase
+        if not isinstance(name, str) or not name or name == CLOSED:
+            msg = f"{where}: the name must be a non-empty string other than {CLOSED!r}"
+            raise VizflowError(msg)
+        for text in (start, end):
+            clock_to_ns(text, where=where)
+        return Phase(name, start, end)
 
     @cached_property
     def layout(self) -> Layout:
@@ -241,6 +303,75 @@ class Market:
         # The gap from the last close to the next first open is split at its midpoint.
         split = (last_end + DAY_NS + starts[0]) // 2
         return Layout(anchor, starts, lengths, split, sum(lengths))
+
+    @cached_property
+    def phase_layout(self) -> tuple[tuple[str, int, int], ...]:
+        """The phases as ``(name, start_ns, end_ns)`` on the market's day axis, in time order.
+
+        The axis starts at :attr:`Layout.anchor_ns` (midnight unless a session crosses it). Without
+        declared phases, each session is ``continuous`` and each gap between two sessions a
+        ``break``.
+
+        Examples
+        --------
+        >>> [name for name, _, _ in US.phase_layout]
+        ['pre_market', 'continuous', 'after_hours']
+        >>> [
+        ...     name
+        ...     for name, _, _ in Market(
+        ...         "X", (Session("09:00", "10:00"), Session("11:00", "12:00"))
+        ...     ).phase_layout
+        ... ]
+        ['continuous', 'break', 'continuous']
+        """
+        anchor = self.layout.anchor_ns
+        if self.phases:
+            spans = []
+            for name, start, end in self.phases:
+                lo = (clock_to_ns(start) - anchor) % DAY_NS
+                length = (clock_to_ns(end) - clock_to_ns(start)) % DAY_NS or DAY_NS
+                spans.append((name, lo, lo + length))
+            spans.sort(key=lambda span: span[1])
+        else:
+            starts, lengths = self.layout.starts_ns, self.layout.lengths_ns
+            spans = [("continuous", starts[0], starts[0] + lengths[0])]
+            for lo, length in zip(starts[1:], lengths[1:], strict=True):
+                if lo > spans[-1][2]:
+                    spans.append(("break", spans[-1][2], lo))
+                spans.append(("continuous", lo, lo + length))
+        for (a, _, a_end), (b, b_lo, _) in itertools.pairwise(spans):
+            if b_lo < a_end:
+                msg = f"Market {self.name!r}: phase {b!r} starts before {a!r} ends; phases must not overlap"
+                raise VizflowError(msg)
+        if spans[-1][2] > DAY_NS:
+            msg = (
+                f"Market {self.name!r}: phase {spans[-1][0]!r} runs past the end of the market's day "
+                f"(which starts at {_format_ns(anchor)[:5]}); split it in two"
+            )
+            raise VizflowError(msg)
+        return tuple(spans)
+
+    @property
+    def phase_names(self) -> tuple[str, ...]:
+        """Phase names in order of first appearance, then ``"closed"``: the phase column's categories.
+
+        Examples
+        --------
+        >>> CN.phase_names
+        ('pre_open_auction', 'continuous', 'break', 'closing_auction', 'after_hours', 'closed')
+        """
+        return (*dict.fromkeys(name for name, _, _ in self.phase_layout), CLOSED)
+
+    def phase_at(self, time: dt.datetime | dt.time | str) -> str:
+        """Name the phase of one time (the scalar reference :func:`vizflow.session_phase` agrees with).
+
+        Examples
+        --------
+        >>> CN.phase_at("09:25:00.940"), CN.phase_at("11:30"), CN.phase_at("14:59:59"), CN.phase_at("20:00")
+        ('pre_open_auction', 'break', 'closing_auction', 'closed')
+        """
+        pos = (_time_of_day_ns(time, self.tz) - self.layout.anchor_ns) % DAY_NS
+        return next((name for name, lo, hi in self.phase_layout if lo <= pos < hi), CLOSED)
 
     @property
     def total_seconds(self) -> float:
@@ -356,8 +487,31 @@ def _format_ns(ns: int) -> str:
     return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}.{frac // 1_000_000:03d}"
 
 
-CN = Market("CN", (Session("09:30", "11:30"), Session("13:00", "15:00")), tz="Asia/Shanghai")
-"""China A-shares (SSE/SZSE) continuous trading: 09:30-11:30 and 13:00-15:00, Asia/Shanghai."""
+CN = Market(
+    "CN",
+    (Session("09:30", "11:30"), Session("13:00", "15:00")),
+    tz="Asia/Shanghai",
+    phases=(
+        # The call auction runs 09:15-09:25 and matches at 09:25; until 09:30 orders queue but
+        # nothing matches, so a trade stamped before 09:30 is the opening match, disseminated
+        # late (09:25:00.940 on the shipped sample).
+        Phase("pre_open_auction", "09:15", "09:30"),
+        Phase("continuous", "09:30", "11:30"),
+        Phase("break", "11:30", "13:00"),
+        Phase("continuous", "13:00", "14:57"),
+        # The closing call auction runs 14:57-15:00; its match prints up to a second after 15:00
+        # (15:00:01.060 on the sample) and nothing else trades before after-hours opens at 15:05.
+        Phase("closing_auction", "14:57", "15:05"),
+        # Fixed-price after-hours trading of STAR Market and ChiNext shares; main-board shares
+        # print nothing here.
+        Phase("after_hours", "15:05", "15:30"),
+    ),
+)
+"""China A-shares (SSE/SZSE) continuous trading: 09:30-11:30 and 13:00-15:00, Asia/Shanghai.
+
+Phases: ``pre_open_auction`` 09:15-09:30 (the 09:25 match included), ``continuous``, ``break``
+11:30-13:00, ``closing_auction`` 14:57-15:05 (the 15:00 match included), ``after_hours``
+15:05-15:30 (STAR Market fixed-price trading), ``closed`` otherwise."""
 
 CRYPTO = Market("CRYPTO", (Session("00:00", "24:00"),), tz="UTC")
 """A 24/7 venue: one session per UTC day, 00:00-24:00."""
@@ -371,15 +525,45 @@ CN_FUTURES = Market(
         Session("13:30", "15:00"),
     ),
     tz="Asia/Shanghai",
+    phases=(
+        Phase("pre_open_auction", "20:55", "21:00"),  # call auction before the night open
+        Phase("continuous", "21:00", "02:30"),
+        Phase("pre_open_auction", "08:55", "09:00"),  # for contracts without a night session
+        Phase("continuous", "09:00", "10:15"),
+        Phase("break", "10:15", "10:30"),
+        Phase("continuous", "10:30", "11:30"),
+        Phase("break", "11:30", "13:30"),
+        Phase("continuous", "13:30", "15:00"),
+    ),
 )
 """China commodity futures with the longest night session (21:00-02:30, e.g. SHFE gold/silver).
 
 The night session opens the trading day: 21:00 is 0 and the clock runs through midnight."""
 
-HK = Market("HK", (Session("09:30", "12:00"), Session("13:00", "16:00")), tz="Asia/Hong_Kong")
+HK = Market(
+    "HK",
+    (Session("09:30", "12:00"), Session("13:00", "16:00")),
+    tz="Asia/Hong_Kong",
+    phases=(
+        Phase("pre_open_auction", "09:00", "09:30"),  # HKEX pre-opening session, match at 09:20
+        Phase("continuous", "09:30", "12:00"),
+        Phase("break", "12:00", "13:00"),
+        Phase("continuous", "13:00", "16:00"),
+        Phase("closing_auction", "16:00", "16:10"),  # closing auction session, random close
+    ),
+)
 """Hong Kong (HKEX) continuous trading: 09:30-12:00 and 13:00-16:00."""
 
-US = Market("US", (Session("09:30", "16:00"),), tz="America/New_York")
+US = Market(
+    "US",
+    (Session("09:30", "16:00"),),
+    tz="America/New_York",
+    phases=(
+        Phase("pre_market", "04:00", "09:30"),
+        Phase("continuous", "09:30", "16:00"),
+        Phase("after_hours", "16:00", "20:00"),
+    ),
+)
 """US equities regular trading hours: 09:30-16:00 New York time."""
 
 MARKETS: dict[str, Market] = {m.name: m for m in (CN, CRYPTO, CN_FUTURES, HK, US)}
@@ -406,3 +590,72 @@ def get_market(market: str | Market) -> Market:
     except KeyError:
         msg = f"unknown market {market!r}; available: {sorted(MARKETS)} (or pass a vizflow.Market)"
         raise VizflowError(msg) from None
+
+
+def market_for(exchange: str, date: DateLike) -> Market:
+    """Build one day's :class:`Market` from the ``exchange_calendars`` schedule (extra ``calendars``).
+
+    The day's open, lunch break and close become its sessions, so half days and irregular
+    closes give the right clock: on 2026-11-27 (the day after Thanksgiving) XNYS closes at 13:00 New
+    York time, and that day's :attr:`~Market.total_seconds` is 12,600, not 23,400. The market has
+    no declared phases (:attr:`~Market.phase_layout` derives ``continuous`` and ``break`` from the
+    sessions) and is named ``"<exchange> <YYYYMMDD>"``.
+
+    Parameters
+    ----------
+    exchange
+        An exchange_calendars code: ``"XNYS"``, ``"XHKG"``, ``"XSHG"``, ...
+    date
+        ``"YYYYMMDD"`` or :class:`datetime.date`.
+
+    Returns
+    -------
+    Market
+        That day's sessions in the exchange's time zone.
+
+    Raises
+    ------
+    ImportError
+        Without exchange_calendars (``pip install 'vizflow[calendars]'``).
+    CalendarError
+        For an unknown exchange, a date outside what exchange_calendars covers, or a date that is
+        not a session of the exchange.
+
+    Examples
+    --------
+    >>> day = market_for("XNYS", "20261127")
+    >>> day.describe(), day.total_seconds, day.tz
+    ('09:30:00-13:00:00', 12600.0, 'America/New_York')
+    >>> market_for("XHKG", "20240102").describe()
+    '09:30:00-12:00:00, 13:00:00-16:00:00'
+    """
+    from vizflow.config import format_date  # config imports this module
+
+    xcals = import_optional("exchange_calendars", extra="calendars")
+    where = "market_for"
+    day = format_date(date)
+    when = dt.date(int(day[:4]), int(day[4:6]), int(day[6:]))
+    try:
+        with warnings.catch_warnings():
+            # exchange_calendars' own use of deprecated pandas API is not the caller's concern.
+            warnings.simplefilter("ignore", (DeprecationWarning, FutureWarning))
+            cal = xcals.get_calendar(exchange, start=str(when - dt.timedelta(days=1)), end=str(when))
+            schedule = cal.schedule
+    except Exception as exc:  # exchange_calendars raises its own error types
+        msg = f"{where}: {exchange!r} on {day}: {exc}"
+        raise CalendarError(msg) from exc
+    rows = schedule[schedule.index.strftime("%Y%m%d") == day]
+    if rows.empty:
+        msg = f"{where}: {day} is not a session of {exchange} (a weekend or a holiday)"
+        raise CalendarError(msg)
+    row = rows.iloc[0]
+    tz = str(cal.tz)
+
+    def local(column: str) -> str:
+        return row[column].tz_convert(tz).strftime("%H:%M:%S")
+
+    if row.notna()["break_start"]:
+        sessions = (Session(local("open"), local("break_start")), Session(local("break_end"), local("close")))
+    else:
+        sessions = (Session(local("open"), local("close")),)
+    return Market(f"{exchange} {day}", sessions, tz=tz)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from vizflow._typing import InvalidPolicy, OutsidePolicy
+    from vizflow.calendar import Calendar
     from vizflow.enrich import TagRule
     from vizflow.market import Market
     from vizflow.ops.binning import BinHow
@@ -131,6 +132,29 @@ class _VfNamespace(Generic[FrameT]):
             reference_time_col=reference_time_col, reference_symbol_col=reference_symbol_col,
             date_col=date_col,
         )  # fmt: skip
+
+    def session_phase(
+        self,
+        market: Market | str,
+        column: str = "ticktime",
+        *,
+        out: str = "phase",
+        invalid: InvalidPolicy = "raise",
+    ) -> FrameT:
+        """See :func:`vizflow.session_phase`."""
+        return ops.session_phase(self._frame, market, column, out=out, invalid=invalid)
+
+    def trading_date(
+        self,
+        market: Market | str,
+        column: str = "ticktime",
+        *,
+        date_col: str | None = "date",
+        calendar: Calendar | pl.DataFrame | None = None,
+        out: str = "trading_date",
+    ) -> FrameT:
+        """See :func:`vizflow.trading_date`."""
+        return ops.trading_date(self._frame, market, column, date_col=date_col, calendar=calendar, out=out)
 
 
 @pl.api.register_lazyframe_namespace("vf")
