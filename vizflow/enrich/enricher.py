@@ -210,9 +210,11 @@ class Enricher:
         require_no_nulls(df, record_cols, where="enrich")
         records = None
         if compiled:
-            records = records_of(df, record_cols, where="enrich")
+            # Gather the few columns in sorted order first: a structured-array gather is ~5x slower.
+            source = df.select(record_cols)
             if seg.order is not None:
-                records = records[seg.order]
+                source = source.gather(pl.Series(seg.order))
+            records = records_of(source, record_cols, where="enrich")
         python_rules = []
         series: list[pl.Series] = []
         for rule in self.rules:
