@@ -211,8 +211,8 @@ class Enricher:
         records = None
         if compiled:
             # Gather the few columns in sorted order first: a structured-array gather is ~5x slower.
-            source = df.select(record_cols)
-            if seg.order is not None:
+            source = df.select(record_cols) if record_cols else df
+            if seg.order is not None and record_cols:
                 source = source.gather(pl.Series(seg.order))
             records = records_of(source, record_cols, where="enrich")
         python_rules = []
