@@ -197,7 +197,7 @@ class ExplorerData:
         table = self.partials(weight)
         if self.date and dates is not None and self.dates:
             lo, hi = self.dates[max(dates[0], 0)], self.dates[min(dates[1], len(self.dates) - 1)]
-            table = table.filter(pl.col(self.date).is_between(lo, hi))
+            table = table.filter(pl.col(self.date).is_between(pl.lit(lo), pl.lit(hi)))
         if self.time in self.dims and self.raw is None:  # partial keys hold left edges; re-floor to x_width
             table = table.with_columns(self._floor(pl.col(self.time)))
         return table

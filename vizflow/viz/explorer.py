@@ -147,7 +147,8 @@ def _label(statistic: str, value: str) -> str:
 
 def _selection(selected: dict | None) -> list | None:
     """Return the cells (``[x, y]`` keys) of a Dash ``selectedData``; ``None`` for no selection."""
-    if not selected:
+    # A redraw makes plotly report an empty selection without a box or lasso: that is no selection.
+    if not selected or not (selected.get("range") or selected.get("lassoPoints")):
         return None
     return [p["customdata"] for p in selected.get("points", []) if p.get("customdata") is not None]
 
