@@ -85,3 +85,37 @@ def peak_memory_mib(target: Callable[[], Callable[[], Any]]) -> float:
     result = queue.get()
     proc.join()
     return result
+
+
+def keyed(df: Any, kind: str) -> Any:
+    """The same rows with integer (``ukey``-style: 600000.SH -> 600000), string or Categorical symbols."""
+    import polars as pl
+
+    if kind == "int":
+        return df.with_columns(pl.col("symbol").str.extract(r"(\d+)").cast(pl.Int64))
+    return df.with_columns(pl.col("symbol").cast(pl.Categorical if kind == "cat" else pl.String))
+
+
+def orders(frame: Any, time_col: str) -> dict[str, Any]:
+    """The row orders users have.
+
+    sorted: by (symbol, time); by time: all symbols interleaved in time order, as a feed arrives;
+    shuffled: a random permutation, the worst case for the sort.
+    """
+    return {
+        "sorted": frame,
+        "by time": frame.sort(time_col, maintain_order=True),
+        "shuffled": frame.sample(fraction=1.0, shuffle=True, seed=0),
+    }
+
+
+def key_matrix(
+    run: Callable[[Any], Any], df: Any, floor: float, kinds: tuple[str, ...], time_col: str
+) -> None:
+    """Time ``run`` on every key dtype and row order; print seconds and the ratio to ``floor``."""
+    print(f"{'keys':<6} {'order':<9} {'ours s':>7} {'x bare':>7}")
+    for kind in kinds:
+        for order, case in orders(keyed(df, kind), time_col).items():
+            run(case.head(1000))
+            t = median_time(lambda case=case: run(case), repeats=3)
+            print(f"{kind:<6} {order:<9} {t:7.3f} {floor / t:6.2f}x")

@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 import vizflow as vf
-from benchmarks._common import header, median_time, peak_memory_mib
+from benchmarks._common import header, key_matrix, keyed, median_time, peak_memory_mib
 
 N_SYMBOLS, PER_SYMBOL = 2000, 5000
 PY_SUBSET = 200_000  # the Python loop is timed on this many rows and extrapolated
@@ -96,34 +96,13 @@ print(f"{first:.3f} {time.perf_counter() - t:.4f}")
 """
 
 
-def keyed(df: pl.DataFrame, kind: str) -> pl.DataFrame:
-    """The same rows with integer (600000.SH -> 600000), string or Categorical symbols."""
-    if kind == "int":
-        return df.with_columns(pl.col("symbol").str.slice(0, 6).cast(pl.Int64))
-    return df.with_columns(pl.col("symbol").cast(pl.Categorical if kind == "cat" else pl.String))
-
-
 def _memory_case():
     frame = keyed(data(), "int")
     ours(frame.head(1000))
     return lambda: ours(frame)
 
 
-def key_matrix(df: pl.DataFrame, t_bare: float) -> None:
-    """Issue 13: integer, string, Categorical keys; sorted, time-ordered and shuffled input."""
-    print(f"\nbare fused loop on sorted input: {t_bare:.3f} s")
-    print(f"{'keys':<6} {'order':<9} {'ours s':>7} {'x bare':>7}")
-    for kind in ("int", "str", "cat"):
-        frame = keyed(df, kind)
-        cases = {
-            "sorted": frame,
-            "by time": frame.sort("elapsed_seconds", maintain_order=True),
-            "shuffled": frame.sample(fraction=1.0, shuffle=True, seed=0),
-        }
-        for order, case in cases.items():
-            ours(case.head(1000))
-            t = median_time(lambda case=case: ours(case), repeats=3)
-            print(f"{kind:<6} {order:<9} {t:7.3f} {t_bare / t:6.2f}x")
+def memory(df: pl.DataFrame) -> None:
     frame = keyed(df, "int")
     data_mib = (frame.estimated_size() + frame.height * (1 + 8 + 8)) / 2**20
     peak = peak_memory_mib(_memory_case)
@@ -173,7 +152,9 @@ def main() -> None:
         "first call in a fresh process (compile 3 user rules + kernels), then a cached call:",
         ", ".join(f"{a}s / {b}s" for a, b in timings),
     )
-    key_matrix(df, t_bare)
+    print(f"\nbare fused loop on sorted input: {t_bare:.3f} s")
+    key_matrix(ours, df, t_bare, ("int", "str", "cat"), "elapsed_seconds")
+    memory(df)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 
 import vizflow as vf
-from benchmarks._common import header, median_time, peak_memory_mib
+from benchmarks._common import header, key_matrix, median_time, peak_memory_mib
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -245,26 +245,8 @@ def main() -> None:
         )
         del d
     _plot(sizes, ours_t, bare_t)
-    key_matrix(df, t_bare)
-
-
-def key_matrix(df: pl.DataFrame, t_bare: float) -> None:
-    """Issue 13: integer and string keys; sorted, time-ordered and shuffled fills."""
     print(f"\nbare numba FIFO on sorted input: {t_bare:.3f} s")
-    print(f"{'keys':<6} {'order':<9} {'ours s':>7} {'x bare':>7}")
-    for kind in ("int", "str"):
-        frame = (
-            df.with_columns(pl.col("symbol").str.extract(r"(\d+)").cast(pl.Int64)) if kind == "int" else df
-        )
-        cases = {
-            "sorted": frame,
-            "by time": frame.sort("elapsed_seconds", maintain_order=True),
-            "shuffled": frame.sample(fraction=1.0, shuffle=True, seed=0),
-        }
-        for order, case in cases.items():
-            ours(case.head(1000))
-            t = median_time(lambda case=case: ours(case), repeats=3)
-            print(f"{kind:<6} {order:<9} {t:7.3f} {t_bare / t:6.2f}x")
+    key_matrix(ours, df, t_bare, ("int", "str"), "elapsed_seconds")
 
 
 def _plot(sizes: list[int], ours_t: list[float], bare_t: list[float]) -> None:

@@ -16,7 +16,7 @@ import polars as pl
 from numba import njit
 
 import vizflow as vf
-from benchmarks._common import header, median_time, peak_memory_mib
+from benchmarks._common import header, keyed, median_time, orders, peak_memory_mib
 
 HORIZONS = [5, 60, 300]
 N_SYMBOLS, PER_SYMBOL = 2000, 2500
@@ -115,13 +115,6 @@ def bare_sweep_nb(offsets, t, p, horizons, out):
                 out[k, i] = (p[j] - p[i]) / p[i] if target <= last else np.nan
 
 
-def keyed(df: pl.DataFrame, kind: str) -> pl.DataFrame:
-    """The same rows with integer (``ukey``-style: 600000.SH -> 600000), string or Categorical symbols."""
-    if kind == "int":
-        return df.with_columns(pl.col("symbol").str.slice(0, 6).cast(pl.Int64))
-    return df.with_columns(pl.col("symbol").cast(pl.Categorical if kind == "cat" else pl.String))
-
-
 def bare(df: pl.DataFrame):
     """The bare sweep's inputs: sorted arrays and offsets, prepared outside the timing."""
     s = df.sort("symbol", "ms", maintain_order=True)
@@ -147,14 +140,7 @@ def key_matrix(df: pl.DataFrame) -> None:
     print(f"{'keys':<6} {'order':<9} {'ours s':>7} {'join_asof s':>11} {'x join_asof':>11} {'x bare':>7}")
     for kind in ("int", "str", "cat"):
         frame = keyed(df, kind)
-        # sorted: by (symbol, time); by time: all symbols interleaved in time order, as an exchange
-        # feed arrives; shuffled: a random permutation, the worst case for the sort.
-        for order in ("sorted", "by time", "shuffled"):
-            case = {
-                "sorted": lambda frame=frame: frame,
-                "by time": lambda frame=frame: frame.sort("ms", maintain_order=True),
-                "shuffled": lambda frame=frame: frame.sample(fraction=1.0, shuffle=True, seed=0),
-            }[order]()
+        for order, case in orders(frame, "ms").items():
             ours(case.head(1000))
             t_ours = median_time(lambda case=case: ours(case), repeats=5)
             t_join = median_time(lambda case=case: polars_join_asof(case), repeats=3)
