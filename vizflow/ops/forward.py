@@ -11,7 +11,8 @@ import numpy as np
 import polars as pl
 
 from vizflow._grouping import key_codes, key_kind
-from vizflow._keys import as_keys, check_dates_in_keys, date_columns
+from vizflow._keys import as_keys, check_dates_in_keys
+from vizflow._node import node_columns, plan_node
 from vizflow._validate import require_columns, require_numeric
 from vizflow.exceptions import DataError, SchemaError, VizflowError
 from vizflow.kernels.asof import BACKWARD, FORWARD, NEAREST, asof_price_nb, forward_returns_nb
@@ -411,53 +412,28 @@ class _Spec:
     bounds: tuple[float, ...]
 
 
-_SIDE = "__vizflow_side"
-_REF = "__vizflow_reference:"
-
-
-def _date_columns(schema: pl.Schema, keys: Sequence[str], time: str, date_col: str) -> list[str]:
-    """List the date columns a plan node carries for :func:`check_dates_in_keys`."""
-    return date_columns(schema, keys, date_col=date_col, time_col=time)
-
-
 def _plan(frame: pl.LazyFrame, reference: pl.LazyFrame | None, spec: _Spec) -> pl.LazyFrame:
     """Build the return columns as one plan node over the few columns it reads (and the reference's).
 
-    The node sits in a horizontal concat beside the untouched frame, so projections of other
-    columns still reach the scan, and no predicate is pushed below the node (a filter must
-    never remove rows whose prices other rows look up).
+    The node sits in a horizontal concat beside the untouched frame (``vizflow._node``), and no
+    predicate is pushed below it (a filter must never remove rows whose prices others look up).
     """
-    schema = frame.collect_schema()
     own = [*spec.keys, spec.time, *([spec.price] if spec.price else [])]
-    own = list(dict.fromkeys([*own, *_date_columns(schema, spec.keys, spec.time, spec.date_col)]))
-    source = frame.select(own)
+    own = node_columns(frame.collect_schema(), own, spec.keys, spec.time, spec.date_col)
     ref_cols: list[str] = []
     if reference is not None:
-        ref_schema = reference.collect_schema()
         ref_cols = [*spec.ref_keys, spec.ref_time, spec.ref_price]
-        ref_cols = list(
-            dict.fromkeys(
-                [*ref_cols, *_date_columns(ref_schema, spec.ref_keys, spec.ref_time, spec.date_col)]
-            )
+        ref_cols = node_columns(
+            reference.collect_schema(), ref_cols, spec.ref_keys, spec.ref_time, spec.date_col
         )
-        source = pl.concat(
-            [
-                source.with_columns(pl.lit(0, pl.UInt8).alias(_SIDE)),
-                reference.select(pl.col(c).alias(_REF + c) for c in ref_cols).with_columns(
-                    pl.lit(1, pl.UInt8).alias(_SIDE)
-                ),
-            ],
-            how="diagonal",
-        )
-
-    def node(batch: pl.DataFrame) -> pl.DataFrame:
-        if reference is None:
-            return _compute(batch, None, spec)
-        n = int((batch.get_column(_SIDE) == 0).sum())  # concat keeps the frame's rows first
-        ref_rows = batch.slice(n).select(pl.col(_REF + c).alias(c) for c in ref_cols)
-        return _compute(batch.slice(0, n).select(own), ref_rows, spec)
-
-    return source.map_batches(node, schema=dict.fromkeys(spec.names, pl.Float64))
+    return plan_node(
+        frame,
+        own,
+        lambda df, src: _compute(df, src, spec),
+        dict.fromkeys(spec.names, pl.Float64),
+        reference=reference,
+        ref_cols=ref_cols,
+    )
 
 
 def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.DataFrame:

@@ -26,6 +26,7 @@ import polars as pl
 
 from vizflow._grouping import key_codes, key_kind
 from vizflow._keys import as_keys, check_dates_in_keys
+from vizflow._node import node_columns, plan_node
 from vizflow._validate import require_columns
 from vizflow.exceptions import SchemaError, VizflowError
 from vizflow.kernels.asof import TIE_SLACK
@@ -36,7 +37,7 @@ from vizflow.kernels.window import (
     window_extreme_nb,
     window_float_sums_nb,
 )
-from vizflow.ops.forward import _date_columns, _segments, _times, horizon_name
+from vizflow.ops.forward import _segments, _times, horizon_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -369,39 +370,25 @@ def forward_window(
     return pl.concat([frame, windows], how="horizontal")
 
 
-_SIDE = "__vf_side"
-_REF = "__vf_reference:"
-
-
 def _plan(frame: pl.LazyFrame, reference: pl.LazyFrame | None, spec: _Spec) -> pl.LazyFrame:
     """Build the aggregates as one plan node over the columns they read, beside the untouched frame."""
-    schema = frame.collect_schema()
     own = [*spec.keys, spec.time, *(() if reference is not None else spec.ref_columns)]
-    own = list(dict.fromkeys([*own, *_date_columns(schema, spec.keys, spec.time, spec.date_col)]))
+    own = node_columns(frame.collect_schema(), own, spec.keys, spec.time, spec.date_col)
     out_schema = {
         n: a.dtype for a in spec.aggs for n in (horizon_name(h, f"{a.name}_") for h in spec.horizons)
     }
-    if reference is None:
-        return frame.select(own).map_batches(lambda batch: _compute(batch, None, spec), schema=out_schema)
-    ref_schema = reference.collect_schema()
-    ref_cols = [*spec.ref_columns, *_date_columns(ref_schema, spec.ref_keys, spec.ref_time, spec.date_col)]
-    ref_cols = list(dict.fromkeys(ref_cols))
-    source = pl.concat(
-        [
-            frame.select(own).with_columns(pl.lit(0, pl.UInt8).alias(_SIDE)),
-            reference.select(pl.col(c).alias(_REF + c) for c in ref_cols).with_columns(
-                pl.lit(1, pl.UInt8).alias(_SIDE)
-            ),
-        ],
-        how="diagonal",
+    ref_cols: list[str] = []
+    if reference is not None:
+        ref_schema = reference.collect_schema()
+        ref_cols = node_columns(ref_schema, spec.ref_columns, spec.ref_keys, spec.ref_time, spec.date_col)
+    return plan_node(
+        frame,
+        own,
+        lambda df, src: _compute(df, src, spec),
+        out_schema,
+        reference=reference,
+        ref_cols=ref_cols,
     )
-
-    def node(batch: pl.DataFrame) -> pl.DataFrame:
-        n = int((batch.get_column(_SIDE) == 0).sum())  # concat keeps the frame's rows first
-        ref_rows = batch.slice(n).select(pl.col(_REF + c).alias(c) for c in ref_cols)
-        return _compute(batch.slice(0, n).select(own), ref_rows, spec)
-
-    return source.map_batches(node, schema=out_schema)
 
 
 def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.DataFrame:
