@@ -75,10 +75,8 @@ def _progress(total: int, enabled: bool | None) -> Any:
     """Return a tqdm bar on a terminal (stderr), else None."""
     if enabled is False or (enabled is None and not sys.stderr.isatty()):
         return None
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return None
+    from tqdm import tqdm  # a core dependency; imported only when a bar is drawn
+
     return tqdm(total=total, unit="date", desc="vizflow", file=sys.stderr)
 
 
