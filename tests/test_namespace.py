@@ -50,7 +50,10 @@ def test_lazy_and_eager_namespaces_have_the_same_methods():
         "forward_return",
         "forward_window",
         "parse_time",
+        "quantile_bin",
+        "rank_ic",
         "session_phase",
+        "summarize",
         "trading_date",
     ]
 
@@ -103,3 +106,35 @@ def test_expr_namespace_matches_function():
     df = pl.DataFrame({"t": [93000000, 120000000, 145959999]})
     out = df.select(pl.col("t").vf.elapsed(vf.CN))
     assert out["t"].to_list() == vf.parse_time(df, vf.CN, "t")["elapsed_seconds"].to_list()
+
+
+STATS_FRAME = {
+    "date": ["d1", "d1", "d1", "d2", "d2", "d2"],
+    "side": [1, -1, 1, -1, 1, 1],
+    "qty": [5.0, 1.0, 3.0, 2.0, 9.0, 4.0],
+    "return_60": [1.0, -2.0, None, 3.0, 0.5, 2.0],
+}
+
+
+@pytest.mark.parametrize("lazy", [True, False])
+@pytest.mark.parametrize(
+    ("name", "args", "kwargs"),
+    [
+        ("summarize", (["date", "side"], "return_60"), {}),
+        ("summarize", ("side", ["return_60"]), {"weight": "qty"}),
+        ("quantile_bin", ("qty", 2, "date"), {"out": "size_half"}),
+        ("quantile_bin", ("qty", 3, ["date", "side"]), {}),
+        ("rank_ic", ("qty", "return_60", "date"), {}),
+        ("rank_ic", ("qty", ["return_60"]), {"by": ["date"]}),
+    ],
+)
+def test_statistics_forwarders_equal_their_functions(lazy, name, args, kwargs):
+    """lf.vf.summarize / quantile_bin / rank_ic give the function's frame, of the frame's kind."""
+    df = pl.DataFrame(STATS_FRAME)
+    frame = df.lazy() if lazy else df
+    forwarded = getattr(frame.vf, name)(*args, **kwargs)
+    direct = getattr(vf, name)(frame, *args, **kwargs)
+    assert type(forwarded) is type(frame)
+    if lazy:
+        forwarded, direct = forwarded.collect(), direct.collect()
+    assert forwarded.equals(direct)

@@ -46,7 +46,7 @@ class _VfNamespace(Generic[FrameT]):
     """The frame methods, written once; each returns the kind of frame it was called on."""
 
     def __init__(self, frame: FrameT) -> None:
-        self._frame = frame
+        self._frame: FrameT = frame
 
     def parse_time(
         self,
@@ -155,6 +155,35 @@ class _VfNamespace(Generic[FrameT]):
     ) -> FrameT:
         """See :func:`vizflow.trading_date`."""
         return ops.trading_date(self._frame, market, column, date_col=date_col, calendar=calendar, out=out)
+
+    def summarize(
+        self,
+        by: str | Sequence[str] | None,
+        values: str | Sequence[str],
+        weight: str | None = None,
+    ) -> FrameT:
+        """See :func:`vizflow.summarize`."""
+        return ops.summarize(self._frame, by, values, weight)
+
+    def quantile_bin(
+        self,
+        column: str,
+        q: int,
+        by: str | Sequence[str] | None = None,
+        *,
+        out: str | None = None,
+    ) -> FrameT:
+        """See :func:`vizflow.quantile_bin`."""
+        return ops.quantile_bin(self._frame, column, q, by, out=out)
+
+    def rank_ic(
+        self,
+        signal: str,
+        returns: str | Sequence[str],
+        by: str | Sequence[str] | None = None,
+    ) -> FrameT:
+        """See :func:`vizflow.rank_ic`."""
+        return ops.rank_ic(self._frame, signal, returns, by)
 
 
 @pl.api.register_lazyframe_namespace("vf")
