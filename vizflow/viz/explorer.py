@@ -153,6 +153,20 @@ def _selection(selected: dict | None) -> list | None:
     return [p["customdata"] for p in selected.get("points", []) if p.get("customdata") is not None]
 
 
+def _dates_text(dates: list, index: Sequence[int] | None) -> str:
+    """Return the label of a date-range slider position, e.g. ``"20230201 .. 20230202 (2 of 3 dates)"``.
+
+    Examples
+    --------
+    >>> _dates_text(["20230201", "20230202", "20230203"], [0, 1])
+    '20230201 .. 20230202 (2 of 3 dates)'
+    """
+    if not dates:
+        return ""
+    lo, hi = (0, len(dates) - 1) if index is None else (max(index[0], 0), min(index[1], len(dates) - 1))
+    return f"{dates[lo]} .. {dates[hi]} ({hi - lo + 1} of {len(dates)} dates)"
+
+
 def _radio(dash: Any, ident: str, label: str, options: list, value: Any) -> Any:
     return dash.html.Div(
         [dash.html.B(label), dash.dcc.RadioItems(id=ident, options=options, value=value,
@@ -273,8 +287,12 @@ def explorer(
                 style={"display": "flex", "flexWrap": "wrap"},
             ),
             html.Div(
-                [html.B("dates"), dcc.RangeSlider(id="vf-dates", min=0, max=max(n_dates - 1, 0), step=1,
-                                                  value=[0, max(n_dates - 1, 0)], marks=marks)],
+                [html.B("dates "), html.Span(_dates_text(data.dates, None), id="vf-dates-label"),
+                 # no number boxes (they would show indices); padding so the end labels are not cut off
+                 html.Div(dcc.RangeSlider(id="vf-dates", min=0, max=max(n_dates - 1, 0), step=1,
+                                          value=[0, max(n_dates - 1, 0)], marks=marks,
+                                          allow_direct_input=False),
+                          style={"padding": "0 48px"})],
                 style={"display": "block" if n_dates > 1 else "none", "margin": "8px 0"},
             ),
             dcc.Graph(id="vf-heatmap", style={"height": "520px"}),
@@ -297,6 +315,10 @@ def explorer(
             ), None
         except Exception as exc:  # a panel's error belongs on the page, not only in the server log
             return error_figure("heatmap", exc), None
+
+    @app.callback(Output("vf-dates-label", "children"), Input("vf-dates", "value"))
+    def label_dates(dates: list) -> str:
+        return _dates_text(data.dates, dates)
 
     @app.callback(
         Output("vf-decay", "figure"), Output("vf-totals", "children"),
