@@ -260,7 +260,9 @@ def trading_date(
     if valid is not None:
         pos = pl.when(valid).then(pos)
     day = _as_date(pl.col(date_source), schema[date_source], column=date_source)
-    if date_col is None and schema[column].time_zone is not None and market.tz is not None:
+    time_dtype = schema[column]
+    aware = isinstance(time_dtype, pl.Datetime) and time_dtype.time_zone is not None
+    if date_col is None and aware and market.tz is not None:
         day = raw.dt.convert_time_zone(market.tz).dt.date()
     anchor = market.layout.anchor_ns
     if anchor:
@@ -273,7 +275,7 @@ def trading_date(
     else:
         evening, night = day, pl.lit(False)
     calendar = cal_mod.for_market(market) if calendar is None else calendar
-    dtype = pl.Date if date_col is None else schema[date_col]
+    dtype: pl.DataType = pl.Date() if date_col is None else schema[date_col]
     lookup = pl.struct(day=day, evening=evening, night=night, raw=pl.col(date_source))
     mapped = lookup.map_batches(
         lambda s: _lookup(s, calendar, dtype, date_source), return_dtype=dtype, is_elementwise=True

@@ -18,8 +18,9 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import polars as pl
@@ -100,12 +101,14 @@ class _Spec:
 
 
 def _check_horizons(horizons: Sequence[float] | float) -> tuple[float, ...]:
-    scalar = isinstance(horizons, numbers.Real | str) or not hasattr(horizons, "__iter__")
-    values = [horizons] if scalar else list(horizons)
-    if not values:
+    given: list[object] = (
+        list(horizons) if isinstance(horizons, Iterable) and not isinstance(horizons, str) else [horizons]
+    )
+    if not given:
         msg = f"{_WHERE}: horizons is empty; expected e.g. [5, 60] (seconds after) or [-60] (before)"
         raise VizflowError(msg)
-    for h in values:
+    values: list[float] = []
+    for h in given:
         if (
             isinstance(h, bool | np.bool_)
             or not isinstance(h, numbers.Real)
@@ -117,12 +120,13 @@ def _check_horizons(horizons: Sequence[float] | float) -> tuple[float, ...]:
                 "(h > 0: the window (t, t + h]; h < 0: [t + h, t))"
             )
             raise VizflowError(msg)
+        values.append(float(h))
     names = [horizon_name(h, "") for h in values]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         msg = f"{_WHERE}: duplicate horizons {duplicates}; give each horizon once"
         raise VizflowError(msg)
-    return tuple(float(h) for h in values)
+    return tuple(values)
 
 
 def _dtype(reference: pl.LazyFrame, expr: pl.Expr, what: str) -> pl.DataType:
@@ -337,7 +341,7 @@ def forward_window(
     keys = as_keys(symbol_col, where=_WHERE, name="symbol_col")
     schema = _check_frame(frame, time_col, keys, what="frame")
     ref_frame = frame if reference is None else reference
-    ref_keys = (
+    ref_keys: list[str] = (
         keys
         if reference_symbol_col is None
         else as_keys(reference_symbol_col, where=_WHERE, name="reference_symbol_col")
@@ -348,7 +352,7 @@ def forward_window(
     )
     _check_key_kinds(schema, keys, ref_schema, ref_keys)
     checked = _check_aggs(aggs, ref_frame.lazy())
-    roots = dict.fromkeys(c for a in checked for c in a.expr.meta.root_names())
+    roots: dict[str, None] = dict.fromkeys(c for a in checked for c in a.expr.meta.root_names())
     spec = _Spec(
         horizons=values,
         aggs=checked,
@@ -448,12 +452,30 @@ def _is_identity(order: NDArray[np.int64]) -> bool:
     return bool(order.size == 0 or (order[0] == 0 and (np.diff(order) == 1).all()))
 
 
+class _IntPrefix(NamedTuple):
+    """Prefix counts of the valid values and exact prefix sums of an integer leaf input."""
+
+    n_valid: NDArray[np.int64]
+    sums: NDArray[np.int64]
+
+
+class _FloatPrefix(NamedTuple):
+    """The outputs of :func:`~vizflow.kernels.window.prefix_sums_nb` for a float leaf input."""
+
+    n_valid: NDArray[np.int64]
+    sums_hi: NDArray[np.float64]
+    sums_lo: NDArray[np.float64]
+    nan: NDArray[np.int64]
+    pos_inf: NDArray[np.int64]
+    neg_inf: NDArray[np.int64]
+
+
 class _LeafInputs:
     """The sorted reference's inputs to the compiled aggregates, each prepared once per call."""
 
     def __init__(self, sorted_src: pl.DataFrame) -> None:
         self._src = sorted_src
-        self._prefixes: dict[str, tuple[object, ...]] = {}
+        self._prefixes: dict[str, _IntPrefix | _FloatPrefix] = {}
         self._values: dict[str, tuple[pl.Series, NDArray[np.bool_], NDArray[np.generic]]] = {}
 
     def _column(self, inner: pl.Expr) -> tuple[pl.Series, NDArray[np.bool_], NDArray[np.generic]]:
@@ -467,20 +489,20 @@ class _LeafInputs:
             self._values[key] = (series, series.is_not_null().to_numpy(), values)
         return self._values[key]
 
-    def _prefix(self, leaf: _Leaf) -> tuple[object, ...]:
+    def _prefix(self, leaf: _Leaf) -> _IntPrefix | _FloatPrefix:
         assert leaf.inner is not None
         key = str(leaf.inner)
         if key not in self._prefixes:
             series, valid, values = self._column(leaf.inner)
-            count = np.concatenate([[0], np.cumsum(valid)])
             if values.dtype != np.float64:
-                self._prefixes[key] = ("int", np.concatenate([[0], np.cumsum(values)]), count)
+                count = np.concatenate([[0], np.cumsum(valid)]).astype(np.int64)
+                self._prefixes[key] = _IntPrefix(count, np.concatenate([[0], np.cumsum(values)]))
             else:
                 n = series.len() + 1
                 sums_hi, sums_lo = np.empty(n), np.empty(n)
                 count, nan, pos, neg = (np.empty(n, dtype=np.int64) for _ in range(4))
                 prefix_sums_nb(values, valid, sums_hi, sums_lo, count, nan, pos, neg)
-                self._prefixes[key] = ("float", sums_hi, sums_lo, count, nan, pos, neg)
+                self._prefixes[key] = _FloatPrefix(count, sums_hi, sums_lo, nan, pos, neg)
         return self._prefixes[key]
 
     def window(
@@ -492,22 +514,24 @@ class _LeafInputs:
         if leaf.kind in ("min", "max"):
             return self._extreme(leaf, q_offsets, lo, hi)
         prefix = self._prefix(leaf)
-        count = prefix[-1 if prefix[0] == "int" else 3]
         n = np.empty(lo.size, dtype=np.int64)
-        window_diff_nb(lo, hi, count, n)
+        window_diff_nb(lo, hi, prefix.n_valid, n)
         if leaf.kind == "count":
             return pl.Series(n)
-        if prefix[0] == "int":
+        total: NDArray[np.int64] | NDArray[np.float64]
+        if isinstance(prefix, _IntPrefix):
             total = np.empty(lo.size, dtype=np.int64)
-            window_diff_nb(lo, hi, prefix[1], total)
+            window_diff_nb(lo, hi, prefix.sums, total)
         else:
             total = np.empty(lo.size)
-            window_float_sums_nb(lo, hi, *prefix[1:3], *prefix[4:], total)
+            window_float_sums_nb(
+                lo, hi, prefix.sums_hi, prefix.sums_lo, prefix.nan, prefix.pos_inf, prefix.neg_inf, total
+            )
         if leaf.kind == "sum":
             return pl.Series(total)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = total / np.where(n > 0, n, 1)
-        return pl.Series(mean).set(pl.Series(n == 0), None)  # type: ignore[arg-type]
+        return pl.Series(mean).set(pl.Series(n == 0), None)
 
     def _extreme(
         self, leaf: _Leaf, q_offsets: NDArray[np.int64], lo: NDArray[np.int64], hi: NDArray[np.int64]
@@ -522,9 +546,9 @@ class _LeafInputs:
             # As Polars: NaN is skipped, unless the window holds nothing else.
             nan = np.concatenate([[0], np.cumsum(valid & np.isnan(values))])
             only_nan = ~found & ((nan[hi] - nan[lo]) > 0)
-            result = result.set(pl.Series(only_nan), np.nan)  # type: ignore[arg-type]
+            result = result.set(pl.Series(only_nan), np.nan)
             found |= only_nan
-        result = result.set(pl.Series(~found), None)  # type: ignore[arg-type]
+        result = result.set(pl.Series(~found), None)
         return result.cast(series.dtype)
 
 
@@ -543,4 +567,4 @@ def _general(sorted_src: pl.DataFrame, lo: NDArray[np.int64], hi: NDArray[np.int
     empty = sorted_src.head(0).select(agg.expr.alias("__vf")).to_series()
     out = pl.DataFrame({"__vf_query": np.arange(lo.size)}).join(found, on="__vf_query", how="left")
     values = out.sort("__vf_query").get_column("__vf")
-    return values.set(pl.Series(lengths == 0), empty[0]) if (lengths == 0).any() else values  # type: ignore[arg-type]
+    return values.set(pl.Series(lengths == 0), empty[0]) if (lengths == 0).any() else values
