@@ -287,3 +287,59 @@ def test_regression_default_encoding_on_another_dtype_names_the_right_encoding(c
 def test_elapsed_expr_refuses_a_float_column():
     with pytest.raises(SchemaError, match="has dtype Float64"):
         pl.DataFrame({"t": [93000000.0]}).select(vf.elapsed_expr("t", vf.CN))
+
+
+# --- the session phase in the same call (issue 16) ----------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["int", "time", "datetime", "string"])
+@pytest.mark.parametrize("market", MARKETS, ids=lambda m: m.name)
+@given(times=st.lists(st.one_of(ms_times_of_day, st.none()), min_size=1, max_size=40))
+def test_phase_equals_session_phase_in_every_encoding(market, encoding, times):
+    """``parse_time(..., phase=)`` is ``session_phase`` after ``parse_time``, nulls and all."""
+    filler = dt.time(12, 0)  # encoded, then replaced by a null
+    frame = _encode([filler if t is None else t for t in times], encoding).with_columns(
+        pl.when(pl.Series([t is not None for t in times], dtype=pl.Boolean)).then(pl.col("t")).alias("t")
+    )
+    got = vf.parse_time(frame, market, "t", phase="phase")
+    expected = vf.session_phase(vf.parse_time(frame, market, "t"), market, "t")
+    assert got.equals(expected)
+    assert got.columns == ["t", "elapsed_seconds", "phase"]
+    scalar = [None if t is None else market.phase_at(t) for t in times]
+    assert got.get_column("phase").cast(pl.String).to_list() == scalar
+    lazy = vf.parse_time(frame.lazy(), market, "t", phase="phase")
+    assert isinstance(lazy, pl.LazyFrame)
+    assert lazy.collect().equals(got)
+
+
+def test_phase_on_the_real_sample_flags_the_auction_matches():
+    trades = vf.datasets.cn_sample_trades()
+    got = vf.parse_time(trades, vf.CN, phase="phase")
+    assert got.equals(vf.session_phase(vf.parse_time(trades, vf.CN), vf.CN))
+    auctions = got.filter(pl.col("phase") != "continuous")
+    # The 09:25 matches clamp to the open (0 s), the 15:00 matches to the close (14,400 s).
+    assert sorted(auctions.get_column("elapsed_seconds").unique().to_list()) == [0.0, 14400.0]
+    assert auctions.get_column("side").unique().to_list() == [0]  # no aggressor in an auction
+
+
+def test_phase_ignores_outside_and_follows_invalid():
+    df = pl.DataFrame({"t": [92500940, 120000000, 996100000, None]})
+    out = vf.parse_time(df, vf.CN, "t", outside="null", invalid="null", phase="phase")
+    assert out.get_column("elapsed_seconds").to_list() == [None, None, None, None]
+    assert out.get_column("phase").cast(pl.String).to_list() == ["pre_open_auction", "break", None, None]
+    with pytest.raises(DataError, match=r"parse_time: 1 value\(s\) are not times of day, first: 996100000"):
+        vf.parse_time(df, vf.CN, "t", phase="phase")
+
+
+@pytest.mark.parametrize(
+    ("phase", "match"),
+    [
+        ("t", "phase='t' is the input column"),
+        ("price", "phase='price' already exists"),
+        ("elapsed_seconds", "phase='elapsed_seconds' is another output of the same call"),
+    ],
+)
+def test_phase_clash_is_refused(phase, match):
+    df = pl.DataFrame({"t": [93000000], "price": [1.0]})
+    with pytest.raises(VizflowError, match=match):
+        vf.parse_time(df, vf.CN, "t", phase=phase)

@@ -56,9 +56,12 @@ class _VfNamespace(Generic[FrameT]):
         out: str = "elapsed_seconds",
         outside: OutsidePolicy = "clamp",
         invalid: InvalidPolicy = "raise",
+        phase: str | None = None,
     ) -> FrameT:
         """See :func:`vizflow.parse_time`."""
-        return ops.parse_time(self._frame, market, column, out=out, outside=outside, invalid=invalid)
+        return ops.parse_time(
+            self._frame, market, column, out=out, outside=outside, invalid=invalid, phase=phase
+        )
 
     def bin(self, widths: Mapping[str, float], *, how: BinHow = "round", suffix: str = "_bin") -> FrameT:
         """See :func:`vizflow.bin`."""

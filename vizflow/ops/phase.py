@@ -10,7 +10,15 @@ from vizflow import calendar as cal_mod
 from vizflow._validate import require_columns
 from vizflow.exceptions import DataError, SchemaError, VizflowError
 from vizflow.market import DAY_NS, get_market, require_choice
-from vizflow.ops.time import _INVALID_POLICIES, _guard, _invalid_message, _time_of_day, _to_unit, encoding_of
+from vizflow.ops.time import (
+    _INVALID_POLICIES,
+    _guard,
+    _invalid_message,
+    _require_new,
+    _time_of_day,
+    _to_unit,
+    encoding_of,
+)
 
 if TYPE_CHECKING:
     from vizflow._typing import FrameT, InvalidPolicy
@@ -18,14 +26,6 @@ if TYPE_CHECKING:
     from vizflow.market import Market
 
 __all__ = ["session_phase", "trading_date"]
-
-
-def _require_new(schema: pl.Schema, column: str, out: str, *, where: str) -> None:
-    require_columns(schema, [column], where=where)
-    if out == column or out in schema:
-        what = "is the input column" if out == column else "already exists"
-        msg = f"{where}: out={out!r} {what}; expected a new column name (drop it first or pass another out=)"
-        raise VizflowError(msg)
 
 
 def _position(

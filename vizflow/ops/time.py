@@ -14,6 +14,8 @@ from vizflow.exceptions import DataError, SchemaError, VizflowError
 from vizflow.market import DAY_NS, OUTSIDE_POLICIES, Market, get_market, require_choice
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from vizflow._typing import FrameT, OutsidePolicy
 
 __all__ = ["Encoding", "elapsed_expr", "encoding_of", "parse_time"]
@@ -267,6 +269,27 @@ def _require_policies(outside: OutsidePolicy, invalid: InvalidPolicy, *, where: 
     require_choice("invalid", invalid, _INVALID_POLICIES, where=where)
 
 
+def _require_new(
+    schema: pl.Schema,
+    column: str,
+    out: str,
+    *,
+    where: str,
+    name: str = "out",
+    taken: Sequence[str] = (),
+) -> None:
+    """Check that ``column`` exists and that the new column ``out`` (argument ``name``) does not."""
+    require_columns(schema, [column], where=where)
+    if out == column or out in schema or out in taken:
+        what = "is the input column" if out == column else "already exists"
+        what = "is another output of the same call" if out in taken else what
+        msg = (
+            f"{where}: {name}={out!r} {what}; expected a new column name "
+            f"(drop it first or pass another {name}=)"
+        )
+        raise VizflowError(msg)
+
+
 def _outside_message(market: Market) -> str:
     return (
         f"parse_time: {{count}} time(s) outside every session of {market.name} "
@@ -290,6 +313,7 @@ def parse_time(
     out: str = "elapsed_seconds",
     outside: OutsidePolicy = "clamp",
     invalid: InvalidPolicy = "raise",
+    phase: str | None = None,
 ) -> FrameT:
     """Add the session-aware clock: seconds of trading time since the first session's open.
 
@@ -312,12 +336,19 @@ def parse_time(
         for CN), pre-open to 0 and post-close to the day's total.
     invalid
         ``"raise"`` (default) or ``"null"`` for values that are not a time of day (``996100000``).
+    phase
+        Also add a column of this name holding each print's session phase, exactly as
+        :func:`vizflow.session_phase` does (``pre_open_auction``, ``continuous``, ...); ``None``
+        (default) adds none. ``outside`` does not apply to it: a 09:25 auction print is clamped
+        to 0 s on the clock and named ``pre_open_auction`` here, so it can be filtered or flagged.
 
     Returns
     -------
     DataFrame or LazyFrame
         The same kind as ``frame``, with ``out`` added as **Float64 seconds** (milliseconds and
         finer kept as the fraction; the dtype is the same on every date). Null times give null.
+        With ``phase``, then the phase column (a ``pl.Enum``; null where ``out`` is null for an
+        invalid value).
 
     Raises
     ------
@@ -327,7 +358,7 @@ def parse_time(
         If ``column`` has a dtype that cannot hold a time (e.g. Float64).
     VizflowError
         For an unknown ``outside`` or ``invalid`` string (policies are case-sensitive), or an
-        ``out`` that is the input column or already exists.
+        ``out`` (or ``phase``) that is the input column or already exists, or ``phase == out``.
     DataError
         With ``invalid="raise"`` / ``outside="raise"``, when the frame is collected, naming the
         first offending input value (an integer beyond Int64, e.g. a UInt64 above 2**63, is not a
@@ -355,17 +386,29 @@ def parse_time(
     │ 130000000 ┆ 7200.0          │
     │ 150000000 ┆ 14400.0         │
     └───────────┴─────────────────┘
+
+    The session phase in the same call (the 09:25 opening match sits at 0 s with the 09:30 open):
+
+    >>> df = pl.DataFrame({"ticktime": [92500940, 93000000, 145900000, 150001060]})
+    >>> vf.parse_time(df, vf.CN, phase="phase")
+    shape: (4, 3)
+    ┌───────────┬─────────────────┬──────────────────┐
+    │ ticktime  ┆ elapsed_seconds ┆ phase            │
+    │ ---       ┆ ---             ┆ ---              │
+    │ i64       ┆ f64             ┆ enum             │
+    ╞═══════════╪═════════════════╪══════════════════╡
+    │ 92500940  ┆ 0.0             ┆ pre_open_auction │
+    │ 93000000  ┆ 0.0             ┆ continuous       │
+    │ 145900000 ┆ 14340.0         ┆ closing_auction  │
+    │ 150001060 ┆ 14400.0         ┆ closing_auction  │
+    └───────────┴─────────────────┴──────────────────┘
     """
     _require_policies(outside, invalid, where="parse_time")
     market = get_market(market)
     schema = frame.collect_schema()
-    require_columns(schema, [column], where="parse_time")
-    if out == column or out in schema:
-        what = "is the input column" if out == column else "already exists"
-        msg = (
-            f"parse_time: out={out!r} {what}; expected a new column name (drop it first or pass another out=)"
-        )
-        raise VizflowError(msg)
+    _require_new(schema, column, out, where="parse_time")
+    if phase is not None:
+        _require_new(schema, column, phase, where="parse_time", name="phase", taken=[out])
     dtype = schema[column]
     encoding = encoding_of(dtype, column=column)
     tz = market.tz if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None else None
@@ -391,6 +434,12 @@ def parse_time(
         value = value + _guard(~pl.col(_INSIDE) & pl.col(out).is_not_null(), raw, _outside_message(market))
     if outside != "clamp" or (parts.valid is not None and invalid == "raise"):
         result = result.with_columns(value.alias(out)).drop(_INSIDE, strict=False)
+    if phase is not None:
+        # Imported here: vizflow.ops.phase builds on this module. The values parse_time refuses
+        # were checked above, so the phase needs no second check ("null" for the rest).
+        from vizflow.ops.phase import session_phase
+
+        result = session_phase(result, market, column, out=phase, invalid="null")
     return result.collect() if isinstance(frame, pl.DataFrame) else result
 
 
