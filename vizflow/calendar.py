@@ -124,19 +124,22 @@ class Calendar:
             msg = f"{where}: start {self.start} is after end {self.end}"
             raise VizflowError(msg)
         if self.days is not None:
-            self._check_days(where)
-        else:
-            try:
-                rule = tuple(sorted(set(self.weekdays)))
-            except TypeError:  # not a collection, or of mixed kinds
-                rule = ()
-            if not rule or not all(isinstance(d, int) and 0 <= d <= 6 for d in rule):  # noqa: PLR2004
-                msg = f"{where}: weekdays={self.weekdays!r}; expected a non-empty set of 0 (Monday) .. 6"
-                raise VizflowError(msg)
-            object.__setattr__(self, "weekdays", rule)
+            self._check_days(self.days, where)
+        elif self.weekdays is not None:  # always: exactly one of the two is given (checked above)
+            self._check_weekdays(self.weekdays, where)
 
-    def _check_days(self, where: str) -> None:
-        days = tuple(self.days)
+    def _check_weekdays(self, weekdays: Iterable[int], where: str) -> None:
+        try:
+            rule = tuple(sorted(set(weekdays)))
+        except TypeError:  # not a collection, or of mixed kinds
+            rule = ()
+        if not rule or not all(isinstance(d, int) and 0 <= d <= 6 for d in rule):  # noqa: PLR2004
+            msg = f"{where}: weekdays={weekdays!r}; expected a non-empty set of 0 (Monday) .. 6"
+            raise VizflowError(msg)
+        object.__setattr__(self, "weekdays", rule)
+
+    def _check_days(self, given: Iterable[str], where: str) -> None:
+        days = tuple(given)
         object.__setattr__(self, "days", days)
         if self.start is None or self.end is None:
             msg = f"{where}: a list of sessions needs both ends of its span (start and end)"
@@ -154,7 +157,15 @@ class Calendar:
         span = self.span_text if self.start or self.end else "unbounded"
         if self.days is not None:
             return f"Calendar({label}{span}, {len(self.days)} sessions)"
-        return f"Calendar({label}{_describe_weekdays(self.weekdays)}, {span})"
+        return f"Calendar({label}{_describe_weekdays(self._rule)}, {span})"
+
+    @property
+    def _rule(self) -> tuple[int, ...]:
+        """The weekdays of a rule calendar, one that lists no ``days``."""
+        if self.weekdays is None:
+            msg = f"{self!r} lists its sessions; it has no weekday rule"
+            raise VizflowError(msg)
+        return self.weekdays
 
     @property
     def span_text(self) -> str:
@@ -485,8 +496,9 @@ def _valid_days(column: pl.Series, *, where: str) -> list[str]:
         text = text.str.strip_chars()
     ok = text.str.contains(r"^\d{8}$") & text.str.to_date("%Y%m%d", strict=False).is_not_null()
     ok = ok.fill_null(False)
-    if not ok.all():
-        i = ok.arg_min()
+    malformed = (~ok).arg_true()
+    if len(malformed):
+        i = int(malformed[0])
         _raise_malformed(column[i], i, where)
     return text.to_list()
 
@@ -568,7 +580,7 @@ def is_session(cal: Calendar | pl.DataFrame, date: DateLike) -> bool:
     cal = _as_calendar(cal, where=where)
     day = _known(cal, date, what=where)
     if cal.days is None:
-        return _weekday(day) in cal.weekdays
+        return _weekday(day) in cal._rule
     i = bisect.bisect_left(cal.days, day)
     return i < len(cal.days) and cal.days[i] == day
 
@@ -660,7 +672,7 @@ def _between(cal: Calendar, lo: str, hi: str) -> list[str]:
         return list(cal.days[bisect.bisect_left(cal.days, lo) : bisect.bisect_right(cal.days, hi)])
     first, last = _parse(lo), _parse(hi)
     days = (first + i * _ONE_DAY for i in builtins.range((last - first).days + 1))
-    return [d.strftime("%Y%m%d") for d in days if d.weekday() in cal.weekdays]
+    return [d.strftime("%Y%m%d") for d in days if d.weekday() in cal._rule]
 
 
 def next_day(cal: Calendar | pl.DataFrame, date: DateLike, n: int = 1) -> str:
@@ -749,13 +761,13 @@ def _walk(cal: Calendar, day: str, n: int, *, forward: bool) -> str | None:
     if cal.days is not None:
         i = bisect.bisect_right(cal.days, day) + n - 1 if forward else bisect.bisect_left(cal.days, day) - n
         return cal.days[i] if 0 <= i < len(cal.days) else None
-    step, current = (_ONE_DAY if forward else -_ONE_DAY), _parse(day)
+    step, current, rule = (_ONE_DAY if forward else -_ONE_DAY), _parse(day), cal._rule
     while n:
         current += step
         text = current.strftime("%Y%m%d")
         if not cal._inside(text):
             return None
-        n -= current.weekday() in cal.weekdays
+        n -= current.weekday() in rule
     return text
 
 

@@ -654,6 +654,7 @@ def market_for(exchange: str, date: DateLike) -> Market:
     def local(column: str) -> str:
         return row[column].tz_convert(tz).strftime("%H:%M:%S")
 
+    sessions: tuple[Session, ...]
     if row.notna()["break_start"]:
         sessions = (Session(local("open"), local("break_start")), Session(local("break_end"), local("close")))
     else:

@@ -114,11 +114,11 @@ def read_columns(fn: Callable[..., Any], available: Iterable[str]) -> list[str]:
     >>> read_columns(lambda p, r: p + r["side"] * r["qty"], ["qty", "side", "price", "p", "r"])
     ['qty', 'side']
     """
-    fn = python_function(fn)
-    if fn is None:  # a callable object (jit=False): it may read any column
+    function = python_function(fn)
+    if function is None:  # a callable object (jit=False): it may read any column
         return list(available)
     names: set[str] = set()
-    for code in _codes(fn.__code__):
+    for code in _codes(function.__code__):
         names.update(c for c in code.co_consts if isinstance(c, str))
         previous = None
         for ins in dis.get_instructions(code):
@@ -126,7 +126,7 @@ def read_columns(fn: Callable[..., Any], available: Iterable[str]) -> list[str]:
             if ins.opname in {"LOAD_ATTR", "LOAD_METHOD"} and previous in {"LOAD_FAST", "LOAD_DEREF"}:
                 names.add(ins.argval)
             previous = ins.opname
-    for _, value in _read_values(fn):
+    for _, value in _read_values(function):
         names.update(v for v in (value if isinstance(value, tuple) else (value,)) if isinstance(v, str))
     wanted = list(available)
     return sorted(names & set(wanted), key=wanted.index)

@@ -220,8 +220,9 @@ class FIFOMatch(ExpandingRule):
                 f"position; use mode='position' to let the excess open a short lot"
             )
             raise DataError(msg)
-        carrier, entry, matched, closed, lot_dir, entry_time, held, entry_price, exit_price, pnl = (
-            a[:rows] for a in out
+        carrier = out[0][:rows]
+        entry, matched, closed, lot_dir, entry_time, held, entry_price, exit_price, pnl = (
+            a[:rows] for a in out[1:]
         )
         if self.id_col:
             idx = sorted_frame.get_column(self.id_col).gather(pl.Series(entry))
@@ -229,7 +230,7 @@ class FIFOMatch(ExpandingRule):
             idx = pl.Series(entry)
         if time_dtype.is_temporal():
             entry_time_s = pl.Series(entry_time).cast(time_dtype)
-            unit = getattr(time_dtype, "time_unit", None) or "ms"
+            unit = time_dtype.time_unit if isinstance(time_dtype, (pl.Datetime, pl.Duration)) else "ms"
             held_s = pl.Series(held).cast(pl.Duration(unit))
         else:
             entry_time_s = pl.Series(entry_time).cast(time_dtype)

@@ -337,7 +337,7 @@ def _initial_type(initial: Any, record: np.dtype) -> Any:
     """
     import numba
 
-    kinds = {record.fields[f][0].kind for f in record.names}
+    kinds = {field[0].kind for field in (record.fields or {}).values()}
     unsigned = "u" in kinds and "i" not in kinds
     if type(initial) is int and initial >= 0 and unsigned and record.names != ("__none",):
         return numba.uint64

@@ -116,8 +116,11 @@ def warm_up() -> None:
     """Compile (or load from numba's cache) both specialisations: float64 and int64 times."""
     offsets = np.array([0, 2], np.int64)
     for time in (np.zeros(2), np.zeros(2, np.int64)):
-        outs = [np.empty(4, dt) for dt in (np.int64, np.int64, np.float64, np.bool_, np.int8)]
-        outs += [np.empty(4, time.dtype), np.empty(4, time.dtype)] + [np.empty(4) for _ in range(3)]
+        outs = (
+            np.empty(4, np.int64), np.empty(4, np.int64), np.empty(4), np.empty(4, np.bool_),
+            np.empty(4, np.int8), np.empty(4, time.dtype), np.empty(4, time.dtype),
+            np.empty(4), np.empty(4), np.empty(4),
+        )  # fmt: skip
         fifo_match_nb(
             offsets, np.array([1, -1], np.int8), np.ones(2), np.ones(2), time, np.arange(2),
             False, 1e-9, *outs, np.empty(2, np.int64), np.empty(2),
