@@ -24,7 +24,7 @@ import numpy as np
 import polars as pl
 
 from vizflow.exceptions import SchemaError
-from vizflow.kernels.segments import group_order_nb, sort_segments_nb
+from vizflow.kernels.segments import group_order_nb
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -267,16 +267,16 @@ def segments(frame: pl.DataFrame, by: Sequence[str], sort_by: Sequence[str]) -> 
     if not fast:
         return _polars_segments(frame, by, sort_by)
     time = _time_key(frame.get_column(sort_by[0])) if sort_by else np.zeros(n, dtype=np.int64)
-    time = np.ascontiguousarray(time)
+    is_float = time.dtype == np.float64
     order = np.empty(n, dtype=np.int64)
-    if len(by) == 1 and _already_grouped(key := frame.get_column(by[0])):  # runs give the segments, O(n)
-        runs = key.rle().struct.field("len").to_numpy()
-        offsets = np.concatenate([[0], np.cumsum(runs)]).astype(np.int64)
-        identity = sort_segments_nb(offsets, time, order)
+    if len(by) == 1 and _already_grouped(key := frame.get_column(by[0])):  # runs give the codes, O(n)
+        codes = _run_codes(key, "group")
+        n_groups = int(codes[-1]) + 1
     else:
         (codes,), n_groups = key_codes([frame], [by])
-        offsets = np.empty(n_groups + 1, dtype=np.int64)
-        identity = group_order_nb(codes, n_groups, time, order, offsets)
+    offsets = np.empty(n_groups + 1, dtype=np.int64)
+    bits = np.ascontiguousarray(time).view(np.int64)
+    identity = group_order_nb(codes, n_groups, bits, is_float, order, offsets, np.empty(n, dtype=np.int64))
     return Segments(None if identity else order, offsets)
 
 

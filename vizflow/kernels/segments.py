@@ -1,22 +1,125 @@
-"""Grouping rows by an integer code and ordering them by time within each group."""
+"""Grouping rows by an integer code and ordering them by time within each group.
+
+One pass places the rows by code (a stable counting sort) and carries their times along, so that
+each group's times can then be checked in order, sequentially. Only a group found out of order
+is sorted, by a stable LSD radix sort on its times' order-preserving integer keys (bytes on
+which all the group's keys agree are skipped), so time-ordered input (a feed, every symbol
+interleaved) costs one counting sort, and shuffled input a few linear passes per group instead
+of a comparison sort.
+
+Times arrive as int64: integer times as they are, float64 times as their bit patterns
+(``times.view(np.int64)`` with ``is_float=True``). A float's key orders it numerically, with
+-0.0 equal to 0.0 and every NaN last; equal keys keep their input order.
+"""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 from numba import njit
 
+_SIGN = np.int64(-(2**63))  # the sign bit
+_LOW63 = np.int64(2**63 - 1)  # every bit but the sign
+_INF_BITS = np.int64(0x7FF0000000000000)  # float64 +inf; larger magnitudes are NaN
+_SMALL = 32  # groups up to this size are insertion-sorted (a radix pass costs 256 counters)
+
+
+@njit(cache=True)
+def _key_nb(bits: np.int64, is_float: bool) -> np.int64:
+    """Order-preserving signed key of a time (int64 value, or float64 bit pattern)."""
+    if not is_float:
+        return bits
+    if bits & _LOW63 > _INF_BITS:  # NaN of either sign: last
+        return _LOW63
+    if bits < 0:  # negative floats order backwards as integers; -0.0 (key -1) equals 0.0
+        key = bits ^ _LOW63
+        return np.int64(0) if key == -1 else key
+    return bits
+
+
+@njit(cache=True)
+def _bits_nb(key: np.int64, is_float: bool) -> np.int64:
+    """Inverse of ``_key_nb``: the time's int64 value or float64 bit pattern (canonical NaN, +0.0)."""
+    if is_float and key < 0:
+        return key ^ _LOW63
+    return key
+
+
+@njit(cache=True)
+def _insertion_sort_nb(keys: np.ndarray, rows: np.ndarray, lo: int, hi: int) -> None:
+    """Stable in-place sort of ``keys[lo:hi]`` carrying ``rows``."""
+    for i in range(lo + 1, hi):
+        k, r = keys[i], rows[i]
+        j = i - 1
+        while j >= lo and keys[j] > k:
+            keys[j + 1] = keys[j]
+            rows[j + 1] = rows[j]
+            j -= 1
+        keys[j + 1] = k
+        rows[j + 1] = r
+
+
+@njit(cache=True)
+def _radix_sort_nb(
+    keys: np.ndarray,
+    rows: np.ndarray,
+    lo: int,
+    hi: int,
+    spare_keys: np.ndarray,
+    spare_rows: np.ndarray,
+    counts: np.ndarray,
+) -> None:
+    """Stable LSD radix sort of the int64 ``keys[lo:hi]`` carrying ``rows``, in place.
+
+    ``spare_*`` hold at least ``hi - lo`` items; ``counts`` is ``int64[8, 256]``. One pass counts
+    all eight bytes; a byte whose values all fall in one bucket needs no pass.
+    """
+    m = hi - lo
+    counts[:, :] = 0
+    for i in range(lo, hi):
+        u = keys[i] ^ _SIGN
+        for b in range(8):
+            counts[b, (u >> (8 * b)) & 255] += 1
+    src_k, src_r, src_lo = keys, rows, lo
+    dst_k, dst_r, dst_lo = spare_keys, spare_rows, 0
+    passes = 0
+    for b in range(8):
+        if counts[b, ((src_k[src_lo] ^ _SIGN) >> (8 * b)) & 255] == m:
+            continue
+        total = 0
+        for v in range(256):
+            c = counts[b, v]
+            counts[b, v] = total
+            total += c
+        for i in range(src_lo, src_lo + m):
+            k = src_k[i]
+            v = ((k ^ _SIGN) >> (8 * b)) & 255
+            p = dst_lo + counts[b, v]
+            counts[b, v] += 1
+            dst_k[p] = k
+            dst_r[p] = src_r[i]
+        src_k, src_r, src_lo, dst_k, dst_r, dst_lo = dst_k, dst_r, dst_lo, src_k, src_r, src_lo
+        passes += 1
+    if passes % 2:  # an odd number of passes left the result in the spare buffers
+        keys[lo:hi] = src_k[src_lo : src_lo + m]
+        rows[lo:hi] = src_r[src_lo : src_lo + m]
+
 
 @njit(cache=True)
 def group_order_nb(
-    codes: np.ndarray, n_groups: int, time: np.ndarray, order_out: np.ndarray, offsets_out: np.ndarray
+    codes: np.ndarray,
+    n_groups: int,
+    times: np.ndarray,
+    is_float: bool,
+    order_out: np.ndarray,
+    offsets_out: np.ndarray,
+    times_out: np.ndarray,
 ) -> bool:
     """Stable order of rows by (code, time); returns whether it is the identity.
 
-    ``codes`` are in ``0..n_groups-1``. A counting sort places rows by code (O(n)); each group is
-    then stably sorted by ``time`` (merge sort) unless it already is. NaN times sort last.
-    ``offsets_out`` (``int64[n_groups + 1]``) receives the CSR group boundaries.
+    ``codes`` are in ``0..n_groups-1``; ``times`` is int64 (integer times, or float64 bit
+    patterns with ``is_float``). ``order_out[k]`` receives the input row at sorted position
+    ``k``, ``offsets_out`` (``int64[n_groups + 1]``) the CSR group boundaries and ``times_out``
+    the times in sorted order (NaN canonical, -0.0 as 0.0). Equal times keep their input order.
     """
     n = codes.size
     offsets_out[:] = 0
@@ -28,49 +131,44 @@ def group_order_nb(
     identity = True
     for i in range(n):
         c = codes[i]
-        order_out[fill[c]] = i
-        if fill[c] != i:
+        k = fill[c]
+        order_out[k] = i
+        times_out[k] = _key_nb(times[i], is_float)
+        if k != i:
             identity = False
-        fill[c] += 1
+        fill[c] = k + 1
+    largest = 0
     for g in range(n_groups):
-        lo = offsets_out[g]
-        hi = offsets_out[g + 1]
-        in_order = True
+        largest = max(largest, offsets_out[g + 1] - offsets_out[g])
+    spare_keys = np.empty(largest, np.int64)
+    spare_rows = np.empty(largest, np.int64)
+    counts = np.empty((8, 256), np.int64)
+    for g in range(n_groups):
+        lo, hi = offsets_out[g], offsets_out[g + 1]
         for k in range(lo + 1, hi):
-            a = time[order_out[k - 1]]
-            b = time[order_out[k]]
-            if b < a or (math.isnan(a) and not math.isnan(b)):  # out of order, or NaN first
-                in_order = False
-                break
-        if not in_order:
-            seg = order_out[lo:hi].copy()
-            idx = np.argsort(time[seg], kind="mergesort")
-            for k in range(hi - lo):
-                order_out[lo + k] = seg[idx[k]]
-            identity = False
-    return identity
-
-
-@njit(cache=True)
-def sort_segments_nb(offsets: np.ndarray, time: np.ndarray, order_out: np.ndarray) -> bool:
-    """Stable order by ``time`` within each segment of already-grouped rows; identity or not.
-
-    For rows already grouped (``offsets`` from the runs of a sorted group column): each segment
-    is checked in O(length) and merge-sorted only if it is out of order. NaN times sort last.
-    """
-    identity = True
-    for i in range(order_out.size):
-        order_out[i] = i
-    for g in range(offsets.size - 1):
-        lo = offsets[g]
-        hi = offsets[g + 1]
-        for k in range(lo + 1, hi):
-            a = time[k - 1]
-            b = time[k]
-            if b < a or (math.isnan(a) and not math.isnan(b)):
-                idx = np.argsort(time[lo:hi], kind="mergesort")
-                for j in range(hi - lo):
-                    order_out[lo + j] = lo + idx[j]
+            if times_out[k] < times_out[k - 1]:
+                if hi - lo <= _SMALL:
+                    _insertion_sort_nb(times_out, order_out, lo, hi)
+                else:
+                    _radix_sort_nb(times_out, order_out, lo, hi, spare_keys, spare_rows, counts)
                 identity = False
                 break
+    if is_float:
+        for k in range(n):
+            times_out[k] = _bits_nb(times_out[k], is_float)
     return identity
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's cache) the kernel for integer and float times."""
+    codes = np.zeros(2, np.int64)
+    for is_float in (False, True):
+        group_order_nb(
+            codes,
+            1,
+            np.array([1, 0], np.int64),
+            is_float,
+            np.empty(2, np.int64),
+            np.empty(2, np.int64),
+            np.empty(2, np.int64),
+        )

@@ -195,17 +195,34 @@ def _times(frame: pl.DataFrame, time: str) -> NDArray[np.float64]:
 
 
 def _segments(
-    codes: NDArray[np.int64], n_groups: int, times: NDArray[np.float64]
+    codes: NDArray[np.int64], n_groups: int, times: NDArray[np.float64], *, where: str = "forward_return"
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Rows in (key, time) order: the input position of each sorted row, and CSR offsets.
 
-    A compiled counting sort plus a per-key merge sort (``vizflow.kernels.segments``) replaces a
-    Polars sort; rows with a null key form group 0, which the caller leaves out.
+    See :func:`_sorted_segments`, which also gives the times in that order.
     """
+    order, offsets, _ = _sorted_segments(codes, n_groups, times, where=where)
+    return order, offsets
+
+
+def _sorted_segments(
+    codes: NDArray[np.int64], n_groups: int, times: NDArray[np.float64], *, where: str = "forward_return"
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Rows in (key, time) order: input positions, CSR offsets and the times in sorted order.
+
+    A compiled counting sort by key, then a radix sort of only the keys whose times are out of
+    order (``vizflow.kernels.segments``), replaces a Polars sort; rows with a null key form group
+    0, which the caller leaves out. ``where`` names the operation in errors.
+    """
+    if codes.size != times.size:
+        msg = f"{where}: {codes.size} key codes for {times.size} times"
+        raise VizflowError(msg)
     order = np.empty(codes.size, dtype=np.int64)
     offsets = np.empty(n_groups + 1, dtype=np.int64)
-    group_order_nb(codes, n_groups, times, order, offsets)
-    return order, offsets
+    times_out = np.empty(codes.size, dtype=np.float64)
+    bits = np.ascontiguousarray(times, dtype=np.float64).view(np.int64)
+    group_order_nb(codes, n_groups, bits, True, order, offsets, times_out.view(np.int64))
+    return order, offsets, times_out
 
 
 def forward_return(
@@ -450,18 +467,16 @@ def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.Data
     if src is not None:
         _check_overlap(df, keys, src, ref_keys, codes)
     q_time = _times(df, spec.time)
-    q_rows, q_offsets = _segments(codes[0], n_groups, q_time)
+    q_rows, q_offsets, q_sorted = _sorted_segments(codes[0], n_groups, q_time)
     own_price = None if spec.price is None else df.get_column(spec.price).cast(pl.Float64).to_numpy()
     if src is None:
-        s_rows, s_offsets, s_time, s_price = q_rows, q_offsets, q_time, own_price
+        s_rows, s_offsets, s_sorted_time, s_price = q_rows, q_offsets, q_sorted, own_price
     else:
         s_time = _times(src, spec.ref_time)
-        s_rows, s_offsets = _segments(codes[1], n_groups, s_time)
+        s_rows, s_offsets, s_sorted_time = _sorted_segments(codes[1], n_groups, s_time)
         s_price = src.get_column(spec.ref_price).cast(pl.Float64).to_numpy()  # nulls arrive as NaN
     assert s_price is not None
-    # The kernel walks sorted arrays: one gather each is cheaper than random reads in the pass.
-    q_sorted = np.ascontiguousarray(q_time[q_rows])
-    s_sorted_time = q_sorted if src is None else np.ascontiguousarray(s_time[s_rows])
+    # The kernel walks sorted arrays: one gather is cheaper than random reads in the pass.
     s_sorted_price = np.ascontiguousarray(s_price[s_rows], dtype=np.float64)
     out = np.empty((len(spec.horizons), df.height))
     out[:, q_rows[q_offsets[0] : q_offsets[1]]] = np.nan  # group 0: a null key matches nothing

@@ -25,18 +25,13 @@ __all__ = ["dask_client", "run_on_dask", "run_on_executor", "warm_kernels"]
 
 def warm_kernels() -> None:
     """Compile the library kernels once before fanning out (numba's disk cache can race)."""
-    import numpy as np
-
     from vizflow.kernels.asof import warm_up as warm_asof
     from vizflow.kernels.fifo import warm_up as warm_fifo
-    from vizflow.kernels.segments import group_order_nb, sort_segments_nb
+    from vizflow.kernels.segments import warm_up as warm_segments
 
-    z, o = np.zeros(1, np.int64), np.zeros(2, np.int64)
     warm_asof()
     warm_fifo()
-    for key in (np.zeros(1), np.zeros(1, np.int64)):  # float and integer/temporal sort keys
-        group_order_nb(z, 1, key, z.copy(), o.copy())
-        sort_segments_nb(o, key, z.copy())
+    warm_segments()
 
 
 def check_picklable(pipeline_fn: Callable[..., Any]) -> None:
