@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import vizflow as vf
 import vizflow.viz as vz
-from vizflow.exceptions import ColumnNotFoundError, VizflowError
+from vizflow.exceptions import ColumnNotFoundError, SchemaError, VizflowError
 
 pytest.importorskip("plotly")
 
@@ -422,3 +422,225 @@ def test_heatmap_cells_equal_a_dict_reference_for_any_key_dtype_and_row_order(ro
         assert drawn[key][2] == len(values)
         if values:
             assert float(drawn[key][3]) == pytest.approx(sum(values) / len(values), rel=1e-5, abs=1e-12)
+
+
+# --- decay: raw rows, partials and finalized tables -------------------------------------------------
+
+DECAY_HORIZONS = ("return_1", "return_30", "return_-5", "return_close")
+
+
+def _points(fig) -> list[tuple]:
+    """Every drawn point: (trace name, x, y, error bar, customdata), in drawing order."""
+    return [
+        (t.name, x, y, e, tuple(c))
+        for t in fig.data
+        for x, y, e, c in zip(t.x, t.y, t.error_y.array, t.customdata, strict=True)
+    ]
+
+
+def _same_points(a, b) -> None:
+    """Equal names, horizons, counts and texts; means and bars equal up to the last bits of rounding."""
+    assert [(p[0], p[1], p[4][:2]) for p in a] == [(p[0], p[1], p[4][:2]) for p in b]
+    for p, q in zip(a, b, strict=True):
+        for u, v in ((p[2], q[2]), (p[3], q[3])):
+            assert u == (None if v is None else pytest.approx(v, rel=1e-12, abs=1e-18))
+
+
+def _reference_decay(rows: list[tuple], horizons: list[str]) -> dict[tuple[str, str], tuple]:
+    """(group, column) -> (mean bp, 1.96 se bp or None, n) of sign * return, by plain Python."""
+    out = {}
+    for g in {r[0] for r in rows}:
+        for j, column in enumerate(horizons):
+            values = [r[1] * r[2 + j] for r in rows if r[0] == g and r[2 + j] is not None]
+            n = len(values)
+            mean = sum(values) / n if n else None
+            se = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1) / n) if n > 1 else None
+            out[str(g), column] = (
+                None if mean is None else mean * 1e4,
+                None if se is None else 1.96 * se * 1e4,
+                n,
+            )
+    return out
+
+
+decay_rows = st.lists(
+    st.tuples(
+        st.sampled_from(["600519", "000333", "9", "10"]),
+        st.sampled_from([-1, 1]),
+        *[st.one_of(st.none(), st.floats(-1e-2, 1e-2, allow_nan=False)) for _ in DECAY_HORIZONS],
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@given(rows=decay_rows, dtype=st.sampled_from([pl.String, pl.Categorical, pl.Int64]), seed=st.integers(0, 99))
+def test_decay_of_raw_rows_equals_decay_of_their_finalized_table_point_for_point(rows, dtype, seed):
+    """Raw rows (signed in decay), their partials and their finalized table draw the same points,
+    equal to a plain-Python mean, 1.96 standard errors and count per group and horizon."""
+    rows = [(str(int(r[0])) if dtype == pl.Int64 else r[0], *r[1:]) for r in rows]  # "000333" is 333
+    schema = {"g": pl.String, "side": pl.Int64, **dict.fromkeys(DECAY_HORIZONS, pl.Float64)}
+    df = pl.DataFrame(rows, schema=schema, orient="row").with_columns(pl.col("g").cast(dtype))
+    df = df[np.random.default_rng(seed).permutation(df.height)]
+    signed = df.with_columns(pl.col(*DECAY_HORIZONS) * pl.col("side"))
+    partial = vf.summarize(signed, "g", list(DECAY_HORIZONS))
+    raw = vz.decay(df, "g", sign="side")
+    _same_points(_points(raw), _points(vz.decay(vf.finalize(partial), "g")))
+    _same_points(_points(raw), _points(vz.decay(partial.lazy(), "g")))
+    expected = _reference_decay(rows, list(DECAY_HORIZONS))
+    at = {"1 s": "return_1", "30 s": "return_30", "-5 s": "return_-5", "close": "return_close"}
+    assert len(_points(raw)) == len({r[0] for r in rows}) * len(DECAY_HORIZONS)
+    for name, _x, y, band, (label, n, _text) in _points(raw):
+        mean, reference_band, count = expected[name, at[label]]
+        assert n == count
+        assert y == (None if mean is None else pytest.approx(mean, rel=1e-9, abs=1e-9))
+        assert band == (None if reference_band is None else pytest.approx(reference_band, rel=1e-9))
+
+
+def test_decay_curve_is_sorted_by_horizon_and_close_is_a_separate_marker_at_the_right():
+    """return_close (float('close') used to crash decay) is a diamond right of every horizon, tick 'close'."""
+    df = pl.DataFrame({"return_60": [2e-4, 4e-4], "return_close": [1e-4, 1e-4], "return_-5": [0.0, 2e-4]})
+    fig = vz.decay(df)
+    curve, close = fig.data
+    assert list(curve.x) == [-5.0, 60.0]
+    assert list(curve.y) == pytest.approx([1.0, 3.0])
+    assert close.mode == "markers"
+    assert close.marker.symbol == "diamond"
+    assert close.x[0] > 60
+    assert list(close.y) == pytest.approx([1.0])
+    assert close.error_y.array == (0.0,)
+    assert close.customdata[0][0] == "close"
+    assert fig.layout.xaxis.ticktext[-1] == "close"
+    assert fig.layout.xaxis.tickvals[-1] == close.x[0]
+    assert all(t < close.x[0] for t in fig.layout.xaxis.tickvals[:-1])
+    assert close.showlegend is False  # one legend entry per group: the curve's
+
+
+def test_decay_log_x_ticks_at_the_horizons_and_refuses_non_positive_horizons():
+    df = pl.DataFrame({"return_1": [1e-4, 2e-4], "return_300": [3e-4, 1e-4], "return_30": [0.0, 1e-4]})
+    fig = vz.decay(df, log_x=True)
+    assert fig.layout.xaxis.type == "log"
+    assert list(fig.layout.xaxis.tickvals) == [1.0, 30.0, 300.0]
+    assert list(fig.layout.xaxis.ticktext) == ["1", "30", "300"]
+    for bad in ("return_-5", "return_0"):
+        with pytest.raises(VizflowError, match=rf"log_x=True cannot place .*{bad}.*use log_x=False"):
+            vz.decay(df.with_columns(pl.lit(1e-4).alias(bad)), log_x=True)
+
+
+def test_decay_hover_shows_counts_and_the_band():
+    df = pl.DataFrame({"return_5": [1e-4, 3e-4, None], "return_10": [1e-4, None, None]})
+    trace = vz.decay(df).data[0]
+    assert [c[1] for c in trace.customdata] == [2, 1]  # non-missing values behind each point
+    assert trace.customdata[0][2].startswith("+/- 1.96 ")  # 1.96 * std([1, 3]) / sqrt(2) = 1.96 bp
+    assert trace.error_y.array[1] is None  # one value: no standard error, no bar
+    assert "no se" in trace.customdata[1][2]
+    assert "n: %{customdata[1]}" in trace.hovertemplate
+
+
+def test_decay_of_a_finalized_table_with_sign_is_refused():
+    """sign must be applied before summarize: a partial or finalized table cannot be re-signed."""
+    df = pl.DataFrame({"side": [1, -1], "return_5": [1e-4, 3e-4]})
+    partial = vf.summarize(df, "side", "return_5")
+    for table in (partial, vf.finalize(partial)):
+        with pytest.raises(VizflowError, match=r"decay: sign='side' needs raw rows.*before vf.summarize"):
+            vz.decay(table, "side", sign="side")
+
+
+def test_decay_of_a_finalized_table_needs_one_row_per_group():
+    df = pl.DataFrame({"g": ["a", "a", "b"], "k": [1, 2, 1], "return_5": [1e-4, 3e-4, 2e-4]})
+    final = vf.finalize(vf.summarize(df, ["g", "k"], "return_5"))
+    with pytest.raises(VizflowError, match=r"3 rows for 2 cell\(s\) of \['g'\].*\['k'\].*by=\['g'\]"):
+        vz.decay(final, "g")
+    with pytest.raises(VizflowError, match=r"3 rows for 1 cell\(s\) of \[\]"):
+        vz.decay(final)
+    one_row_per_g = vf.finalize(vf.combine(vf.summarize(df, ["g", "k"], "return_5"), by="g"))
+    assert [t.name for t in vz.decay(one_row_per_g, "g").data] == ["a", "b"]
+
+
+@pytest.mark.parametrize("column", ["return_60s", "return_nan", "return_inf"])
+def test_regression_decay_names_a_column_without_a_horizon(column):
+    """A return column whose rest was not a number crashed with float()'s ValueError."""
+    with pytest.raises(SchemaError, match=rf"decay: column '{column}' does not end in a horizon"):
+        vz.decay(pl.DataFrame({column: [1e-4]}))
+
+
+def test_decay_with_null_groups_and_empty_frames():
+    df = pl.DataFrame({"g": ["a", None, "a"], "return_5": [1e-4, 2e-4, 3e-4]})
+    assert [t.name for t in vz.decay(df, "g").data] == ["null", "a"]
+    for empty in (df.head(0), vf.summarize(df.head(0), "g", "return_5")):
+        fig = vz.decay(empty, "g")
+        assert len(fig.data) == 0
+        assert "no rows" in fig.layout.title.text
+
+
+# --- heatmap of a partial or finalized table -------------------------------------------------------
+
+heat_rows = st.lists(
+    st.tuples(
+        st.sampled_from(["20240102", "20240103", "20240104"]),
+        st.integers(0, 8),
+        st.sampled_from(["a", "b", "c"]),
+        st.one_of(st.none(), st.floats(-1e-2, 1e-2, allow_nan=False)),
+    ),
+    min_size=1,
+    max_size=60,
+)
+
+
+@given(rows=heat_rows, min_count=st.integers(1, 3))
+def test_heatmap_of_a_year_table_equals_plain_polars_cells(rows, min_count):
+    """finalize(combine(per-date partials)) drawn directly: each cell's value and count equal a plain
+    Polars group_by over the rows, and the same as the heatmap of the raw rows."""
+    schema = {"date": pl.String, "half_hour": pl.Int64, "decile": pl.String, "r": pl.Float64}
+    df = pl.DataFrame(rows, schema=schema, orient="row")
+    partials = [vf.summarize(day, ["half_hour", "decile"], "r") for day in df.partition_by("date")]
+    year = vf.finalize(vf.combine(partials))
+    expected = {
+        (h, d): (n, mean)
+        for h, d, n, mean in df.group_by("half_hour", "decile")
+        .agg(pl.col("r").count().alias("n"), pl.col("r").mean().alias("mean"))
+        .iter_rows()
+    }
+    fig = vz.heatmap(year, "half_hour", "decile", "r", min_count=min_count)
+    trace = fig.data[0]
+    drawn = {}
+    for i, row in enumerate(trace.customdata):
+        for j, cell in enumerate(row):
+            if (int(cell[0]), cell[1]) in expected:
+                drawn[int(cell[0]), cell[1]] = (cell[2], trace.z[i][j])
+    assert set(drawn) == set(expected)
+    for key, (n, mean) in expected.items():
+        assert drawn[key][0] == n
+        shown = n >= min_count and mean is not None
+        assert drawn[key][1] == (pytest.approx(mean, rel=1e-12, abs=1e-15) if shown else None)
+    raw = vz.heatmap(df, "half_hour", "decile", "r", min_count=min_count).data[0]
+    assert [[c[2] for c in row] for row in raw.customdata] == [
+        [c[2] for c in row] for row in trace.customdata
+    ]
+    assert (
+        vz.heatmap(vf.combine(partials), "half_hour", "decile", "r", min_count=min_count).data[0].z == trace.z
+    )
+
+
+def test_heatmap_of_a_finalized_table_draws_any_statistic_with_its_counts():
+    df = pl.DataFrame({"x": [0, 0, 0, 1, 1], "y": [1] * 5, "r": [1.0, 3.0, None, 2.0, 6.0]})
+    final = vf.finalize(vf.summarize(df, ["x", "y"], "r"))
+    t = vz.heatmap(final, "x", "y", "r_t")
+    assert list(t.data[0].z[0]) == pytest.approx([2.0, 2.0])  # mean / (std / sqrt(n)): 2 / 1, 4 / 2
+    assert t.layout.title.text == "r_t by x and y"
+    assert t.data[0].colorbar.title.text == "r_t"
+    assert [cell[2] for cell in t.data[0].customdata[0]] == [2, 2]  # r_n (non-missing), not the 3 rows
+    hidden = vz.heatmap(final.with_columns(pl.col("r_n") - pl.Series([1, 0])), "x", "y", "r", min_count=2)
+    assert list(hidden.data[0].z[0]) == [None, 4.0]
+    assert "1 cells with < 2 values hidden" in hidden.layout.title.text
+
+
+def test_heatmap_of_a_finalized_table_refuses_several_rows_per_cell_and_unknown_values():
+    df = pl.DataFrame({"x": [0, 0], "y": [1, 1], "k": ["a", "b"], "r": [1.0, 2.0]})
+    final = vf.finalize(vf.summarize(df, ["x", "y", "k"], "r"))
+    with pytest.raises(VizflowError, match=r"heatmap: the finalized table holds 2 rows for 1 cell.*\['k'\]"):
+        vz.heatmap(final, "x", "y", "r")
+    with pytest.raises(ColumnNotFoundError, match=r"heatmap: z='ret' is not a value of this finalized table"):
+        vz.heatmap(final, "x", "y", "ret")
+    merged = vz.heatmap(vf.summarize(df, ["x", "y", "k"], "r"), "x", "y", "r").data[0]
+    assert [list(row) for row in merged.z] == [[1.5]]

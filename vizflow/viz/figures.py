@@ -9,6 +9,7 @@ times when a ``market`` is given (see :func:`vizflow.viz.clock_axis`).
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,9 @@ import polars as pl
 
 from vizflow._optional import import_optional
 from vizflow._validate import require_columns
-from vizflow.exceptions import VizflowError
+from vizflow.exceptions import SchemaError, VizflowError
+from vizflow.ops.forward import CLOSE
+from vizflow.viz._stats import Z95, finalized, table_kind, value_columns
 from vizflow.viz.axes import clock_axis
 
 if TYPE_CHECKING:
@@ -124,44 +127,204 @@ def decay(
     prefix: str = "return_",
     sign: str | None = None,
     scale: float = 1e4,
+    log_x: bool = False,
     title: str | None = None,
 ) -> go.Figure:
-    """Draw the alpha-decay curve: mean forward return (bp) against horizon, per group.
+    """Draw the alpha-decay curve: mean forward return (bp) against horizon, +/- 1.96 se, per group.
 
-    Uses every ``{prefix}{h}`` column (from :func:`vizflow.forward_return`). ``sign`` names a
-    column (e.g. the trade side) to multiply returns by, so the curve reads "in the direction of
-    the signal".
+    Parameters
+    ----------
+    frame
+        Raw rows with ``{prefix}{h}`` columns (from :func:`vizflow.forward_return`), a partial
+        table of them (:func:`vizflow.summarize`, e.g. ``vf.scan`` of a batch's per-date
+        partials) or a finalized table (:func:`vizflow.finalize`: ``{v}_mean``, ``{v}_se``,
+        ``{v}_n`` or ``n``, one row per ``group`` value). Raw rows are summarized and partials
+        combined by ``group``, then finalized, so the three draw the same figure.
+    group
+        A column whose values get one curve each (a key of a partial or finalized table);
+        default one curve for the whole table.
+    prefix
+        The prefix of the return columns; the rest of the name is the horizon in seconds
+        (``return_60``, ``return_0.5``, ``return_-5``) or ``close`` (``return_close``, the
+        markout to the last price of the day: drawn as a separate diamond at the right end of
+        the axis, labelled ``close``, not joined to the curve).
+    sign
+        Raw rows only: a column (e.g. the trade side) to multiply returns by, so the curve reads
+        "in the direction of the signal". A partial or finalized table is already summarized:
+        multiply before :func:`vizflow.summarize`.
+    scale
+        Multiplies means and standard errors (``1e4``: basis points).
+    log_x
+        Draw the horizon axis on a log scale, ticks at the horizons. Horizons ``<= 0`` (e.g.
+        ``return_-5``) have no place on it and raise: select the positive horizons first.
+    title
+        The figure title.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One ``lines+markers`` trace per group (sorted by it, nulls first), plus one marker trace
+        per group for ``close``. ``error_y.array`` holds ``1.96 * se`` per point (``None`` where
+        the se is undefined: fewer than two values), ``customdata`` ``[horizon, n, +/- text]``
+        (``n``: the values behind the point, shown on hover).
+
+    Raises
+    ------
+    ColumnNotFoundError
+        For no ``{prefix}`` column, or a missing ``group`` or ``sign`` column.
+    SchemaError
+        For a ``{prefix}`` column whose rest is neither a number nor ``close``.
+    VizflowError
+        For ``sign`` with a partial or finalized table, horizons ``<= 0`` with ``log_x``, or a
+        finalized table with several rows per group.
+
+    Notes
+    -----
+    Collects the frame. The mean and se are those of :func:`vizflow.finalize` (sample std over
+    the square root of the count); ``1.96 se`` is a 95% interval under normality.
 
     Examples
     --------
-    >>> import polars as pl, vizflow.viz as vz
+    >>> import polars as pl, vizflow as vf, vizflow.viz as vz
     >>> df = pl.DataFrame({"return_1": [1e-4, 3e-4], "return_60": [2e-4, 4e-4]})
     >>> fig = vz.decay(df)
     >>> list(fig.data[0].x), [round(v, 6) for v in fig.data[0].y]
     ([1.0, 60.0], [2.0, 3.0])
+    >>> [round(e, 4) for e in fig.data[0].error_y.array]
+    [1.96, 1.96]
+    >>> same = vz.decay(vf.finalize(vf.summarize(df, None, ["return_1", "return_60"])))
+    >>> same.data[0].y == fig.data[0].y
+    True
     """
-    df = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
-    columns = [c for c in df.columns if c.startswith(prefix)]
-    if not columns:
-        require_columns(df.schema, [f"{prefix}<horizon>"], where="decay")
-    horizons = {c: float(c.removeprefix(prefix)) for c in columns}
-    sgn = pl.col(sign) if sign else pl.lit(1.0)
+    schema = frame.collect_schema()
+    kind = table_kind(schema)
+    values = value_columns(schema, kind, prefix)
+    if not values:
+        require_columns(schema, [f"{prefix}<horizon>"], where="decay")
+    horizons = {v: _horizon(v, prefix) for v in values}
+    if log_x:
+        bad = [v for v, h in horizons.items() if h is not None and h <= 0]
+        if bad:
+            msg = (
+                f"decay: log_x=True cannot place the horizon(s) of {bad} (<= 0 s) on a log axis; expected "
+                f"positive horizons: drop those columns first, or use log_x=False"
+            )
+            raise VizflowError(msg)
     keys = [group] if group else []
-    if sign:
-        require_columns(df.schema, [sign], where="decay")
-    means = (
-        df.lazy()
-        .group_by(keys or pl.lit(0).alias("_all"))
-        .agg([(pl.col(c) * sgn).mean().mul(scale).alias(c) for c in columns])
-        .unpivot(index=keys or ["_all"], on=columns, variable_name="column", value_name="mean_return_bp")
-        .with_columns(horizon=pl.col("column").replace_strict(horizons, return_dtype=pl.Float64))
-        .sort(*keys, "horizon")
-        .collect()
-    )
-    title = title if title is not None else "alpha decay: mean forward return by horizon"
-    fig = line(means, "horizon", "mean_return_bp", group, title=title, mode="lines+markers")
-    fig.update_layout(xaxis_title="horizon (s)", yaxis_title="mean forward return (bp)")
+    final = finalized(frame, keys, values, sign=sign, where="decay")
+    title = title if title is not None else "alpha decay: mean forward return by horizon, +/- 1.96 se"
+    if final.height == 0 or not final["n"].sum():
+        return _empty(title)
+    stats = [f"{v}_{s}" for v in values for s in ("mean", "se")]
+    final = final.with_columns(pl.col(*stats).cast(pl.Float64) * scale).sort(keys, nulls_last=False)
+    numeric = sorted((h, v) for v, h in horizons.items() if h is not None)
+    closes = [v for v, h in horizons.items() if h is None]
+    ticks = _horizon_ticks([h for h, _ in numeric], log_x=log_x)
+    at_close = _close_position(ticks, [h for h, _ in numeric], log_x=log_x)
+    go_ = _go()
+    fig = go_.Figure()
+    unit = "bp" if scale == BASIS_POINTS else f"x {scale:g}"
+    for i, row in enumerate(final.iter_rows(named=True)):
+        name = ("null" if row[group] is None else str(row[group])) if group else "mean"
+        colour = _PALETTE[i % len(_PALETTE)]
+        end = [(at_close, v) for v in closes]
+        for part, joined in ((numeric, True), (end, False)):
+            if part:
+                trace = _decay_trace(part, horizons, row, unit, name=name, colour=colour, joined=joined)
+                fig.add_trace(go_.Scatter(**trace, showlegend=joined or not numeric))
+    fig.update_layout(
+        title=title, xaxis_title="horizon (s)", yaxis_title=f"mean forward return ({unit})",
+        legend_title_text=group,
+    )  # fmt: skip
+    if log_x:
+        fig.update_xaxes(type="log")
+    if closes or log_x:
+        labels = [f"{t:g}" for t in ticks] + (["close"] if closes else [])
+        fig.update_xaxes(tickvals=ticks + ([at_close] if closes else []), ticktext=labels)
     return fig
+
+
+BASIS_POINTS = 1e4
+_LABELLED = 10  # a log axis labels every horizon up to this many, else 1-2-5 per decade
+_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+            "#bcbd22", "#17becf")  # fmt: skip
+
+
+def _horizon(column: str, prefix: str) -> float | None:
+    """Return the horizon in seconds of a ``{prefix}{h}`` column; ``None`` for ``close``."""
+    rest = column.removeprefix(prefix)
+    if rest == CLOSE:
+        return None
+    try:
+        value = float(rest)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        msg = (
+            f"decay: column {column!r} does not end in a horizon after {prefix!r}; expected a number of "
+            f"seconds ({prefix}60, {prefix}-5) or {prefix}{CLOSE}"
+        )
+        raise SchemaError(msg)
+    return value
+
+
+def _decay_trace(
+    points: list[tuple[float, str]], horizons: dict[str, float | None], row: dict, unit: str, *,
+    name: str, colour: str, joined: bool,
+) -> dict[str, Any]:  # fmt: skip
+    """One group's points (``(x, value)``): the curve (``joined``) or the ``close`` diamond."""
+    return {
+        "x": [x for x, _ in points],
+        "y": [row[f"{v}_mean"] for _, v in points],
+        "error_y": {"type": "data", "visible": True, "array": [_band(row[f"{v}_se"]) for _, v in points]},
+        "customdata": [_hover(v, horizons[v], row) for _, v in points],
+        "hovertemplate": f"{name}<br>%{{customdata[0]}}: %{{y:.4g}} {unit} %{{customdata[2]}}"
+        "<br>n: %{customdata[1]}<extra></extra>",
+        "mode": "lines+markers" if joined else "markers",
+        "name": name,
+        "legendgroup": name,
+        "line": {"color": colour},
+        "marker": {"color": colour, "symbol": "circle" if joined else "diamond", "size": 8 if joined else 11},
+    }
+
+
+def _band(se: float | None) -> float | None:
+    return None if se is None else Z95 * se
+
+
+def _hover(value: str, horizon: float | None, row: dict) -> list:
+    count = row.get(f"{value}_n", row["n"])
+    se = row[f"{value}_se"]
+    band = f"+/- {Z95 * se:.3g} (1.96 se)" if se is not None else "(no se: fewer than 2 values)"
+    return [CLOSE if horizon is None else f"{horizon:g} s", count, band]
+
+
+def _horizon_ticks(horizons: list[float], *, log_x: bool) -> list[float]:
+    """Tick positions: the horizons on a log axis (1-2-5 per decade past 10 of them), else a 1-2-5 grid."""
+    if not horizons:
+        return []
+    lo, hi = horizons[0], horizons[-1]
+    if log_x:
+        if len(horizons) <= _LABELLED:
+            return horizons
+        decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+        return [m * 10.0**k for k in decades for m in (1, 2, 5) if lo <= m * 10.0**k <= hi]
+    if hi == lo:
+        return [lo]
+    raw = (hi - lo) / 5
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return [k * step for k in range(math.ceil(lo / step), math.floor(hi / step) + 1)]
+
+
+def _close_position(ticks: list[float], horizons: list[float], *, log_x: bool) -> float:
+    """Where ``close`` is drawn: right of every horizon and tick, a gap apart."""
+    if not horizons:
+        return 1.0
+    right = max(horizons[-1], *ticks)
+    if log_x:
+        return right * 3
+    return right + max((right - horizons[0]) * 0.15, 1.0)
 
 
 def pnl_curve(

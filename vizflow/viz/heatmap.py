@@ -14,6 +14,7 @@ from vizflow._validate import require_numeric
 from vizflow.exceptions import VizflowError
 from vizflow.market import Market, get_market
 from vizflow.ops.binning import bin as bin_frame
+from vizflow.viz._stats import finalized, statistic_column, table_kind
 from vizflow.viz.axes import clock_at
 from vizflow.viz.figures import _eager, _empty, _go, _positive_int, _time_axis
 
@@ -131,9 +132,15 @@ def heatmap(
     Parameters
     ----------
     frame
-        Raw rows: the rows sharing a cell are aggregated with ``agg``.
+        Raw rows: the rows sharing a cell are aggregated with ``agg``. Or a statistics table: a
+        partial table (:func:`vizflow.summarize`, combined here by ``[x, y]``) or a finalized
+        one (:func:`vizflow.finalize`, one row per ``(x, y)`` cell), whose cells are drawn as
+        they are, their counts (``{v}_n``, else ``n``) on hover and for ``min_count``.
     x, y, z
-        Column names. ``z`` is numeric (any column for ``agg="count"``).
+        Column names. ``z`` is numeric (any column for ``agg="count"``). For a statistics table,
+        ``x`` and ``y`` are two of its keys and ``z`` a value ``v`` (its mean ``{v}_mean`` is
+        drawn) or one of its statistics (``{v}_mean``, ``{v}_t``, ``{v}_se``, ...; pass
+        ``agg="std"`` or ``"count"`` for a sequential colour scale).
     agg
         ``"mean"`` (default), ``"median"``, ``"sum"``, ``"min"``, ``"max"``, ``"std"`` or
         ``"count"``, over the non-null ``z`` values of a cell.
@@ -180,7 +187,8 @@ def heatmap(
         For a missing ``x``, ``y`` or ``z`` column, naming it.
     VizflowError
         For an unknown ``agg``, a bad ``x_width``, ``min_count``, ``max_points`` or
-        ``quantile``, a ``market`` without ``x_width``, or with ``counts``, two rows in one cell.
+        ``quantile``, a ``market`` without ``x_width``, or with ``counts`` or a finalized table,
+        two rows in one cell.
 
     Examples
     --------
@@ -197,6 +205,12 @@ def heatmap(
     >>> trace = vz.heatmap(ticks, "elapsed_seconds", "s", "r", x_width=1800, market=vf.CN).data[0]
     >>> trace.x[0], trace.x[-1], trace.customdata[0][-1][0]
     (0.0, 14400.0, '14:30-15:00')
+
+    A finalized table (e.g. a year of per-date partials, combined): the mean of each cell.
+
+    >>> final = vf.finalize(vf.summarize(df, ["t", "s"], "r"))
+    >>> [list(row) for row in vz.heatmap(final, "t", "s", "r").data[0].z]
+    [[0.1, 0.3], [None, None], [-0.2, 0.0]]
     """
     width = _check_options(agg, x_width, min_count, quantile)
     _positive_int(max_points, "max_points", "heatmap")
@@ -207,6 +221,12 @@ def heatmap(
             "width in seconds, e.g. 1800 for half hours)"
         )
         raise VizflowError(msg)
+    kind = table_kind(frame.collect_schema())
+    if kind != "raw" and counts is None:
+        value, z = statistic_column(frame.collect_schema(), kind, z, where="heatmap")
+        frame = finalized(frame, [x, y], [value], where="heatmap")
+        counts = f"{value}_n" if f"{value}_n" in frame.columns else "n"
+        title = title if title is not None else f"{z} by {x} and {y}"
     df = _eager(frame, [x, y, z, *([counts] if counts else [])], "heatmap")
     if agg != "count" or counts:
         require_numeric(df.schema, z, where="heatmap")

@@ -1,0 +1,161 @@
+"""Statistics tables for the figures: raw rows, partials (``vf.summarize``) or finalized tables.
+
+:func:`decay` and :func:`heatmap` draw any of the three kinds. Raw rows and partials are turned into
+one finalized row per drawn cell with :func:`vizflow.summarize`, :func:`vizflow.combine` and
+:func:`vizflow.finalize`, so every input draws the same numbers; a finalized table is drawn as it is.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal, TypeAlias
+
+import polars as pl
+
+from vizflow._validate import require_columns, require_numeric
+from vizflow.exceptions import ColumnNotFoundError, VizflowError
+from vizflow.ops.summary import combine, finalize, summarize
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["Z95", "TableKind", "finalized", "statistic_column", "table_kind", "value_columns"]
+
+Z95 = 1.96
+"""Error bars are +/- this many standard errors: a 95% interval of the mean under normality."""
+
+TableKind: TypeAlias = Literal["raw", "partial", "final"]
+STATISTICS = ("mean", "std", "se", "t", "n")
+
+
+def table_kind(schema: pl.Schema) -> TableKind:
+    """Tell raw rows from a partial table (Struct columns, ``n``) and a finalized one (``{v}_mean``, ``_se``).
+
+    Examples
+    --------
+    >>> import polars as pl, vizflow as vf
+    >>> rows = pl.DataFrame({"side": [1, 1], "return_5": [1.0, 3.0]})
+    >>> [table_kind(t.collect_schema()) for t in (rows, vf.summarize(rows, "side", "return_5"))]
+    ['raw', 'partial']
+    >>> table_kind(vf.finalize(vf.summarize(rows, "side", "return_5")).collect_schema())
+    'final'
+    """
+    if "n" in schema and any(isinstance(d, pl.Struct) for d in schema.values()):
+        return "partial"
+    if "n" in schema and _final_values(schema):
+        return "final"
+    return "raw"
+
+
+def _final_values(schema: pl.Schema) -> list[str]:
+    return [c.removesuffix("_mean") for c in schema if c.endswith("_mean") and f"{c[:-5]}_se" in schema]
+
+
+def value_columns(schema: pl.Schema, kind: TableKind, prefix: str = "") -> list[str]:
+    """Return the value columns ``v`` of a table of ``kind`` starting with ``prefix``, in schema order.
+
+    Raw rows: the numeric columns; partials: the Struct columns; finalized: each ``v`` with both
+    ``{v}_mean`` and ``{v}_se``.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> schema = pl.Schema(
+    ...     {"side": pl.Int64, "n": pl.Int64, "return_5_mean": pl.Float64, "return_5_se": pl.Float64}
+    ... )
+    >>> value_columns(schema, "final", "return_")
+    ['return_5']
+    """
+    if kind == "final":
+        names = _final_values(schema)
+    elif kind == "partial":
+        names = [c for c, d in schema.items() if isinstance(d, pl.Struct)]
+    else:
+        names = [c for c, d in schema.items() if d.is_numeric()]
+    return [c for c in names if c.startswith(prefix)]
+
+
+def statistic_column(schema: pl.Schema, kind: TableKind, z: str, *, where: str) -> tuple[str, str]:
+    """Split ``z`` of a partial or finalized table into its value ``v`` and the statistic column to draw.
+
+    ``z`` is a value (``return_60``: its mean) or one of its statistics (``return_60_t``).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> schema = pl.Schema({"n": pl.Int64, "r_mean": pl.Float64, "r_se": pl.Float64, "r_t": pl.Float64})
+    >>> (
+    ...     statistic_column(schema, "final", "r", where="demo"),
+    ...     statistic_column(schema, "final", "r_t", where="demo"),
+    ... )
+    (('r', 'r_mean'), ('r', 'r_t'))
+    """
+    values = value_columns(schema, kind)
+    if z in values:
+        return z, f"{z}_mean"
+    for stat in STATISTICS:
+        value = z.removesuffix(f"_{stat}")
+        if value != z and value in values:
+            return value, z
+    options = [f"{v}{s}" for v in values for s in ("", "_mean", "_t")]
+    msg = (
+        f"{where}: z={z!r} is not a value of this {'partial' if kind == 'partial' else 'finalized'} table; "
+        f"expected a value or one of its statistics {[f'<v>_{s}' for s in STATISTICS]}, e.g. {options[:6]}"
+    )
+    raise ColumnNotFoundError(msg)
+
+
+def finalized(
+    frame: pl.DataFrame | pl.LazyFrame,
+    keys: Sequence[str],
+    values: Sequence[str],
+    *,
+    sign: str | None = None,
+    where: str,
+) -> pl.DataFrame:
+    """One finalized row per ``keys`` cell (``{v}_n``, ``{v}_mean``, ``{v}_se``, ...), from any table kind.
+
+    Raw rows (each value multiplied by ``sign`` first, if given) are summarized by ``keys``,
+    partials combined by ``keys``, then finalized; a finalized table must already hold one row per
+    cell (it cannot be merged: finalize after combining).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> rows = pl.DataFrame({"g": ["a", "a", "b"], "s": [1, -1, 1], "r": [1.0, -3.0, 5.0]})
+    >>> finalized(rows, ["g"], ["r"], sign="s", where="demo").select("g", "r_n", "r_mean").rows()
+    [('a', 2, 2.0), ('b', 1, 5.0)]
+    """
+    schema = frame.collect_schema()
+    kind = table_kind(schema)
+    require_columns(schema, keys, where=where)
+    if kind == "raw":
+        lf = frame.lazy()
+        if sign is not None:
+            require_columns(schema, [sign], where=where)
+            require_numeric(schema, sign, where=where)
+            lf = lf.with_columns(pl.col(*values) * pl.col(sign))
+        return finalize(summarize(lf, list(keys), list(values))).collect()
+    if sign is not None:
+        msg = (
+            f"{where}: sign={sign!r} needs raw rows, but this is a {kind} table: multiply the returns "
+            f"by {sign!r} before vf.summarize (e.g. pl.col('return_60') * pl.col({sign!r}))"
+        )
+        raise VizflowError(msg)
+    if kind == "partial":
+        return finalize(combine(frame.lazy(), by=list(keys))).collect()
+    table = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+    cells = table.select(keys).n_unique() if keys else min(table.height, 1)
+    if cells < table.height:
+        extra = [c for c in table.columns if c not in keys and _is_key(c, schema)]
+        msg = (
+            f"{where}: the finalized table holds {table.height} rows for {cells} cell(s) of {list(keys)} "
+            f"(it is also keyed by {extra}); expected one row per cell: "
+            f"vf.finalize(vf.combine(partials, by={list(keys)}))"
+        )
+        raise VizflowError(msg)
+    return table
+
+
+def _is_key(column: str, schema: pl.Schema) -> bool:
+    stats = {f"{v}_{s}" for v in _final_values(schema) for s in STATISTICS}
+    return column not in ("n", "weight") and column not in stats
