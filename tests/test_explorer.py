@@ -1,13 +1,20 @@
-"""The explorer in a real headless Chromium, served by ``vizflow explore`` on the real 600519 sample.
+"""The explorer: its data layer against plain Python and Polars, then the page in headless Chromium.
 
-The server is the CLI in a subprocess on a free loopback port (stopped by its PID). The test
-changes X, Y, the value and the weight, drags a box on the heatmap (a real mouse selection in
-plotly's select mode), and checks every number on the page against plain Polars on the raw rows.
-Saves docs/img/explorer.png and docs/img/explorer_selection.png.
+The data-layer tests (no browser) check every statistic per cell and the decay curve of a
+selection against a reference over the raw rows (exact fractions), for raw rows and for
+``vf.summarize`` partials, with date ranges, weights and the minimum count, and the errors.
+
+The browser tests serve ``vizflow explore`` on the real 600519 sample in a subprocess on a free
+loopback port (stopped by its PID), change X, Y, the value and the weight, drag a box on the
+heatmap (a real mouse selection in plotly's select mode), and check every number on the page
+against plain Polars on the raw rows. They save docs/img/explorer.png and
+docs/img/explorer_selection.png.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import math
 import os
 import signal
@@ -15,24 +22,25 @@ import socket
 import subprocess
 import sys
 import time
+from fractions import Fraction
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import vizflow as vf
+import vizflow.viz as vz
 from tests import test_dashboard
 from tests.test_dashboard import CHROMIUM, DRIVER, IMG, _free_port, _wait
+from vizflow.exceptions import ColumnNotFoundError, SchemaError, VizflowError
+from vizflow.viz.cells import STATISTICS, ExplorerData
+from vizflow.viz.explorer import heatmap_figure
 
 browser = test_dashboard.browser  # the same module-scoped headless Chromium fixture
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not (CHROMIUM and DRIVER),
-        reason="no chromium/chromedriver on this machine (apt-get install chromium chromium-driver)",
-    ),
-    pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::ResourceWarning"),
-]
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::ResourceWarning")
+NO_BROWSER = "no chromium/chromedriver on this machine (apt-get install chromium chromium-driver)"
 
 HORIZONS = [1, 5, 30, 60, 300]
 TIME = "elapsed_seconds"
@@ -110,6 +118,25 @@ return {title: g.layout.title.text, meta: g.layout.meta || null,
         traces: g.data.map(t => ({x: t.x, y: t.y})),
         totals: document.getElementById('vf-totals').textContent};
 """
+
+
+_DATES = """
+const label = document.getElementById('vf-dates-label'), block = label.parentElement;
+const texts = [...block.querySelectorAll('*')].filter(e => !e.children.length && e.textContent.trim())
+  .map(e => { const r = e.getBoundingClientRect();
+              return {text: e.textContent.trim(), left: r.left, right: r.right}; });
+return {label: label.textContent, width: document.documentElement.clientWidth, texts: texts,
+        inputs: block.querySelectorAll('input').length};
+"""
+
+
+def _fit_window(driver) -> None:
+    """Make the viewport exactly as tall as the page, so a screenshot has all of it and no blank band."""
+    chrome, page = driver.execute_script(
+        "const bottom = document.getElementById('vf-decay').getBoundingClientRect().bottom;"
+        "return [window.outerHeight - window.innerHeight, Math.ceil(bottom + window.scrollY) + 16];"
+    )
+    driver.set_window_size(1280, chrome + page)
 
 
 def _heatmap(driver, view: list | None = None):
@@ -203,10 +230,19 @@ def _assert_curve(state: dict, reference: list) -> None:
         assert lower[k] == pytest.approx(m - 1.96 * se, rel=1e-9)
 
 
+@pytest.mark.browser
+@pytest.mark.skipif(not (CHROMIUM and DRIVER), reason=NO_BROWSER)
 def test_explorer_views_selection_and_numbers_match_polars(browser, server, rows):
     browser.set_window_size(1280, 1800)
     browser.get(server)
     first = _heatmap(browser)
+    _fit_window(browser)
+    dates = browser.execute_script(_DATES)  # the date range names its dates, none cut off the page
+    assert dates["label"] == "20230201 .. 20230203 (3 of 3 dates)"
+    assert dates["inputs"] == 0  # no number boxes showing indices
+    marks = [t for t in dates["texts"] if t["text"] in vf.datasets.SAMPLE_DATES]
+    assert sorted(t["text"] for t in marks) == sorted(vf.datasets.SAMPLE_DATES)
+    assert all(t["left"] >= 0 and t["right"] <= dates["width"] for t in dates["texts"])
     assert first["view"] == [TIME, "symbol", "return_1"]  # default: time on X, the first other column on Y
     whole = _decay(browser, lambda s: s["meta"] and s["meta"]["cells"] is None)
     assert whole["meta"]["rows"] == rows.height
@@ -251,6 +287,8 @@ def test_explorer_views_selection_and_numbers_match_polars(browser, server, rows
     _assert_curve(weighted, _reference_decay(rows.with_columns(pl.col("qty").cast(pl.Float64)), "qty"))
 
 
+@pytest.mark.browser
+@pytest.mark.skipif(not (CHROMIUM and DRIVER), reason=NO_BROWSER)
 def test_explorer_panel_error_shows_in_place(browser, server):
     """X equal to Y cannot be drawn: both panels say why, and the controls stay usable."""
     browser.get(server)
@@ -262,3 +300,316 @@ def test_explorer_panel_error_shows_in_place(browser, server):
     assert "decay failed" in decay["totals"]
     _choose(browser, "vf-y", "side")
     assert _heatmap(browser, [TIME, "side", "return_1"])["z"]
+
+
+# The data layer without a browser: ExplorerData against exact sums over the raw rows.
+
+DATES = ["20240102", "20240103", "20240104"]
+DIMS = [TIME, "venue", "size", "book"]  # float clock, string, integer and Categorical keys, with nulls
+VALUES = ["return_1", "return_30"]
+SCALE = 1e4
+
+
+@st.composite
+def markout_rows(draw, max_rows: int = 40) -> pl.DataFrame:
+    """Raw rows: several dates, shuffled, null keys, null and NaN returns, zero weights, ties."""
+    n = draw(st.integers(1, max_rows))
+
+    def column(strategy):
+        return draw(st.lists(strategy, min_size=n, max_size=n))
+
+    # returns on a grid of 0.1 bp, as prices on a tick grid give: equal returns are equal floats
+    value = st.one_of(st.integers(-50, 50).map(lambda k: k * 1e-5), st.none(), st.just(math.nan))
+    return pl.DataFrame(
+        {
+            "date": column(st.sampled_from(DATES)),
+            TIME: column(st.integers(0, 14_399).map(float)),
+            "venue": column(st.sampled_from(["a", "b", None])),
+            "size": column(st.one_of(st.integers(0, 2), st.none())),
+            "book": column(st.sampled_from(["x", "y"])),
+            "qty": column(st.integers(0, 500).map(float)),
+            **{v: column(value) for v in VALUES},
+        },
+        schema_overrides={"size": pl.Int64, "book": pl.Categorical, **dict.fromkeys(VALUES, pl.Float64)},
+    )
+
+
+def _floored(rows: pl.DataFrame) -> pl.DataFrame:
+    return rows.with_columns(
+        pl.col(TIME).map_elements(lambda t: math.floor(t / 1800) * 1800.0, return_dtype=pl.Float64)
+    )
+
+
+def _in_dates(rows: pl.DataFrame, dates: list[int] | None) -> pl.DataFrame:
+    present = sorted(rows["date"].unique())
+    lo, hi = (0, len(present) - 1) if dates is None else dates
+    return rows.filter(pl.col("date").is_between(pl.lit(present[lo]), pl.lit(present[hi])))
+
+
+def _exact(pairs: list[tuple[float, float]]) -> dict:
+    """Mean, se and t of (value, weight) pairs in exact fractions: finalize's definitions, by hand."""
+    pairs = [(Fraction(x), Fraction(w)) for x, w in pairs]
+    big_w = sum(w for _, w in pairs)
+    if not pairs or big_w == 0:
+        return {"mean": None, "se": None, "t": None, "zero_se": False}
+    mean = sum(w * x for x, w in pairs) / big_w
+    big_w2 = sum(w * w for _, w in pairs)
+    m2 = sum(w * (x - mean) ** 2 for x, w in pairs)
+    dof = big_w - big_w2 / big_w
+    if dof <= 0 or m2 == 0:
+        return {"mean": float(mean), "se": None, "t": None, "zero_se": m2 == 0 and dof > 0}
+    se = math.sqrt(m2 / dof) / math.sqrt(big_w * big_w / big_w2)
+    return {"mean": float(mean), "se": se, "t": float(mean) / se, "zero_se": False}
+
+
+def _entered(rows: list[dict], value: str, weight: str | None) -> list[tuple[float, float]]:
+    """The (value, weight) pairs that enter a statistic: non-missing values of positive weight."""
+    out = []
+    for r in rows:
+        x, w = r[value], 1.0 if weight is None else r[weight]
+        if x is not None and not math.isnan(x) and w > 0:
+            out.append((x, w))
+    return out
+
+
+def _reference_cells(rows, view, weight, dates, *, counted_by: str | None = None) -> dict:
+    """(x, y) -> (stat, count, zero spread) over the raw rows of the date range.
+
+    ``mean`` and ``count`` are unweighted (values counted by ``counted_by``: positive weights of a
+    weighted partial table); the other statistics use ``weight``.
+    """
+    x, y, value, statistic = view
+    groups: dict = {}
+    for r in _floored(_in_dates(rows, dates)).iter_rows(named=True):
+        groups.setdefault((r[x], r[y]), []).append(r)
+    use = weight if statistic in ("weighted mean", "sum of weight", "t-stat") else counted_by
+    out = {}
+    for key, members in groups.items():
+        pairs = _entered(members, value, use)
+        exact = _exact(pairs)
+        stat = {
+            "mean": None if exact["mean"] is None else exact["mean"] * SCALE,
+            "weighted mean": None if exact["mean"] is None else exact["mean"] * SCALE,
+            "sum of weight": None if weight is None else sum(r[weight] for r in members),
+            "count": float(len(pairs)),
+            "t-stat": exact["t"],
+        }[statistic]
+        out[key] = (stat, len(pairs), exact["zero_se"])
+    return out
+
+
+def _assert_same(got: float | None, want: float | None, zero_se: bool = False) -> None:
+    if zero_se:  # exactly zero spread: t is undefined, or a rounding residue's huge number
+        assert got is None or abs(got) > 1e6
+    elif want is None:
+        assert got is None
+    else:
+        assert got == pytest.approx(want, rel=1e-6, abs=1e-9)
+
+
+def _partials(rows: pl.DataFrame, weight: str | None) -> pl.DataFrame:
+    """What a batch writes: vf.summarize per date by half-hour left edges and the keys, concatenated."""
+    parts = [
+        vf.summarize(_floored(rows.filter(pl.col("date") == day)), ["date", *DIMS], VALUES, weight=weight)
+        for day in sorted(rows["date"].unique(), reverse=True)
+    ]
+    return pl.concat(parts)
+
+
+views = st.tuples(
+    st.permutations(DIMS).map(lambda d: d[:2]),
+    st.sampled_from(VALUES),
+    st.sampled_from(STATISTICS),
+    st.booleans(),
+)
+
+
+@st.composite
+def date_ranges(draw, rows: pl.DataFrame) -> list[int] | None:
+    n = rows["date"].n_unique()
+    if draw(st.booleans()):
+        return None
+    lo = draw(st.integers(0, n - 1))
+    return [lo, draw(st.integers(lo, n - 1))]
+
+
+def _needs_weight(statistic: str) -> bool:
+    return statistic in ("weighted mean", "sum of weight")
+
+
+@given(rows=markout_rows(), view=views, data=st.data())
+def test_cells_of_raw_rows_equal_exact_sums(rows, view, data):
+    """Every statistic per (X, Y) cell of raw rows, in a date range, equals the reference."""
+    (x, y), value, statistic, weighted = view
+    weight = "qty" if weighted or _needs_weight(statistic) else None
+    dates = data.draw(date_ranges(rows))
+    got = ExplorerData.from_table(rows, market=None).cells(x, y, value, statistic, weight=weight, dates=dates)
+    want = _reference_cells(rows, (x, y, value, statistic), weight, dates)
+    assert {(r[x], r[y]): r["count"] for r in got.iter_rows(named=True)} == {k: v[1] for k, v in want.items()}
+    for r in got.iter_rows(named=True):
+        _assert_same(r["stat"], want[(r[x], r[y])][0], statistic == "t-stat" and want[(r[x], r[y])][2])
+
+
+@given(rows=markout_rows(), view=views, data=st.data())
+def test_cells_of_partials_equal_exact_sums(rows, view, data):
+    """Partial tables of vf.summarize (one per date, keyed by half-hour left edges) give the same cells."""
+    (x, y), value, statistic, weighted = view
+    weight = "qty" if weighted or _needs_weight(statistic) else None
+    explorer_data = ExplorerData.from_table(_partials(rows, weight), market=None)
+    assert explorer_data.weights == ["weight" if weight else None]  # the summed weight column
+    assert explorer_data.dims == DIMS
+    assert explorer_data.dates == sorted(rows["date"].unique())
+    dates = data.draw(date_ranges(rows))
+    named = weight and "weight"
+    if weight is not None and statistic == "mean":
+        with pytest.raises(VizflowError, match="weighted mean"):
+            explorer_data.cells(x, y, value, statistic, weight=named, dates=dates)
+        return
+    got = explorer_data.cells(x, y, value, statistic, weight=named, dates=dates)
+    want = _reference_cells(rows, (x, y, value, statistic), weight, dates, counted_by=weight)
+    assert {(r[x], r[y]): r["count"] for r in got.iter_rows(named=True)} == {k: v[1] for k, v in want.items()}
+    for r in got.iter_rows(named=True):
+        _assert_same(r["stat"], want[(r[x], r[y])][0], statistic == "t-stat" and want[(r[x], r[y])][2])
+
+
+def _as_json(cell: tuple) -> list:
+    """A cell key as the page sends it back: JSON, where 1800.0 arrives as 1800."""
+    return json.loads(json.dumps([int(k) if isinstance(k, float) and k.is_integer() else k for k in cell]))
+
+
+@given(rows=markout_rows(), dims=st.permutations(DIMS), weighted=st.booleans(), partial=st.booleans(),
+       data=st.data())  # fmt: skip
+def test_decay_of_a_selection_equals_exact_sums(rows, dims, weighted, partial, data):
+    """The markout curve, rows, weight and share of selected cells equal the reference over their rows."""
+    x, y = dims[:2]
+    weight = "qty" if weighted else None
+    source = _partials(rows, weight) if partial else rows
+    explorer_data = ExplorerData.from_table(source, market=None)
+    dates = data.draw(date_ranges(rows))
+    in_range = _floored(_in_dates(rows, dates))
+    cells = sorted({(r[x], r[y]) for r in in_range.iter_rows(named=True)}, key=repr)
+    chosen = data.draw(st.one_of(st.none(), st.lists(st.sampled_from(cells), min_size=1, unique=True)))
+    selection = None if chosen is None else [_as_json(c) for c in chosen]
+    curve, totals = explorer_data.decay(x, y, selection, weight=weight and ("weight" if partial else weight),
+                                        dates=dates)  # fmt: skip
+
+    picked = [r for r in in_range.iter_rows(named=True) if chosen is None or (r[x], r[y]) in chosen]
+    total = sum(r["qty"] for r in in_range.iter_rows(named=True)) if weight else float(in_range.height)
+    mine = sum(r["qty"] for r in picked) if weight else float(len(picked))
+    assert totals["rows"] == len(picked)
+    assert totals["weight"] == pytest.approx(mine, rel=1e-12)
+    assert totals["share"] == (None if total == 0 else pytest.approx(mine / total, rel=1e-12))
+    assert curve["horizon"].to_list() == [1.0, 30.0]
+    for value, row in zip(VALUES, curve.iter_rows(named=True), strict=True):
+        pairs = _entered(picked, value, weight)
+        exact = _exact(pairs)
+        assert row["n"] == len(pairs)
+        _assert_same(row["mean"], None if exact["mean"] is None else exact["mean"] * SCALE)
+        if exact["zero_se"]:
+            assert row["se"] is None or row["se"] < 1e-9
+        else:
+            _assert_same(row["se"], None if exact["se"] is None else exact["se"] * SCALE)
+
+
+@given(rows=markout_rows(), dims=st.permutations(DIMS), min_count=st.integers(1, 4))
+def test_min_count_hides_cells_and_their_selection(rows, dims, min_count):
+    """Cells of fewer than min_count values are hidden (the title counts them) and offer nothing to select."""
+    x, y = dims[:2]
+    fig = heatmap_figure(ExplorerData.from_table(rows, market=None), x, y, "return_1", "mean",
+                         min_count=min_count)  # fmt: skip
+    counts = {k: v[1] for k, v in _reference_cells(rows, (x, y, "return_1", "mean"), None, None).items()}
+    placed = {k: n for k, n in counts.items() if None not in k}
+    shown = {k for k, n in placed.items() if n >= min_count}
+    markers = {tuple(c) for c in fig.data[1].customdata} if len(fig.data) > 1 else set()
+    assert markers == shown
+    hidden = sum(1 for n in placed.values() if 0 < n < min_count)
+    assert (f"{hidden} cells with < {min_count} values hidden" in fig.layout.title.text) == (hidden > 0)
+
+
+def test_explorer_dates_of_type_date_filter_by_value():
+    """A date range over pl.Date dates selects the dates by value, as over string dates."""
+    rows = pl.DataFrame(
+        {"date": [dt.date(2024, 1, d) for d in (2, 3, 3, 4)], "side": [1, 1, -1, 1], "venue": ["a"] * 4,
+         "return_5": [1e-4, 3e-4, 5e-4, 7e-4]}
+    )  # fmt: skip
+    data = ExplorerData.from_table(rows, market=None, scale=1)
+    assert data.dates == [dt.date(2024, 1, 2), dt.date(2024, 1, 3), dt.date(2024, 1, 4)]
+    assert data.cells("side", "venue", "return_5", "mean", dates=[1, 1]).rows() == [
+        (-1, "a", 5e-4, 1), (1, "a", 3e-4, 1)
+    ]  # fmt: skip
+    curve, totals = data.decay("side", "venue", [[1, "a"]], dates=[1, 2])
+    assert curve["mean"].to_list() == [pytest.approx(5e-4)]
+    assert totals == {"rows": 2, "weight": 2.0, "share": pytest.approx(2 / 3)}
+
+
+def _tiny() -> pl.DataFrame:
+    return pl.DataFrame(
+        {"side": [1, -1, 1], "venue": ["a", "a", "b"], "qty": [1.0, 2.0, 3.0], "return_5": [1e-4, 2e-4, 3e-4]}
+    )
+
+
+def test_explorer_without_return_columns_names_them():
+    with pytest.raises(ColumnNotFoundError, match=r"no return_<horizon> column in \['side', 'venue'\]"):
+        ExplorerData.from_table(pl.DataFrame({"side": [1], "venue": ["a"]}))
+    with pytest.raises(SchemaError, match="'return_fast' does not end in a horizon"):
+        ExplorerData.from_table(_tiny().rename({"return_5": "return_fast"}))
+
+
+def test_explorer_unknown_x_column_is_named():
+    data = ExplorerData.from_table(_tiny(), market=None)
+    expected = r"explorer: 'price' is not one of the X/Y columns \['side', 'venue'\]"
+    with pytest.raises(ColumnNotFoundError, match=expected):
+        data.cells("price", "venue", "return_5", "mean")
+    with pytest.raises(ColumnNotFoundError, match=expected):
+        data.decay("price", "venue", None)
+    with pytest.raises(ColumnNotFoundError, match=expected):
+        vz.explorer(_tiny(), x="price")
+    with pytest.raises(VizflowError, match="X and Y are both 'side'"):
+        data.cells("side", "side", "return_5", "mean")
+
+
+def test_explorer_bad_statistic_value_or_weight_is_refused():
+    data = ExplorerData.from_table(_tiny(), market=None)
+    with pytest.raises(VizflowError, match=r"statistic 'median' is not one of \['mean'"):
+        data.cells("side", "venue", "return_5", "median")
+    with pytest.raises(VizflowError, match=r"'weighted mean' needs a weight column; pick one of \['qty'\]"):
+        data.cells("side", "venue", "return_5", "weighted mean")
+    with pytest.raises(ColumnNotFoundError, match=r"value 'return_60' is not one of .*\['return_5'\]"):
+        data.cells("side", "venue", "return_60", "mean")
+    with pytest.raises(ColumnNotFoundError, match="weight 'size' is not one of the weight columns"):
+        data.cells("side", "venue", "return_5", "weighted mean", weight="size")
+
+
+def test_regression_weighted_partial_asked_for_its_raw_weight_names_the_weight_column():
+    """A weighted partial table asked for weight 'qty' said "unweighted statistics are not recoverable"."""
+    partial = vf.summarize(_tiny(), ["side", "venue"], "return_5", weight="qty")
+    data = ExplorerData.from_table(partial, market=None)
+    with pytest.raises(ColumnNotFoundError, match="weight 'qty' is not a column of this partial table"):
+        data.cells("side", "venue", "return_5", "weighted mean", weight="qty")
+    with pytest.raises(VizflowError, match="not recoverable from it: pick 'weighted mean'"):
+        data.cells("side", "venue", "return_5", "mean")
+    with pytest.raises(VizflowError, match="sign='side' needs raw rows"):
+        ExplorerData.from_table(partial, sign="side")
+
+
+def test_explorer_selection_matching_nothing_is_an_error_in_place():
+    """A box over no cell: the data layer refuses it, and the page shows why in the decay panel."""
+    data = ExplorerData.from_table(_tiny(), market=None)
+    with pytest.raises(VizflowError, match="the selection holds no cell of 'side' x 'venue' with rows"):
+        data.decay("side", "venue", [[-1, "b"]])
+    with pytest.raises(VizflowError, match="the selection holds no cell"):
+        data.decay("side", "venue", [])
+    app = vz.explorer(_tiny(), min_count=1)
+    callbacks = {key: spec["callback"].__wrapped__ for key, spec in app.callback_map.items()}
+    draw_decay = next(f for key, f in callbacks.items() if "vf-decay.figure" in key)
+    empty_box = {"range": {"x": [5, 6], "y": [5, 6]}, "points": []}
+    fig, totals = draw_decay(empty_box, "side", "venue", "", None)
+    assert (
+        "panel 'decay' failed: VizflowError: explorer: the selection holds no cell" in fig.layout.title.text
+    )
+    assert totals.startswith("decay failed: VizflowError")
+    fig, totals = draw_decay(None, "side", "venue", "", None)  # no box: the whole table
+    assert totals == "markout of the whole table: 3 rows (100.0% of the total)"
+    draw_heatmap = next(f for key, f in callbacks.items() if "vf-heatmap.figure" in key)
+    fig, _ = draw_heatmap("side", "side", "return_5", "mean", "", 1, None)
+    assert "panel 'heatmap' failed" in fig.layout.title.text

@@ -169,6 +169,12 @@ class ExplorerData:
             return self._partials[weight]
         if self.raw is None:
             have = next(iter(self._partials))
+            if have is not None and weight is not None:  # a weighted partial table asked for another weight
+                msg = (
+                    f"explorer: weight {weight!r} is not a column of this partial table; its weights are "
+                    f"summed in {have!r} (pick weight {have!r})"
+                )
+                raise ColumnNotFoundError(msg)
             msg = (
                 f"explorer: this partial table is {'weighted' if have else 'unweighted'}; "
                 + ("the unweighted statistics ('mean') are not recoverable from it: pick 'weighted mean'"
