@@ -149,6 +149,19 @@ def test_shuffled_rows_give_the_same_rows(frame, horizons, rnd):
     assert_same(b, {c: a.get_column(c).to_list() for c in a.columns if c not in frame.columns})
 
 
+@given(frames(), horizon_lists, st.randoms(use_true_random=False), st.integers(1, 4))
+def test_many_chunk_shuffled_input_equals_brute_force(frame, horizons, rnd, n_chunks):
+    """A shuffled frame held in several chunks (as a scan or a concat gives it) is gathered right."""
+    order = list(range(frame.height))
+    rnd.shuffle(order)
+    shuffled = frame[order]
+    step = max(1, -(-frame.height // n_chunks))
+    chunks = [shuffled.slice(i, step) for i in range(0, frame.height, step)] or [shuffled]
+    chunked = pl.concat(chunks, rechunk=False)
+    out = vf.forward_window(chunked, horizons, AGGS)
+    assert_same(out, brute_force(chunked, chunked, horizons, AGGS, ["symbol"]))
+
+
 @given(frames(), horizon_lists)
 def test_lazy_equals_eager(frame, horizons):
     eager = vf.forward_window(frame, horizons, AGGS)
@@ -242,6 +255,16 @@ def test_a_multi_date_frame_keyed_by_symbol_alone_is_refused():
     trades = vf.parse_time(vf.datasets.cn_sample_trades(), vf.CN)
     with pytest.raises(DataError, match=r"forward_window: column 'date' holds 3 dates"):
         vf.forward_window(trades, [10], {"n": pl.len()})
+
+
+def test_regression_time_errors_name_forward_window():
+    """Errors raised by the sort and time helpers shared with forward_return said "forward_return"."""
+    big = pl.DataFrame({"symbol": ["A", "A"], "ns": [1_700_000_000_000_000_000, 1_700_000_000_000_000_001]})
+    with pytest.raises(DataError, match=r"^forward_window: time column 'ns' holds integers up to"):
+        vf.forward_window(big, [1], {"n": pl.len()}, time_col="ns")
+    ok = big.with_columns(ns=pl.Series([0, 1]))
+    with pytest.raises(DataError, match=r"^forward_window \(reference\): time column 'ns' holds integers"):
+        vf.forward_window(ok, [1], {"n": pl.len()}, time_col="ns", reference=big)
 
 
 @pytest.mark.parametrize(
