@@ -32,6 +32,7 @@ class DemoState:
     quotes: pl.DataFrame = field(default_factory=pl.DataFrame)
     trades: pl.DataFrame = field(default_factory=pl.DataFrame)
     matched: pl.DataFrame = field(default_factory=pl.DataFrame)
+    year: pl.DataFrame = field(default_factory=pl.DataFrame)
     synthetic: bool = False
     lines: list[str] = field(default_factory=list)
 
@@ -106,10 +107,12 @@ def size_profile(state: DemoState) -> None:
     profile = (
         state.trades.lazy()
         .with_columns(log_qty=pl.col("qty").log10())
-        .vf.bin({"log_qty": 0.5})
-        .vf.bin({"elapsed_seconds": HALF_HOUR}, how="floor", suffix="_half_hour")
-        .vf.aggregate(
-            ["elapsed_seconds_half_hour", "log_qty_bin"], {"trades": pl.len(), "shares": pl.col("qty").sum()}
+        .pipe(vf.bin, {"log_qty": 0.5})
+        .pipe(vf.bin, {"elapsed_seconds": HALF_HOUR}, how="floor", suffix="_half_hour")
+        .pipe(
+            vf.aggregate,
+            ["elapsed_seconds_half_hour", "log_qty_bin"],
+            {"trades": pl.len(), "shares": pl.col("qty").sum()},
         )
         .collect()
     )
@@ -153,10 +156,10 @@ def tags(state: DemoState) -> None:
         sort_by="elapsed_seconds",
     )
     last = state.trades.group_by(KEY).agg(pl.col("net_volume").last())
+    low, high = last.select(pl.col("net_volume").min().alias("low"), pl.col("net_volume").max()).row(0)
     state.say(
-        f"tags: {state.trades['is_large'].sum():,} large prints (>= 10,000 shares); "
-        f"net aggressor volume ranges {last['net_volume'].min():+,} .. {last['net_volume'].max():+,} "
-        "shares per symbol and day"
+        f"tags: {int(state.trades['is_large'].sum()):,} large prints (>= 10,000 shares); "
+        f"net aggressor volume ranges {low:+,} .. {high:+,} shares per symbol and day"
     )
 
 
@@ -179,38 +182,88 @@ def round_trips(state: DemoState) -> None:
     )
     vf.save(matched, state.output / "round_trips.parquet")
     closed = matched.filter("is_closed")
+    held, pnl, qty = closed.select(
+        pl.col("holding_period").median(), pl.col("realized_pnl").sum(), pl.col("matched_qty").sum()
+    ).row(0)
     state.matched = matched
     state.say(
         f"FIFO on {fills.height:,} composed fills ({keys.len()} symbol-days): {closed.height:,} "
         f"matches, {matched.height - closed.height} lots open at the close; holding period "
-        f"median {closed['holding_period'].median():,.0f} s; realized P&L "
-        f"{closed['realized_pnl'].sum():+,.0f} (per share matched "
-        f"{closed['realized_pnl'].sum() / closed['matched_qty'].sum():+.4f})"
+        f"median {held:,.0f} s; realized P&L {pnl:+,.0f} (per share matched {pnl / qty:+.4f})"
     )
+
+
+BATCH_HORIZONS: list[float | str] = [1, 5, 30, 60, 300, "close"]
+"""The batch's markout horizons (seconds, and the day's last mid)."""
+
+SIZE = "size_tercile"
+"""The batch's cells: terciles of trade size within each date (0: the day's smallest third)."""
 
 
 def daily_pipeline(lf: pl.LazyFrame, ctx: vf.Context) -> pl.LazyFrame:
     """Run the demo's daily job on a date's trades and its quotes (the config's source ``quotes``).
 
-    Both go on the session clock; each trade gets its 60 s forward return on the quotes' mid;
-    then per symbol: trade count, volume and the mean return in the aggressor's direction (bp).
+    Both go on the session clock; each trade gets its forward returns at ``BATCH_HORIZONS`` on
+    the quotes' mid, signed by the aggressor's side; the trades are cut into size terciles within
+    the date; the output is the partial statistics of the signed returns per tercile
+    (:func:`vizflow.summarize`), which :func:`vizflow.combine` merges across dates exactly.
     """
-    quotes = ctx.load("quotes").vf.parse_time(ctx.market, ctx.col("ticktime"))
-    signed = pl.col("return_60") * pl.col("side")
-    return (
-        lf.vf.parse_time(ctx.market, ctx.col("ticktime"))
-        .vf.forward_return([60], ctx.col("price"), reference=quotes, reference_price_col="mid")
-        .vf.aggregate(
-            ["symbol"],
-            {"trades": pl.len(), "shares": pl.col("qty").sum(), "signed_60s_bp": signed.mean() * 1e4},
+    quotes = ctx.load("quotes").pipe(vf.parse_time, ctx.market, ctx.col("ticktime"))
+    marked = (
+        lf.pipe(vf.parse_time, ctx.market, ctx.col("ticktime"))
+        .pipe(
+            vf.forward_return, BATCH_HORIZONS, ctx.col("price"), reference=quotes, reference_price_col="mid"
         )
-        .with_columns(date=pl.lit(ctx.date))
+        .filter(pl.col("side") != 0)
     )
+    returns = [f"return_{h}" for h in BATCH_HORIZONS]
+    signed = marked.with_columns(pl.col(*returns) * pl.col("side"))
+    return vf.summarize(vf.quantile_bin(signed, "qty", 3, out=SIZE), SIZE, returns)
+
+
+def year_lines(year: pl.DataFrame, scale: float = 1e4) -> list[str]:
+    """Format a finalized table of ``return_{h}`` columns: one line per cell, mean +/- se per horizon (bp).
+
+    >>> import polars as pl, vizflow as vf
+    >>> rows = pl.DataFrame({"k": [0, 0, 1], "return_5": [1e-4, 3e-4, 2e-4]})
+    >>> for line in year_lines(vf.finalize(vf.summarize(rows, "k", "return_5"))):
+    ...     print(line)
+    k  trades             5s
+    0       2  +2.00 +/-1.00
+    1       1  +2.00 +/- nan
+    """
+    values = [
+        c.removesuffix("_mean") for c in year.columns if c.startswith("return_") and c.endswith("_mean")
+    ]
+    keys = [c for c in year.columns if c not in ("n", "weight") and not c.startswith("return_")]
+    heads = [v.removeprefix("return_") + ("" if v.endswith("close") else "s") for v in values]
+    rows = [
+        [" ".join(str(row[k]) for k in keys), f"{row['n']:,}"]
+        + [_mean_se(row[f"{v}_mean"], row[f"{v}_se"], scale) for v in values]
+        for row in year.iter_rows(named=True)
+    ]
+    table = [[" ".join(keys), "trades", *heads], *rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    return [
+        "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(r, widths, strict=True))
+        )
+        for r in table
+    ]
+
+
+def _mean_se(mean: float | None, se: float | None, scale: float) -> str:
+    nan = float("nan")
+    return f"{(nan if mean is None else mean * scale):+.2f} +/-{(nan if se is None else se * scale):4.2f}"
 
 
 def batch(state: DemoState) -> None:
-    """Run the daily job over four synthetic dates, trades plus quotes, on 2 worker processes.
+    """Run the daily job over four synthetic dates on 2 worker processes; combine them into the year.
 
+    Each date's output is a partial table (``batch/output/{date}.parquet``);
+    ``vf.finalize(vf.combine(vf.scan(output)))`` is the table of the four dates, saved as
+    ``batch/year.parquet``, printed, and drawn as a decay curve with error bars in the report.
     The config is also written to ``batch/cfg.toml``, so the same batch runs from the shell:
     ``vizflow run vizflow.demo:daily_pipeline --config demo-output/batch/cfg.toml --dates ...``.
     """
@@ -228,6 +281,15 @@ def batch(state: DemoState) -> None:
     config.to_toml(folder / "cfg.toml")
     result = vf.run_batch(daily_pipeline, config, dates, max_workers=2, calendar=cal)
     state.say(f"batch of {len(dates)} dates (trades + quotes) with 2 worker processes: {result}")
+    result.raise_for_failures()
+    state.year = vf.finalize(vf.combine(vf.scan(folder / "output" / "*.parquet"))).collect()
+    vf.save(state.year, folder / "year.parquet")
+    state.say(
+        f"the {len(dates)} dates combined (vf.finalize(vf.combine(vf.scan(output)))): mean signed return "
+        "+/- se (bp) by size tercile:"
+    )
+    for line in year_lines(state.year):
+        state.say(f"  {line}")
 
 
 def report_notes(lines: list[str]) -> list[str]:
@@ -277,12 +339,20 @@ def report(state: DemoState) -> None:
         "cumulative realized P&L of the composed fills": vz.pnl_curve(state.matched, group=KEY, market=vf.CN),
         "holding periods of the composed round trips": vz.holding_histogram(state.matched),
     }  # fmt: skip
+    if state.year.height:
+        combined = (
+            "the batch's dates combined (vf.finalize(vf.combine(vf.scan(output)))): markout from the "
+            "trade price to the later mid, in the aggressor's direction, by size tercile of the day"
+        )
+        figures[combined] = vz.decay(
+            state.year, SIZE, log_x=True, title="mean signed return by horizon, error bars +/- 1.96 se"
+        )
     notes = report_notes(state.lines)
     path = vz.write_report(figures, state.output / "report.html", title="vizflow demo", notes=notes)
     state.say(f"report: {path} ({len(figures)} figures, opens offline)")
 
 
-STEPS = [load_sample, session_clock, size_profile, forward_returns, tags, round_trips, report, batch]
+STEPS = [load_sample, session_clock, size_profile, forward_returns, tags, round_trips, batch, report]
 """The demo's steps, in order."""
 
 

@@ -166,7 +166,9 @@ def decay(
         One ``lines+markers`` trace per group (sorted by it, nulls first), plus one marker trace
         per group for ``close``. ``error_y.array`` holds ``1.96 * se`` per point (``None`` where
         the se is undefined: fewer than two values), ``customdata`` ``[horizon, n, +/- text]``
-        (``n``: the values behind the point, shown on hover).
+        (``n``: the values behind the point, shown on hover). With several groups, each group's
+        points are shifted sideways (by at most 5% of the axis in all) so that bars at one
+        horizon do not hide each other; the hover and the ticks give the true horizon.
 
     Raises
     ------
@@ -224,11 +226,15 @@ def decay(
     go_ = _go()
     fig = go_.Figure()
     unit = "bp" if scale == BASIS_POINTS else f"x {scale:g}"
+    spots = [h for h, _ in numeric] + ([at_close] if closes else [])
+    axis = (spots[0], spots[-1])
     for i, row in enumerate(final.iter_rows(named=True)):
         name = ("null" if row[group] is None else str(row[group])) if group else "mean"
         colour = _PALETTE[i % len(_PALETTE)]
-        end = [(at_close, v) for v in closes]
-        for part, joined in ((numeric, True), (end, False)):
+        shift = _dodge(i, final.height)
+        curve = [(_shifted(h, shift, axis, log_x=log_x), v) for h, v in numeric]
+        end = [(_shifted(at_close, shift, axis, log_x=log_x), v) for v in closes]
+        for part, joined in ((curve, True), (end, False)):
             if part:
                 trace = _decay_trace(part, horizons, row, unit, name=name, colour=colour, joined=joined)
                 fig.add_trace(go_.Scatter(**trace, showlegend=joined or not numeric))
@@ -288,6 +294,18 @@ def _decay_trace(
     }
 
 
+def _dodge(i: int, groups: int) -> float:
+    """Return the sideways shift of group ``i`` of ``groups``: a fraction of the axis, at most +/- 5%."""
+    return (i - (groups - 1) / 2) * min(0.012, 0.1 / groups)
+
+
+def _shifted(x: float, shift: float, axis: tuple[float, float], *, log_x: bool) -> float:
+    lo, hi = axis
+    if log_x:
+        return x * (hi / lo) ** shift
+    return x + shift * ((hi - lo) or 1.0)
+
+
 def _band(se: float | None) -> float | None:
     return None if se is None else Z95 * se
 
@@ -314,7 +332,7 @@ def _horizon_ticks(horizons: list[float], *, log_x: bool) -> list[float]:
     raw = (hi - lo) / 5
     power = 10.0 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
-    return [k * step for k in range(math.ceil(lo / step), math.floor(hi / step) + 1)]
+    return [k * step for k in range(math.floor(lo / step), math.floor(hi / step) + 1)]
 
 
 def _close_position(ticks: list[float], horizons: list[float], *, log_x: bool) -> float:
