@@ -4,10 +4,15 @@ Target (issue 16): >= 2x both a Polars ``rolling(..., offset=..., group_by=...)`
 DuckDB's ``RANGE BETWEEN ... FOLLOWING`` window functions, each run once per horizon, for the
 trade count, the volume, the VWAP and the high in the window ``(t, t + h]`` after every trade.
 Times are integer milliseconds everywhere, so the three agree exactly on the window edges.
-Run: ``python -m benchmarks window``.
+Each is timed on the rows sorted by (symbol, time) and on the same rows shuffled (the Polars
+formulation sorts them itself, DuckDB partitions them), and compared within each input order.
+Run: ``python -m benchmarks window``; ``VIZFLOW_BENCH_SYMBOLS=500`` for a reduced run (2,500
+trades per symbol either way).
 """
 
 from __future__ import annotations
+
+import os
 
 import duckdb
 import numpy as np
@@ -17,7 +22,7 @@ import vizflow as vf
 from benchmarks._common import header, median_time
 
 HORIZONS_MS = [5_000, 60_000, 300_000]
-N_SYMBOLS, PER_SYMBOL = 2000, 2500
+N_SYMBOLS, PER_SYMBOL = int(os.environ.get("VIZFLOW_BENCH_SYMBOLS", "2000")), 2500
 AGGS = {
     "n": pl.len(),
     "volume": pl.col("qty").sum(),
@@ -58,7 +63,7 @@ def polars_rolling(df: pl.DataFrame) -> pl.DataFrame:
     return out.sort("i").drop("i")
 
 
-def duckdb_windows(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+def duckdb_windows(con: duckdb.DuckDBPyConnection, table: str = "trades") -> pl.DataFrame:
     cols = []
     for h in HORIZONS_MS:
         frame = f"(PARTITION BY symbol ORDER BY ms RANGE BETWEEN 1 FOLLOWING AND {h} FOLLOWING)"
@@ -68,7 +73,7 @@ def duckdb_windows(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
             f"sum(price * qty) OVER {frame} / sum(qty) OVER {frame} AS vwap_{h}",
             f"max(price) OVER {frame} AS high_{h}",
         ]
-    sql = f"SELECT i, {', '.join(cols)} FROM trades ORDER BY i"
+    sql = f"SELECT i, {', '.join(cols)} FROM {table} ORDER BY i"
     return pl.from_arrow(con.sql(sql).to_arrow_table())
 
 
@@ -82,25 +87,35 @@ def check(label: str, other: pl.DataFrame, expected: pl.DataFrame) -> None:
 def main() -> None:
     print(header(), f"duckdb {duckdb.__version__}")
     df = data()
+    shuffled = df.with_row_index("i").sample(fraction=1.0, shuffle=True, seed=0)
     con = duckdb.connect()
     con.execute("SET threads TO 2")
     con.register("trades", df.with_row_index("i").to_arrow())
+    con.register("shuffled", shuffled.to_arrow())  # i: the row's position in the sorted frame
     expected = ours(df)
     check("polars", polars_rolling(df), expected)
     check("duckdb", duckdb_windows(con), expected)
-    shuffled = df.sample(fraction=1.0, shuffle=True, seed=0)
-    ours(shuffled.head(1000))
+    back = ours(shuffled.drop("i")).with_columns(shuffled["i"]).sort("i")
+    check("vizflow shuffled", back, expected)
+    check("duckdb shuffled", duckdb_windows(con, "shuffled"), expected)  # ordered by i
     runs = {
-        "vizflow forward_window (3 horizons x 4 aggregates, one call)": lambda: ours(df),
-        "vizflow forward_window, shuffled input": lambda: ours(shuffled),
-        "Polars rolling(group_by=symbol) per horizon": lambda: polars_rolling(df),
-        "DuckDB RANGE window functions (2 threads)": lambda: duckdb_windows(con),
+        "sorted": {
+            "vizflow forward_window (3 horizons x 4 aggregates, one call)": lambda: ours(df),
+            "Polars rolling(group_by=symbol) per horizon": lambda: polars_rolling(df),
+            "DuckDB RANGE window functions (2 threads)": lambda: duckdb_windows(con),
+        },
+        "shuffled": {
+            "vizflow forward_window, shuffled input": lambda: ours(shuffled.drop("i")),
+            "Polars rolling, shuffled input (sorts first)": lambda: polars_rolling(shuffled.drop("i")),
+            "DuckDB RANGE windows, shuffled table": lambda: duckdb_windows(con, "shuffled"),
+        },
     }
-    times = {label: median_time(fn, repeats=3) for label, fn in runs.items()}
-    base = times["vizflow forward_window (3 horizons x 4 aggregates, one call)"]
     print(f"{df.height:,} trades, {N_SYMBOLS} symbols, windows {HORIZONS_MS} ms; median of 3")
-    for label, t in times.items():
-        print(f"| {label} | {t:.3f} s | {t / base:.2f}x |")
+    for order, fns in runs.items():
+        times = {label: median_time(fn, repeats=3) for label, fn in fns.items()}
+        base = times[next(iter(fns))]  # each row's time over vizflow's on the same input order
+        for label, t in times.items():
+            print(f"| {order} | {label} | {t:.3f} s | {t / base:.2f}x |")
 
 
 if __name__ == "__main__":
