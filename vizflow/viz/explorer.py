@@ -7,6 +7,7 @@ The numbers come from :class:`vizflow.viz.cells.ExplorerData`; this module only 
 
 from __future__ import annotations
 
+import inspect
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -167,6 +168,14 @@ def _dates_text(dates: list, index: Sequence[int] | None) -> str:
     return f"{dates[lo]} .. {dates[hi]} ({hi - lo + 1} of {len(dates)} dates)"
 
 
+def _date_slider(dcc: Any, n_dates: int, marks: dict) -> Any:
+    last = max(n_dates - 1, 0)
+    options = {"id": "vf-dates", "min": 0, "max": last, "step": 1, "value": [0, last], "marks": marks}
+    if "allow_direct_input" in inspect.signature(dcc.RangeSlider).parameters:
+        options["allow_direct_input"] = False  # Dash >= 3 adds number boxes, which would show indices
+    return dcc.RangeSlider(**options)
+
+
 def _radio(dash: Any, ident: str, label: str, options: list, value: Any) -> Any:
     return dash.html.Div(
         [dash.html.B(label), dash.dcc.RadioItems(id=ident, options=options, value=value,
@@ -288,11 +297,7 @@ def explorer(
             ),
             html.Div(
                 [html.B("dates "), html.Span(_dates_text(data.dates, None), id="vf-dates-label"),
-                 # no number boxes (they would show indices); padding so the end labels are not cut off
-                 html.Div(dcc.RangeSlider(id="vf-dates", min=0, max=max(n_dates - 1, 0), step=1,
-                                          value=[0, max(n_dates - 1, 0)], marks=marks,
-                                          allow_direct_input=False),
-                          style={"padding": "0 48px"})],
+                 html.Div(_date_slider(dcc, n_dates, marks), style={"padding": "0 48px"})],  # end labels fit
                 style={"display": "block" if n_dates > 1 else "none", "margin": "8px 0"},
             ),
             dcc.Graph(id="vf-heatmap", style={"height": "520px"}),
