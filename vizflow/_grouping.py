@@ -24,6 +24,7 @@ import numpy as np
 import polars as pl
 
 from vizflow.exceptions import SchemaError
+from vizflow.kernels.codes import dense_ints_nb, first_seen_nb
 from vizflow.kernels.segments import group_order_nb
 
 if TYPE_CHECKING:
@@ -69,16 +70,20 @@ def key_kind(dtype: pl.DataType) -> str:
     return str(dtype.base_type())
 
 
+def _table_fits(span: int, n: int) -> bool:
+    """Tell whether a lookup table of ``span`` entries beats a sort of ``n`` values."""
+    return span <= 4 * n + 65536
+
+
 def _dense(values: NDArray[np.int64]) -> tuple[NDArray[np.int64], int]:
     """Dense ranks ``0..k-1`` of non-negative integers, in value order, and ``k``."""
     if values.size == 0:
         return values, 0
     top = int(values.max())
-    if top <= 4 * values.size + 65536:  # a lookup table beats a sort
-        present = np.zeros(top + 1, dtype=np.int64)
-        present[values] = 1
-        rank = np.cumsum(present) - 1
-        return rank[values], int(rank[-1]) + 1
+    if _table_fits(top + 1, values.size):
+        codes = np.empty(values.size, dtype=np.int64)
+        k = dense_ints_nb(values, 0, top + 1, codes)
+        return codes - 1, k
     distinct, inverse = np.unique(values, return_inverse=True)
     return inverse.astype(np.int64).reshape(-1), int(distinct.size)
 
@@ -94,41 +99,63 @@ def _integer_codes(parts: Sequence[pl.Series]) -> tuple[list[NDArray[np.int64]],
     if any(p.dtype == pl.UInt64 and p.len() > p.null_count() and p.max() > _INT64_MAX for p in physical):
         return _ranked_codes(parts)
     ints = [p.cast(pl.Int64) for p in physical]
-    lows = [p.min() for p in ints if p.len() > p.null_count()]
-    if not lows:
+    valid = [p for p in ints if p.len() > p.null_count()]
+    if not valid:
         return [np.zeros(p.len(), dtype=np.int64) for p in parts], 1
-    low = min(lows)  # type: ignore[type-var]
-    shifted = np.concatenate([(p - low + 1).fill_null(0).to_numpy() for p in ints]) if parts else None
-    assert shifted is not None
-    codes, k = _dense(shifted.astype(np.int64, copy=False))
-    has_null = any(p.null_count() for p in ints)
-    if not has_null:  # keep 0 for nulls even when there are none
-        codes += 1
-        k += 1
-    return _split(codes, [p.len() for p in parts]), k
+    low: int = min(p.min() for p in valid)  # type: ignore[assignment, type-var]
+    top: int = max(p.max() for p in valid)  # type: ignore[assignment, type-var]
+    # A null takes the smallest value (present anyway) and is set to 0 afterwards.
+    arrays = [p.fill_null(low).to_numpy() if p.null_count() else p.to_numpy() for p in ints]
+    values = arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+    n = values.size
+    if _table_fits(top - low + 1, n):
+        codes = np.empty(n, dtype=np.int64)
+        k = dense_ints_nb(values, low, top - low + 1, codes)
+    else:
+        distinct, inverse = np.unique(values, return_inverse=True)
+        codes, k = inverse.astype(np.int64).reshape(-1) + 1, int(distinct.size)
+    out = _split(codes, [p.len() for p in parts])
+    for p, part in zip(ints, out, strict=True):
+        if p.null_count():
+            part[p.is_null().to_numpy()] = 0
+    return out, k + 1
 
 
 def _text_codes(parts: Sequence[pl.Series]) -> tuple[list[NDArray[np.int64]], int]:
-    """Codes of String / Categorical / Enum columns by text: 0 for null, then 1.. in text order."""
-    distinct = [
-        (p.drop_nulls().unique() if p.dtype == pl.String else p.drop_nulls().unique().cast(pl.String))
-        for p in parts
-    ]
-    categories = pl.concat(distinct).unique().sort() if distinct else pl.Series([], dtype=pl.String)
+    """Codes of String / Categorical / Enum columns by text: 0 for null, then 1.. in text order.
+
+    Each part is numbered locally first (strings by a hash, categories by their physical codes
+    through a table); the distinct texts of all parts, sorted, then give the shared codes.
+    """
+    local = [_local_text_codes(p) for p in parts]
+    texts = [t for t, _ in local]
+    categories = pl.concat(texts).unique().sort() if texts else pl.Series([], dtype=pl.String)
     enum = pl.Enum(categories)
     out = []
-    for p in parts:
-        if p.dtype == pl.String:
-            codes = p.cast(enum).to_physical().cast(pl.Int64) + 1
-            out.append(codes.fill_null(0).to_numpy())
-            continue
-        seen = p.drop_nulls().unique()
-        physical = seen.to_physical().cast(pl.Int64).to_numpy()
-        lut = np.zeros(int(physical.max()) + 2 if physical.size else 1, dtype=np.int64)
-        lut[physical + 1] = seen.cast(pl.String).cast(enum).to_physical().cast(pl.Int64).to_numpy() + 1
-        index = (p.to_physical().cast(pl.Int64) + 1).fill_null(0).to_numpy()
-        out.append(lut[index])
+    for seen, codes in local:
+        lut = np.zeros(seen.len() + 1, dtype=np.int64)
+        lut[1:] = seen.cast(enum).to_physical().cast(pl.Int64).to_numpy() + 1
+        out.append(lut[codes])
     return out, categories.len() + 1
+
+
+def _local_text_codes(part: pl.Series) -> tuple[pl.Series, NDArray[np.int64]]:
+    """Return the distinct texts of ``part`` (String) and each row's index into them plus 1 (0: null)."""
+    if part.dtype == pl.String:
+        seen = part.drop_nulls().unique()
+        codes = part.cast(pl.Enum(seen)).to_physical().cast(pl.Int64) + 1
+        return seen, codes.fill_null(0).to_numpy()
+    physical = part.to_physical()
+    top = physical.max()
+    if top is None:  # all null
+        return pl.Series([], dtype=pl.String), np.zeros(part.len(), dtype=np.int64)
+    span = int(top) + 2  # the last entry stands for null
+    if not _table_fits(span, part.len()):
+        return _local_text_codes(part.cast(pl.String))
+    values = physical.cast(pl.UInt32).fill_null(span - 1) if physical.null_count() else physical
+    codes = np.empty(part.len(), dtype=np.int64)
+    first = first_seen_nb(values.to_numpy(), span, codes)
+    return part.gather(first).cast(pl.String), codes
 
 
 def _ranked_codes(parts: Sequence[pl.Series]) -> tuple[list[NDArray[np.int64]], int]:
@@ -203,8 +230,14 @@ def key_codes(
     if len(frames) == 1 and len(keys[0]) == 1 and _already_grouped(key := frames[0].get_column(keys[0][0])):
         codes = _run_codes(key, nulls)
         return [codes], int(codes.max(initial=-1)) + 1
-    if len(keys[0]) == 1 and nulls == "drop":  # one column: its codes already give nulls 0
-        return _column_codes([f.get_column(names[0]) for f, names in zip(frames, keys, strict=True)])
+    if len(keys[0]) == 1:  # one column: its codes already give nulls 0
+        parts, k = _column_codes([f.get_column(names[0]) for f, names in zip(frames, keys, strict=True)])
+        if nulls == "group" and not any(
+            f.get_column(names[0]).null_count() for f, names in zip(frames, keys, strict=True)
+        ):
+            parts = [p - 1 for p in parts]  # no null group: codes 0..k-2
+            k -= 1
+        return parts, k
     combined: NDArray[np.int64] | None = None
     null = np.zeros(sum(f.height for f in frames), dtype=bool)
     for j in range(len(keys[0])):

@@ -178,14 +178,17 @@ def _check_overlap(
         raise DataError(msg)
 
 
-def _times(frame: pl.DataFrame, time: str) -> NDArray[np.float64]:
-    """Float64 seconds; null, NaN and infinite times become NaN (they match nothing)."""
+def _times(frame: pl.DataFrame, time: str, *, where: str = "forward_return") -> NDArray[np.float64]:
+    """Float64 seconds; null, NaN and infinite times become NaN (they match nothing).
+
+    ``where`` names the operation in errors (``forward_window`` passes its own name).
+    """
     column = frame.get_column(time)
     if column.dtype.is_integer() and column.null_count() < column.len():
         largest = max(abs(int(column.min())), abs(int(column.max())))  # type: ignore[arg-type]
         if largest > _EXACT_INT:
             msg = (
-                f"forward_return: time column {time!r} holds integers up to {largest}, beyond"
+                f"{where}: time column {time!r} holds integers up to {largest}, beyond"
                 " 2**53, which float64 cannot hold exactly (nearby times would merge); "
                 "use seconds from an origin, e.g. elapsed_seconds from vf.parse_time"
             )

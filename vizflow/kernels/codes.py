@@ -1,0 +1,59 @@
+"""Dense codes of integer values through a lookup table: the compiled half of key coding.
+
+Keys whose physical values fall in a small range (symbol codes such as 600519, Categorical
+codes, dates) are coded in two linear passes over a table of that range, instead of a hash or a
+sort: one marks the values present, one reads each row's rank back.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def dense_ints_nb(values: np.ndarray, low: int, span: int, codes_out: np.ndarray) -> int:
+    """Write ``1..k`` to ``codes_out``: each value's rank among the distinct values; return ``k``.
+
+    Every value lies in ``low .. low + span - 1``; ranks follow value order.
+    """
+    rank = np.zeros(span, np.int64)
+    for i in range(values.size):
+        rank[values[i] - low] = 1
+    k = 0
+    for j in range(span):
+        if rank[j]:
+            k += 1
+            rank[j] = k
+    for i in range(values.size):
+        codes_out[i] = rank[values[i] - low]
+    return k
+
+
+@njit(cache=True)
+def first_seen_nb(values: np.ndarray, span: int, codes_out: np.ndarray) -> np.ndarray:
+    """Code the distinct values ``1..m`` by first appearance; return the row of each first one.
+
+    Values lie in ``0 .. span - 1``; the value ``span - 1`` stands for null and gets code 0.
+    """
+    seen = np.zeros(span, np.int64)
+    first = np.empty(min(values.size, span), np.int64)
+    m = 0
+    for i in range(values.size):
+        v = values[i]
+        if v == span - 1:
+            codes_out[i] = 0
+            continue
+        if seen[v] == 0:
+            first[m] = i
+            m += 1
+            seen[v] = m
+        codes_out[i] = seen[v]
+    return first[:m]
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's cache) the kernels with the argument types the wrapper uses."""
+    dense_ints_nb(np.zeros(1, np.int64), 0, 1, np.empty(1, np.int64))
+    for dtype in (np.uint8, np.uint16, np.uint32):  # Categorical and Enum physical codes
+        first_seen_nb(np.zeros(1, dtype), 2, np.empty(1, np.int64))
