@@ -383,3 +383,24 @@ def test_scaling_every_weight_changes_no_statistic(case, factor):
     base = vf.finalize(vf.summarize(df, by, VALUES, weight="w")).drop("weight")
     scaled = vf.finalize(vf.summarize(df.with_columns(pl.col("w") * factor), by, VALUES, weight="w"))
     assert_partials_close(scaled.drop("weight"), base)
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["d1", "d2", "d3"]), st.integers(1, 6), value, value),
+        min_size=1,
+        max_size=50,
+    ),
+    st.integers(1, 4),
+)
+def test_per_date_buckets_summarized_then_combined_equal_the_exact_year(rows, q):
+    """The runner pattern: each date buckets its own rows (vf.quantile_bin) and ends in vf.summarize;
+    combining the dates' partials gives the exact statistics of all rows by bucket."""
+    schema = {"day": pl.String, "size": pl.Int64, "a": pl.Float64, "b": pl.Float64}
+    df = pl.DataFrame(rows, schema=schema, orient="row")
+    days = [vf.quantile_bin(day, "size", q, out="bucket") for day in df.partition_by("day")]
+    year = vf.finalize(vf.combine([vf.summarize(day, "bucket", VALUES) for day in days]))
+    bucketed = pl.concat(days)
+    whole = vf.quantile_bin(df, "size", q, by="day", out="bucket")
+    assert bucketed.sort("day", maintain_order=True).equals(whole.sort("day", maintain_order=True))
+    assert_matches_reference(year, reference(bucketed, ["bucket"], None), ["bucket"])
