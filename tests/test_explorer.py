@@ -130,13 +130,16 @@ return {label: label.textContent, width: document.documentElement.clientWidth, t
 """
 
 
-def _fit_window(driver) -> None:
-    """Make the viewport exactly as tall as the page, so a screenshot has all of it and no blank band."""
+def _screenshot(driver, name: str) -> None:
+    """Save the whole page to docs/img/name: a viewport as tall as the page, no scroll bar, no blank band."""
     chrome, page = driver.execute_script(
+        "document.documentElement.style.overflow = 'hidden';"
         "const bottom = document.getElementById('vf-decay').getBoundingClientRect().bottom;"
-        "return [window.outerHeight - window.innerHeight, Math.ceil(bottom + window.scrollY) + 16];"
+        "return [window.outerHeight - window.innerHeight, Math.ceil(bottom + window.scrollY) + 24];"
     )
     driver.set_window_size(1280, chrome + page)
+    IMG.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(IMG / name))
 
 
 def _heatmap(driver, view: list | None = None):
@@ -236,7 +239,6 @@ def test_explorer_views_selection_and_numbers_match_polars(browser, server, rows
     browser.set_window_size(1280, 1800)
     browser.get(server)
     first = _heatmap(browser)
-    _fit_window(browser)
     dates = browser.execute_script(_DATES)  # the date range names its dates, none cut off the page
     assert dates["label"] == "20230201 .. 20230203 (3 of 3 dates)"
     assert dates["inputs"] == 0  # no number boxes showing indices
@@ -263,8 +265,7 @@ def test_explorer_views_selection_and_numbers_match_polars(browser, server, rows
     _assert_cells(
         state, _expected_cells(rows, "half_hour", "log_qty_bin", 60), state["x"][:-1], list(state["y"])
     )
-    IMG.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(IMG / "explorer.png"))
+    _screenshot(browser, "explorer.png")
 
     # A box over the centres of 10:00-10:30 and 10:30-11:00, size bins 3 and 4.
     _drag_box(browser, 1850.0, 5350.0, 2.6, 4.4)
@@ -278,7 +279,7 @@ def test_explorer_views_selection_and_numbers_match_polars(browser, server, rows
     assert chosen["meta"]["share"] == pytest.approx(picked.height / rows.height, rel=1e-12)
     assert f"{picked.height:,} rows" in chosen["totals"]
     _assert_curve(chosen, _reference_decay(picked))
-    browser.save_screenshot(str(IMG / "explorer_selection.png"))
+    _screenshot(browser, "explorer_selection.png")
     assert (IMG / "explorer_selection.png").stat().st_size > 10_000
 
     _choose(browser, "vf-weight", "qty")  # weighted: the selection resets to the whole table
