@@ -452,6 +452,13 @@ def _is_identity(order: NDArray[np.int64]) -> bool:
     return bool(order.size == 0 or (order[0] == 0 and (np.diff(order) == 1).all()))
 
 
+def _diff(lo: NDArray[np.int64], hi: NDArray[np.int64], prefix: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Each window's total ``prefix[hi] - prefix[lo]``, from integer prefix sums."""
+    out = np.empty(lo.size, dtype=np.int64)
+    window_diff_nb(lo, hi, prefix, out)
+    return out
+
+
 class _IntPrefix(NamedTuple):
     """Prefix counts of the valid values and exact prefix sums of an integer leaf input."""
 
@@ -527,15 +534,11 @@ class _LeafInputs:
         if leaf.kind in ("min", "max"):
             return self._extreme(leaf, q_offsets, lo, hi)
         prefix = self._prefix(leaf)
-        n = np.empty(lo.size, dtype=np.int64)
-        if leaf.kind in ("count", "mean"):
-            window_diff_nb(lo, hi, prefix.n_valid, n)
         if leaf.kind == "count":
-            return pl.Series(n)
+            return pl.Series(_diff(lo, hi, prefix.n_valid))
         total: NDArray[np.int64] | NDArray[np.float64]
         if isinstance(prefix, _IntPrefix):
-            total = np.empty(lo.size, dtype=np.int64)
-            window_diff_nb(lo, hi, prefix.sums, total)
+            total = _diff(lo, hi, prefix.sums)
         else:
             total = np.empty(lo.size)
             window_float_sums_nb(
@@ -543,6 +546,7 @@ class _LeafInputs:
             )
         if leaf.kind == "sum":
             return pl.Series(total)
+        n = _diff(lo, hi, prefix.n_valid)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = total / np.where(n > 0, n, 1)
         return pl.Series(mean).set(pl.Series(n == 0), None)
