@@ -237,7 +237,7 @@ def decay(
         for part, joined in ((curve, True), (end, False)):
             if part:
                 trace = _decay_trace(part, horizons, row, unit, name=name, colour=colour, joined=joined)
-                fig.add_trace(go_.Scatter(**trace, showlegend=joined or not numeric))
+                fig.add_trace(go_.Scatter(**trace, showlegend=bool(group) and (joined or not numeric)))
     fig.update_layout(
         title=title, xaxis_title="horizon (s)", yaxis_title=f"mean forward return ({unit})",
         legend_title_text=group,
