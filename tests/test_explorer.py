@@ -331,7 +331,8 @@ def markout_rows(draw, max_rows: int = 40) -> pl.DataFrame:
             "qty": column(st.integers(0, 500).map(float)),
             **{v: column(value) for v in VALUES},
         },
-        schema_overrides={"size": pl.Int64, "book": pl.Categorical, **dict.fromkeys(VALUES, pl.Float64)},
+        schema_overrides={"venue": pl.String, "size": pl.Int64, "book": pl.Categorical}
+        | dict.fromkeys(VALUES, pl.Float64),
     )
 
 
