@@ -644,3 +644,15 @@ def test_heatmap_of_a_finalized_table_refuses_several_rows_per_cell_and_unknown_
         vz.heatmap(final, "x", "y", "ret")
     merged = vz.heatmap(vf.summarize(df, ["x", "y", "k"], "r"), "x", "y", "r").data[0]
     assert [list(row) for row in merged.z] == [[1.5]]
+
+
+def test_decay_never_takes_the_group_or_sign_column_for_a_return():
+    """A group or sign column named like a return (return_bucket, return_sign) is not a horizon."""
+    df = pl.DataFrame(
+        {"return_bucket": [0, 0, 1], "return_sign": [1, -1, 1], "return_5": [1e-4, -3e-4, 2e-4]}
+    )
+    fig = vz.decay(df, "return_bucket", sign="return_sign")
+    assert [(t.name, t.customdata[0][0], round(t.y[0], 9)) for t in fig.data] == [
+        ("0", "5 s", 2.0),  # (1e-4 * 1 + -3e-4 * -1) / 2, in bp
+        ("1", "5 s", 2.0),
+    ]

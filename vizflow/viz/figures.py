@@ -200,7 +200,7 @@ def decay(
     """
     schema = frame.collect_schema()
     kind = table_kind(schema)
-    values = value_columns(schema, kind, prefix)
+    values = [v for v in value_columns(schema, kind, prefix) if v not in (group, sign)]
     if not values:
         require_columns(schema, [f"{prefix}<horizon>"], where="decay")
     horizons = {v: _horizon(v, prefix) for v in values}
