@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import vizflow as vf
 import vizflow.viz as vz
-from vizflow.exceptions import ColumnNotFoundError, SchemaError, VizflowError
+from vizflow.exceptions import ColumnNotFoundError, DataError, SchemaError, VizflowError
 
 pytest.importorskip("plotly")
 
@@ -656,3 +656,10 @@ def test_decay_never_takes_the_group_or_sign_column_for_a_return():
         ("0", "5 s", 2.0),  # (1e-4 * 1 + -3e-4 * -1) / 2, in bp
         ("1", "5 s", 2.0),
     ]
+
+
+def test_decay_of_an_infinite_return_names_the_figure_and_the_column():
+    """An infinite markout (a zero price) is bad data: decay raises, naming itself and the column."""
+    df = pl.DataFrame({"return_5": [1e-4, math.inf], "return_60": [1e-4, 2e-4]})
+    with pytest.raises(DataError, match=r"^decay: summarize: value column 'return_5' holds 1 infinite"):
+        vz.decay(df)

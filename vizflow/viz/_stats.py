@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 import polars as pl
 
 from vizflow._validate import require_columns, require_numeric
-from vizflow.exceptions import ColumnNotFoundError, VizflowError
+from vizflow.exceptions import ColumnNotFoundError, DataError, VizflowError
 from vizflow.ops.summary import combine, finalize, summarize
 
 if TYPE_CHECKING:
@@ -134,7 +134,11 @@ def finalized(
             require_columns(schema, [sign], where=where)
             require_numeric(schema, sign, where=where)
             lf = lf.with_columns(pl.col(*values) * pl.col(sign))
-        return finalize(summarize(lf, list(keys), list(values))).collect()
+        try:
+            return finalize(summarize(lf, list(keys), list(values))).collect()
+        except DataError as exc:  # raised when collected: name the figure that asked
+            msg = f"{where}: {exc}"
+            raise DataError(msg) from exc
     if sign is not None:
         msg = (
             f"{where}: sign={sign!r} needs raw rows, but this is a {kind} table: multiply the returns "
