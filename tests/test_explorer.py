@@ -615,3 +615,35 @@ def test_explorer_selection_matching_nothing_is_an_error_in_place():
     draw_heatmap = next(f for key, f in callbacks.items() if "vf-heatmap.figure" in key)
     fig, _ = draw_heatmap("side", "side", "return_5", "mean", "", 1, None)
     assert "panel 'heatmap' failed" in fig.layout.title.text
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not (CHROMIUM and DRIVER), reason=NO_BROWSER)
+def test_explorer_date_range_in_the_page_filters_by_date(browser, server, rows):
+    """Moving the slider's upper handle one date left: the label names the dates, the numbers follow."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(server)
+    _heatmap(browser)
+    handles = _wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#vf-dates [role='slider']"))
+    handles[-1].send_keys(Keys.ARROW_LEFT)
+    label = browser.find_element(By.ID, "vf-dates-label")
+    assert _wait(browser, lambda: "2 of 3" in label.text and label.text) == (
+        "20230201 .. 20230202 (2 of 3 dates)"
+    )
+    two_days = rows.filter(pl.col("date").is_in(["20230201", "20230202"]))
+    shown = _decay(browser, lambda s: s["meta"] and s["meta"]["rows"] != rows.height and s)
+    assert shown["meta"]["rows"] == two_days.height
+    assert f"{two_days.height:,} rows (100.0% of the total)" in shown["totals"]
+    _assert_curve(shown, _reference_decay(two_days))
+    state = _wait(  # the heatmap redrawn over the two days: its counts add up to their rows
+        browser,
+        lambda: (
+            (s := browser.execute_script(_HEATMAP))
+            and sum(n for row in s["custom"] for (_, _, n, _) in row) == two_days.height
+            and s
+        ),
+    )
+    cells = _expected_cells(two_days, "half_hour", "symbol", 1)
+    _assert_cells(state, cells, state["x"][:-1], list(state["y"]))
