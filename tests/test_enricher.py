@@ -16,6 +16,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import vizflow as vf
+import vizflow._grouping as grouping
 from tests.reference import enrich_reference
 from vizflow.enrich.compile import _JITTED, read_columns
 from vizflow.exceptions import ColumnNotFoundError, CompileError, DataError, SchemaError, VizflowError
@@ -712,3 +713,45 @@ def test_a_numba_function_and_a_callable_object_are_rules():
         False,
         True,
     ]
+
+
+@given(
+    rows=st.lists(
+        st.fixed_dictionaries(
+            {
+                "symbol": st.sampled_from([600519, 9, None]),
+                "t": st.one_of(st.integers(-3, 3), st.integers(-(2**62), 2**62)),  # ties and spread
+                "qty": st.integers(1, 100),
+                "side": st.sampled_from([-1, 1]),
+            }
+        ),
+        max_size=300,
+    ),
+    time_dtype=st.sampled_from([pl.Int64, pl.Float64]),
+    arrangement=st.sampled_from(["by time", "shuffled"]),
+    seed=st.integers(0, 2**16),
+    threaded=st.booleans(),
+)
+def test_regression_long_unsorted_groups_equal_the_row_by_row_reference(
+    rows, time_dtype, arrangement, seed, threaded
+):
+    """Groups over 32 rows out of time order take the radix sort (issue 13), in threads or not."""
+    schema = {"symbol": pl.Int64, "t": time_dtype, "qty": pl.Int64, "side": pl.Int8}
+    df = pl.DataFrame(rows, schema=schema).with_row_index("i")
+    if arrangement == "by time":
+        df = df.sort("t", maintain_order=True)
+    else:
+        df = df.sample(fraction=1.0, shuffle=True, seed=seed)
+    with pytest.MonkeyPatch.context() as mp:
+        if threaded:
+            mp.setattr(grouping, "_ROWS_PER_THREAD", 1)
+            mp.setattr(grouping.pl, "thread_pool_size", lambda: 3)
+        out = vf.enrich(
+            df, [vf.TagRunning("seq", seq, 0), vf.TagRunning("position", position, 0)], "symbol", "t"
+        )
+    arranged = [
+        rows[i] | {"t": float(rows[i]["t"]) if time_dtype == pl.Float64 else rows[i]["t"]} for i in df["i"]
+    ]
+    expected = enrich_reference(arranged, "symbol", "t", running={"seq": (seq, 0), "position": (position, 0)})
+    assert out["seq"].to_list() == expected["seq"]
+    assert out["position"].to_list() == expected["position"]

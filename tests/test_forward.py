@@ -14,8 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import vizflow as vf
+import vizflow._grouping as grouping
 from tests.reference import forward_return_reference
 from vizflow.exceptions import ColumnNotFoundError, DataError, SchemaError, VizflowError
+from vizflow.ops.forward import _segments, _times
 
 SCHEMA = {"symbol": pl.String, "t": pl.Float64, "px": pl.Float64}
 
@@ -400,3 +402,39 @@ def test_key_columns_must_pair_with_the_reference():
         )
     with pytest.raises(VizflowError, match="symbol_col"):
         vf.forward_return(df, [1], "px", "t", ["symbol", "symbol"])
+
+
+@given(
+    rows=st.lists(
+        st.tuples(st.sampled_from(["a", "b", None]), st.one_of(st.floats(0, 40), times), prices), max_size=300
+    ),
+    horizons=horizons_strategy,
+    arrangement=st.sampled_from(["by time", "shuffled"]),
+    seed=st.integers(0, 2**16),
+    threaded=st.booleans(),
+)
+def test_regression_long_unsorted_groups_equal_the_reference(rows, horizons, arrangement, seed, threaded):
+    """Groups over 32 rows out of time order take the radix sort (issue 13), in threads or not."""
+    df = pl.DataFrame(rows, schema=SCHEMA, orient="row").with_row_index("i")
+    if arrangement == "by time":
+        df = df.sort("t", nulls_last=True, maintain_order=True)
+    else:
+        df = df.sample(fraction=1.0, shuffle=True, seed=seed)
+    with pytest.MonkeyPatch.context() as mp:
+        if threaded:
+            mp.setattr(grouping, "_ROWS_PER_THREAD", 1)
+            mp.setattr(grouping.pl, "thread_pool_size", lambda: 3)
+        out = vf.forward_return(df, horizons, "px", "t", "symbol")
+    arranged = [rows[i] for i in df["i"].to_list()]  # the reference takes ties in this order too
+    _assert_matches(out, forward_return_reference(arranged, horizons), horizons)
+
+
+def test_regression_time_and_segment_errors_name_the_calling_operation():
+    """forward_window reuses _times and _segments: their errors must not say forward_return."""
+    frame = pl.DataFrame({"t": [2**60, 0]})
+    with pytest.raises(DataError, match=r"^forward_window: time column 't' holds integers"):
+        _times(frame, "t", where="forward_window")
+    with pytest.raises(DataError, match=r"^forward_return: time column 't'"):
+        _times(frame, "t")
+    with pytest.raises(VizflowError, match=r"^forward_window: 2 key codes for 3 times"):
+        _segments(np.zeros(2, np.int64), 1, np.zeros(3), where="forward_window")

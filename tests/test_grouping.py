@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import numpy as np
 import polars as pl
@@ -10,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vizflow._grouping import key_codes, segments
+import vizflow._grouping as grouping
+from vizflow._grouping import group_order, key_codes, segments
 from vizflow._keys import as_keys, check_dates_in_keys
 from vizflow.exceptions import DataError, SchemaError, VizflowError
 
@@ -145,3 +147,125 @@ def test_codes_are_independent_of_input_order():
     (a,), _ = key_codes([frame], [["d", "s"]])
     (b,), _ = key_codes([shuffled], [["d", "s"]])
     assert np.array_equal(a[shuffled["index"].to_numpy()], b)
+
+
+# --- the compiled sort: counting sort by code, radix sort of out-of-order groups ---------------
+
+FLOAT_TIMES = st.one_of(
+    st.sampled_from([0.0, -0.0, 1.5, -2.0, math.inf, -math.inf, math.nan, -math.nan, 5e-324, -5e-324]),
+    st.integers(-3, 3).map(float),  # ties
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+INT_TIMES = st.one_of(st.integers(-3, 3), st.integers(-(2**63), 2**63 - 1))
+
+
+def _threads(mp: pytest.MonkeyPatch) -> None:
+    """Split every frame into runs of groups sorted in three threads, however small."""
+    mp.setattr(grouping, "_ROWS_PER_THREAD", 1)
+    mp.setattr(grouping.pl, "thread_pool_size", lambda: 3)
+
+
+def _arrange(rows: list[tuple], arrangement: str, permutation: list[int]) -> list[tuple]:
+    """Rows sorted by (code, time), in time order with codes interleaved, or permuted."""
+    if arrangement == "sorted":
+        return sorted(rows, key=lambda r: (r[0], _time_order(r[1])))
+    if arrangement == "by time":
+        return sorted(rows, key=lambda r: _time_order(r[1]))
+    return [rows[i] for i in permutation]
+
+
+def _time_order(t: float) -> tuple:
+    return (True, 0.0) if math.isnan(t) else (False, t)
+
+
+@given(
+    data=st.data(),
+    n_groups=st.integers(1, 4),
+    integer=st.booleans(),
+    arrangement=st.sampled_from(["sorted", "by time", "shuffled"]),
+    threaded=st.booleans(),
+)
+def test_group_order_equals_a_stable_sort_by_code_then_time(data, n_groups, integer, arrangement, threaded):
+    """Groups long enough for the radix sort (> 32 rows), NaN last, -0.0 equal to 0.0, ties stable."""
+    times = INT_TIMES if integer else FLOAT_TIMES
+    rows = data.draw(st.lists(st.tuples(st.integers(0, n_groups - 1), times), max_size=200))
+    rows = _arrange(rows, arrangement, data.draw(st.permutations(range(len(rows)))))
+    codes = np.array([c for c, _ in rows], dtype=np.int64)
+    values = np.array([t for _, t in rows], dtype=np.int64 if integer else np.float64)
+    with pytest.MonkeyPatch.context() as mp:
+        if threaded:
+            _threads(mp)
+        order, offsets, sorted_times, identity = group_order(codes, n_groups, values)
+    expected = sorted(range(len(rows)), key=lambda i: (rows[i][0], _time_order(float(rows[i][1])), i))
+    assert order.tolist() == expected
+    assert identity == (expected == list(range(len(rows))))
+    assert np.array_equal(sorted_times, values[expected], equal_nan=True)
+    assert offsets.tolist() == np.searchsorted(codes[expected], np.arange(n_groups + 1)).tolist()
+
+
+KEY_DTYPES = {
+    "Int64": (pl.Int64, [600519, 9, 10, -(2**40), None]),
+    "UInt32": (pl.UInt32, [7, 0, 2**32 - 1, None]),
+    "String": (pl.String, ["9", "10", "a", "600519.SH", None]),
+    "Categorical": (pl.Categorical(), ["9", "10", "a", "600519.SH", None]),
+    "Enum": (pl.Enum(["z", "b", "a"]), ["b", "a", "z", None]),
+}
+
+
+@pytest.mark.parametrize("kind", list(KEY_DTYPES))
+@given(
+    data=st.data(),
+    two_keys=st.booleans(),
+    arrangement=st.sampled_from(["sorted", "by time", "shuffled"]),
+    threaded=st.booleans(),
+)
+def test_segments_of_every_key_dtype_and_row_order(kind, data, two_keys, arrangement, threaded):
+    """Keys by value (text in text order, nulls first), float times with NaN and nulls last."""
+    dtype, values = KEY_DTYPES[kind]
+    rows = data.draw(
+        st.lists(
+            st.tuples(st.sampled_from(values), st.sampled_from([1, 2]), st.one_of(st.none(), FLOAT_TIMES)),
+            max_size=120,
+        )
+    )
+    if arrangement == "shuffled":
+        rows = _arrange(rows, arrangement, data.draw(st.permutations(range(len(rows)))))
+    text = kind not in ("Int64", "UInt32")
+    schema = {"k": pl.String if text else dtype, "v": pl.Int64, "t": pl.Float64}
+    frame = pl.DataFrame(rows, schema=schema, orient="row").with_columns(pl.col("k").cast(dtype))
+    if arrangement == "sorted":
+        frame = frame.sort("k", "v", "t", nulls_last=[False, False, True], maintain_order=True)
+    elif arrangement == "by time":
+        frame = frame.sort("t", nulls_last=True, maintain_order=True)
+    by = ["k", "v"] if two_keys else ["k"]
+    with pytest.MonkeyPatch.context() as mp:
+        if threaded:
+            _threads(mp)
+        seg = segments(frame, by, ["t"])
+    listed = frame.with_columns(pl.col("k").cast(pl.String) if text else pl.col("k")).rows()
+
+    def group(pos: int) -> tuple:
+        k, v, _ = listed[pos]
+        return (k is not None, k if k is not None else 0, v if two_keys else 0)
+
+    def key(pos: int) -> tuple:
+        t = listed[pos][2]
+        no_time = t is None or math.isnan(t)
+        return (*group(pos), no_time, 0.0 if no_time else t, pos)
+
+    expected = sorted(range(frame.height), key=key)
+    assert seg.row_index(frame.height).tolist() == expected
+    groups = [group(i) for i in expected]
+    starts = [i for i in range(len(groups)) if i == 0 or groups[i] != groups[i - 1]]
+    assert seg.offsets.tolist() == ([*starts, len(groups)] if groups else [0])
+
+
+def test_regression_categorical_codes_beyond_the_lookup_table_fall_back_to_text():
+    """A Categorical whose physical codes are far above its row count (a big shared category
+    list) is coded through its text, not a table as large as the category list."""
+    categories = pl.Categories.random()
+    pl.Series([f"s{i}" for i in range(70_000)]).cast(pl.Categorical(categories))
+    frame = pl.DataFrame({"k": pl.Series(["s69999", None, "s2", "s69999"]).cast(pl.Categorical(categories))})
+    (codes,), k = key_codes([frame], [["k"]])
+    assert codes.tolist() == [2, 0, 1, 2]  # null, then "s2" < "s69999" by text
+    assert k == 3

@@ -18,24 +18,26 @@ then placed by a compiled counting sort and a per-group merge sort on time
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
 import polars as pl
 
 from vizflow.exceptions import SchemaError
 from vizflow.kernels.codes import dense_ints_nb, first_seen_nb
-from vizflow.kernels.segments import group_order_nb
+from vizflow.kernels.segments import group_order_nb, sort_groups_nb
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from numpy.typing import NDArray
 
-__all__ = ["Segments", "key_codes", "key_kind", "segments"]
+__all__ = ["Segments", "by_group_runs", "group_order", "key_codes", "key_kind", "segments"]
 
 _INT64_MAX = np.iinfo(np.int64).max
 _TEXT = (pl.String, pl.Categorical, pl.Enum)
+_ROWS_PER_THREAD = 250_000  # below this, a thread costs more than it saves
 
 
 class Segments(NamedTuple):
@@ -96,14 +98,14 @@ def _split(codes: NDArray[np.int64], lengths: Sequence[int]) -> list[NDArray[np.
 def _integer_codes(parts: Sequence[pl.Series]) -> tuple[list[NDArray[np.int64]], int]:
     """Codes of integer-like columns by physical value: 0 for null, then 1.. in value order."""
     physical = [p.to_physical() if p.dtype != pl.Boolean else p.cast(pl.Int8) for p in parts]
-    if any(p.dtype == pl.UInt64 and p.len() > p.null_count() and p.max() > _INT64_MAX for p in physical):
+    if any(p.dtype == pl.UInt64 and _largest(p) > _INT64_MAX for p in physical):
         return _ranked_codes(parts)
     ints = [p.cast(pl.Int64) for p in physical]
     valid = [p for p in ints if p.len() > p.null_count()]
     if not valid:
         return [np.zeros(p.len(), dtype=np.int64) for p in parts], 1
-    low: int = min(p.min() for p in valid)  # type: ignore[assignment, type-var]
-    top: int = max(p.max() for p in valid)  # type: ignore[assignment, type-var]
+    low = min(_smallest(p) for p in valid)
+    top = max(_largest(p) for p in valid)
     # A null takes the smallest value (present anyway) and is set to 0 afterwards.
     arrays = [p.fill_null(low).to_numpy() if p.null_count() else p.to_numpy() for p in ints]
     values = arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
@@ -119,6 +121,17 @@ def _integer_codes(parts: Sequence[pl.Series]) -> tuple[list[NDArray[np.int64]],
         if p.null_count():
             part[p.is_null().to_numpy()] = 0
     return out, k + 1
+
+
+def _largest(values: pl.Series) -> int:
+    """Return the largest value of an integer Series, -1 when it holds none."""
+    top = values.max()
+    return -1 if top is None else int(top)  # type: ignore[arg-type]  # an integer Series' max is int
+
+
+def _smallest(values: pl.Series) -> int:
+    """Return the smallest value of an integer Series that holds one."""
+    return int(values.min())  # type: ignore[arg-type]
 
 
 def _text_codes(parts: Sequence[pl.Series]) -> tuple[list[NDArray[np.int64]], int]:
@@ -143,19 +156,16 @@ def _local_text_codes(part: pl.Series) -> tuple[pl.Series, NDArray[np.int64]]:
     """Return the distinct texts of ``part`` (String) and each row's index into them plus 1 (0: null)."""
     if part.dtype == pl.String:
         seen = part.drop_nulls().unique()
-        codes = part.cast(pl.Enum(seen)).to_physical().cast(pl.Int64) + 1
-        return seen, codes.fill_null(0).to_numpy()
+        positions = part.cast(pl.Enum(seen)).to_physical().cast(pl.Int64) + 1
+        return seen, positions.fill_null(0).to_numpy()
     physical = part.to_physical()
-    top = physical.max()
-    if top is None:  # all null
-        return pl.Series([], dtype=pl.String), np.zeros(part.len(), dtype=np.int64)
-    span = int(top) + 2  # the last entry stands for null
+    span = _largest(physical) + 2  # the last entry stands for null
     if not _table_fits(span, part.len()):
         return _local_text_codes(part.cast(pl.String))
     values = physical.cast(pl.UInt32).fill_null(span - 1) if physical.null_count() else physical
-    codes = np.empty(part.len(), dtype=np.int64)
-    first = first_seen_nb(values.to_numpy(), span, codes)
-    return part.gather(first).cast(pl.String), codes
+    local = np.empty(part.len(), dtype=np.int64)
+    first = first_seen_nb(values.to_numpy(), span, local)
+    return part.gather(first).cast(pl.String), local
 
 
 def _ranked_codes(parts: Sequence[pl.Series]) -> tuple[list[NDArray[np.int64]], int]:
@@ -300,17 +310,63 @@ def segments(frame: pl.DataFrame, by: Sequence[str], sort_by: Sequence[str]) -> 
     if not fast:
         return _polars_segments(frame, by, sort_by)
     time = _time_key(frame.get_column(sort_by[0])) if sort_by else np.zeros(n, dtype=np.int64)
-    is_float = time.dtype == np.float64
-    order = np.empty(n, dtype=np.int64)
     if len(by) == 1 and _already_grouped(key := frame.get_column(by[0])):  # runs give the codes, O(n)
         codes = _run_codes(key, "group")
         n_groups = int(codes[-1]) + 1
     else:
         (codes,), n_groups = key_codes([frame], [by])
-    offsets = np.empty(n_groups + 1, dtype=np.int64)
-    bits = np.ascontiguousarray(time).view(np.int64)
-    identity = group_order_nb(codes, n_groups, bits, is_float, order, offsets, np.empty(n, dtype=np.int64))
+    order, offsets, _, identity = group_order(codes, n_groups, time)
     return Segments(None if identity else order, offsets)
+
+
+def group_order(
+    codes: NDArray[np.int64], n_groups: int, times: NDArray[Any]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[Any], bool]:
+    """Order rows by (code, time) stably: positions, CSR offsets, sorted times, and identity or not.
+
+    ``times`` is float64 (NaN last) or int64. A compiled counting sort places the rows by code
+    and carries their times; only the groups then found out of order are sorted (a radix sort,
+    ``vizflow.kernels.segments``), in as many threads as Polars uses, each on whole groups.
+
+    Examples
+    --------
+    >>> order, offsets, times, identity = group_order(np.array([1, 0, 1]), 2, np.array([5.0, 7.0, 2.0]))
+    >>> order.tolist(), offsets.tolist(), times.tolist(), identity
+    ([1, 2, 0], [0, 1, 3], [7.0, 2.0, 5.0], False)
+    """
+    n = codes.size
+    is_float = times.dtype == np.float64
+    order = np.empty(n, dtype=np.int64)
+    offsets = np.empty(n_groups + 1, dtype=np.int64)
+    keys = np.empty(n, dtype=np.int64)
+    bits = np.ascontiguousarray(times).view(np.int64)
+    placed = group_order_nb(codes, n_groups, bits, is_float, order, offsets, keys)
+    in_order = by_group_runs(offsets, lambda a, b: sort_groups_nb(offsets[a : b + 1], is_float, keys, order))
+    return order, offsets, keys.view(times.dtype), placed and all(in_order)
+
+
+def by_group_runs(offsets: NDArray[np.int64], call: Callable[[int, int], Any]) -> list[Any]:
+    """Call ``call(a, b)`` on runs of whole groups ``a..b-1`` of about equal rows, in threads.
+
+    For compiled passes that release the GIL (``nogil=True``) and touch only their groups'
+    rows. As many runs as Polars' thread pool has threads (``POLARS_MAX_THREADS``; one per
+    worker under the runner), fewer for small frames; plain threads, not numba's parallel
+    layer, which aborts when two threads enter it at once.
+
+    Examples
+    --------
+    >>> by_group_runs(np.array([0, 2, 5]), lambda a, b: (a, b))
+    [(0, 2)]
+    """
+    n_groups = offsets.size - 1
+    n = int(offsets[-1] - offsets[0])
+    parts = max(1, min(pl.thread_pool_size(), n // _ROWS_PER_THREAD, n_groups))
+    if parts == 1:
+        return [call(0, n_groups)]
+    cuts = np.searchsorted(offsets, offsets[0] + n * np.arange(1, parts) / parts).tolist()
+    bounds = [0, *sorted(set(cuts) - {0, n_groups}), n_groups]
+    with ThreadPoolExecutor(len(bounds) - 1) as pool:
+        return list(pool.map(call, bounds[:-1], bounds[1:]))
 
 
 def _polars_segments(frame: pl.DataFrame, by: Sequence[str], sort_by: Sequence[str]) -> Segments:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 import polars as pl
@@ -22,6 +22,13 @@ if TYPE_CHECKING:
     from vizflow._typing import FrameT
 
 __all__ = ["Enricher", "enrich"]
+
+
+class _Compiled(Protocol):
+    """A rule with a compiled pass: values in sorted order from the records and group offsets."""
+
+    def compute(self, records: np.ndarray, offsets: NDArray[np.int64]) -> NDArray[Any]: ...
+
 
 _INT64_MAX = 2**63 - 1
 
@@ -191,7 +198,8 @@ class Enricher:
     def _check_sort_range(self, df: pl.DataFrame) -> None:
         """Refuse UInt64 order values above 2**63 - 1: times are ordered (and differenced) in int64."""
         for c in self.sort_by:
-            if df.schema[c] == pl.UInt64 and (top := df.get_column(c).max()) is not None and top > _INT64_MAX:
+            top = df.get_column(c).max() if df.schema[c] == pl.UInt64 else None
+            if isinstance(top, int) and top > _INT64_MAX:
                 msg = (
                     f"enrich: sort_by column {c!r} holds UInt64 values above 2**63 - 1 (max {top}); "
                     f"times are compared in int64: subtract an origin first, e.g. "
@@ -223,8 +231,9 @@ class Enricher:
             if getattr(rule, "expr", None) is not None:
                 series.append(self._expression(df, seg, rule))
             elif rule in compiled:
+                assert records is not None
                 try:
-                    values = _unsort(rule.compute(records, seg.offsets), seg.order)
+                    values = _unsort(cast("_Compiled", rule).compute(records, seg.offsets), seg.order)
                 except RowError as exc:
                     raise self._row_error(df, seg, rule, inputs[id(rule)], exc) from exc.__cause__
                 series.append(pl.Series(rule.output_columns[0], values))

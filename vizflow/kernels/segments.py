@@ -104,7 +104,7 @@ def _radix_sort_nb(
         rows[lo:hi] = src_r[src_lo : src_lo + m]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def group_order_nb(
     codes: np.ndarray,
     n_groups: int,
@@ -112,14 +112,14 @@ def group_order_nb(
     is_float: bool,
     order_out: np.ndarray,
     offsets_out: np.ndarray,
-    times_out: np.ndarray,
+    keys_out: np.ndarray,
 ) -> bool:
-    """Stable order of rows by (code, time); returns whether it is the identity.
+    """Place rows by code (stable counting sort); return whether no row moved.
 
     ``codes`` are in ``0..n_groups-1``; ``times`` is int64 (integer times, or float64 bit
-    patterns with ``is_float``). ``order_out[k]`` receives the input row at sorted position
-    ``k``, ``offsets_out`` (``int64[n_groups + 1]``) the CSR group boundaries and ``times_out``
-    the times in sorted order (NaN canonical, -0.0 as 0.0). Equal times keep their input order.
+    patterns with ``is_float``). ``order_out[k]`` receives the input row at position ``k``,
+    ``offsets_out`` (``int64[n_groups + 1]``) the CSR group boundaries and ``keys_out`` the
+    times' sort keys in that order, for :func:`sort_groups_nb` to finish.
     """
     n = codes.size
     offsets_out[:] = 0
@@ -133,42 +133,50 @@ def group_order_nb(
         c = codes[i]
         k = fill[c]
         order_out[k] = i
-        times_out[k] = _key_nb(times[i], is_float)
+        keys_out[k] = _key_nb(times[i], is_float)
         if k != i:
             identity = False
         fill[c] = k + 1
-    largest = 0
-    for g in range(n_groups):
-        largest = max(largest, offsets_out[g + 1] - offsets_out[g])
-    spare_keys = np.empty(largest, np.int64)
-    spare_rows = np.empty(largest, np.int64)
-    counts = np.empty((8, 256), np.int64)
-    for g in range(n_groups):
-        lo, hi = offsets_out[g], offsets_out[g + 1]
-        for k in range(lo + 1, hi):
-            if times_out[k] < times_out[k - 1]:
-                if hi - lo <= _SMALL:
-                    _insertion_sort_nb(times_out, order_out, lo, hi)
-                else:
-                    _radix_sort_nb(times_out, order_out, lo, hi, spare_keys, spare_rows, counts)
-                identity = False
-                break
-    if is_float:
-        for k in range(n):
-            times_out[k] = _bits_nb(times_out[k], is_float)
     return identity
 
 
+@njit(cache=True, nogil=True)
+def sort_groups_nb(offsets: np.ndarray, is_float: bool, keys: np.ndarray, order: np.ndarray) -> bool:
+    """Stably sort each group of ``offsets`` by key, carrying ``order``; return whether all were sorted.
+
+    Works in place on the groups' rows (``offsets[0]:offsets[-1]``, so that disjoint runs of
+    groups can be sorted in parallel threads) and turns their keys back into times (int64
+    values or float64 bit patterns; NaN canonical, -0.0 as 0.0).
+    """
+    largest = 0
+    for g in range(offsets.size - 1):
+        largest = max(largest, offsets[g + 1] - offsets[g])
+    spare_keys = np.empty(largest, np.int64)
+    spare_rows = np.empty(largest, np.int64)
+    counts = np.empty((8, 256), np.int64)
+    in_order = True
+    for g in range(offsets.size - 1):
+        lo, hi = offsets[g], offsets[g + 1]
+        for k in range(lo + 1, hi):
+            if keys[k] < keys[k - 1]:
+                if hi - lo <= _SMALL:
+                    _insertion_sort_nb(keys, order, lo, hi)
+                else:
+                    _radix_sort_nb(keys, order, lo, hi, spare_keys, spare_rows, counts)
+                in_order = False
+                break
+    if is_float:
+        for k in range(offsets[0], offsets[-1]):
+            keys[k] = _bits_nb(keys[k], is_float)
+    return in_order
+
+
 def warm_up() -> None:
-    """Compile (or load from numba's cache) the kernel for integer and float times."""
-    codes = np.zeros(2, np.int64)
+    """Compile (or load from numba's cache) the kernels for integer and float times."""
+    offsets = np.array([0, 2], np.int64)
     for is_float in (False, True):
+        keys, order = np.empty(2, np.int64), np.empty(2, np.int64)
         group_order_nb(
-            codes,
-            1,
-            np.array([1, 0], np.int64),
-            is_float,
-            np.empty(2, np.int64),
-            np.empty(2, np.int64),
-            np.empty(2, np.int64),
+            np.zeros(2, np.int64), 1, np.array([1, 0], np.int64), is_float, order, offsets.copy(), keys
         )
+        sort_groups_nb(offsets, is_float, keys, order)

@@ -10,13 +10,12 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import polars as pl
 
-from vizflow._grouping import key_codes, key_kind
+from vizflow._grouping import group_order, key_codes, key_kind
 from vizflow._keys import as_keys, check_dates_in_keys
 from vizflow._node import node_columns, plan_node
 from vizflow._validate import require_columns, require_numeric
 from vizflow.exceptions import DataError, SchemaError, VizflowError
 from vizflow.kernels.asof import BACKWARD, FORWARD, NEAREST, asof_price_nb, forward_returns_nb
-from vizflow.kernels.segments import group_order_nb
 from vizflow.market import get_market, require_choice
 
 if TYPE_CHECKING:
@@ -57,7 +56,7 @@ def horizon_name(horizon: float | str, prefix: str = "return_") -> str:
 def _check_horizons(horizons: Sequence[float | str] | float | str) -> list[float | str]:
     # numbers.Real admits numpy scalars (np.int64 is no int); bools are refused.
     scalar = isinstance(horizons, numbers.Real | np.bool_ | str) or not hasattr(horizons, "__iter__")
-    values = [horizons] if scalar else list(horizons)  # type: ignore[arg-type]
+    values: list[float | str] = [horizons] if scalar else list(horizons)  # type: ignore[list-item, arg-type]
     if not values:
         msg = "forward_return: horizons is empty; expected e.g. [1, 5, 60]"
         raise VizflowError(msg)
@@ -75,7 +74,7 @@ def _check_horizons(horizons: Sequence[float | str] | float | str) -> list[float
     if duplicates:
         msg = f"forward_return: duplicate horizons {duplicates}; give each horizon once"
         raise VizflowError(msg)
-    return [CLOSE if h == CLOSE else float(h) for h in values]  # type: ignore[arg-type]
+    return [CLOSE if h == CLOSE else float(h) for h in values]
 
 
 def _names(values: list[float | str], names: Sequence[str] | None, prefix: str) -> list[str]:
@@ -220,12 +219,8 @@ def _sorted_segments(
     if codes.size != times.size:
         msg = f"{where}: {codes.size} key codes for {times.size} times"
         raise VizflowError(msg)
-    order = np.empty(codes.size, dtype=np.int64)
-    offsets = np.empty(n_groups + 1, dtype=np.int64)
-    times_out = np.empty(codes.size, dtype=np.float64)
-    bits = np.ascontiguousarray(times, dtype=np.float64).view(np.int64)
-    group_order_nb(codes, n_groups, bits, True, order, offsets, times_out.view(np.int64))
-    return order, offsets, times_out
+    order, offsets, sorted_times, _ = group_order(codes, n_groups, np.ascontiguousarray(times, np.float64))
+    return order, offsets, sorted_times
 
 
 def forward_return(
@@ -450,7 +445,7 @@ def _plan(frame: pl.LazyFrame, reference: pl.LazyFrame | None, spec: _Spec) -> p
         frame,
         own,
         lambda df, src: _compute(df, src, spec),
-        dict.fromkeys(spec.names, pl.Float64),
+        dict.fromkeys(spec.names, pl.Float64()),
         reference=reference,
         ref_cols=ref_cols,
     )
