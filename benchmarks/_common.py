@@ -14,6 +14,22 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+SCALE = float(os.environ.get("VIZFLOW_BENCH_SCALE", "1"))
+"""Size factor of every benchmark's data: ``VIZFLOW_BENCH_SCALE=0.01`` is a quick check that they run."""
+
+
+def scaled(n: int, floor: int = 1) -> int:
+    """``n`` rows (or rows per symbol) at :data:`SCALE`, at least ``floor``."""
+    return max(floor, round(n * SCALE))
+
+
+def growth_ratio(peak_mib: float, data_bytes: float) -> str:
+    """Peak RSS growth against input + output bytes, as printed in RESULTS.md (target <= 2x)."""
+    data_mib = data_bytes / 2**20
+    return (
+        f"peak RSS growth {peak_mib:.0f} MiB; input + output {data_mib:.0f} MiB; {peak_mib / data_mib:.2f}x"
+    )
+
 
 def median_time(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1) -> float:
     """Median wall time of ``fn()`` over ``repeats`` runs after ``warmup`` untimed runs."""

@@ -16,10 +16,12 @@ import numpy as np
 import polars as pl
 
 import vizflow as vf
-from benchmarks._common import header, key_matrix, keyed, median_time, peak_memory_mib
+from benchmarks._common import growth_ratio, header, key_matrix, keyed, median_time, peak_memory_mib, scaled
 
-N_SYMBOLS, PER_SYMBOL = 2000, 5000
-PY_SUBSET = 200_000  # the Python loop is timed on this many rows and extrapolated
+N_SYMBOLS, PER_SYMBOL = 2000, scaled(5000, floor=5)
+PY_SUBSET = min(
+    200_000, N_SYMBOLS * PER_SYMBOL
+)  # the Python loop is timed on this many rows and extrapolated
 
 
 def data() -> pl.DataFrame:
@@ -104,12 +106,8 @@ def _memory_case():
 
 def memory(df: pl.DataFrame) -> None:
     frame = keyed(df, "int")
-    data_mib = (frame.estimated_size() + frame.height * (1 + 8 + 8)) / 2**20
-    peak = peak_memory_mib(_memory_case)
-    print(
-        f"peak RSS growth (int keys): {peak:.0f} MiB; input + output {data_mib:.0f} MiB; "
-        f"{peak / data_mib:.2f}x"
-    )
+    data_bytes = frame.estimated_size() + frame.height * (1 + 8 + 8)
+    print("enrich (int keys):", growth_ratio(peak_memory_mib(_memory_case), data_bytes))
 
 
 def main() -> None:

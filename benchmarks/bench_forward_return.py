@@ -16,10 +16,10 @@ import polars as pl
 from numba import njit
 
 import vizflow as vf
-from benchmarks._common import header, keyed, median_time, orders, peak_memory_mib
+from benchmarks._common import growth_ratio, header, keyed, median_time, orders, peak_memory_mib, scaled
 
 HORIZONS = [5, 60, 300]
-N_SYMBOLS, PER_SYMBOL = 2000, 2500
+N_SYMBOLS, PER_SYMBOL = 2000, scaled(2500, floor=5)
 
 
 def data() -> pl.DataFrame:
@@ -149,12 +149,8 @@ def key_matrix(df: pl.DataFrame) -> None:
                 f"{t_join / t_ours:10.2f}x {floor / t_ours:6.2f}x"
             )
     frame = keyed(df, "int").select("symbol", "elapsed_seconds", "price")
-    data_mib = (frame.estimated_size() + frame.height * 8 * len(HORIZONS)) / 2**20
-    peak = peak_memory_mib(_memory_case)
-    print(
-        f"peak RSS growth (int keys): {peak:.0f} MiB; input + output {data_mib:.0f} MiB; "
-        f"{peak / data_mib:.2f}x"
-    )
+    data_bytes = frame.estimated_size() + frame.height * 8 * len(HORIZONS)
+    print("forward_return (int keys):", growth_ratio(peak_memory_mib(_memory_case), data_bytes))
 
 
 def main() -> None:
