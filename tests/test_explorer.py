@@ -647,3 +647,29 @@ def test_explorer_date_range_in_the_page_filters_by_date(browser, server, rows):
     )
     cells = _expected_cells(two_days, "half_hour", "symbol", 1)
     _assert_cells(state, cells, state["x"][:-1], list(state["y"]))
+
+
+def _component(layout, ident: str):
+    """The component of the page with this id."""
+    if getattr(layout, "id", None) == ident:
+        return layout
+    children = getattr(layout, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if child is None or isinstance(child, str):
+            continue
+        found = _component(child, ident)
+        if found is not None:  # a component without children is falsy (its len() is 0)
+            return found
+    return None
+
+
+def test_regression_explorer_opens_weighted_partials_on_the_weighted_mean():
+    """vz.explorer (and `vizflow explore` on a batch's folder) of vf.summarize(..., weight=) partials
+    raised "the unweighted statistics ('mean') are not recoverable" before showing anything."""
+    partial = vf.summarize(_tiny(), ["side", "venue"], "return_5", weight="qty")
+    app = vz.explorer(partial, min_count=1)
+    assert _component(app.layout, "vf-stat").value == "weighted mean"
+    assert _component(app.layout, "vf-weight").value == "weight"
+    assert _component(vz.explorer(_tiny(), min_count=1).layout, "vf-stat").value == "mean"
+    with pytest.raises(VizflowError, match="not recoverable"):  # asked for explicitly, still refused
+        vz.explorer(partial, statistic="mean")

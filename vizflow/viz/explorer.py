@@ -190,7 +190,7 @@ def explorer(
     x: str | None = None,
     y: str | None = None,
     value: str | None = None,
-    statistic: Statistic = "mean",
+    statistic: Statistic | None = None,
     weight: str | None = None,
     min_count: int = MIN_COUNT,
     columns: Sequence[str] | None = None,
@@ -216,8 +216,10 @@ def explorer(
     x, y, value, statistic, weight, min_count
         The initial view: X and Y columns (default: ``time`` if present, then the first
         candidate), the return column (default the shortest horizon), the statistic (``"mean"``,
-        ``"weighted mean"``, ``"sum of weight"``, ``"count"``, ``"t-stat"``), the weight column
-        and the minimum count of values a cell needs to be shown and selectable.
+        ``"weighted mean"``, ``"sum of weight"``, ``"count"``, ``"t-stat"``; default ``"mean"``,
+        or ``"weighted mean"`` for a table summarized with ``weight=``, which has no unweighted
+        mean), the weight column and the minimum count of values a cell needs to be shown and
+        selectable.
     columns
         The X/Y candidates. Default: ``time`` and every integer, string, Boolean or Categorical
         column with at most ``max_levels`` distinct values (raw rows), or every key of a
@@ -340,8 +342,9 @@ def explorer(
 
 
 def _initial_view(
-    data: ExplorerData, x: str | None, y: str | None, *, value: str | None, statistic: str, weight: str | None
-) -> dict:
+    data: ExplorerData, x: str | None, y: str | None, *, value: str | None, statistic: str | None,
+    weight: str | None,
+) -> dict:  # fmt: skip
     x = x or (data.time if data.time in data.dims else data.dims[0])
     y = y or next((d for d in data.dims if d != x), None)
     if y is None:
@@ -349,5 +352,7 @@ def _initial_view(
         raise VizflowError(msg)
     value = value or min(data.values, key=data.values.__getitem__)
     weight = weight if weight is not None else data.weights[0]
+    # a table summarized with weights has no unweighted mean: open it on the weighted one
+    statistic = statistic or ("mean" if None in data.weights else "weighted mean")
     data.cells(x, y, value, statistic, weight=weight)  # type: ignore[arg-type]  # raises on a bad view
     return {"x": x, "y": y, "value": value, "statistic": statistic, "weight": weight}
