@@ -26,10 +26,12 @@ __all__ = ["dask_client", "run_on_dask", "run_on_executor", "warm_kernels"]
 def warm_kernels() -> None:
     """Compile the library kernels once before fanning out (numba's disk cache can race)."""
     from vizflow.kernels.asof import warm_up as warm_asof
+    from vizflow.kernels.codes import warm_up as warm_codes
     from vizflow.kernels.fifo import warm_up as warm_fifo
     from vizflow.kernels.segments import warm_up as warm_segments
 
     warm_asof()
+    warm_codes()
     warm_fifo()
     warm_segments()
 
