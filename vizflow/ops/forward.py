@@ -317,9 +317,10 @@ def forward_return(
     Notes
     -----
     Rows are sorted by (key, time) internally (stably, so equal times keep their order) and
-    put back, so the input need not be sorted. Null, NaN and infinite times match nothing. The
-    lookup is one compiled pass per horizon over the sorted arrays (``vizflow.kernels.asof``),
-    sharing one sort across all horizons.
+    put back, so the input need not be sorted: a counting sort by key, then a radix sort of only
+    the keys whose times are out of order, so input sorted by key or by time (a feed) costs
+    linear passes. Null, NaN and infinite times match nothing. The lookup is one compiled pass
+    over the sorted arrays for all horizons at once (``vizflow.kernels.asof``).
 
     On a LazyFrame nothing is read at call time: the returns are a plan node that runs at
     ``collect()`` (any engine), over only the key, time and price columns (and the reference's);
