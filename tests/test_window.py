@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import vizflow as vf
+from vizflow import _grouping as grouping
 from vizflow.exceptions import ColumnNotFoundError, DataError, SchemaError, VizflowError
 from vizflow.kernels.window import prefix_sums_nb, window_bounds_nb, window_extreme_nb
 
@@ -160,6 +161,22 @@ def test_many_chunk_shuffled_input_equals_brute_force(frame, horizons, rnd, n_ch
     chunked = pl.concat(chunks, rechunk=False)
     out = vf.forward_window(chunked, horizons, AGGS)
     assert_same(out, brute_force(chunked, chunked, horizons, AGGS, ["symbol"]))
+
+
+@given(
+    st.sampled_from([pl.Int64, pl.String]).flatmap(lambda d: st.tuples(frames(d, n_max=20), frames(d))),
+    horizon_lists,
+)
+def test_threaded_runs_of_groups_equal_brute_force(pair, horizons):
+    """The window passes on runs of whole groups in three threads, however small the frame."""
+    frame, ref = pair
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(grouping, "_ROWS_PER_THREAD", 1)
+        mp.setattr(grouping.pl, "thread_pool_size", lambda: 3)
+        own = vf.forward_window(frame, horizons, AGGS)
+        other = vf.forward_window(frame.select("symbol", "elapsed_seconds"), horizons, AGGS, reference=ref)
+    assert_same(own, brute_force(frame, frame, horizons, AGGS, ["symbol"]))
+    assert_same(other, brute_force(frame, ref, horizons, AGGS, ["symbol"]))
 
 
 @given(frames(), horizon_lists)

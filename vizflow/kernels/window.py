@@ -3,7 +3,9 @@
 A window of a query row at time ``t`` and horizon ``h`` is a range ``[lo, hi)`` of source positions
 (both sides sorted by (group, time)): ``(t, t + h]`` for ``h > 0`` and ``[t + h, t)`` for ``h < 0``.
 Sums and counts then come from prefix sums, and minima and maxima from one monotone deque per
-horizon, so every horizon costs O(n_query + n_source).
+horizon, so every horizon costs O(n_query + n_source). The per-group passes release the GIL
+(``nogil``): each reads and writes only its groups' positions, so the caller may run them on
+disjoint runs of whole groups in threads.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def window_bounds_nb(
     q_offsets: np.ndarray,
     q_time: np.ndarray,
@@ -118,7 +120,7 @@ def prefix_sums_nb(
         neg_inf_out[i + 1] = neg
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def window_extreme_nb(
     q_offsets: np.ndarray,
     lo: np.ndarray,

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import polars as pl
 
-from vizflow._grouping import key_codes, key_kind
+from vizflow._grouping import by_group_runs, key_codes, key_kind
 from vizflow._keys import as_keys, check_dates_in_keys
 from vizflow._node import node_columns, plan_node
 from vizflow._validate import require_columns
@@ -423,7 +423,7 @@ def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.Data
     for h in spec.horizons:
         lo, hi = np.empty(df.height, dtype=np.int64), np.empty(df.height, dtype=np.int64)
         lo[: q_offsets[1]] = hi[: q_offsets[1]] = 0  # group 0 (null keys): empty windows; the rest is written
-        window_bounds_nb(q_offsets[1:], q_sorted, s_offsets[1:], s_sorted, h, TIE_SLACK, lo, hi)
+        _bounds(q_offsets[1:], q_sorted, s_offsets[1:], s_sorted, h=h, lo=lo, hi=hi)
         memo: dict[str, pl.Series] = {}  # a leaf shared by aggregates (a VWAP's q.sum()) runs once
         for agg in spec.aggs:
             if agg.outer is None:
@@ -446,6 +446,25 @@ def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.Data
     if void.any():
         out = out.with_columns(pl.when(pl.lit(pl.Series(~void))).then(pl.all()))
     return out
+
+
+def _bounds(
+    q_offsets: NDArray[np.int64],
+    q_sorted: NDArray[np.float64],
+    s_offsets: NDArray[np.int64],
+    s_sorted: NDArray[np.float64],
+    *,
+    h: float,
+    lo: NDArray[np.int64],
+    hi: NDArray[np.int64],
+) -> None:
+    """Fill each query's window ``[lo, hi)`` for horizon ``h``, on runs of whole groups in threads."""
+    by_group_runs(
+        q_offsets,
+        lambda a, b: window_bounds_nb(
+            q_offsets[a : b + 1], q_sorted, s_offsets[a : b + 1], s_sorted, h, TIE_SLACK, lo, hi
+        ),
+    )
 
 
 def _is_identity(order: NDArray[np.int64]) -> bool:
@@ -558,7 +577,11 @@ class _LeafInputs:
         series, valid, values = self._column(leaf.inner)
         out = np.zeros(lo.size, dtype=values.dtype)
         found = np.zeros(lo.size, dtype=np.bool_)
-        window_extreme_nb(q_offsets[1:], lo, hi, values, valid, leaf.kind == "max", out, found)
+        groups, largest = q_offsets[1:], leaf.kind == "max"
+        by_group_runs(
+            groups,
+            lambda a, b: window_extreme_nb(groups[a : b + 1], lo, hi, values, valid, largest, out, found),
+        )
         result = pl.Series(out)
         if values.dtype == np.float64 and series.is_nan().any():
             # As Polars: NaN is skipped, unless the window holds nothing else.
