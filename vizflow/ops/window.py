@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import polars as pl
 
-from vizflow._grouping import by_group_runs, key_codes, key_kind
+from vizflow._grouping import by_group_runs, group_order, key_codes, key_kind
 from vizflow._keys import as_keys, check_dates_in_keys
 from vizflow._node import node_columns, plan_node
 from vizflow._validate import require_columns
@@ -38,7 +38,7 @@ from vizflow.kernels.window import (
     window_extreme_nb,
     window_float_sums_nb,
 )
-from vizflow.ops.forward import _sorted_segments, _times, horizon_name
+from vizflow.ops.forward import _times, horizon_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -407,15 +407,15 @@ def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.Data
     codes, n_groups = key_codes(frames, frame_keys, nulls="drop")
     n_groups = max(n_groups, 1)  # group 0 (null keys) exists even when empty
     q_time = _times(df, spec.time, where=_WHERE)
-    q_rows, q_offsets, q_sorted = _sorted_segments(codes[0], n_groups, q_time, where=_WHERE)
+    q_rows, q_offsets, q_sorted, q_in_order = group_order(codes[0], n_groups, q_time)
     source = df if src is None else src
     if src is None:
-        s_rows, s_offsets, s_sorted = q_rows, q_offsets, q_sorted
+        s_rows, s_offsets, s_sorted, s_in_order = q_rows, q_offsets, q_sorted, q_in_order
     else:
         s_time = _times(src, spec.ref_time, where=f"{_WHERE} (reference)")
-        s_rows, s_offsets, s_sorted = _sorted_segments(codes[1], n_groups, s_time, where=_WHERE)
+        s_rows, s_offsets, s_sorted, s_in_order = group_order(codes[1], n_groups, s_time)
     sorted_src = source.select(spec.roots)
-    if not _is_identity(s_rows):
+    if not s_in_order:
         # One chunk first: Polars gathers from a many-chunk frame (e.g. a shuffled sample) ~6x slower.
         sorted_src = sorted_src.rechunk().gather(s_rows)
     leaves = _LeafInputs(sorted_src)
@@ -436,7 +436,7 @@ def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.Data
                 values = pl.DataFrame(inputs, height=df.height).select(agg.outer).to_series()
             columns.append(values.cast(agg.dtype).alias(horizon_name(h, f"{agg.name}_")))
     out = pl.DataFrame(columns, height=df.height).select(spec.names)
-    if not _is_identity(q_rows):
+    if not q_in_order:
         inverse = np.empty(df.height, dtype=np.int64)
         inverse[q_rows] = np.arange(df.height)
         out = out.gather(inverse)
@@ -465,10 +465,6 @@ def _bounds(
             q_offsets[a : b + 1], q_sorted, s_offsets[a : b + 1], s_sorted, h, TIE_SLACK, lo, hi
         ),
     )
-
-
-def _is_identity(order: NDArray[np.int64]) -> bool:
-    return bool(order.size == 0 or (order[0] == 0 and (np.diff(order) == 1).all()))
 
 
 def _diff(lo: NDArray[np.int64], hi: NDArray[np.int64], prefix: NDArray[np.int64]) -> NDArray[np.int64]:
