@@ -222,6 +222,44 @@ def test_expanding_rule_gathers_rows_once_and_keeps_other_tags():
     ]  # fmt: skip
 
 
+class LastOfGroup(vf.ExpandingRule):
+    """Keep each group's last row, with its quantity doubled; records what it was shown."""
+
+    seen: typing.ClassVar[list[list[str]]] = []
+
+    @property
+    def output_columns(self):
+        return ["double"]
+
+    @property
+    def inputs(self):
+        return ["qty"]
+
+    def expand(self, sorted_frame, offsets, row_index, by):
+        LastOfGroup.seen.append(sorted_frame.columns)
+        source = offsets[1:] - 1
+        return source, {"double": sorted_frame["qty"].gather(source) * 2}
+
+
+@given(rows=st.lists(ROW, min_size=1, max_size=60), seed=st.integers(0, 2**16))
+def test_regression_expanding_rule_reads_its_columns_and_output_is_one_gather(rows, seed):
+    """Issue 13: the rule is shown only the keys, the order, its inputs and the tags, sorted; the
+    output carries every input column of the rows it picked (one gather of the input rows)."""
+    df = _frame(rows).with_row_index("i").sample(fraction=1.0, shuffle=True, seed=seed)
+    LastOfGroup.seen.clear()
+    out = vf.enrich(df, [vf.TagRunning("seq", seq, 0), LastOfGroup()], by="symbol", sort_by="t")
+    assert LastOfGroup.seen == [["symbol", "t", "qty", "seq"]]
+    last = {}
+    for i, row in sorted(
+        enumerate(rows), key=lambda r: (r[1]["symbol"], r[1]["t"], df["i"].to_list().index(r[0]))
+    ):
+        last[row["symbol"]] = i
+    expected = df.filter(pl.col("i").is_in(list(last.values()))).sort("symbol")
+    assert out.select(df.columns).equals(expected.select(df.columns))
+    assert out["double"].to_list() == (expected["qty"] * 2).to_list()
+    assert out["seq"].to_list() == [sum(r["symbol"] == s for r in rows) for s in expected["symbol"]]
+
+
 # --- bad input -----------------------------------------------------------------------------------
 
 

@@ -187,12 +187,17 @@ class Enricher:
         expanding = next((r for r in self.rules if r.expands_rows), None)
         if expanding is not None:
             assert isinstance(expanding, ExpandingRule)
-            tagged = out if seg.order is None else out.gather(pl.Series(seg.order))
+            # The rule sees only the columns it reads (all when it does not say), sorted; the
+            # output is one gather of the input rows (sorted position source[k] is input row
+            # order[source[k]]), not a gather of the sorted frame after a gather of the whole.
+            reads = inputs[id(expanding)]
+            wanted = [*self.by, *self.sort_by, *reads, *(t.name for t in tags)] if reads else out.columns
+            seen = out.select(list(dict.fromkeys(wanted)))
+            tagged = seen if seg.order is None else seen.gather(pl.Series(seg.order))
             row_index = seg.row_index(df.height)
             source, columns = expanding.expand(tagged, seg.offsets, row_index, self.by)
-            out = tagged.gather(pl.Series(source)).with_columns(
-                [s.alias(name) for name, s in columns.items()]
-            )
+            rows = source if seg.order is None else seg.order[source]
+            out = out.gather(pl.Series(rows)).with_columns([s.alias(name) for name, s in columns.items()])
         return out
 
     def _check_sort_range(self, df: pl.DataFrame) -> None:
