@@ -36,8 +36,10 @@ $(MIN_STAMP): pyproject.toml dev/min_constraints.py
 	$(MIN_VENV)/bin/python -m pip install --quiet -c $(MIN_VENV)/constraints.txt -e ".[dev]"
 	touch $(MIN_STAMP)
 
+# First check that every runtime requirement is installed at its floor, not above it.
 # Own numba cache: kernels compiled by another numba version must not overwrite .venv's cache.
 test-min: $(MIN_STAMP) ## run the suite on the declared minimum versions (polars, numpy, numba, ... floors)
+	$(MIN_VENV)/bin/python dev/min_constraints.py --extras $(MIN_EXTRAS) --check
 	VIZFLOW_HYPOTHESIS_PROFILE=dev NUMBA_CACHE_DIR=$(CURDIR)/$(MIN_VENV)/numba-cache \
 		$(MIN_VENV)/bin/python -m pytest -q -p no:cacheprovider
 

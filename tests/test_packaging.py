@@ -178,6 +178,16 @@ def test_min_constraints_on_a_small_project():
     }
 
 
+def test_regression_min_check_refuses_a_version_above_its_floor():
+    """polars>=1.41.1 was declared while the suite needed 2.0: ``make test-min`` checks that each
+    distribution is installed at its floor itself (2.0 and 2.0.0 are the same version)."""
+    check = _min_constraints().mismatches
+    installed = {"polars": "2.0.0", "numpy": "2.1.3"}
+    assert check({"polars": "2.0", "numpy": "2.1.3"}, installed.get) == {}
+    assert check({"polars": "2.0", "numpy": "2.0"}, installed.get) == {"numpy": ("2.0", "2.1.3")}
+    assert check({"dash": "4.0"}, installed.get) == {"dash": ("4.0", None)}
+
+
 def test_min_constraints_refuse_a_requirement_without_floor_and_an_unknown_extra():
     floors = _min_constraints().floors
     project = {"name": "demo", "dependencies": ["polars<3"], "optional-dependencies": {}}
