@@ -5,6 +5,7 @@ A reference never imports the code it checks (only plain Python, numpy and the s
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -128,7 +129,8 @@ def fifo_reference(fills: list[tuple], *, mode: str = "position", qty_tol: float
     order). Returns ``(carrier row, entry row, qty, closed, lot direction)`` tuples: each symbol's
     matches in order, then its open lots. Strict mode raises ``ValueError(row)`` on an exit
     larger than the open position. A remainder counts as zero up to ``qty_tol * max(1, q)``, with
-    ``q`` the quantity of the fill (or of the lot's opening fill) it is left from.
+    ``q`` the quantity of the fill it is left from; a lot's, plus two machine epsilons of the
+    closing fill's quantity per subtraction its remainder has been through.
     """
     from collections import deque
 
@@ -140,6 +142,7 @@ def fifo_reference(fills: list[tuple], *, mode: str = "position", qty_tol: float
         for i in rows:
             direction, remaining = fills[i][2], fills[i][3]
             tol = qty_tol * max(1.0, remaining)
+            rounding = 2 * sys.float_info.epsilon * remaining  # of remaining, one more per subtraction
             if lots and direction != lots_dir:
                 while remaining > tol and lots:
                     entry, open_qty = lots[0]
@@ -147,7 +150,8 @@ def fifo_reference(fills: list[tuple], *, mode: str = "position", qty_tol: float
                     out.append((i, entry, take, True, lots_dir))
                     remaining -= take
                     open_qty -= take
-                    if open_qty <= qty_tol * max(1.0, fills[entry][3]):
+                    rounding += 2 * sys.float_info.epsilon * fills[i][3]
+                    if open_qty <= qty_tol * max(1.0, fills[entry][3]) + rounding:
                         lots.popleft()
                     else:
                         lots[0] = (entry, open_qty)

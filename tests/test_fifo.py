@@ -8,7 +8,7 @@ from collections import defaultdict
 
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import vizflow as vf
@@ -350,6 +350,9 @@ def test_parts_of_a_quantity_in_cents_closed_at_once_leave_nothing_open(total, c
     cents = total * 100
     edges = sorted({0, cents, *(c % cents for c in cuts)})
     parts = [(b - a) / 100 for a, b in itertools.pairwise(edges)]
+    # A sell's remainder up to qty_tol * its quantity counts as zero (the policy): a last part that
+    # small is left open by design, e.g. 0.57 of a sell of 2499999913 (tolerance 2.5).
+    assume(parts[-1] > 2e-9 * total)
     rows = [("S", float(i), 1, q, 1.0) for i, q in enumerate(parts)]
     rows.append(("S", float(len(parts)), -1, float(total), 2.0))
     out = match(fills(rows))
@@ -359,6 +362,17 @@ def test_parts_of_a_quantity_in_cents_closed_at_once_leave_nothing_open(total, c
     assert [(c, e, closed) for c, e, _, closed, _ in expected] == out.select(
         pl.lit(len(parts)), "matched_entry_idx", "is_closed"
     ).rows()
+
+
+def test_regression_a_small_lot_closed_by_a_large_sell_leaves_no_dust():
+    """A lot's remainder was scaled by its own fill only: 1249999992.63 + 5.37 sold as 1249999998
+    left 1.1e-7 of the 5.37 lot open (the sell's remainder, 5.3699998855, rounds at 1.25e9)."""
+    rows = [("S", 0.0, 1, 1249999992.63, 1.0), ("S", 1.0, 1, 5.37, 1.0), ("S", 2.0, -1, 1249999998.0, 2.0)]
+    out = match(fills(rows))
+    assert out.select("matched_entry_idx", "is_closed").rows() == [(0, True), (1, True)]
+    # A real remainder stays open: 0.37 of the 5.37 lot, far above qty_tol * 1005 (1e-6).
+    rest = match(fills([("S", 0.0, 1, 1e3, 1.0), ("S", 1.0, 1, 5.37, 1.0), ("S", 2.0, -1, 1e3 + 5.0, 2.0)]))
+    assert rest.filter(~pl.col("is_closed"))["matched_qty"].round(9).to_list() == [0.37]
 
 
 @pytest.mark.parametrize("shuffle", [False, True])

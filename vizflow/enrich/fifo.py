@@ -76,9 +76,11 @@ class FIFOMatch(ExpandingRule):
     qty_tol
         Tolerance relative to the quantities: the remainder of a fill after it closes lots
         counts as zero when it is at most ``qty_tol * max(1, qty)`` of that fill, and so does the
-        remainder of a lot after a close, scaled by the quantity of the fill that opened it. So
-        ``0.1 + 0.2`` closed by ``0.3`` leaves no 1e-17 dust lot, nor do buys of 33333333.33 +
-        33333333.33 + 33333333.34 closed by a sell of 1e8 (float rounding leaves 3.7e-9).
+        remainder of a lot after a close, scaled by the fill that opened it, plus the float
+        rounding (a few 1e-16 of its quantity) the closing fill's remainder carries. So ``0.1 +
+        0.2`` closed by ``0.3`` leaves no 1e-17 dust lot,
+        nor do buys of 33333333.33 + 33333333.33 + 33333333.34 closed by a sell of 1e8 (float
+        rounding leaves 3.7e-9), nor buys of 1249999992.63 + 5.37 closed by a sell of 1249999998.
         Below a quantity of 1 it is absolute: fills must be larger than it. In ``[0, 1)``; use 0
         for exact arithmetic on integer-valued quantities, or a smaller value for tiny units.
 

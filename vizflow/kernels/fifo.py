@@ -8,6 +8,9 @@ from numba import njit
 OK = -1
 """Status of a successful run (otherwise the sorted position of the offending fill)."""
 
+ROUNDING = 2.0 * float(np.finfo(np.float64).eps)
+"""Bound, relative to a fill's quantity, on the rounding each subtraction adds to its remainder."""
+
 
 @njit(cache=True)
 def fifo_match_nb(
@@ -50,9 +53,12 @@ def fifo_match_nb(
 
     Quantity policy, relative to the quantities: a remainder of a fill after closing lots counts
     as zero when it is at most ``qty_tol * max(1, qty)`` of that fill's quantity, and so does the
-    remainder of a lot after a close, scaled by the quantity of the fill that opened the lot
-    (float rounding is relative to the values subtracted). So 0.1 + 0.2 closed by 0.3 leaves no
-    dust lot, nor do buys of 33333333.33 + 33333333.33 + 33333333.34 closed by one sell of 1e8.
+    remainder of a lot after a close, scaled by the quantity of the fill that opened the lot, plus
+    the rounding the closing fill's remainder carries (``ROUNDING`` of its quantity per lot it has
+    closed: float rounding is relative to the values subtracted). So 0.1 + 0.2 closed by 0.3
+    leaves no dust lot, nor do buys of 33333333.33 + 33333333.33 + 33333333.34 closed by one sell
+    of 1e8, nor buys of 1249999992.63 + 5.37 closed by one sell of 1249999998 (the sell has
+    5.3699998855 left for the second lot), while a real remainder of a lot stays open.
 
     Output capacity must be ``2 * n`` (each row either uses up a lot or ends a fill);
     ``lot_row``/``lot_qty`` are scratch of length ``n`` (a queue of open lots, restarted at
@@ -67,6 +73,7 @@ def fifo_match_nb(
             d = direction[i]
             remaining = qty[i]
             tol = qty_tol * max(1.0, qty[i])
+            rounding = ROUNDING * qty[i]  # carried by ``remaining``, so by what it leaves of a lot
             if tail > head and d != lots_dir:
                 while remaining > tol and head < tail:
                     j = lot_row[head]
@@ -84,7 +91,8 @@ def fifo_match_nb(
                     k += 1
                     remaining -= take
                     lot_qty[head] -= take
-                    if lot_qty[head] <= qty_tol * max(1.0, qty[j]):
+                    rounding += ROUNDING * qty[i]
+                    if lot_qty[head] <= qty_tol * max(1.0, qty[j]) + rounding:
                         head += 1
             if remaining > tol:
                 if strict and d < 0:
