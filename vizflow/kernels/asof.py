@@ -90,6 +90,7 @@ def forward_returns_nb(
     below = np.empty(n_shifts, dtype=np.int64)
     upto = np.empty(n_shifts, dtype=np.int64)
     n_bounds = bounds.size
+    needs_below = direction != BACKWARD or not allow_exact  # a backward exact match reads upto only
     for g in range(n_groups):
         s_lo = s_offsets[g]
         s_hi = s_offsets[g + 1]
@@ -122,9 +123,10 @@ def forward_returns_nb(
                 if to_close[k]:
                     j = last
                 else:
-                    while s_lo + below[k] <= last and s_time[s_lo + below[k]] < target - slack:
-                        below[k] += 1
-                    upto[k] = max(upto[k], below[k])
+                    if needs_below:
+                        while s_lo + below[k] <= last and s_time[s_lo + below[k]] < target - slack:
+                            below[k] += 1
+                        upto[k] = max(upto[k], below[k])
                     while s_lo + upto[k] <= last and s_time[s_lo + upto[k]] <= target + slack:
                         upto[k] += 1
                     j = _pick_nb(
