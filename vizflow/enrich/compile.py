@@ -39,6 +39,9 @@ _JITTED: dict[Any, Any] = {}
 _GLOBALS: dict[types.CodeType, tuple[tuple[str, ...], ...]] = {}
 """Per code object: the global names (and ``module.attr`` chains) it and its nested code read."""
 
+_LOCAL_LOADS = frozenset({"LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_LOAD_FAST", "LOAD_DEREF"})
+"""Opcodes that push an argument or local (3.12 adds LOAD_FAST_CHECK; 3.13 fuses two loads in one)."""
+
 _RECORD_DTYPES = (
     pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64,
     pl.Float32, pl.Float64, pl.Boolean,
@@ -113,6 +116,12 @@ def read_columns(fn: Callable[..., Any], available: Iterable[str]) -> list[str]:
     --------
     >>> read_columns(lambda p, r: p + r["side"] * r["qty"], ["qty", "side", "price", "p", "r"])
     ['qty', 'side']
+
+    ``r.qty`` right after another argument (on Python 3.13 one fused opcode loads ``p`` and ``r``;
+    this read was missed there):
+
+    >>> read_columns(lambda p, r: max(p, r.qty), ["qty", "p", "r"])
+    ['qty']
     """
     function = python_function(fn)
     if function is None:  # a callable object (jit=False): it may read any column
@@ -123,7 +132,7 @@ def read_columns(fn: Callable[..., Any], available: Iterable[str]) -> list[str]:
         previous = None
         for ins in dis.get_instructions(code):
             # r.qty: an attribute of an argument or local (not of a module: math.sqrt)
-            if ins.opname in {"LOAD_ATTR", "LOAD_METHOD"} and previous in {"LOAD_FAST", "LOAD_DEREF"}:
+            if ins.opname in {"LOAD_ATTR", "LOAD_METHOD"} and previous in _LOCAL_LOADS:
                 names.add(ins.argval)
             previous = ins.opname
     for _, value in _read_values(function):
