@@ -16,7 +16,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import vizflow as vf
-import vizflow._grouping as grouping
+from tests.arrangements import arrange, force_threads
 from tests.reference import enrich_reference
 from vizflow.enrich.compile import _JITTED, read_columns
 from vizflow.exceptions import ColumnNotFoundError, CompileError, DataError, SchemaError, VizflowError
@@ -776,14 +776,10 @@ def test_regression_long_unsorted_groups_equal_the_row_by_row_reference(
     """Groups over 32 rows out of time order take the radix sort (issue 13), in threads or not."""
     schema = {"symbol": pl.Int64, "t": time_dtype, "qty": pl.Int64, "side": pl.Int8}
     df = pl.DataFrame(rows, schema=schema).with_row_index("i")
-    if arrangement == "by time":
-        df = df.sort("t", maintain_order=True)
-    else:
-        df = df.sample(fraction=1.0, shuffle=True, seed=seed)
+    df = arrange(df, arrangement, seed)
     with pytest.MonkeyPatch.context() as mp:
         if threaded:
-            mp.setattr(grouping, "_ROWS_PER_THREAD", 1)
-            mp.setattr(grouping.pl, "thread_pool_size", lambda: 3)
+            force_threads(mp)
         out = vf.enrich(
             df, [vf.TagRunning("seq", seq, 0), vf.TagRunning("position", position, 0)], "symbol", "t"
         )

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import vizflow as vf
-import vizflow._grouping as grouping
+from tests.arrangements import arrange, force_threads
 from tests.reference import forward_return_reference
 from vizflow.exceptions import ColumnNotFoundError, DataError, SchemaError, VizflowError
 from vizflow.ops.forward import _segments, _times
@@ -416,14 +416,10 @@ def test_key_columns_must_pair_with_the_reference():
 def test_regression_long_unsorted_groups_equal_the_reference(rows, horizons, arrangement, seed, threaded):
     """Groups over 32 rows out of time order take the radix sort (issue 13), in threads or not."""
     df = pl.DataFrame(rows, schema=SCHEMA, orient="row").with_row_index("i")
-    if arrangement == "by time":
-        df = df.sort("t", nulls_last=True, maintain_order=True)
-    else:
-        df = df.sample(fraction=1.0, shuffle=True, seed=seed)
+    df = arrange(df, arrangement, seed)
     with pytest.MonkeyPatch.context() as mp:
         if threaded:
-            mp.setattr(grouping, "_ROWS_PER_THREAD", 1)
-            mp.setattr(grouping.pl, "thread_pool_size", lambda: 3)
+            force_threads(mp)
         out = vf.forward_return(df, horizons, "px", "t", "symbol")
     arranged = [rows[i] for i in df["i"].to_list()]  # the reference takes ties in this order too
     _assert_matches(out, forward_return_reference(arranged, horizons), horizons)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import vizflow._grouping as grouping
+from tests.arrangements import force_threads
 from vizflow._grouping import group_order, key_codes, segments
 from vizflow._keys import as_keys, check_dates_in_keys
 from vizflow.exceptions import DataError, SchemaError, VizflowError
@@ -159,12 +159,6 @@ FLOAT_TIMES = st.one_of(
 INT_TIMES = st.one_of(st.integers(-3, 3), st.integers(-(2**63), 2**63 - 1))
 
 
-def _threads(mp: pytest.MonkeyPatch) -> None:
-    """Split every frame into runs of groups sorted in three threads, however small."""
-    mp.setattr(grouping, "_ROWS_PER_THREAD", 1)
-    mp.setattr(grouping.pl, "thread_pool_size", lambda: 3)
-
-
 def _arrange(rows: list[tuple], arrangement: str, permutation: list[int]) -> list[tuple]:
     """Rows sorted by (code, time), in time order with codes interleaved, or permuted."""
     if arrangement == "sorted":
@@ -194,7 +188,7 @@ def test_group_order_equals_a_stable_sort_by_code_then_time(data, n_groups, inte
     values = np.array([t for _, t in rows], dtype=np.int64 if integer else np.float64)
     with pytest.MonkeyPatch.context() as mp:
         if threaded:
-            _threads(mp)
+            force_threads(mp)
         order, offsets, sorted_times, identity = group_order(codes, n_groups, values)
     expected = sorted(range(len(rows)), key=lambda i: (rows[i][0], _time_order(float(rows[i][1])), i))
     assert order.tolist() == expected
@@ -240,7 +234,7 @@ def test_segments_of_every_key_dtype_and_row_order(kind, data, two_keys, arrange
     by = ["k", "v"] if two_keys else ["k"]
     with pytest.MonkeyPatch.context() as mp:
         if threaded:
-            _threads(mp)
+            force_threads(mp)
         seg = segments(frame, by, ["t"])
     listed = frame.with_columns(pl.col("k").cast(pl.String) if text else pl.col("k")).rows()
 

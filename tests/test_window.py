@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import vizflow as vf
-from vizflow import _grouping as grouping
+from tests.arrangements import force_threads
 from vizflow.exceptions import ColumnNotFoundError, DataError, SchemaError, VizflowError
 from vizflow.kernels.window import prefix_sums_nb, window_bounds_nb, window_extreme_nb
 
@@ -171,8 +171,7 @@ def test_threaded_runs_of_groups_equal_brute_force(pair, horizons):
     """The window passes on runs of whole groups in three threads, however small the frame."""
     frame, ref = pair
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(grouping, "_ROWS_PER_THREAD", 1)
-        mp.setattr(grouping.pl, "thread_pool_size", lambda: 3)
+        force_threads(mp)
         own = vf.forward_window(frame, horizons, AGGS)
         other = vf.forward_window(frame.select("symbol", "elapsed_seconds"), horizons, AGGS, reference=ref)
     assert_same(own, brute_force(frame, frame, horizons, AGGS, ["symbol"]))
