@@ -259,19 +259,26 @@ def _mean_se(mean: float | None, se: float | None, scale: float) -> str:
 
 
 def batch(state: DemoState) -> None:
-    """Run the daily job over four synthetic dates on 2 worker processes; combine them into the year.
+    """Run the daily job over the sample's dates on 2 worker processes; combine them into one table.
 
-    Each date's output is a partial table (``batch/output/{date}.parquet``);
-    ``vf.finalize(vf.combine(vf.scan(output)))`` is the table of the four dates, saved as
-    ``batch/year.parquet``, printed, and drawn as a decay curve with error bars in the report.
-    The config is also written to ``batch/cfg.toml``, so the same batch runs from the shell:
+    The real sample's three days (the synthetic mode: four synthetic dates) are written one file
+    per date, trades and quotes. Each date's output is a partial table
+    (``batch/output/{date}.parquet``); ``vf.finalize(vf.combine(vf.scan(output)))`` is the table
+    of all the dates, saved as ``batch/year.parquet``, printed, and drawn as a decay curve with
+    error bars in the report. The config is also written to ``batch/cfg.toml``, so the same batch
+    runs from the shell:
     ``vizflow run vizflow.demo:daily_pipeline --config demo-output/batch/cfg.toml --dates ...``.
     """
     cal = vf.datasets.xshg_calendar()
-    dates = vf.calendar.range(cal, "20240102", "20240105")
     folder = state.output / "batch"
-    for i, day in enumerate(dates):
-        quotes, trades = vf.datasets.synthetic_day(day, n_symbols=50, seed=i, trades_per_symbol=400)
+    if state.synthetic:
+        dates = vf.calendar.range(cal, "20240102", "20240105")
+        days = [vf.datasets.synthetic_day(d, n_symbols=50, seed=i) for i, d in enumerate(dates)]
+    else:
+        quotes, trades = vf.datasets.cn_sample_quotes(), vf.datasets.cn_sample_trades()
+        dates = sorted(trades["date"].unique().to_list())
+        days = [(quotes.filter(pl.col("date") == d), trades.filter(pl.col("date") == d)) for d in dates]
+    for day, (quotes, trades) in zip(dates, days, strict=True):
         vf.save(trades, folder / "input" / "trades" / f"{day}.parquet")
         vf.save(quotes, folder / "input" / "quotes" / f"{day}.parquet")
     config = vf.Config(
@@ -286,7 +293,8 @@ def batch(state: DemoState) -> None:
     vf.save(state.year, folder / "year.parquet")
     state.say(
         f"the {len(dates)} dates combined (vf.finalize(vf.combine(vf.scan(output)))): mean signed return "
-        "+/- se (bp) by size tercile:"
+        "+/- se (bp) by size tercile within each date (equal sizes share a tercile, so a common lot "
+        "size such as 100 shares fills the middle one):"
     )
     for line in year_lines(state.year):
         state.say(f"  {line}")
