@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 import vizflow as vf
 
@@ -154,3 +155,66 @@ def test_parse_time_bin_and_aggregate_stream_like_the_default_engine():
         .sort("symbol", "elapsed_seconds_bin")
     )
     assert chain.collect(engine="streaming").equals(chain.collect())
+
+
+# --- the statistics: nothing is read before collect(), and the multi-date check runs there ---------
+
+
+def _dated(tmp_path):
+    """Two dates of signed returns written as one parquet file (the scan a year pipeline starts from)."""
+    rng = np.random.default_rng(7)
+    n = 400
+    rows = pl.DataFrame(
+        {
+            "date": np.repeat(["20240102", "20240103"], n // 2),
+            "symbol": rng.integers(0, 4, n),
+            "qty": rng.integers(1, 50, n),
+            "return_5": rng.standard_normal(n) * 1e-4,
+        }
+    )
+    path = tmp_path / "rows.parquet"
+    rows.write_parquet(path)
+    return rows, path
+
+
+def _statistics_chains(frame):
+    return {
+        "quantile_bin": vf.quantile_bin(frame, "qty", 4, by="date"),
+        "rank_ic": vf.rank_ic(frame, "qty", "return_5", by="date"),
+        "summarize": vf.summarize(
+            vf.quantile_bin(frame, "qty", 4, by="date"), ["date", "qty_bucket"], "return_5"
+        ),
+    }
+
+
+def test_regression_statistics_on_a_scan_read_nothing_before_collect(tmp_path):
+    """quantile_bin and rank_ic collected the date column when called (their multi-date check)."""
+    rows, path = _dated(tmp_path)
+    reads = []
+    scan = pl.scan_parquet(path).map_batches(lambda df: reads.append(df.height) or df, schema=rows.schema)
+    chains = _statistics_chains(scan)
+    expected = _statistics_chains(rows)
+    for name, chain in chains.items():
+        assert isinstance(chain, pl.LazyFrame), name
+        assert chain.collect_schema() == expected[name].schema, name
+    assert reads == []  # building the chains and their schemas read no row
+    for name, chain in chains.items():  # summarize's sums may differ in the last bits run to run
+        got = chain.collect()
+        assert_frame_equal(got, expected[name], check_row_order=False, rel_tol=1e-12, abs_tol=0), name
+        streamed = chain.collect(engine="streaming")
+        assert_frame_equal(streamed, got, check_row_order=False, rel_tol=1e-12, abs_tol=0), name
+
+
+@pytest.mark.parametrize("op", ["quantile_bin", "rank_ic"])
+@pytest.mark.parametrize("engine", ["auto", "streaming"])
+def test_statistics_multi_date_check_raises_at_collect_time(tmp_path, op, engine):
+    rows, path = _dated(tmp_path)
+    call = {
+        "quantile_bin": lambda f: vf.quantile_bin(f, "qty", 4),
+        "rank_ic": lambda f: vf.rank_ic(f, "qty", "return_5", by="symbol"),
+    }[op]
+    with pytest.raises(vf.DataError, match=rf"{op}: column 'date' holds 2 dates \(20240102 .. 20240103\)"):
+        call(rows)
+    chain = call(pl.scan_parquet(path).select("date", "symbol", "qty", "return_5"))  # no error yet
+    with pytest.raises(vf.DataError, match=rf"{op}: column 'date' holds 2 dates"):
+        chain.select(pl.exclude("date")).collect(engine=engine)  # the check survives the projection

@@ -8,7 +8,7 @@ into an error that shows the fix (put the date among the keys).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -17,7 +17,9 @@ from vizflow.exceptions import DataError, VizflowError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["as_keys", "check_dates_in_keys", "date_columns"]
+    from vizflow._typing import FrameT
+
+__all__ = ["as_keys", "check_dates_in_keys", "date_columns", "guard_dates_in_keys"]
 
 
 def as_keys(keys: str | Sequence[str] | None, *, where: str, name: str) -> list[str]:
@@ -82,8 +84,8 @@ def check_dates_in_keys(
     Parameters
     ----------
     frame
-        The rows a per-key pass will read (a LazyFrame is collected for the check's two numbers
-        per column only).
+        The rows a per-key pass will read (a LazyFrame is collected now for the check's three
+        numbers per column: use :func:`guard_dates_in_keys` to check at ``collect()`` time).
     keys
         The key columns of the pass (e.g. ``["symbol"]``).
     where
@@ -109,23 +111,74 @@ def check_dates_in_keys(
     """
     schema = frame.collect_schema()
     candidates = date_columns(schema, keys, date_col=date_col, time_col=time_col)
+    if candidates:
+        found = frame.lazy().select(_date_stats(schema, candidates)).collect().item()
+        _raise_if_mixed(found, schema, candidates, keys, where=where, date_col=date_col)
+
+
+def guard_dates_in_keys(
+    frame: FrameT,
+    keys: Sequence[str],
+    *,
+    where: str,
+    date_col: str = "date",
+    time_col: str | None = None,
+) -> FrameT:
+    """Return ``frame`` after :func:`check_dates_in_keys`; on a LazyFrame the check is a plan step.
+
+    A DataFrame is checked now. A LazyFrame gets a filter that keeps every row and raises the
+    same :class:`DataError` at ``collect()`` time (any engine), so a chain built on a scan reads
+    nothing before ``collect()``; the filter reads only the date columns.
+
+    Examples
+    --------
+    >>> two_days = pl.LazyFrame({"date": ["20240102", "20240103"], "x": [1, 2]})
+    >>> chain = guard_dates_in_keys(two_days, [], where="demo")  # nothing is read yet
+    >>> chain.collect()
+    Traceback (most recent call last):
+    ...
+    vizflow.exceptions.DataError: demo: column 'date' holds 2 dates (20240102 .. 20240103) but ...
+    """
+    if isinstance(frame, pl.DataFrame):
+        check_dates_in_keys(frame, keys, where=where, date_col=date_col, time_col=time_col)
+        return frame
+    schema = frame.collect_schema()
+    candidates = date_columns(schema, keys, date_col=date_col, time_col=time_col)
     if not candidates:
-        return
+        return frame
+
+    def check(stats: pl.Series) -> pl.Series:
+        _raise_if_mixed(stats[0], schema, candidates, keys, where=where, date_col=date_col)
+        return pl.Series([True])
+
+    guard = _date_stats(schema, candidates).map_batches(check, return_dtype=pl.Boolean, returns_scalar=True)
+    return frame.filter(guard)
+
+
+def _date_stats(schema: pl.Schema, candidates: Sequence[str]) -> pl.Expr:
+    """One struct of ``{n, lo, hi}`` per candidate column (distinct days, first and last)."""
     days = [pl.col(c).dt.date() if isinstance(schema[c], pl.Datetime) else pl.col(c) for c in candidates]
-    stats = (
-        frame.lazy()
-        .select(
-            pl.struct(
-                n=e.drop_nulls().n_unique(),
-                lo=e.drop_nulls().min().cast(pl.String),
-                hi=e.drop_nulls().max().cast(pl.String),
-            ).alias(str(i))
-            for i, e in enumerate(days)
-        )
-        .collect()
-        .row(0)
+    return pl.struct(
+        pl.struct(
+            n=e.drop_nulls().n_unique(),
+            lo=e.drop_nulls().min().cast(pl.String),
+            hi=e.drop_nulls().max().cast(pl.String),
+        ).alias(str(i))
+        for i, e in enumerate(days)
     )
-    for c, found in zip(candidates, stats, strict=True):
+
+
+def _raise_if_mixed(
+    stats: dict[str, dict[str, Any]],
+    schema: pl.Schema,
+    candidates: Sequence[str],
+    keys: Sequence[str],
+    *,
+    where: str,
+    date_col: str,
+) -> None:
+    for i, c in enumerate(candidates):
+        found = stats[str(i)]
         if found["n"] > 1:
             fix = [c, *keys] if c == date_col or schema[c] == pl.Date else ["date", *keys]
             derive = (

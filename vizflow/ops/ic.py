@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from vizflow._keys import as_keys, check_dates_in_keys
+from vizflow._keys import as_keys, guard_dates_in_keys
 from vizflow._validate import require_columns, require_numeric
 from vizflow.exceptions import SchemaError, VizflowError
 from vizflow.ops.summary import finalize, summarize
@@ -110,7 +110,7 @@ def rank_ic(
     require_columns(schema, [signal, *names, *keys], where="rank_ic")
     for column in (signal, *names):
         require_numeric(schema, column, where="rank_ic")
-    check_dates_in_keys(frame, keys, where="rank_ic")
+    frame = guard_dates_in_keys(frame, keys, where="rank_ic")  # on a LazyFrame: at collect() time
     x = _present(signal, schema[signal])
     exprs = []
     for column in names:

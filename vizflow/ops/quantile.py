@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from vizflow._keys import as_keys, check_dates_in_keys
+from vizflow._keys import as_keys, guard_dates_in_keys
 from vizflow._validate import require_columns, require_numeric
 from vizflow.exceptions import VizflowError
 
@@ -108,7 +108,7 @@ def quantile_bin(
             f"quantile_bin: output column {name!r} already exists; expected a new name: drop it or pass out="
         )
         raise VizflowError(msg)
-    check_dates_in_keys(frame, keys, where="quantile_bin")
+    frame = guard_dates_in_keys(frame, keys, where="quantile_bin")  # on a LazyFrame: at collect() time
     x = pl.col(column).fill_nan(None) if schema[column].is_float() else pl.col(column)
 
     def within(e: pl.Expr) -> pl.Expr:
