@@ -7,12 +7,14 @@ one finalized row per drawn cell with :func:`vizflow.summarize`, :func:`vizflow.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
 import polars as pl
 
 from vizflow._validate import require_columns, require_numeric
-from vizflow.exceptions import ColumnNotFoundError, DataError, VizflowError
+from vizflow.exceptions import ColumnNotFoundError, DataError, SchemaError, VizflowError
+from vizflow.ops.forward import CLOSE
 from vizflow.ops.summary import combine, finalize, summarize
 
 if TYPE_CHECKING:
@@ -163,3 +165,25 @@ def finalized(
 def _is_key(column: str, schema: pl.Schema) -> bool:
     stats = {f"{v}_{s}" for v in _final_values(schema) for s in STATISTICS}
     return column not in ("n", "weight") and column not in stats
+
+
+def horizon_of(column: str, prefix: str, *, where: str) -> float | None:
+    """Return the horizon in seconds of a ``{prefix}{h}`` column; ``None`` for ``{prefix}close``.
+
+    >>> horizon_of("return_-5", "return_", where="demo"), horizon_of("return_close", "return_", where="demo")
+    (-5.0, None)
+    """
+    rest = column.removeprefix(prefix)
+    if rest == CLOSE:
+        return None
+    try:
+        value = float(rest)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        msg = (
+            f"{where}: column {column!r} does not end in a horizon after {prefix!r}; expected a number of "
+            f"seconds ({prefix}60, {prefix}-5) or {prefix}{CLOSE}"
+        )
+        raise SchemaError(msg)
+    return value

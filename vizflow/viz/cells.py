@@ -19,6 +19,7 @@ import polars as pl
 import vizflow as vf
 from vizflow._validate import require_columns
 from vizflow.exceptions import ColumnNotFoundError, SchemaError, VizflowError
+from vizflow.viz._stats import horizon_of
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -311,11 +312,11 @@ class ExplorerData:
 
 
 def _horizon(column: str, prefix: str) -> float:
-    try:
-        return float(column.removeprefix(prefix))
-    except ValueError:
-        msg = f"explorer: column {column!r} does not end in a horizon after {prefix!r} (e.g. {prefix}60)"
-        raise SchemaError(msg) from None
+    horizon = horizon_of(column, prefix, where="explorer")
+    if horizon is None:  # the curve runs over seconds; a markout to the close has no place on it
+        msg = f"explorer: column {column!r} is a markout to the close; expected {prefix}<seconds> columns"
+        raise SchemaError(msg)
+    return horizon
 
 
 def _raw_dims(

@@ -17,9 +17,9 @@ import polars as pl
 
 from vizflow._optional import import_optional
 from vizflow._validate import require_columns
-from vizflow.exceptions import SchemaError, VizflowError
+from vizflow.exceptions import VizflowError
 from vizflow.ops.forward import CLOSE
-from vizflow.viz._stats import Z95, finalized, table_kind, value_columns
+from vizflow.viz._stats import Z95, finalized, horizon_of, table_kind, value_columns
 from vizflow.viz.axes import clock_axis
 
 if TYPE_CHECKING:
@@ -203,7 +203,7 @@ def decay(
     values = [v for v in value_columns(schema, kind, prefix) if v not in (group, sign)]
     if not values:
         require_columns(schema, [f"{prefix}<horizon>"], where="decay")
-    horizons = {v: _horizon(v, prefix) for v in values}
+    horizons = {v: horizon_of(v, prefix, where="decay") for v in values}
     if log_x:
         bad = [v for v, h in horizons.items() if h is not None and h <= 0]
         if bad:
@@ -254,24 +254,6 @@ BASIS_POINTS = 1e4
 _LABELLED = 10  # a log axis labels every horizon up to this many, else 1-2-5 per decade
 _PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
             "#bcbd22", "#17becf")  # fmt: skip
-
-
-def _horizon(column: str, prefix: str) -> float | None:
-    """Return the horizon in seconds of a ``{prefix}{h}`` column; ``None`` for ``close``."""
-    rest = column.removeprefix(prefix)
-    if rest == CLOSE:
-        return None
-    try:
-        value = float(rest)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        msg = (
-            f"decay: column {column!r} does not end in a horizon after {prefix!r}; expected a number of "
-            f"seconds ({prefix}60, {prefix}-5) or {prefix}{CLOSE}"
-        )
-        raise SchemaError(msg)
-    return value
 
 
 def _decay_trace(
