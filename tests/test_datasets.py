@@ -74,8 +74,12 @@ def test_real_sample_rows_and_columns_are_as_documented():
     assert quotes.schema == pl.Schema(
         {"date": pl.String, "symbol": pl.String, "ticktime": pl.Int64, "bid": pl.Float64,
          "ask": pl.Float64, "mid": pl.Float64, "last": pl.Float64, "volume": pl.Int64,
-         "phase": pl.String}
+         "phase": pl.String, "bid_size": pl.Int64, "ask_size": pl.Int64}
     )  # fmt: skip
+    # A size is there exactly when its side's price is, and is a positive number of shares.
+    assert quotes["bid_size"].is_null().equals(quotes["bid"].is_null())
+    assert quotes["ask_size"].is_null().equals(quotes["ask"].is_null())
+    assert quotes.select(pl.min_horizontal(pl.col("bid_size", "ask_size").min())).item() > 0
     assert set(trades["side"].unique()) == {-1, 0, 1}
     both = quotes.filter(pl.col("bid").is_not_null() & pl.col("ask").is_not_null())
     assert quotes.filter(pl.col("mid").is_not_null()).height == both.height
@@ -86,3 +90,13 @@ def test_real_sample_rows_and_columns_are_as_documented():
 def test_real_sample_refuses_a_date_it_does_not_hold():
     with pytest.raises(ValueError, match="20230206"):
         vf.datasets.cn_sample_trades("20230206")
+
+
+def test_regression_real_sample_raises_a_bare_value_error():
+    """A date the sample does not hold raised a bare ValueError (issue 21): now a DataError
+    naming the date and the dates it holds."""
+    for read in (vf.datasets.cn_sample_trades, vf.datasets.cn_sample_quotes):
+        with pytest.raises(
+            vf.DataError, match=r"'20230206'.*expected one of \['20230201', '20230202', '20230203'\]"
+        ):
+            read("20230206")

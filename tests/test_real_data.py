@@ -9,6 +9,7 @@ three sessions of 600519 come from the sample shipped in the package, which
 from __future__ import annotations
 
 import ast
+import csv
 import datetime as dt
 import gzip
 import hashlib
@@ -102,6 +103,22 @@ def test_shipped_sample_is_the_converted_source(real_data):
     ).sort("date", "symbol", "ticktime", maintain_order=True)
     assert vf.datasets.cn_sample_trades(day).equals(trades)
     assert vf.datasets.cn_sample_quotes(day).equals(quotes)
+
+
+def test_level_one_sizes_are_the_source_volumes(real_data, quotes):
+    """bid_size/ask_size against the raw file read with the csv module (not vizflow's reader)."""
+    path = real_data / L2 / "20230201_600519_SH_snapshot.csv.gz"
+    with gzip.open(path, "rt", newline="") as f:
+        rows = list(csv.DictReader(f))
+
+    def size(row: dict[str, str], side: str) -> int | None:
+        price = row[f"{side}Price1"]
+        return int(float(row[f"{side}Volume1"])) if price and float(price) > 0 else None
+
+    day = quotes.filter(pl.col("date") == "20230201", pl.col("symbol") == "600519.SH")
+    assert day["bid_size"].to_list() == [size(r, "Bid") for r in rows]
+    assert day["ask_size"].to_list() == [size(r, "Ask") for r in rows]
+    assert day["bid_size"].null_count() < day.height // 100  # a few empty books before the open
 
 
 def test_volumes_and_closes_reconcile_between_trades_and_snapshots(trades, quotes):

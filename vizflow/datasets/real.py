@@ -15,7 +15,10 @@ quotes (Level-2 snapshots)
     ``date``, ``symbol``, ``ticktime``, ``bid``, ``ask`` (best levels; null when that side is
     empty, e.g. before the open), ``mid`` (null unless both sides are there), ``last``,
     ``volume`` (cumulative shares), ``phase`` (the exchange's trading-phase code as given: SSE
-    START/OCALL/TRADE/CCALL/CLOSE/ENDTR, SZSE S0/O0/T0/B0/C0/E0).
+    START/OCALL/TRADE/CCALL/CLOSE/ENDTR, SZSE S0/O0/T0/B0/C0/E0), ``bid_size``, ``ask_size``
+    (Int64 shares at the best bid and ask, ``BidVolume1``/``AskVolume1``; null when that side is
+    empty). During the call auctions the exchange shows the indicative match on both sides (bid ==
+    ask, equal sizes): see :func:`vizflow.quality`.
 
 SSE keeps publishing snapshots through the lunch break flagged ``TRADE``: the readers keep them;
 the session clock (:func:`vizflow.parse_time`) maps them to the morning close.
@@ -29,6 +32,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from vizflow.config import format_date
+from vizflow.exceptions import DataError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -56,6 +60,11 @@ def _hhmmssmmm(column: str) -> pl.Expr:
 
 def _price(column: str) -> pl.Expr:
     return pl.col(column).cast(pl.Float64).round(2)
+
+
+def _size(price: str, size: str) -> pl.Expr:
+    """Read the shares at a level; null when the level is empty (its price 0)."""
+    return pl.when(_price(price) > 0).then(pl.col(size).cast(pl.Float64).cast(pl.Int64))
 
 
 def read_datayes_trades(path: str | Path, date: DateLike, *, exchange: str = "SH") -> pl.DataFrame:
@@ -90,6 +99,8 @@ def _quotes(
         last=pl.when(_price("LastPrice") > 0).then(_price("LastPrice")),
         volume=pl.col(volume).cast(pl.Int64),
         phase=phase,
+        bid_size=_size("BidPrice1", "BidVolume1"),
+        ask_size=_size("AskPrice1", "AskVolume1"),
     )
 
 
@@ -118,8 +129,8 @@ def _sample(name: str, date: DateLike | None) -> pl.DataFrame:
     if date is not None:
         day = format_date(date)
         if day not in SAMPLE_DATES:
-            msg = f"the real sample holds {list(SAMPLE_DATES)}, not {day}"
-            raise ValueError(msg)
+            msg = f"vf.datasets: date {day!r} is not in the real sample; expected one of {list(SAMPLE_DATES)}"
+            raise DataError(msg)
         frame = frame.filter(pl.col("date") == day)
     return frame
 
@@ -138,7 +149,7 @@ def cn_sample_trades(date: DateLike | None = None) -> pl.DataFrame:
 
 
 def cn_sample_quotes(date: DateLike | None = None) -> pl.DataFrame:
-    """Real Level-2 best bid/ask snapshots of 600519.SH and 000333.SZ, 2023-02-01..03.
+    """Real Level-2 best bid/ask snapshots (prices and sizes) of 600519.SH and 000333.SZ, 2023-02-01..03.
 
     Examples
     --------
