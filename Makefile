@@ -9,7 +9,7 @@ MIN_STAMP := $(MIN_VENV)/.installed
 MIN_EXTRAS := viz,dask,calendars
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test test-min lint fmt bench docs clean
+.PHONY: help demo test test-min lint fmt bench docs figures clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -54,6 +54,11 @@ fmt: $(STAMP) ## ruff format and autofix
 
 bench: $(STAMP) ## run the benchmarks (slow; figures go to benchmarks/RESULTS.md by hand)
 	$(PY) -m benchmarks
+
+# The browser tests draw the README's and docs' images into a temporary folder; here into docs/img/.
+figures: $(STAMP) ## redraw the committed images in docs/img/ (headless Chromium, real sample)
+	VIZFLOW_FIGURES=$(CURDIR)/docs/img $(PY) -m pytest -q -p no:cacheprovider -m browser \
+		tests/test_dashboard.py tests/test_explorer.py tests/test_figures.py
 
 docs: $(STAMP) ## execute the notebooks in docs/
 	$(PY) -m pytest -q tests/test_notebooks.py

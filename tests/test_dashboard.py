@@ -1,11 +1,14 @@
 """The Dash dashboard in a real headless Chromium: render, change the control, see the update.
 
 Needs Debian's chromium and chromium-driver (``.ci/run`` installs them); skips, saying so, only
-when they are truly absent. Saves docs/img/dashboard.png and docs/img/heatmap.png for the README.
+when they are truly absent. Draws dashboard.png, heatmap.png, mid_600519.png and decay_600519.png
+into a temporary folder; ``make figures`` runs these tests with ``VIZFLOW_FIGURES=docs/img`` to
+refresh the committed images (``make test`` never writes into the checkout).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import tempfile
@@ -19,7 +22,8 @@ import vizflow as vf
 import vizflow.viz as vz
 from vizflow.viz.heatmap import MIN_COUNT
 
-IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
+FIGURES = "VIZFLOW_FIGURES"
+"""The environment variable naming the folder the browser tests draw their images into (`make figures`)."""
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
 
@@ -31,6 +35,14 @@ pytestmark = [
     ),
     pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::ResourceWarning"),
 ]
+
+
+@pytest.fixture(scope="session")
+def img(tmp_path_factory) -> Path:
+    """The folder browser tests save images to: $VIZFLOW_FIGURES (`make figures`), else a temporary one."""
+    folder = Path(os.environ[FIGURES]) if os.environ.get(FIGURES) else tmp_path_factory.mktemp("img")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _free_port() -> int:
@@ -107,7 +119,7 @@ def _wait(driver, predicate, timeout: float = 60):
     pytest.fail("the dashboard did not reach the expected state in time")
 
 
-def test_dashboard_renders_and_updates(browser, server):
+def test_dashboard_renders_and_updates(browser, server, img):
     from selenium.webdriver.common.by import By
 
     browser.get(server)
@@ -139,9 +151,8 @@ def test_dashboard_renders_and_updates(browser, server):
     updated = _wait(browser, lambda: (s := _figure_state(browser, 0)) and s["control"] == "20230203" and s)
     assert "20230203" in updated["title"]
     time.sleep(1.0)  # let the heatmap finish drawing before the screenshot
-    IMG.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(IMG / "dashboard.png"))
-    assert (IMG / "dashboard.png").stat().st_size > 10_000
+    browser.save_screenshot(str(img / "dashboard.png"))
+    assert (img / "dashboard.png").stat().st_size > 10_000
 
 
 def _render(browser, fig, path: Path, tmp_path: Path) -> None:
@@ -169,7 +180,7 @@ def _hover_text(browser, x_fraction: float, y_fraction: float) -> str:
     ), timeout=10)  # fmt: skip
 
 
-def test_real_sample_figures_render_to_png(browser, tmp_path):
+def test_real_sample_figures_render_to_png(browser, tmp_path, img):
     """The figures of docs/real-data.md and the README, drawn by Chromium from the real sample."""
     import polars as pl
 
@@ -183,7 +194,6 @@ def test_real_sample_figures_render_to_png(browser, tmp_path):
         log_qty=pl.col("qty").log10(), signed_60=pl.col("return_60") * pl.col("side") * 1e4
     ).pipe(vf.bin, {"log_qty": 0.5})
     continuous = quotes.filter(pl.col("ticktime").is_between(93000000, 145700000))
-    IMG.mkdir(parents=True, exist_ok=True)
     figures = {
         "heatmap.png": vz.heatmap(
             out, "elapsed_seconds", "log_qty_bin", "signed_60", x_width=1800, min_count=MIN_COUNT,
@@ -199,7 +209,7 @@ def test_real_sample_figures_render_to_png(browser, tmp_path):
     assert list(heat.x) == [1800.0 * k for k in range(9)]  # cells over 09:30-10:00 ... 14:30-15:00
     assert any(row[-1] is not None for row in heat.z)  # the last afternoon half hour is drawn
     for name, fig in figures.items():
-        _render(browser, fig, IMG / name, tmp_path)
+        _render(browser, fig, img / name, tmp_path)
         if name == "heatmap.png":  # the last column, on the row of the most common size (bin 4)
             rows = len(heat.y)
             text = _hover_text(browser, 7.5 / 8, (list(heat.y).index(4) + 0.5) / rows)

@@ -7,8 +7,8 @@ selection against a reference over the raw rows (exact fractions), for raw rows 
 The browser tests serve ``vizflow explore`` on the real 600519 sample in a subprocess on a free
 loopback port (stopped by its PID), change X, Y, the value and the weight, drag a box on the
 heatmap (a real mouse selection in plotly's select mode), and check every number on the page
-against plain Polars on the raw rows. They save docs/img/explorer.png and
-docs/img/explorer_selection.png.
+against plain Polars on the raw rows. They save explorer.png and explorer_selection.png into a
+temporary folder, or into docs/img under ``make figures``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import polars as pl
 import pytest
@@ -32,12 +33,16 @@ from hypothesis import strategies as st
 import vizflow as vf
 import vizflow.viz as vz
 from tests import test_dashboard
-from tests.test_dashboard import CHROMIUM, DRIVER, IMG, _free_port, _wait
+from tests.test_dashboard import CHROMIUM, DRIVER, _free_port, _wait
 from vizflow.exceptions import ColumnNotFoundError, SchemaError, VizflowError
 from vizflow.viz.cells import STATISTICS, ExplorerData
 from vizflow.viz.explorer import heatmap_figure
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 browser = test_dashboard.browser  # the same module-scoped headless Chromium fixture
+img = test_dashboard.img
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::ResourceWarning")
 NO_BROWSER = "no chromium/chromedriver on this machine (apt-get install chromium chromium-driver)"
@@ -130,16 +135,15 @@ return {label: label.textContent, width: document.documentElement.clientWidth, t
 """
 
 
-def _screenshot(driver, name: str) -> None:
-    """Save the whole page to docs/img/name: a viewport as tall as the page, no scroll bar, no blank band."""
+def _screenshot(driver, path: Path) -> None:
+    """Save the whole page to path: a viewport as tall as the page, no scroll bar, no blank band."""
     chrome, page = driver.execute_script(
         "document.documentElement.style.overflow = 'hidden';"
         "const bottom = document.getElementById('vf-decay').getBoundingClientRect().bottom;"
         "return [window.outerHeight - window.innerHeight, Math.ceil(bottom + window.scrollY) + 24];"
     )
     driver.set_window_size(1280, chrome + page)
-    IMG.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(IMG / name))
+    driver.save_screenshot(str(path))
 
 
 def _heatmap(driver, view: list | None = None):
@@ -235,7 +239,7 @@ def _assert_curve(state: dict, reference: list) -> None:
 
 @pytest.mark.browser
 @pytest.mark.skipif(not (CHROMIUM and DRIVER), reason=NO_BROWSER)
-def test_explorer_views_selection_and_numbers_match_polars(browser, server, rows):
+def test_explorer_views_selection_and_numbers_match_polars(browser, server, rows, img):
     browser.set_window_size(1280, 1800)
     browser.get(server)
     first = _heatmap(browser)
@@ -265,7 +269,7 @@ def test_explorer_views_selection_and_numbers_match_polars(browser, server, rows
     _assert_cells(
         state, _expected_cells(rows, "half_hour", "log_qty_bin", 60), state["x"][:-1], list(state["y"])
     )
-    _screenshot(browser, "explorer.png")
+    _screenshot(browser, img / "explorer.png")
 
     # A box over the centres of 10:00-10:30 and 10:30-11:00, size bins 3 and 4.
     _drag_box(browser, 1850.0, 5350.0, 2.6, 4.4)
@@ -279,8 +283,8 @@ def test_explorer_views_selection_and_numbers_match_polars(browser, server, rows
     assert chosen["meta"]["share"] == pytest.approx(picked.height / rows.height, rel=1e-12)
     assert f"{picked.height:,} rows" in chosen["totals"]
     _assert_curve(chosen, _reference_decay(picked))
-    _screenshot(browser, "explorer_selection.png")
-    assert (IMG / "explorer_selection.png").stat().st_size > 10_000
+    _screenshot(browser, img / "explorer_selection.png")
+    assert (img / "explorer_selection.png").stat().st_size > 10_000
 
     _choose(browser, "vf-weight", "qty")  # weighted: the selection resets to the whole table
     weighted = _decay(browser, lambda s: s["meta"] and s["meta"]["cells"] is None and "qty" in s["totals"])

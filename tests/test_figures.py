@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import sys
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -14,9 +16,12 @@ from hypothesis import strategies as st
 
 import vizflow as vf
 import vizflow.viz as vz
+from tests import test_dashboard
 from vizflow.exceptions import ColumnNotFoundError, DataError, SchemaError, VizflowError
 
 pytest.importorskip("plotly")
+
+img = test_dashboard.img  # the folder the browser tests draw into
 
 
 @pytest.fixture(scope="module")
@@ -663,3 +668,12 @@ def test_decay_of_an_infinite_return_names_the_figure_and_the_column():
     df = pl.DataFrame({"return_5": [1e-4, math.inf], "return_60": [1e-4, 2e-4]})
     with pytest.raises(DataError, match=r"^decay: summarize: value column 'return_5' holds 1 infinite"):
         vz.decay(df)
+
+
+def test_regression_tests_draw_images_into_a_temporary_folder(img):
+    """`make test` rewrote six tracked images under docs/img/; only `make figures` may write there."""
+    repo = Path(__file__).resolve().parents[1]
+    if os.environ.get(test_dashboard.FIGURES):
+        assert img == Path(os.environ[test_dashboard.FIGURES])
+    else:
+        assert repo not in img.parents
