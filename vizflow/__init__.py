@@ -19,7 +19,7 @@ Put a day of trades on a session-aware clock, bin signals and aggregate, as func
 from __future__ import annotations
 
 import vizflow.namespace  # noqa: F401  (registers lf.vf, df.vf and pl.col(...).vf)
-from vizflow import calendar, datasets
+from vizflow import book, calendar, datasets
 from vizflow.config import Config
 from vizflow.context import Context
 from vizflow.enrich import (
@@ -87,6 +87,7 @@ __all__ = [
     "__version__",
     "aggregate",
     "bin",
+    "book",
     "calendar",
     "combine",
     "datasets",
