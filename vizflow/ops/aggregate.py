@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from vizflow._frames import same_kind
 from vizflow._validate import require_columns
 from vizflow.exceptions import VizflowError
 
@@ -83,7 +84,7 @@ def aggregate(
         .agg([expr.alias(name) for name, expr in named])
         .sort(keys, nulls_last=False)
     )
-    return result.collect() if isinstance(frame, pl.DataFrame) else result
+    return same_kind(frame, result)
 
 
 def _named_metrics(metrics: Mapping[str, pl.Expr] | Sequence[pl.Expr] | pl.Expr) -> list[tuple[str, pl.Expr]]:

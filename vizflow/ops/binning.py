@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 import numpy as np
 import polars as pl
 
+from vizflow._frames import same_kind
 from vizflow._validate import require_columns, require_numeric
 from vizflow.exceptions import DataError, VizflowError
 
@@ -175,4 +176,4 @@ def bin(frame: FrameT, widths: Mapping[str, float], *, how: BinHow = "round", su
             .alias(out)
         )
     result = frame.lazy().with_columns(exprs)
-    return result.collect() if isinstance(frame, pl.DataFrame) else result
+    return same_kind(frame, result)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from vizflow._frames import same_kind
 from vizflow._keys import as_keys, guard_dates_in_keys
 from vizflow._validate import require_columns, require_numeric
 from vizflow.exceptions import SchemaError, VizflowError
@@ -124,7 +125,7 @@ def rank_ic(
         ]
     lf = frame.lazy()
     result = lf.group_by(keys).agg(exprs).sort(keys, nulls_last=False) if keys else lf.select(exprs)
-    return result.collect() if isinstance(frame, pl.DataFrame) else result
+    return same_kind(frame, result)
 
 
 def ic_summary(ics: FrameT, by: str | Sequence[str] | None = None) -> FrameT:
@@ -188,4 +189,4 @@ def ic_summary(ics: FrameT, by: str | Sequence[str] | None = None) -> FrameT:
         ratio = pl.when(pl.col(f"{c}_std") > 0).then(pl.col(f"{c}_mean") / pl.col(f"{c}_std"))
         exprs.append(ratio.alias(f"{c}_ir"))
     result = final.select(exprs)
-    return result.collect() if isinstance(ics, pl.DataFrame) else result
+    return same_kind(ics, result)

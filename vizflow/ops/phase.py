@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from vizflow import calendar as cal_mod
+from vizflow._frames import same_kind
 from vizflow._validate import require_columns
 from vizflow.exceptions import DataError, SchemaError, VizflowError
 from vizflow.market import DAY_NS, get_market, require_choice
@@ -136,7 +137,7 @@ def session_phase(
         message = _invalid_message(encoding).replace("parse_time", where, 1)
         checked = pl.when(_guard(bad, raw, message, encoding=encoding) == 0).then(pl.col(out))
         result = result.with_columns(checked.alias(out))
-    return result.collect() if isinstance(frame, pl.DataFrame) else result
+    return same_kind(frame, result)
 
 
 def _night_boundary(market: Market) -> int:
@@ -281,7 +282,7 @@ def trading_date(
         lambda s: _lookup(s, calendar, dtype, date_source), return_dtype=dtype, is_elementwise=True
     )
     result = frame.lazy().with_columns(pl.when(pos.is_not_null()).then(mapped).alias(out))
-    return result.collect() if isinstance(frame, pl.DataFrame) else result
+    return same_kind(frame, result)
 
 
 def _lookup(
