@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import multiprocessing as mp
 import os
 import platform
 import statistics
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -43,6 +45,64 @@ def median_time(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1) -> flo
     return statistics.median(times)
 
 
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, as ``uptime`` prints them."""
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def results_dir() -> Path:
+    """Where machine-readable results go: ``$VIZFLOW_BENCH_OUT`` or ``benchmarks/out`` (git-ignored)."""
+    folder = Path(os.environ.get("VIZFLOW_BENCH_OUT", Path(__file__).parent / "out"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save_results(name: str, rows: list[dict[str, Any]], **meta: Any) -> Path:
+    """Write one benchmark's rows as JSON (with machine, versions, load and scale) and say where."""
+    import numba
+    import numpy as np
+    import polars as pl
+
+    payload = {
+        "benchmark": name,
+        "utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "cores": os.cpu_count(),
+        "machine": platform.machine(),
+        "load_average": load_average(),
+        "scale": SCALE,
+        "versions": {
+            "python": platform.python_version(),
+            "polars": pl.__version__,
+            "numba": numba.__version__,
+            "numpy": np.__version__,
+        },
+        **meta,
+        "rows": rows,
+    }
+    path = results_dir() / f"{name}.json"
+    path.write_text(json.dumps(payload, indent=1, default=str))
+    print(f"results written to {path}")
+    return path
+
+
+def interleaved_medians(fns: list[Callable[[], Any]], repeats: int, warmup: int = 1) -> list[float]:
+    """Median wall time of each callable, runs interleaved (a, b, c, a, b, c, ...) after warm-up runs.
+
+    On a shared machine the load changes over seconds; interleaving spreads it over all cases
+    instead of penalising whichever block of runs it hits, and ratios taken from one run hold.
+    """
+    for _ in range(warmup):
+        for fn in fns:
+            fn()
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, ts in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - start)
+    return [statistics.median(ts) for ts in times]
+
+
 def header() -> str:
     """Machine, date and library versions for the results table."""
     import numba
@@ -56,51 +116,53 @@ def header() -> str:
     )
 
 
-def _child(target: Callable[[], Callable[[], Any]], queue: mp.Queue) -> None:
-    import psutil
+def _status_kib(field: str) -> int:
+    with Path("/proc/self/status").open() as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise KeyError(field)
 
-    run = target()  # builds the inputs; not counted
+
+def _timed_child(target: Callable[..., Callable[[], Any]], args: tuple, queue: mp.Queue) -> None:
     import ctypes
     import gc
 
+    run = target(*args)  # builds the inputs (and warms up); not counted
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):  # give freed heap back, so reuse is not hidden
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    base = psutil.Process().memory_info().rss
-    peak = base
-
-    import threading
-
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        proc = psutil.Process()
-        while not done.is_set():
-            peak = max(peak, proc.memory_info().rss)
-            time.sleep(0.002)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    Path("/proc/self/clear_refs").write_text("5")  # reset the kernel's peak RSS (VmHWM) to now
+    base = _status_kib("VmRSS")
+    start = time.perf_counter()
     run()
-    done.set()
-    sampler.join()
-    queue.put((peak - base) / 2**20)
+    seconds = time.perf_counter() - start
+    queue.put((seconds, (_status_kib("VmHWM") - base) / 1024))
+
+
+def time_and_peak(target: Callable[..., Callable[[], Any]], *args: Any) -> tuple[float, float]:
+    """Wall seconds and peak RSS growth (MiB) of one run of ``target(*args)()`` in a fresh process.
+
+    ``target`` (a module-level function, sent to a spawned child) prepares the inputs and returns
+    the zero-argument callable to measure. The peak is the kernel's own high-water mark (VmHWM,
+    reset just before the run through ``/proc/self/clear_refs``), so no short spike is missed.
+    """
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_timed_child, args=(target, args, queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    return result
 
 
 def peak_memory_mib(target: Callable[[], Callable[[], Any]]) -> float:
     """Peak RSS growth (MiB) while running the callable that ``target()`` returns, in a fresh process.
 
     ``target`` must be a module-level function (it is sent to a spawned child) that prepares inputs
-    and returns the zero-argument callable to measure.
+    and returns the zero-argument callable to measure. See :func:`time_and_peak`.
     """
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(target, queue))
-    proc.start()
-    result = queue.get()
-    proc.join()
-    return result
+    return time_and_peak(target)[1]
 
 
 def keyed(df: Any, kind: str) -> Any:

@@ -1,10 +1,28 @@
-"""forward_return: 3 horizons on ~5M rows / 2,000 symbols vs pandas, DuckDB and Polars as-of joins.
+"""forward_return: 3 horizons on ~5M rows / 2,000 symbols against the references an expert writes.
 
-Targets (issue 3): faster than all three; at least 3x pandas ``merge_asof`` and 2x DuckDB
-``ASOF JOIN`` (each run once per horizon). Targets (issue 13), on integer, string and Categorical
-keys, sorted and shuffled input: >= 2x a hand-written Polars ``join_asof`` per horizon on the same
-keys and >= 0.5x a bare numba sweep answering all horizons in one pass over the sorted arrays;
-peak RSS <= 2x (input + output) bytes. Run: ``python -m benchmarks forward_return``.
+Every implementation gets the same rows (symbol, integer-ms time, price; unique (symbol, time))
+and computes the same thing: the last price at or before ``t + h`` of the row's own symbol, null
+(NaN for the bare loop) past the symbol's last print. Parity is checked before timing.
+
+References (issue 23):
+
+- **Polars**: the frame sorted once by (symbol, time) (not at all when it arrives sorted; ``t + h``
+  keeps that order), one ``join_asof(by="symbol", check_sortedness=False)`` per horizon against
+  the same sorted frame, the three lazy queries collected together (``pl.collect_all``), nulls past
+  each symbol's end from an ``is_last`` flag on the right frame: no per-horizon sort, no join back.
+  The rows come back in (symbol, time) order; vizflow's come back in input order.
+- **DuckDB**: one query with three ``ASOF LEFT JOIN``s and each symbol's last time (``GROUP BY``),
+  2 threads, result to Polars via Arrow, unordered.
+- **bare numba sweep**: ``to_numpy()`` of the three columns of the sorted Int64-key frame, one
+  ``njit`` loop finding each symbol's rows and answering all horizons in one pass, NaN past the
+  end, three ``pl.Series`` out: the floor. Its time on sorted Int64 keys is the denominator of
+  every "x bare" figure (other key dtypes and orders included: a bare loop needs them sorted and
+  integer).
+- pandas ``merge_asof`` per horizon (issue 3's reference), once.
+
+Targets (issue 23), sorted input, Int64/String/Categorical keys: >= 3x Polars ``join_asof`` and
+>= 0.6x the bare sweep; shuffled input >= 0.35x the bare sweep on sorted input.
+Run: ``python -m benchmarks forward_return`` (``--scale 0.05`` for a quick check).
 """
 
 from __future__ import annotations
@@ -16,183 +34,207 @@ import polars as pl
 from numba import njit
 
 import vizflow as vf
-from benchmarks._common import growth_ratio, header, keyed, median_time, orders, peak_memory_mib, scaled
+from benchmarks._common import (
+    growth_ratio,
+    header,
+    interleaved_medians,
+    keyed,
+    load_average,
+    median_time,
+    orders,
+    peak_memory_mib,
+    save_results,
+    scaled,
+)
 
-HORIZONS = [5, 60, 300]
+HORIZONS_MS = [5_000, 60_000, 300_000]
+NAMES = [f"return_{h}" for h in HORIZONS_MS]
 N_SYMBOLS, PER_SYMBOL = 2000, scaled(2500, floor=5)
 
 
 def data() -> pl.DataFrame:
+    """Sorted by (symbol, ms), String symbols; ``keyed`` gives the Int64 and Categorical twins."""
     trades = vf.datasets.synthetic_trades(n_symbols=N_SYMBOLS, trades_per_symbol=PER_SYMBOL, seed=2)
-    trades = vf.parse_time(trades, vf.CN).select("symbol", "elapsed_seconds", "price")
+    trades = vf.parse_time(trades, vf.CN).select(
+        "symbol", ms=(pl.col("elapsed_seconds") * 1000).round().cast(pl.Int64), price="price"
+    )
     # Unique (symbol, time): DuckDB takes the first of equal times, Polars/pandas/vizflow the last.
-    trades = trades.unique(["symbol", "elapsed_seconds"], keep="first", maintain_order=True)
-    # The hand-written joins use exact integer milliseconds: on float seconds, t + h rounds below
-    # a decimal tie now and then (253.088 + 5 < 258.088), which vizflow's slack counts as reached.
-    return trades.with_columns(ms=(pl.col("elapsed_seconds") * 1000).round().cast(pl.Int64))
+    return trades.unique(["symbol", "ms"], keep="first", maintain_order=True).sort(
+        "symbol", "ms", maintain_order=True
+    )
 
 
 def ours(df: pl.DataFrame) -> pl.DataFrame:
-    return vf.forward_return(df, HORIZONS, "price", "elapsed_seconds", "symbol")
+    return vf.forward_return(df, HORIZONS_MS, "price", "ms", "symbol")
 
 
-def polars_join_asof(df: pl.DataFrame) -> pl.DataFrame:
-    src = df.sort("ms").select("symbol", pl.col("ms").alias("t_src"), pl.col("price").alias("fut"))
-    last = df.group_by("symbol").agg(pl.col("ms").max().alias("last"))
-    out = df.with_row_index("i").join(last, on="symbol")
-    for h in HORIZONS:
-        out = (
-            out.with_columns(target=pl.col("ms") + h * 1000)
-            .sort("target")
-            .join_asof(
-                src,
-                left_on="target",
-                right_on="t_src",
-                by="symbol",
-                strategy="backward",
-                check_sortedness=False,  # sorted by target; groups inherit it
-            )
-            .with_columns(
-                pl.when(pl.col("target") <= pl.col("last"))
-                .then((pl.col("fut") - pl.col("price")) / pl.col("price"))
-                .alias(f"return_{h}")
-            )
-            .drop("target", "t_src", "fut")
+def polars_asof(df: pl.DataFrame, *, presorted: bool) -> pl.DataFrame:
+    """Sorted once (unless it arrives sorted), one ``join_asof`` per horizon, collected together."""
+    rows = df if presorted else df.sort("symbol", "ms")
+    right = rows.lazy().select(
+        "symbol",
+        pl.col("ms").alias("t_src"),
+        pl.col("price").alias("fut"),
+        is_last=pl.col("symbol").ne(pl.col("symbol").shift(-1)).fill_null(True),
+    )
+    queries = []
+    for h, name in zip(HORIZONS_MS, NAMES, strict=True):
+        left = rows.lazy().select("symbol", "price", target=pl.col("ms") + h)
+        joined = left.join_asof(
+            right,
+            left_on="target",
+            right_on="t_src",
+            by="symbol",
+            strategy="backward",
+            check_sortedness=False,
         )
-    return out.sort("i").drop("i", "last")
+        past_end = pl.col("is_last") & (pl.col("target") > pl.col("t_src"))
+        queries.append(
+            joined.select(
+                pl.when(~past_end).then((pl.col("fut") - pl.col("price")) / pl.col("price")).alias(name)
+            )
+        )
+    return rows.hstack([f.to_series() for f in pl.collect_all(queries)])
+
+
+def duckdb_asof(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
+    cols, joins = [], []
+    for k, (h, name) in enumerate(zip(HORIZONS_MS, NAMES, strict=True)):
+        joins.append(f"ASOF LEFT JOIN {table} s{k} ON t.symbol = s{k}.symbol AND t.ms + {h} >= s{k}.ms")
+        cols.append(f"CASE WHEN t.ms + {h} <= l.last THEN (s{k}.price - t.price) / t.price END AS {name}")
+    sql = (
+        f"WITH l AS (SELECT symbol, max(ms) AS last FROM {table} GROUP BY symbol) "
+        f"SELECT t.*, {', '.join(cols)} FROM {table} t JOIN l ON t.symbol = l.symbol {' '.join(joins)}"
+    )
+    return con.sql(sql).pl()
 
 
 def pandas_merge_asof(df: pd.DataFrame) -> pd.DataFrame:
-    src = (
-        df[["symbol", "ms", "price"]]
-        .rename(columns={"ms": "t_src", "price": "fut"})
-        .sort_values("t_src", kind="stable")
-    )
+    """Per horizon: ``merge_asof`` needs the left side sorted by the target itself."""
+    src = df[["symbol", "ms", "price"]].rename(columns={"ms": "t_src", "price": "fut"}).sort_values("t_src")
     last = df.groupby("symbol")["ms"].transform("max")
     out = df.assign(last=last, i=np.arange(len(df)))
-    for h in HORIZONS:
-        left = out.assign(target=out["ms"] + h * 1000).sort_values("target", kind="stable")
+    for h, name in zip(HORIZONS_MS, NAMES, strict=True):
+        left = out.assign(target=out["ms"] + h).sort_values("target", kind="stable")
         merged = pd.merge_asof(
             left, src, left_on="target", right_on="t_src", by="symbol", direction="backward"
         )
-        ret = (merged["fut"] - merged["price"]) / merged["price"]
-        merged[f"return_{h}"] = ret.where(merged["target"] <= merged["last"])
+        merged[name] = ((merged["fut"] - merged["price"]) / merged["price"]).where(
+            merged["target"] <= merged["last"]
+        )
         out = merged.drop(columns=["target", "t_src", "fut"])
     return out.sort_values("i").reset_index(drop=True)
 
 
-def duckdb_asof(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    cols = []
-    joins = []
-    for k, h in enumerate(HORIZONS):
-        joins.append(f"ASOF LEFT JOIN src s{k} ON t.symbol = s{k}.symbol AND t.ms + {h * 1000} >= s{k}.ms")
-        cols.append(
-            f"CASE WHEN t.ms + {h * 1000} <= l.last THEN (s{k}.price - t.price) / t.price END AS return_{h}"
-        )
-    sql = (
-        "WITH last AS (SELECT symbol, max(ms) AS last FROM src GROUP BY symbol) "
-        f"SELECT t.i, {', '.join(cols)} FROM trades t JOIN last l ON t.symbol = l.symbol "
-        f"{' '.join(joins)} ORDER BY t.i"
-    )
-    return pl.from_arrow(con.sql(sql).to_arrow_table())
-
-
 @njit(cache=True)
-def bare_sweep_nb(offsets, t, p, horizons, out):
-    """All horizons in one pass over (symbol, time)-sorted arrays: the floor for any as-of pass."""
-    ptr = np.empty(horizons.size, dtype=np.int64)
-    for g in range(offsets.size - 1):
-        lo, hi = offsets[g], offsets[g + 1]
+def bare_sweep_nb(sym, t, p, horizons):
+    """All horizons in one pass over (symbol, time)-sorted arrays; NaN past each symbol's end."""
+    n, nh = t.size, horizons.size
+    out = np.empty((nh, n))
+    ptr = np.empty(nh, np.int64)
+    lo = 0
+    while lo < n:
+        hi = lo + 1
+        while hi < n and sym[hi] == sym[lo]:
+            hi += 1
         last = t[hi - 1]
-        ptr[:] = lo - 1
+        ptr[:] = lo
         for i in range(lo, hi):
-            for k in range(horizons.size):
+            for k in range(nh):
                 target = t[i] + horizons[k]
                 j = ptr[k]
                 while j + 1 < hi and t[j + 1] <= target:
                     j += 1
                 ptr[k] = j
                 out[k, i] = (p[j] - p[i]) / p[i] if target <= last else np.nan
+        lo = hi
+    return out
 
 
-def bare(df: pl.DataFrame):
-    """The bare sweep's inputs: sorted arrays and offsets, prepared outside the timing."""
-    s = df.sort("symbol", "ms", maintain_order=True)
-    runs = s["symbol"].rle().struct.field("len").to_numpy()
-    offsets = np.concatenate([[0], np.cumsum(runs)]).astype(np.int64)
-    t = s["ms"].to_numpy().astype(np.float64) / 1000.0
-    p = s["price"].to_numpy()
-    out = np.empty((len(HORIZONS), s.height))
-    hs = np.array(HORIZONS, dtype=np.float64)
-    return lambda: bare_sweep_nb(offsets, t, p, hs, out)
+def bare(df: pl.DataFrame) -> pl.DataFrame:
+    """The floor: arrays in, one fused loop, Series out (Int64 keys, sorted by symbol and time)."""
+    out = bare_sweep_nb(
+        df["symbol"].to_numpy(), df["ms"].to_numpy(), df["price"].to_numpy(), np.array(HORIZONS_MS, np.int64)
+    )
+    return df.hstack([pl.Series(name, out[k]) for k, name in enumerate(NAMES)])
+
+
+def same(label: str, got: pl.DataFrame, expected: pl.DataFrame) -> None:
+    """Equal returns (rtol 1e-12, NaN as null) after putting both in (symbol, ms) order."""
+    got, expected = got.sort("symbol", "ms"), expected.sort("symbol", "ms")
+    for name in NAMES:
+        a = got[name].fill_nan(None)
+        b = expected[name]
+        assert a.is_null().sum() == b.is_null().sum(), f"{label} {name}: nulls differ"
+        np.testing.assert_allclose(
+            a.to_numpy(), b.to_numpy(), rtol=1e-12, equal_nan=True, err_msg=f"{label} {name}"
+        )
 
 
 def _memory_case():
-    frame = keyed(data(), "int").select("symbol", "elapsed_seconds", "price")
+    frame = keyed(data(), "int")
     ours(frame.head(1000))
     return lambda: ours(frame)
 
 
-def key_matrix(df: pl.DataFrame) -> None:
-    """Issue 13: every key dtype and order, each against its references in the same run."""
-    floor = median_time(bare(df), repeats=5)
-    print(f"\nbare numba sweep (sorted arrays, all horizons): {floor:.3f} s")
-    print(f"{'keys':<6} {'order':<9} {'ours s':>7} {'join_asof s':>11} {'x join_asof':>11} {'x bare':>7}")
-    for kind in ("int", "str", "cat"):
-        frame = keyed(df, kind)
-        for order, case in orders(frame, "ms").items():
-            ours(case.head(1000))
-            t_ours = median_time(lambda case=case: ours(case), repeats=5)
-            t_join = median_time(lambda case=case: polars_join_asof(case), repeats=3)
-            print(
-                f"{kind:<6} {order:<9} {t_ours:7.3f} {t_join:11.3f} "
-                f"{t_join / t_ours:10.2f}x {floor / t_ours:6.2f}x"
-            )
-    frame = keyed(df, "int").select("symbol", "elapsed_seconds", "price")
-    data_bytes = frame.estimated_size() + frame.height * 8 * len(HORIZONS)
-    print("forward_return (int keys):", growth_ratio(peak_memory_mib(_memory_case), data_bytes))
-
-
 def main() -> None:
-    print(header(), f"duckdb {duckdb.__version__}, pandas {pd.__version__}")
+    print(header(), f"duckdb {duckdb.__version__}, pandas {pd.__version__}, load average {load_average()}")
     df = data()
     n = df.height
-    pdf = df.to_pandas()
+    ints = keyed(df, "int")
+    expected = ours(ints)
+    same("bare", bare(ints), expected)
+    print(f"rows: {n:,}, symbols: {N_SYMBOLS}, horizons {HORIZONS_MS} ms (integer-ms times everywhere)")
+
+    # Headline (Int64 keys): every reference once, interleaved with ours.
     con = duckdb.connect()
     con.execute("SET threads TO 2")
-    indexed = df.with_row_index("i")
-    con.register("trades", indexed.to_arrow())
-    con.register("src", df.to_arrow())
+    shuffled = ints.sample(fraction=1.0, shuffle=True, seed=0)
+    con.register("sorted_t", ints.to_arrow())
+    con.register("shuffled_t", shuffled.to_arrow())
+    same("duckdb", duckdb_asof(con, "sorted_t"), expected)
+    same("duckdb shuffled", duckdb_asof(con, "shuffled_t"), expected)
+    pdf = ints.to_pandas()
+    same("pandas", pl.from_pandas(pandas_merge_asof(pdf)), expected)
+    t_ours, t_bare, t_duck, t_duck_sh = interleaved_medians(
+        [lambda: ours(ints), lambda: bare(ints), lambda: duckdb_asof(con, "sorted_t"),
+         lambda: duckdb_asof(con, "shuffled_t")], repeats=5,
+    )  # fmt: skip
+    t_pandas = median_time(lambda: pandas_merge_asof(pdf), repeats=1, warmup=0)
+    rows = [
+        {"case": "vizflow forward_return, Int64 sorted", "seconds": t_ours},
+        {"case": "bare numba sweep, Int64 sorted", "seconds": t_bare},
+        {"case": "DuckDB ASOF JOIN x3, sorted table", "seconds": t_duck},
+        {"case": "DuckDB ASOF JOIN x3, shuffled table", "seconds": t_duck_sh},
+        {"case": "pandas merge_asof per horizon (1 run)", "seconds": t_pandas},
+    ]
+    print(f"\n{'case':<44} {'seconds':>8} {'Mrows/s':>8} {'time/ours':>10}")
+    for r in rows:
+        print(
+            f"{r['case']:<44} {r['seconds']:8.3f} {n / r['seconds'] / 1e6:8.2f} {r['seconds'] / t_ours:9.2f}x"
+        )
 
-    expected = ours(df)
-    names = [f"return_{h}" for h in HORIZONS]
-    others = {
-        "polars": polars_join_asof(df),
-        "pandas": pl.from_pandas(pandas_merge_asof(pdf)),
-        "duckdb": duckdb_asof(con),
-    }
-    for label, other in others.items():
-        for name in names:
-            np.testing.assert_allclose(
-                other[name].to_numpy(), expected[name].to_numpy(), rtol=1e-9, equal_nan=True,
-                err_msg=f"{label} {name}",
+    # Every key dtype and order: ours and Polars interleaved; x bare against the sorted Int64 floor.
+    print(f"\nbare sweep (sorted Int64 arrays): {t_bare:.3f} s; ours and Polars median of 5 interleaved")
+    print(f"{'keys':<6} {'order':<9} {'ours s':>7} {'join_asof s':>11} {'x join_asof':>11} {'x bare':>7}")
+    for kind in ("int", "str", "cat"):
+        for order, case in orders(keyed(df, kind), "ms").items():
+            presorted = order == "sorted"
+            same(f"polars {kind} {order}", polars_asof(case, presorted=presorted), expected)
+            same(f"ours {kind} {order}", ours(case), expected)
+            t_o, t_p = interleaved_medians(
+                [lambda c=case: ours(c), lambda c=case, s=presorted: polars_asof(c, presorted=s)], repeats=5
+            )
+            print(f"{kind:<6} {order:<9} {t_o:7.3f} {t_p:11.3f} {t_p / t_o:10.2f}x {t_bare / t_o:6.2f}x")
+            rows.append(
+                {"case": f"matrix {kind} {order}", "keys": kind, "order": order, "ours_s": t_o,
+                 "polars_join_asof_s": t_p, "x_join_asof": t_p / t_o, "x_bare": t_bare / t_o}
             )  # fmt: skip
-
-    shuffled = df.sample(fraction=1.0, shuffle=True, seed=0)
-    runs = {
-        "vizflow forward_return (3 horizons, one call)": lambda: ours(df),
-        "vizflow forward_return, shuffled input": lambda: ours(shuffled),
-        "Polars join_asof per horizon": lambda: polars_join_asof(df),
-        "DuckDB ASOF JOIN per horizon (2 threads)": lambda: duckdb_asof(con),
-        "pandas merge_asof per horizon": lambda: pandas_merge_asof(pdf),
-    }
-    times = {name: median_time(fn, repeats=5) for name, fn in runs.items()}
-    base = times["vizflow forward_return (3 horizons, one call)"]
-    print(f"\nrows: {n:,}, symbols: {N_SYMBOLS}, horizons: {HORIZONS}; median of 5 runs")
-    print(f"{'case':<48} {'seconds':>8} {'Mrows/s':>8} {'time / ours':>12}")
-    for name, t in times.items():
-        print(f"{name:<48} {t:8.3f} {n / t / 1e6:8.2f} {t / base:11.2f}x")
-    key_matrix(df)
+    data_bytes = ints.estimated_size() + n * 8 * len(HORIZONS_MS)
+    peak = peak_memory_mib(_memory_case)
+    print("forward_return (Int64 keys):", growth_ratio(peak, data_bytes))
+    rows.append({"case": "peak RSS growth, Int64 sorted", "mib": peak, "data_mib": data_bytes / 2**20})
+    save_results("forward_return", rows, rows_in=n, symbols=N_SYMBOLS, horizons_ms=HORIZONS_MS)
 
 
 if __name__ == "__main__":
