@@ -13,7 +13,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from vizflow.exceptions import VizflowError
-from vizflow.runner.one_date import DateResult, _run_date
+from vizflow.runner.one_date import DateResult, run_date
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -91,7 +91,7 @@ def run_on_dask(client: Any, job: Job, days: list[str], record: Callable[[DateRe
     batch = uuid.uuid4().hex[:8]
     futures = {
         client.submit(
-            _run_date, job.pipeline_fn, job.config, day, calendar, job.retries, key=f"vizflow-{day}-{batch}",
+            run_date, job.pipeline_fn, job.config, day, calendar, job.retries, key=f"vizflow-{day}-{batch}",
             pure=False,
         ): day
         for day in days

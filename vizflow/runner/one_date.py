@@ -119,8 +119,8 @@ class Job:
     retries: int
 
     def __call__(self, day: str) -> DateResult:
-        """Run ``day`` (see :func:`_run_date`)."""
-        return _run_date(self.pipeline_fn, self.config, day, self.calendar, self.retries)
+        """Run ``day`` (see :func:`run_date`)."""
+        return run_date(self.pipeline_fn, self.config, day, self.calendar, self.retries)
 
 
 _CTRL_C = threading.Event()
@@ -151,7 +151,7 @@ def ctrl_c_stops_the_batch() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _run_date(
+def run_date(
     pipeline_fn: Callable[..., Any],
     config: Config,
     date: str,
