@@ -55,7 +55,7 @@ def dask_client(executor: object) -> Any:
     if "distributed" not in sys.modules:  # nobody made a Dask client without importing it
         return None
     from distributed import Client
-    from distributed.client import ClientExecutor
+    from distributed.cfexecutor import ClientExecutor
 
     if isinstance(executor, ClientExecutor):
         return executor._client
