@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from vizflow._numbers import positive
+
 __all__ = ["half_spread_bp", "imbalance", "microprice", "spread"]
 
 
@@ -22,17 +24,12 @@ def _col(column: str | pl.Expr) -> pl.Expr:
     return (pl.col(column) if isinstance(column, str) else column).cast(pl.Float64)
 
 
-def _positive(value: pl.Expr) -> pl.Expr:
-    # NaN compares greater than every number in Polars, so is_finite comes first.
-    return value.is_finite() & (value > 0)
-
-
 def _two_sided(bid: pl.Expr, ask: pl.Expr) -> pl.Expr:
-    return _positive(bid) & _positive(ask) & (bid <= ask)
+    return positive(bid) & positive(ask) & (bid <= ask)
 
 
 def _sized(bid_size: pl.Expr, ask_size: pl.Expr) -> pl.Expr:
-    return _positive(bid_size) & _positive(ask_size)
+    return positive(bid_size) & positive(ask_size)
 
 
 def microprice(
@@ -111,9 +108,9 @@ def _valid(
 ) -> pl.Expr:
     ok = _two_sided(bid, ask)
     if bid_size is not None:
-        ok = ok & _positive(_col(bid_size))
+        ok = ok & positive(_col(bid_size))
     if ask_size is not None:
-        ok = ok & _positive(_col(ask_size))
+        ok = ok & positive(_col(ask_size))
     return ok
 
 
