@@ -8,6 +8,7 @@ import json
 import multiprocessing as mp
 import os
 import platform
+import queue as queue_module
 import statistics
 import time
 from pathlib import Path
@@ -151,7 +152,14 @@ def time_and_peak(target: Callable[..., Callable[[], Any]], *args: Any) -> tuple
     queue = ctx.Queue()
     proc = ctx.Process(target=_timed_child, args=(target, args, queue))
     proc.start()
-    result = queue.get()
+    while True:  # a child that dies (import error, out of memory) must not hang the parent
+        try:
+            result = queue.get(timeout=1.0)
+            break
+        except queue_module.Empty:
+            if not proc.is_alive() and queue.empty():
+                msg = f"benchmark child process exited with code {proc.exitcode} before reporting"
+                raise RuntimeError(msg) from None
     proc.join()
     return result
 

@@ -1,30 +1,41 @@
 """FIFO matching throughput: 10M fills over 2,000 symbols, frame to expanded frame.
 
-Compared in one run with (a) the plan's row-by-row Python design (a dict per row, a deque of lots;
-timed on a subset and scaled), (b) a bare numba FIFO loop over the same arrays written here (the
-machine's limit), (c) vizflow's kernel alone. Also the scaling curve and peak memory; writes
-``benchmarks/fifo_scaling.png``. Target (issue 6): end to end at least 0.5x of (b); issue 13 keeps it
-and adds integer keys and time-ordered / shuffled input (vs (b) on sorted input).
+Compared in one run with (a) the plan's row-by-row Python design (a dict per row, a deque of
+lots; timed on a subset and scaled), (b) the floor (issue 23): bare kernel + gather, i.e.
+``to_numpy()`` of the Int64 key, side, qty, price and time of the sorted frame, one ``njit`` FIFO
+loop (a new key restarts the queue: no offsets pass) writing the source row, entry row, matched
+quantity, P&L and holding period, then one ``gather`` of the input rows and four ``pl.Series``
+(NaN -> null for the open lots' P&L and holding period); vizflow adds five more columns (lot
+side, entry time and price, exit price, is_closed) and validates its inputs, (c) vizflow's kernel
+alone on ready arrays. Also the scaling curve and peak memory; writes ``benchmarks/fifo_scaling.png``
+at full scale. Target (issue 23): end to end >= 0.7x of (b), 30M fills no worse per fill than
+10M; other key dtypes and orders are reported against (b) on sorted Int64 keys.
 Run: ``python -m benchmarks fifo``.
 """
 
 from __future__ import annotations
 
-import statistics
-import time
 from collections import deque
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import numba
 import numpy as np
 import polars as pl
 
 import vizflow as vf
-from benchmarks._common import SCALE, growth_ratio, header, key_matrix, median_time, peak_memory_mib, scaled
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
+from benchmarks._common import (
+    SCALE,
+    growth_ratio,
+    header,
+    interleaved_medians,
+    keyed,
+    load_average,
+    median_time,
+    orders,
+    peak_memory_mib,
+    save_results,
+    scaled,
+)
 from vizflow.kernels.fifo import fifo_match_nb
 
 N, N_SYMBOLS = scaled(10_000_000, floor=20_000), 2000
@@ -33,25 +44,9 @@ SCALING = [scaled(n, floor=20_000) for n in (1_000_000, 3_000_000, 10_000_000, 3
 RULE = vf.FIFOMatch("side", "qty", "elapsed_seconds", "price", 1, -1)
 
 
-def interleaved_medians(fns: list[Callable[[], Any]], repeats: int) -> list[float]:
-    """Median wall time of each callable, runs interleaved (a, b, c, a, b, c, ...) after one warm-up.
-
-    On a shared machine the load changes over seconds; interleaving spreads it over all cases
-    instead of penalising whichever block of runs it hits.
-    """
-    for fn in fns:
-        fn()
-    times: list[list[float]] = [[] for _ in fns]
-    for _ in range(repeats):
-        for fn, ts in zip(fns, times, strict=True):
-            start = time.perf_counter()
-            fn()
-            ts.append(time.perf_counter() - start)
-    return [statistics.median(ts) for ts in times]
-
-
-def fills(n: int = N) -> pl.DataFrame:
-    return vf.datasets.synthetic_fills(n, N_SYMBOLS, seed=6)
+def fills(n: int = N, kind: str = "int") -> pl.DataFrame:
+    """Sorted by (symbol, time); Int64 symbols (``S0042`` -> 42) unless ``kind`` says otherwise."""
+    return keyed(vf.datasets.synthetic_fills(n, N_SYMBOLS, seed=6), kind)
 
 
 def ours(df: pl.DataFrame) -> pl.DataFrame:
@@ -59,7 +54,7 @@ def ours(df: pl.DataFrame) -> pl.DataFrame:
 
 
 @numba.njit(cache=True)
-def bare_fifo_nb(offsets, side, qty, price, time):
+def bare_fifo_nb(sym, side, qty, price, time):
     n = qty.size
     src = np.empty(2 * n, np.int64)
     ent = np.empty(2 * n, np.int64)
@@ -69,10 +64,14 @@ def bare_fifo_nb(offsets, side, qty, price, time):
     lot_i = np.empty(n, np.int64)
     lot_q = np.empty(n)
     k = 0
-    for g in range(offsets.size - 1):
+    lo = 0
+    while lo < n:
+        hi = lo + 1
+        while hi < n and sym[hi] == sym[lo]:
+            hi += 1
         head = tail = 0
         d0 = 0
-        for i in range(offsets[g], offsets[g + 1]):
+        for i in range(lo, hi):
             rem = qty[i]
             if tail > head and side[i] != d0:
                 while rem > 1e-9 and head < tail:
@@ -102,21 +101,20 @@ def bare_fifo_nb(offsets, side, qty, price, time):
             pnl[k] = np.nan
             held[k] = np.nan
             k += 1
+        lo = hi
     return src[:k], ent[:k], mq[:k], pnl[:k], held[:k]
 
 
 def bare(df: pl.DataFrame) -> pl.DataFrame:
-    """The limit: the frame already sorted; arrays out, one loop, the expanded frame back."""
-    runs = df["symbol"].rle().struct.field("len").to_numpy()  # the input is sorted by symbol
-    offsets = np.concatenate([[0], np.cumsum(runs)]).astype(np.int64)
+    """The floor: Int64 keys, sorted frame; ``to_numpy()`` in, one loop, one gather of the input rows."""
     src, ent, mq, pnl, held = bare_fifo_nb(
-        offsets,
+        df["symbol"].to_numpy(),
         df["side"].to_numpy(),
         df["qty"].to_numpy(),
         df["price"].to_numpy(),
         df["elapsed_seconds"].to_numpy(),
     )
-    return df.gather(pl.Series(src)).with_columns(
+    return df.gather(src).with_columns(
         matched_entry_idx=pl.Series(ent),
         matched_qty=pl.Series(mq),
         realized_pnl=pl.Series(pnl, nan_to_null=True),
@@ -190,7 +188,7 @@ def _bare_for_memory():
 
 
 def main() -> None:
-    print(header())
+    print(header(), f"load average {load_average()}")
     df = fills()
     expected = bare(df)
     got = ours(df)
@@ -214,25 +212,30 @@ def main() -> None:
     )
     t_py = median_time(lambda: python_plan(sub), repeats=3, warmup=0) * N / PY_SUBSET
     print(
-        f"\nfills: {N:,} over {N_SYMBOLS} symbols -> {got.height:,} output rows; median of 7 interleaved runs"
+        f"\nfills: {N:,} over {N_SYMBOLS} Int64 symbols -> {got.height:,} output rows;"
+        " median of 7 interleaved"
     )
-    print(f"{'case':<52} {'seconds':>8} {'M fills/s':>10}")
-    for name, t in [
-        ("vizflow enrich([FIFOMatch]) frame -> frame", t_ours),
-        ("(b) bare numba FIFO loop frame -> frame", t_bare),
-        ("(c) vizflow kernel alone (arrays)", t_kernel),
-        (f"(a) plan's Python design ({PY_SUBSET:,} fills, scaled)", t_py),
-    ]:
-        print(f"{name:<52} {t:8.3f} {N / t / 1e6:10.2f}")
+    rows = [
+        {"case": "vizflow enrich([FIFOMatch]) frame -> frame, Int64 sorted", "seconds": t_ours},
+        {"case": "bare FIFO kernel + gather, Int64 sorted", "seconds": t_bare},
+        {"case": "vizflow kernel alone (arrays, 9 columns)", "seconds": t_kernel},
+        {"case": f"plan's Python design ({PY_SUBSET:,} fills, scaled)", "seconds": t_py},
+    ]
+    print(f"{'case':<60} {'seconds':>8} {'M fills/s':>10}")
+    for r in rows:
+        print(f"{r['case']:<60} {r['seconds']:8.3f} {N / r['seconds'] / 1e6:10.2f}")
     print(
-        f"\nours vs bare numba: {t_bare / t_ours:.2f}x (target >= 0.5x); ours vs Python: {t_py / t_ours:.0f}x"
+        f"\nours vs bare kernel + gather: {t_bare / t_ours:.2f}x (target >= 0.7x);"
+        f" vs Python: {t_py / t_ours:.0f}x"
     )
     data_bytes = df.estimated_size() + got.estimated_size()
-    print(
-        f"FIFO ({N:,} fills, string keys, sorted):",
-        growth_ratio(peak_memory_mib(_ours_for_memory), data_bytes),
+    peak = peak_memory_mib(_ours_for_memory)
+    peak_bare = peak_memory_mib(_bare_for_memory)
+    print(f"FIFO ({N:,} fills, Int64 keys, sorted):", growth_ratio(peak, data_bytes))
+    print(f"bare kernel + gather: {peak_bare:.0f} MiB")
+    rows.append(
+        {"case": "peak RSS growth", "ours_mib": peak, "bare_mib": peak_bare, "data_mib": data_bytes / 2**20}
     )
-    print(f"bare numba FIFO: {peak_memory_mib(_bare_for_memory):.0f} MiB")
 
     sizes, ours_t, bare_t = [], [], []
     for n in SCALING:
@@ -242,14 +245,23 @@ def main() -> None:
         ours_t.append(t_o)
         bare_t.append(t_b)
         print(
-            f"scaling {n:>11,} fills: vizflow {ours_t[-1]:7.3f} s ({n / ours_t[-1] / 1e6:5.1f} M/s), "
-            f"bare {bare_t[-1]:7.3f} s ({n / bare_t[-1] / 1e6:5.1f} M/s)"
+            f"scaling {n:>11,} fills: vizflow {t_o:7.3f} s ({n / t_o / 1e6:5.1f} M/s), "
+            f"bare {t_b:7.3f} s ({n / t_b / 1e6:5.1f} M/s), {t_b / t_o:.2f}x"
         )
+        rows.append({"case": f"scaling {n}", "fills": n, "ours_s": t_o, "bare_s": t_b, "x_bare": t_b / t_o})
         del d
     if SCALE == 1:  # a reduced run must not overwrite the recorded figure
         _plot(sizes, ours_t, bare_t)
-    print(f"\nbare numba FIFO on sorted input: {t_bare:.3f} s")
-    key_matrix(ours, df, t_bare, ("int", "str"), "elapsed_seconds")
+    print(f"\nevery key dtype and order; x bare = bare kernel + gather on sorted Int64 keys ({t_bare:.3f} s)")
+    print(f"{'keys':<6} {'order':<9} {'ours s':>7} {'x bare':>7}")
+    for kind in ("int", "str"):
+        for order, case in orders(fills(N, kind), "elapsed_seconds").items():
+            ours(case.head(1000))
+            (t,) = interleaved_medians([lambda c=case: ours(c)], repeats=3)
+            print(f"{kind:<6} {order:<9} {t:7.3f} {t_bare / t:6.2f}x")
+            rows.append({"case": f"matrix {kind} {order}", "keys": kind, "order": order, "ours_s": t,
+                         "x_bare": t_bare / t})  # fmt: skip
+    save_results("fifo", rows, fills=N, symbols=N_SYMBOLS, output_rows=got.height)
 
 
 def _plot(sizes: list[int], ours_t: list[float], bare_t: list[float]) -> None:
