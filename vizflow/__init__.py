@@ -55,6 +55,7 @@ from vizflow.ops import (
 from vizflow.ops.ic import ic_summary, rank_ic
 from vizflow.ops.quantile import quantile_bin
 from vizflow.ops.summary import combine, finalize, summarize
+from vizflow.quality import quality, quality_totals, worst_dates
 from vizflow.runner import BatchResult, run, run_batch, run_cluster, run_local
 
 __version__ = "0.8.0"
@@ -101,6 +102,8 @@ __all__ = [
     "load",
     "market_for",
     "parse_time",
+    "quality",
+    "quality_totals",
     "quantile_bin",
     "rank_ic",
     "run",
@@ -112,6 +115,7 @@ __all__ = [
     "session_phase",
     "summarize",
     "trading_date",
+    "worst_dates",
 ]
 
 

@@ -1,20 +1,27 @@
-"""The ``vizflow`` command line: ``vizflow run``, ``vizflow demo``."""
+"""The ``vizflow`` command line: ``vizflow run``, ``vizflow demo``, ``vizflow quality``."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
 import logging
 import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import polars as pl
+
+from vizflow.config import Config
+from vizflow.quality import quality_pipeline, quality_totals, worst_dates
+from vizflow.runner import run_batch
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from types import FrameType
 
     from vizflow.calendar import Calendar
-    from vizflow.config import Config
 
 __all__ = ["build_parser", "main"]
 
@@ -87,6 +94,30 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def _quality(args: argparse.Namespace) -> int:
+    config = Config.from_toml(args.config)
+    config = dataclasses.replace(config, output_dir=config.output_dir / "quality")
+    calendar = _calendar(args, config)
+    dates = _dates(args, calendar)
+    pipeline = functools.partial(quality_pipeline, quotes=args.quotes, stale_after=args.stale_after)
+    result = run_batch(
+        pipeline, config, dates, parallel=args.workers != 1 and len(dates) > 1, skip_existing=False,
+        max_workers=args.workers or None, calendar=calendar, progress=False,
+    )  # fmt: skip
+    print(result)
+    for day, reason in result.failed.items():
+        print(f"vizflow quality: {day} failed: {reason}", file=sys.stderr)
+    if not result.succeeded:
+        return 1
+    table = pl.concat([pl.read_parquet(config.get_output_path(d)) for d in result.succeeded])
+    with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=250, tbl_hide_dataframe_shape=True):
+        print(f"\nper symbol, {len(result.succeeded)} dates (tables in {config.output_dir}):")
+        print(quality_totals(table))
+        print(f"\nthe {args.top} worst dates (by issues):")
+        print(worst_dates(table, args.top))
+    return 0 if result.ok else 1
+
+
 def _dashboard(args: argparse.Namespace) -> int:
     from vizflow.viz import sample_dashboard
 
@@ -149,6 +180,27 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("-v", "--verbose", action="store_true", help="log each date and tracebacks")
     run.set_defaults(func=_run)
+
+    check = sub.add_parser(
+        "quality",
+        help="count data defects per date and symbol (vizflow.quality) and print the worst dates",
+        description="Run vizflow.quality over dates through the runner: the config's main input "
+        "is the trades, its source 'quotes' the quotes; one table per date goes to "
+        "<output_dir>/quality/. Exit code 1 if any date failed.",
+    )
+    check.add_argument("--config", required=True, help="config TOML (see vizflow.Config.from_toml)")
+    check_when = check.add_mutually_exclusive_group(required=True)
+    check_when.add_argument("--date", help="one date, YYYYMMDD")
+    check_when.add_argument("--dates", help="START:END, the trading days between (inclusive)")
+    check_when.add_argument("--dates-file", help="a file with one YYYYMMDD per line")
+    check.add_argument("--calendar", help="calendar file (as for vizflow run)")
+    check.add_argument("--quotes", default="quotes", help="the config source holding the quotes (quotes)")
+    check.add_argument(
+        "--stale-after", type=float, default=30.0, help="seconds: a longer quote gap is stale (30)"
+    )
+    check.add_argument("--top", type=int, default=5, help="how many worst dates to print (5)")
+    check.add_argument("--workers", type=int, default=0, help="processes (default: cores; 1: none)")
+    check.set_defaults(func=_quality)
 
     board = sub.add_parser("dashboard", help="serve the sample dashboard (extra vizflow[viz])")
     board.add_argument("--host", default="127.0.0.1", help="interface (127.0.0.1)")

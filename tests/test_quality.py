@@ -1,0 +1,278 @@
+"""vizflow.quality: each defect injected into the real sample is counted back; the clean sample's counts
+come from plain Python over its rows."""
+
+from __future__ import annotations
+
+import bisect
+import math
+
+import polars as pl
+import pytest
+
+import vizflow as vf
+import vizflow.cli
+from vizflow.quality import COUNTS, ISSUES
+
+DAY, SYMBOL = "20230201", "600519.SH"
+
+
+def continuous(ticktime: int) -> bool:  # CN continuous trading, written out (not session_phase)
+    return 93000000 <= ticktime < 113000000 or 130000000 <= ticktime < 145700000
+
+
+@pytest.fixture(scope="module")
+def trades() -> pl.DataFrame:
+    return vf.datasets.cn_sample_trades(DAY)
+
+
+@pytest.fixture(scope="module")
+def quotes() -> pl.DataFrame:
+    return vf.datasets.cn_sample_quotes(DAY)
+
+
+def counts(trades: pl.DataFrame, quotes: pl.DataFrame, **kwargs) -> dict[str, int]:
+    out = vf.quality(trades, quotes, vf.CN, bid_size_col="bid_size", ask_size_col="ask_size", **kwargs)
+    return out.filter(pl.col("symbol") == SYMBOL).select(*COUNTS, "issues").row(0, named=True)
+
+
+def outside_quote_reference(trades: pl.DataFrame, quotes: pl.DataFrame) -> list[bool]:
+    """For each trade: a continuous print outside the last quote at or before it (bisect, in Python)."""
+    book = quotes.filter(pl.col("symbol") == SYMBOL).sort("ticktime", maintain_order=True)
+    times, bids, asks = book["ticktime"].to_list(), book["bid"].to_list(), book["ask"].to_list()
+    flags = []
+    for t, p in zip(trades["ticktime"], trades["price"], strict=True):
+        i = bisect.bisect_right(times, t) - 1
+        ok = continuous(t) and i >= 0 and bids[i] is not None and asks[i] is not None and p > 0
+        flags.append(ok and (p < bids[i] or p > asks[i]))
+    return flags
+
+
+@pytest.fixture(scope="module")
+def clean(trades, quotes) -> dict[str, int]:
+    return counts(trades, quotes)
+
+
+def test_the_clean_sample_counts_what_it_holds(trades, quotes, clean):
+    q = quotes.filter(pl.col("symbol") == SYMBOL)
+    assert clean["trades"] == trades.height == 27135
+    assert clean["quotes"] == q.height == 5109
+    assert clean["auction_trades"] == (trades["side"] == 0).sum() == 563  # 09:25 and 15:00 matches
+    assert clean["outside_quote"] == sum(outside_quote_reference(trades, quotes)) == 7064
+    # The 3-second snapshots: every continuous print has a book in force; 26 % print outside it.
+    zero = [c for c in ISSUES if c != "outside_quote"]
+    assert {c: clean[c] for c in zero} == dict.fromkeys(zero, 0)
+    assert clean["issues"] == 7064
+
+
+def test_auction_snapshots_are_locked_but_not_counted(quotes, clean):
+    locked = quotes.filter(pl.col("symbol") == SYMBOL, pl.col("bid") == pl.col("ask"))
+    assert locked.height > 100
+    assert not any(continuous(t) for t in locked["ticktime"])
+    assert clean["locked_quotes"] == 0
+
+
+def test_all_three_days_lazy_equals_eager():
+    t, q = vf.datasets.cn_sample_trades(), vf.datasets.cn_sample_quotes()
+    eager = vf.quality(t, q, vf.CN)
+    lazy = vf.quality(t.lazy(), q.lazy(), vf.CN)
+    assert isinstance(lazy, pl.LazyFrame)
+    assert lazy.collect().equals(eager)
+    assert eager.select("date", "symbol").rows() == [
+        (d, s) for d in vf.datasets.SAMPLE_DATES for s in ("000333.SZ", SYMBOL)
+    ]
+    assert eager.filter(pl.col("symbol") == "000333.SZ")["trades"].to_list() == [0, 0, 0]
+    shuffled = vf.quality(t.sample(fraction=1.0, shuffle=True, seed=1), q, vf.CN)
+    assert shuffled.drop("out_of_order", "issues").equals(eager.drop("out_of_order", "issues"))
+    assert shuffled["out_of_order"].sum() > 1000  # file order is what out_of_order reads
+    totals = vf.quality_totals(eager)
+    assert totals.filter(pl.col("symbol") == SYMBOL).select("dates", "trades").row(0) == (3, 78404)
+    assert vf.quality_totals(eager, by=None)["quotes"].item() == q.height
+    assert vf.worst_dates(eager, 2)["date"].to_list() == ["20230203", "20230201"]  # 7923, 7064 issues
+
+
+def rows_where(frame: pl.DataFrame, k: int, condition: pl.Expr) -> list[int]:
+    index = frame.with_row_index("i").filter(condition)["i"].to_list()
+    step = len(index) // (k + 1)
+    return [index[step * (j + 1)] for j in range(k)]
+
+
+def set_at(frame: pl.DataFrame, rows: list[int], **values) -> pl.DataFrame:
+    hit = pl.int_range(pl.len()).is_in(rows)
+    return frame.with_columns(
+        **{
+            c: pl.when(hit).then(pl.lit(v, dtype=frame.schema[c])).otherwise(pl.col(c))
+            for c, v in values.items()
+        }
+    )
+
+
+def delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+    return {c: after[c] - before[c] for c in COUNTS if after[c] != before[c]}
+
+
+CONT = pl.col("ticktime").is_between(93000000, 112959999) | pl.col("ticktime").is_between(
+    130000000, 145659999
+)
+SH_CONT = (pl.col("symbol") == SYMBOL) & CONT
+
+
+def test_crossed_quotes_are_counted(trades, quotes, clean):
+    rows = rows_where(quotes, 5, SH_CONT)
+    bad = quotes.with_columns(
+        bid=pl.when(pl.int_range(pl.len()).is_in(rows)).then(pl.col("ask") + 0.01).otherwise("bid")
+    )
+    got = delta(counts(trades, bad), clean)
+    assert got.pop("crossed_quotes") == 5
+    assert set(got) <= {"outside_quote", "unquoted_trades"}  # trades in force of a crossed book lose it
+
+
+def test_locked_quotes_are_counted(trades, quotes, clean):
+    rows = rows_where(quotes, 3, SH_CONT & (pl.col("ask") - pl.col("bid") > 0.05))
+    bad = quotes.with_columns(
+        bid=pl.when(pl.int_range(pl.len()).is_in(rows)).then(pl.col("ask")).otherwise("bid")
+    )
+    got = delta(counts(trades, bad), clean)
+    assert got.pop("locked_quotes") == 3
+    assert set(got) <= {"outside_quote"}
+
+
+def test_bad_prices_are_counted(trades, quotes, clean):
+    rows = rows_where(trades, 6, CONT)
+    bad = set_at(trades, rows[:2], price=0.0)
+    bad = set_at(bad, rows[2:3], price=math.nan)
+    bad = set_at(bad, rows[3:4], price=-1.0)
+    bad = set_at(bad, rows[4:5], qty=-100)
+    bad = set_at(bad, rows[5:6], price=None)
+    got = delta(counts(bad, quotes), clean)
+    assert got.pop("bad_prices") == 6
+    assert set(got) <= {"outside_quote"}  # a bad price is no longer counted outside the quote
+
+
+def test_bad_times_are_counted(trades, quotes, clean):
+    rows = rows_where(trades, 2, CONT)
+    bad = set_at(set_at(trades, rows[:1], ticktime=None), rows[1:], ticktime=256000000)
+    got = delta(counts(bad, quotes), clean)
+    assert got.pop("bad_times") == 2
+    assert set(got) <= {"outside_quote", "out_of_order"}
+
+
+def test_duplicate_trades_are_counted(trades, quotes, clean):
+    rows = rows_where(trades, 4, CONT)
+    bad = pl.concat([trades.with_row_index("i"), trades.with_row_index("i")[rows]]).sort(
+        "i", maintain_order=True
+    )
+    got = delta(counts(bad.drop("i"), quotes), clean)
+    assert got.pop("duplicate_trades") == 4
+    assert got.pop("trades") == 4
+    assert set(got) <= {"outside_quote"}
+
+
+def test_the_same_print_without_its_trade_id_is_no_duplicate_of_a_sweep(trades, quotes):
+    """A sweep prints several fills at one millisecond, price and size: only the id tells them apart."""
+    no_id = trades.drop("trade_id")
+    without_id = counts(no_id, quotes)
+    assert without_id["duplicate_trades"] == no_id.height - no_id.unique().height == 4763
+    assert counts(trades, quotes)["duplicate_trades"] == 0
+
+
+def test_out_of_order_trades_and_quotes_are_counted(trades, quotes, clean):
+    def swap(frame: pl.DataFrame, rows: list[int]) -> pl.DataFrame:
+        order = list(range(frame.height))
+        for r in rows:
+            order[r], order[r + 1] = order[r + 1], order[r]
+        return frame[order]
+
+    later = pl.col("ticktime").shift(-1) > pl.col("ticktime")
+    t_rows = rows_where(trades, 3, CONT & later)
+    q_rows = rows_where(quotes, 2, SH_CONT & later & (pl.col("symbol").shift(-1) == SYMBOL))
+    got = delta(counts(swap(trades, t_rows), swap(quotes, q_rows)), clean)
+    assert got.pop("out_of_order") == 3
+    assert got.pop("quotes_out_of_order") == 2
+    assert set(got) <= {"outside_quote"}
+
+
+def test_stale_quotes_are_counted(trades, quotes, clean):
+    gap = (pl.col("symbol") == SYMBOL) & pl.col("ticktime").is_between(100000000, 100100000)
+    gap2 = (pl.col("symbol") == SYMBOL) & pl.col("ticktime").is_between(140000000, 140040000)
+    got = delta(counts(trades, quotes.filter(~gap & ~gap2)), clean)
+    assert got.pop("quotes") < 0
+    assert got.pop("stale_quotes") == 2  # 60 s and 40 s without a quote; 30 s is the default limit
+    assert set(got) <= {"outside_quote"}
+    assert counts(trades, quotes.filter(~gap & ~gap2), stale_after=50)["stale_quotes"] == 1
+
+
+def test_a_gap_over_the_lunch_break_is_not_stale(trades, quotes):
+    lunch = (pl.col("symbol") == SYMBOL) & pl.col("ticktime").is_between(112959000, 130001000)
+    assert counts(trades, quotes.filter(~lunch))["stale_quotes"] == 0
+
+
+def test_one_sided_and_bad_quotes_are_counted(trades, quotes, clean):
+    rows = rows_where(quotes, 6, SH_CONT)
+    bad = set_at(quotes, rows[:3], bid=None)
+    bad = set_at(bad, rows[3:4], ask=math.nan)
+    bad = set_at(bad, rows[4:6], bid_size=0)
+    got = delta(counts(trades, bad), clean)
+    assert got.pop("one_sided_quotes") == 3
+    assert got.pop("bad_quotes") == 3
+    assert set(got) <= {"outside_quote", "unquoted_trades"}
+
+
+def test_outside_quote_is_counted(trades, quotes, clean):
+    inside = [not f for f in outside_quote_reference(trades, quotes)]
+    cont = trades.with_columns(ok=pl.Series(inside))
+    rows = rows_where(cont, 4, CONT & pl.col("ok"))
+    got = delta(counts(set_at(trades, rows, price=99999.0), quotes), clean)
+    assert got == {"outside_quote": 4}
+
+
+def test_outside_session_and_auctions_are_counted_apart(trades, quotes, clean):
+    extra = trades.tail(3).with_columns(ticktime=pl.Series([120000000, 151000000, 160000000]))
+    got = delta(counts(pl.concat([trades, extra]), quotes), clean)
+    assert got.pop("trades") == 3
+    assert got.pop("outside_session") == 3  # the break, after hours, closed
+    assert set(got) <= {"out_of_order"}
+
+
+def test_clear_errors(trades, quotes):
+    with pytest.raises(vf.VizflowError, match="stale_after=0"):
+        vf.quality(trades, quotes, vf.CN, stale_after=0)
+    with pytest.raises(vf.ColumnNotFoundError, match="'px'"):
+        vf.quality(trades, quotes, vf.CN, price_col="px")
+    with pytest.raises(vf.SchemaError, match="'ticktime'.*orderable"):
+        vf.quality(trades.with_columns(pl.col("ticktime").cast(pl.String)), quotes, vf.CN)
+    with pytest.raises(vf.SchemaError, match="'date'.*Int64"):
+        vf.quality(trades.with_columns(pl.col("date").cast(pl.Int64)), quotes, vf.CN)
+
+
+def test_vizflow_quality_command_prints_the_worst_dates(tmp_path, capsys):
+    t, q = vf.datasets.cn_sample_trades(), vf.datasets.cn_sample_quotes()
+    for day in vf.datasets.SAMPLE_DATES:
+        vf.save(t.filter(pl.col("date") == day), tmp_path / "trades" / f"{day}.parquet")
+        vf.save(q.filter(pl.col("date") == day), tmp_path / "quotes" / f"{day}.parquet")
+    (tmp_path / "cfg.toml").write_text(
+        'input_pattern = "trades/{date}.parquet"\nmarket = "CN"\n'
+        '[sources]\nquotes = "quotes/{date}.parquet"\n'
+    )
+    code = vizflow.cli.main(
+        [
+            "quality",
+            "--config",
+            str(tmp_path / "cfg.toml"),
+            "--dates",
+            "20230201:20230203",
+            "--workers",
+            "1",
+            "--top",
+            "2",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "3 succeeded" in out
+    worst = out.split("worst dates")[1]
+    assert worst.index("20230203") < worst.index("20230201")
+    assert "20230202" not in worst
+    saved = pl.read_parquet(tmp_path / "output" / "quality" / "20230202.parquet")
+    assert saved.equals(
+        vf.quality(t.filter(pl.col("date") == "20230202"), q.filter(pl.col("date") == "20230202"), vf.CN)
+    )
