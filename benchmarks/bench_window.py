@@ -1,28 +1,30 @@
-"""forward_window: 3 windows on ~5M trades / 2,000 symbols vs Polars ``rolling`` and DuckDB windows.
+"""forward_window: 3 windows on ~5M trades / 2,000 symbols vs Polars ``rolling`` and a DuckDB range join.
 
-Target (issue 16): >= 2x both a Polars ``rolling(..., offset=..., group_by=...)`` formulation and
-DuckDB's ``RANGE BETWEEN ... FOLLOWING`` window functions, each run once per horizon, for the
-trade count, the volume, the VWAP and the high in the window ``(t, t + h]`` after every trade.
-Times are integer milliseconds everywhere, so the three agree exactly on the window edges.
-Each is timed on the rows sorted by (symbol, time) and on the same rows shuffled (the Polars
-formulation sorts them itself, DuckDB partitions them), and compared within each input order.
-Run: ``python -m benchmarks window``; ``VIZFLOW_BENCH_SYMBOLS=500`` for a reduced run (2,500
-trades per symbol either way).
+For the trade count, the volume, the VWAP and the high in the window ``(t, t + h]`` after every
+trade, h = 5 s, 60 s, 300 s (integer milliseconds everywhere, so all agree exactly on the edges).
+References (issue 23): Polars ``rolling("ms", period=h, offset=0, closed="right",
+group_by="symbol")`` per horizon on rows sorted once by (symbol, ms) (not at all when they
+arrive sorted), the three lazy queries collected together and stacked (no join back); DuckDB (2
+threads) one range self-join ``b.ms > a.ms AND b.ms <= a.ms + 300000`` with every horizon's
+aggregates under ``FILTER (WHERE b.ms <= a.ms + h)``, grouped by row (timed once: it is slow).
+Parity (1e-9) is checked before timing. Target (issue 23): sorted input >= 2x Polars ``rolling``.
+Run: ``python -m benchmarks window`` (``--scale``, or ``VIZFLOW_BENCH_SYMBOLS=500``, for less).
 """
 
 from __future__ import annotations
 
 import os
+import time
 
 import duckdb
 import numpy as np
 import polars as pl
 
 import vizflow as vf
-from benchmarks._common import header, median_time
+from benchmarks._common import header, interleaved_medians, load_average, save_results, scaled
 
 HORIZONS_MS = [5_000, 60_000, 300_000]
-N_SYMBOLS, PER_SYMBOL = int(os.environ.get("VIZFLOW_BENCH_SYMBOLS", "2000")), 2500
+N_SYMBOLS, PER_SYMBOL = int(os.environ.get("VIZFLOW_BENCH_SYMBOLS", "2000")), scaled(2500, floor=5)
 AGGS = {
     "n": pl.len(),
     "volume": pl.col("qty").sum(),
@@ -47,34 +49,45 @@ def ours(df: pl.DataFrame) -> pl.DataFrame:
     return vf.forward_window(df, HORIZONS_MS, AGGS, time_col="ms")
 
 
-def polars_rolling(df: pl.DataFrame) -> pl.DataFrame:
-    """One ``rolling`` per horizon over the (symbol, ms)-sorted rows: windows ``(t, t + h]``."""
-    rows = df.with_row_index("i").sort("symbol", "ms", maintain_order=True)
-    out = rows.select("i")
-    for h in HORIZONS_MS:
-        # offset 0, period h, closed right: (t, t + h]; rolling emits one row per input row, in order.
-        got = rows.rolling("ms", period=f"{h}i", offset="0i", closed="right", group_by="symbol").agg(
+def polars_rolling(df: pl.DataFrame, *, presorted: bool) -> pl.DataFrame:
+    """One ``rolling(group_by="symbol")`` per horizon on rows sorted once by (symbol, ms).
+
+    Windows ``(t, t + h]``: offset 0, period h, closed right; ``rolling`` emits one row per input
+    row in the frame's order, so the columns are stacked side by side (no join back; the rows
+    come back in (symbol, ms) order). Not sorted at all when the frame arrives sorted.
+    """
+    rows = df if presorted else df.sort("symbol", "ms")
+    queries = [
+        rows.lazy()
+        .rolling("ms", period=f"{h}i", offset="0i", closed="right", group_by="symbol")
+        .agg(
             pl.len().alias(f"n_{h}"),
             pl.col("qty").sum().alias(f"volume_{h}"),
             ((pl.col("price") * pl.col("qty")).sum() / pl.col("qty").sum()).alias(f"vwap_{h}"),
             pl.col("price").max().alias(f"high_{h}"),
         )
-        out = out.hstack(got.drop("symbol", "ms"))
-    return out.sort("i").drop("i")
+        .drop("symbol", "ms")
+        for h in HORIZONS_MS
+    ]
+    return pl.concat([rows, *pl.collect_all(queries)], how="horizontal")
 
 
-def duckdb_windows(con: duckdb.DuckDBPyConnection, table: str = "trades") -> pl.DataFrame:
+def duckdb_range_join(con: duckdb.DuckDBPyConnection, table: str = "trades") -> pl.DataFrame:
+    """One range self-join on the widest window, every horizon an aggregate with a ``FILTER``."""
     cols = []
     for h in HORIZONS_MS:
-        frame = f"(PARTITION BY symbol ORDER BY ms RANGE BETWEEN 1 FOLLOWING AND {h} FOLLOWING)"
+        within = f"FILTER (WHERE b.ms <= a.ms + {h})"
         cols += [
-            f"count(*) OVER {frame} AS n_{h}",
-            f"coalesce(sum(qty) OVER {frame}, 0) AS volume_{h}",
-            f"sum(price * qty) OVER {frame} / sum(qty) OVER {frame} AS vwap_{h}",
-            f"max(price) OVER {frame} AS high_{h}",
+            f"count(b.ms) {within} AS n_{h}",
+            f"coalesce(sum(b.qty) {within}, 0) AS volume_{h}",
+            f"sum(b.price * b.qty) {within} / sum(b.qty) {within} AS vwap_{h}",
+            f"max(b.price) {within} AS high_{h}",
         ]
-    sql = f"SELECT i, {', '.join(cols)} FROM {table} ORDER BY i"
-    return pl.from_arrow(con.sql(sql).to_arrow_table())
+    sql = (
+        f"SELECT a.i, {', '.join(cols)} FROM {table} a LEFT JOIN {table} b ON a.symbol = b.symbol "
+        f"AND b.ms > a.ms AND b.ms <= a.ms + {max(HORIZONS_MS)} GROUP BY a.i ORDER BY a.i"
+    )
+    return con.sql(sql).pl()
 
 
 def check(label: str, other: pl.DataFrame, expected: pl.DataFrame) -> None:
@@ -85,43 +98,38 @@ def check(label: str, other: pl.DataFrame, expected: pl.DataFrame) -> None:
 
 
 def main() -> None:
-    print(header(), f"duckdb {duckdb.__version__}")
-    df = data()
-    shuffled = df.with_row_index("i").sample(fraction=1.0, shuffle=True, seed=0)
+    print(header(), f"duckdb {duckdb.__version__}, load average {load_average()}")
+    df = data().sort("symbol", "ms", maintain_order=True)
+    indexed = df.with_row_index("i")
+    shuffled = indexed.sample(fraction=1.0, shuffle=True, seed=0)
     con = duckdb.connect()
     con.execute("SET threads TO 2")
-    con.register("trades", df.with_row_index("i").to_arrow())
-    con.register("shuffled", shuffled.to_arrow())  # i: the row's position in the sorted frame
+    con.register("trades", indexed.to_arrow())
     expected = ours(df)
-    check("polars", polars_rolling(df), expected)
-    check("duckdb", duckdb_windows(con), expected)
-    back = ours(shuffled.drop("i")).with_columns(shuffled["i"]).sort("i")
-    check("vizflow shuffled", back, expected)
-    check("duckdb shuffled", duckdb_windows(con, "shuffled"), expected)  # ordered by i
-    runs = {
-        "sorted": {
-            "vizflow forward_window (3 horizons x 4 aggregates, one call)": lambda: ours(df),
-            "Polars rolling(group_by=symbol) per horizon": lambda: polars_rolling(df),
-            "DuckDB RANGE window functions (2 threads)": lambda: duckdb_windows(con),
-        },
-        "shuffled": {
-            "vizflow forward_window, shuffled input": lambda: ours(shuffled.drop("i")),
-            "Polars rolling, shuffled input (sorts first)": lambda: polars_rolling(shuffled.drop("i")),
-            "DuckDB RANGE windows, shuffled table": lambda: duckdb_windows(con, "shuffled"),
-        },
-    }
-    print(
-        f"{df.height:,} trades, {N_SYMBOLS} symbols, windows {HORIZONS_MS} ms; median of 3 "
-        "(DuckDB, ~20x slower: one run, warmed by the parity check)"
-    )
-    for order, fns in runs.items():
-        times = {
-            label: median_time(fn, repeats=1, warmup=0) if label.startswith("DuckDB") else median_time(fn, 3)
-            for label, fn in fns.items()
-        }
-        base = times[next(iter(fns))]  # each row's time over vizflow's on the same input order
-        for label, t in times.items():
-            print(f"| {order} | {label} | {t:.3f} s | {t / base:.2f}x |")
+    check("polars", polars_rolling(df, presorted=True), expected)
+    check("polars shuffled", polars_rolling(shuffled, presorted=False).sort("i"), expected)
+    check("vizflow shuffled", ours(shuffled).sort("i"), expected)
+    t0 = time.perf_counter()
+    check("duckdb range join", duckdb_range_join(con), expected)
+    t_duck = time.perf_counter() - t0
+    unsorted = shuffled.drop("i")
+    t_o, t_p, t_os, t_ps = interleaved_medians(
+        [lambda: ours(df), lambda: polars_rolling(df, presorted=True), lambda: ours(unsorted),
+         lambda: polars_rolling(unsorted, presorted=False)], repeats=3,
+    )  # fmt: skip
+    rows = [
+        {"case": "sorted: vizflow forward_window (3 horizons x 4 aggregates)", "seconds": t_o,
+         "vs_ours": 1.0},
+        {"case": "sorted: Polars rolling(group_by) x3, collect_all", "seconds": t_p, "vs_ours": t_p / t_o},
+        {"case": "sorted: DuckDB range self-join + FILTER aggregates (1 run)", "seconds": t_duck,
+         "vs_ours": t_duck / t_o},
+        {"case": "shuffled: vizflow forward_window", "seconds": t_os, "vs_ours": 1.0},
+        {"case": "shuffled: Polars rolling (sorts once)", "seconds": t_ps, "vs_ours": t_ps / t_os},
+    ]  # fmt: skip
+    print(f"{df.height:,} trades, {N_SYMBOLS} symbols, windows {HORIZONS_MS} ms; median of 3 interleaved")
+    for r in rows:
+        print(f"| {r['case']} | {r['seconds']:.3f} s | {r['vs_ours']:.2f}x |")
+    save_results("window", rows, trades=df.height, symbols=N_SYMBOLS, horizons_ms=HORIZONS_MS)
 
 
 if __name__ == "__main__":
