@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import vizflow as vf
 from tests.arrangements import arrange, force_threads
 from tests.reference import enrich_reference
-from vizflow.enrich.compile import _JITTED, read_columns
+from vizflow.enrich.compile import jit_rule, read_columns
 from vizflow.exceptions import ColumnNotFoundError, CompileError, DataError, SchemaError, VizflowError
 
 ROW = st.fixed_dictionaries(
@@ -119,11 +119,9 @@ def test_expression_condition_is_vectorised_and_equal():
 
 
 def test_compiled_functions_are_reused_between_calls():
-    df = pl.DataFrame({"symbol": ["a"], "qty": [1]})
-    before = len(_JITTED)
-    for _ in range(3):  # a new lambda object each time, same code: compiled once
-        vf.enrich(df, [vf.TagRunning("s", lambda p, r: p + r["qty"], 0)], by="symbol")
-    assert len(_JITTED) == before + 1
+    record = np.dtype([("qty", np.int64)])
+    compiled = [jit_rule(lambda p, r: p + r["qty"], record, rule="s", n_args=2) for _ in range(3)]
+    assert compiled[0] is compiled[1] is compiled[2]  # a new lambda object each time, same code
 
 
 # --- dtypes ---------------------------------------------------------------------------------------

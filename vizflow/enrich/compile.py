@@ -1,9 +1,11 @@
 """Compiling users' rule functions with numba: which columns they read, record types, caching.
 
 numba bakes the values of the globals and closure variables a function reads into its compiled
-code. The memo of compiled rules is therefore keyed on the code *and* those values (see
-:func:`jit_rule`): a rule re-created in a loop with a new global threshold compiles again, the
-same rule with the same values compiles once per process.
+code. vizflow therefore rewrites a rule so that the numbers, booleans and arrays it reads are
+parameters, passed at each call (:func:`jit_rule`): a threshold set per date compiles nothing.
+The values that stay compiled in (strings, functions) key a bounded memo of compiled rules,
+and rules that call only numpy/math are cached on disk for other processes
+(:mod:`vizflow.enrich.rule_cache`).
 """
 
 from __future__ import annotations
@@ -12,29 +14,36 @@ import builtins
 import dis
 import inspect
 import types
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numba
 import numpy as np
 import polars as pl
+from numba.np.numpy_support import as_dtype
 
+from vizflow.enrich.rule_cache import cached_module, forget_module
+from vizflow.enrich.rule_source import definition_with_parameters, function_node
 from vizflow.exceptions import CompileError, SchemaError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
 __all__ = [
+    "MEMO_SIZE",
     "CompileError",
+    "CompiledRule",
     "RowError",
     "check_function",
+    "is_argument",
     "jit_rule",
+    "memo_size",
     "python_function",
     "read_columns",
     "records_of",
     "return_dtype",
 ]
-
-_JITTED: dict[Any, Any] = {}
-"""Compiled rules by :func:`_memo_key`."""
 
 _GLOBALS: dict[types.CodeType, tuple[tuple[str, ...], ...]] = {}
 """Per code object: the global names (and ``module.attr`` chains) it and its nested code read."""
@@ -208,52 +217,278 @@ def _frozen(value: Any) -> Any:
     return (type(value), value)
 
 
-def _memo_key(fn: Any, record: np.dtype) -> Any:
-    """Return the memo key of ``fn``: its code and the values it reads now (None if unhashable)."""
+_SCALARS = (bool, int, float, complex, np.bool_, np.number)
+
+
+def is_argument(value: Any) -> bool:
+    """Whether a value a rule reads is passed to the compiled rule at run time (not baked in).
+
+    Numbers, booleans, numeric numpy arrays and tuples of numbers are arguments; strings (column
+    names), None, functions, modules and other objects are compiled into the rule.
+
+    Examples
+    --------
+    >>> is_argument(2.5), is_argument(np.arange(3)), is_argument((1, 2.0)), is_argument("qty")
+    (True, True, True, False)
+    """
+    if isinstance(value, tuple):
+        return bool(value) and all(isinstance(v, _SCALARS) and is_argument(v) for v in value)
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind in "biufc"
+    if not isinstance(value, _SCALARS):
+        return False
+    try:  # a Python int past 64 bits has no numba type
+        numba.typeof(value)
+    except ValueError:
+        return False
+    return True
+
+
+MEMO_SIZE = 64
+"""How many compiled rules a process keeps (least recently used first out)."""
+
+_MEMO: OrderedDict[Any, CompiledRule] = OrderedDict()
+"""Compiled rules by :func:`_plan` key, least recently used first."""
+
+_RULE = "__vizflow_rule__"
+
+_PASSES = """
+@__vizflow_njit__
+def __vizflow_condition__(records, out, pos_out{values}):
+    for i in range(records.size):
+        pos_out[0] = i
+        out[i] = __vizflow_rule__(records[i]{values})
+
+
+@__vizflow_njit__
+def __vizflow_running__(offsets, records, initial, out, pos_out{values}):
+    for g in range(offsets.size - 1):
+        prev = initial
+        for i in range(offsets[g], offsets[g + 1]):
+            pos_out[0] = i
+            prev = __vizflow_rule__(prev, records[i]{values})
+            out[i] = prev
+
+
+@__vizflow_njit__
+def __vizflow_running_checked__(offsets, records, initial, out, pos_out{values}):
+    for g in range(offsets.size - 1):
+        prev = initial
+        shadow = float(initial)
+        for i in range(offsets[g], offsets[g + 1]):
+            pos_out[0] = i
+            prev = __vizflow_rule__(prev, records[i]{values})
+            shadow = __vizflow_rule__(shadow, records[i]{values})
+            out[i] = prev
+            if abs(float(prev) - shadow) > {wrap!r}:
+                return i
+    return -1
+"""
+"""The compiled passes over all rows. They call the rule by name, not as an argument (a function
+argument defeats numba's disk cache); ``{values}`` are the values the rule reads.
+``running_checked`` carries a float64 shadow of an integer value: a gap of more than
+:data:`WRAP` between them means the integer wrapped around (a sum past 2**63)."""
+
+WRAP = 2.0**62
+"""A gap between an integer value and its float64 shadow that only wrapping around explains."""
+
+_SAFE_MODULES = frozenset({"numpy", "math", "cmath", "numba", "operator"})
+"""Modules whose functions a rule cached on disk may call (user modules may change under it)."""
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A rule compiled once, with its passes; the values it reads are passed at each call.
+
+    ``function(*row_arguments, *values)`` is the rule; ``condition``, ``running`` and
+    ``running_checked`` are the passes over all rows (each taking the values last). ``names``
+    are the globals and closure variables passed as arguments, after the function's defaults
+    (``n_defaults`` of them).
+    """
+
+    function: Any
+    condition: Any
+    running: Any
+    running_checked: Any
+    names: tuple[str, ...]
+    n_defaults: int
+    module: str | None
+    """The cached module's name (on disk), or None (compiled in memory for this process only)."""
+
+    def values(self, fn: Any) -> tuple[Any, ...]:
+        """Return the values to pass now: ``fn``'s last defaults, then its globals and cells by name."""
+        defaults = tuple(getattr(fn, "__defaults__", None) or ())
+        current = dict(_read_values(fn)) if self.names else {}
+        return (*defaults[len(defaults) - self.n_defaults :], *(current[n] for n in self.names))
+
+
+def _plan(
+    fn: types.FunctionType, record: np.dtype, n_args: int
+) -> tuple[Any, tuple[str, ...], int, dict[str, Any]]:
+    """Memo key, argument names, defaults passed and baked values of ``fn`` (key None: unhashable).
+
+    The key holds the code, the record dtype and the values compiled into the rule; a value
+    passed as an argument stands in the key as its name only, so a new value hits the memo.
+    ``n_defaults`` is -1 when a default the rule runs with is not a number (all is baked then).
+    """
+    reads = _read_values(fn)
+    defaults = fn.__defaults__ or ()
+    n_defaults = max(fn.__code__.co_argcount - n_args, 0)
+    if not all(map(is_argument, defaults[len(defaults) - n_defaults :] if n_defaults else ())):
+        n_defaults = -1
+    baked = {name: value for name, value in reads if "." in name or not is_argument(value)}
+    passed = tuple(name for name, value in reads if name not in baked)
     try:
-        return (
+        key = (
             fn.__code__,
             record,
-            tuple((name, _frozen(value)) for name, value in _read_values(fn)),
-            _frozen(fn.__defaults__),
+            n_args,
+            passed,
+            tuple((name, _frozen(value)) for name, value in baked.items()),
+            n_defaults if n_defaults >= 0 else _frozen(defaults),
             _frozen(tuple(sorted((fn.__kwdefaults__ or {}).items()))),
         )
-    except TypeError:  # e.g. a numpy array global: numba freezes it, so compile afresh
-        return None
+    except TypeError:  # e.g. a list or a dict global: compiled afresh every time
+        key = None
+    return key, passed, n_defaults, baked
 
 
-def jit_rule(fn: Callable[..., Any], record: np.dtype, *, rule: str) -> Any:
-    """``numba.njit(fn)`` for rows of dtype ``record``, memoised on the code and the values it reads.
+def jit_rule(fn: Callable[..., Any], record: np.dtype, *, rule: str, n_args: int = 1) -> CompiledRule:
+    """Compile ``fn`` for rows of dtype ``record`` once; the values it reads become arguments.
 
-    A lambda re-created with the same code and the same values of the globals and closure cells
-    it reads reuses the compiled function; a new value of a global it reads (``THRESH = 250``)
-    compiles afresh, so the rule always sees the values of the time of the call. A value that
-    cannot be hashed (a numpy array) is never memoised. Each record dtype gets its own compiled
-    function: numba would otherwise call a function compiled for fewer fields through its
-    experimental record subtyping. A function already compiled with ``numba.njit`` is used as
-    it is (its globals are numba's business).
+    The numbers, booleans and numeric arrays ``fn`` reads from its globals, closure cells and
+    defaults are parameters of the compiled rule (see :class:`CompiledRule`), so a new value
+    (a threshold set per date) compiles nothing and the rule always sees the values of the
+    time of the call. Other values (strings, functions, module attributes) are compiled in, and
+    the memo is keyed on them: a new one compiles afresh. The memo keeps :data:`MEMO_SIZE`
+    rules (least recently used out). Rules whose source vizflow cannot find (``exec``) and
+    numba functions keep all their values compiled in. A rule that calls only builtins,
+    numpy, math and the like is cached on disk (:func:`~vizflow.enrich.rule_cache.cache_dir`),
+    so other processes load it instead of compiling it. ``n_args`` is how many arguments the
+    passes give the rule per row (1 for a condition, 2 for a running value).
 
     Raises
     ------
     CompileError
         ``fn`` is not a Python function.
-    """
-    import numba
 
+    Examples
+    --------
+    >>> record = np.dtype([("qty", np.int64)])
+    >>> limit = 10
+    >>> compiled = jit_rule(lambda r: r["qty"] > limit, record, rule="big")
+    >>> compiled.names
+    ('limit',)
+    """
     if python_function(fn) is None:
         msg = f"rule {rule!r}: numba compiles Python functions and lambdas only, got {type(fn).__name__}"
         raise CompileError(msg)
     if not isinstance(fn, types.FunctionType):  # already a numba function: numba's own rules
-        return fn
-    key = _memo_key(fn, record)
-    jitted = _JITTED.get(key) if key is not None else None
-    # The cached function compiles new signatures from its own globals and cells: still the same?
-    if jitted is not None and _memo_key(jitted.py_func, record) == key:
-        return jitted
-    jitted = numba.njit(fn)
+        return _remember(("dispatcher", fn, record), lambda: _around(fn))
+    key, names, n_defaults, baked = _plan(fn, record, n_args)
     if key is not None:
-        _JITTED[key] = jitted
-    return jitted
+        compiled = _MEMO.get(key)
+        if compiled is not None:
+            _MEMO.move_to_end(key)
+            return compiled
+    compiled = _compile(fn, record, names, n_defaults, baked)
+    if key is not None:
+        _remember(key, lambda: compiled)
+    return compiled
+
+
+def memo_size() -> int:
+    """How many compiled rules the process holds now (at most :data:`MEMO_SIZE`)."""
+    return len(_MEMO)
+
+
+def _remember(key: Any, build: Callable[[], CompiledRule]) -> CompiledRule:
+    compiled = _MEMO.get(key)
+    if compiled is None:
+        compiled = _MEMO[key] = build()
+        if len(_MEMO) > MEMO_SIZE:
+            _, evicted = _MEMO.popitem(last=False)
+            forget_module(evicted.module)
+    _MEMO.move_to_end(key)
+    return compiled
+
+
+def _compile(
+    fn: types.FunctionType, record: np.dtype, names: tuple[str, ...], n_defaults: int, baked: dict[str, Any]
+) -> CompiledRule:
+    """Compile the rule with ``names`` (after ``n_defaults`` defaults) as parameters, or all baked."""
+    node = function_node(fn.__code__) if n_defaults >= 0 else None
+    definition = None if node is None else definition_with_parameters(node, _RULE, names)
+    if definition is None:  # no source to rewrite: everything baked in, as numba does
+        return _around(numba.njit(fn))
+    passes = _passes(n_defaults + len(names))
+    lines = _literal_lines(baked)
+    if lines is not None:
+        header = f'"""vizflow rule {fn.__qualname__}, rows {record.descr} (generated; do not edit)."""'
+        imports = [header, "from numba import njit", *lines, "__vizflow_njit__ = njit(cache=True)"]
+        text = "\n".join([*imports, "", "", "@__vizflow_njit__", definition, passes])
+        module = cached_module(text)
+        if module is not None:
+            return _compiled_from(vars(module), names, n_defaults, module=module.__name__)
+    namespace = {k: v for k, v in baked.items() if "." not in k and v is not _MISSING}
+    namespace |= {"__vizflow_njit__": numba.njit, "__builtins__": builtins}
+    text = "\n".join(["@__vizflow_njit__", definition, passes])
+    exec(compile(text, f"<vizflow rule {fn.__qualname__}>", "exec"), namespace)
+    return _compiled_from(namespace, names, n_defaults, module=None)
+
+
+def _passes(n_values: int) -> str:
+    values = "".join(f", __vizflow_v{i}" for i in range(n_values))
+    return _PASSES.replace("{values}", values).replace("{wrap!r}", repr(WRAP))
+
+
+def _compiled_from(
+    namespace: dict[str, Any], names: tuple[str, ...], n_defaults: int, *, module: str | None
+) -> CompiledRule:
+    return CompiledRule(
+        function=namespace[_RULE],
+        condition=namespace["__vizflow_condition__"],
+        running=namespace["__vizflow_running__"],
+        running_checked=namespace["__vizflow_running_checked__"],
+        names=names,
+        n_defaults=n_defaults,
+        module=module,
+    )
+
+
+def _around(rule: Any) -> CompiledRule:
+    """Build the passes around an already compiled rule that takes no values (all baked in)."""
+    namespace = {_RULE: rule, "__vizflow_njit__": numba.njit, "__builtins__": builtins}
+    exec(compile(_passes(0), "<vizflow passes>", "exec"), namespace)
+    return _compiled_from(namespace, (), 0, module=None)
+
+
+def _literal_lines(baked: dict[str, Any]) -> list[str] | None:
+    """Return module lines that recreate the baked values, or None if one cannot be written safely.
+
+    Builtins need no line; numpy, math and the like are imported; strings, None and tuples of
+    them are written as literals. Anything else (a user's function or module) keeps the rule in
+    memory: its code could change without the cached rule knowing.
+    """
+    lines = []
+    for name, value in baked.items():
+        if "." in name:  # an attribute read through a module: the module's line decides
+            continue
+        if getattr(builtins, name, _MISSING) is value:
+            continue
+        if isinstance(value, types.ModuleType) and value.__name__.partition(".")[0] in _SAFE_MODULES:
+            lines.append(f"import {value.__name__} as {name}")
+        elif _literal(value):
+            lines.append(f"{name} = {value!r}")
+        else:
+            return None
+    return lines
+
+
+def _literal(value: Any) -> bool:
+    if isinstance(value, tuple):
+        return all(map(_literal, value))
+    return value is None or type(value) in {str, bool, int, float}
 
 
 def records_of(frame: pl.DataFrame, columns: list[str], *, where: str) -> np.ndarray:
@@ -302,8 +537,6 @@ def return_dtype(jitted: Any, arg_types: tuple[Any, ...], *, rule: str) -> Any:
     CompileError
         Naming the rule, with numba's reason in one line and what to do.
     """
-    import numba
-
     try:
         jitted.compile(arg_types)
     except (numba.core.errors.NumbaError, TypeError) as exc:
@@ -335,9 +568,6 @@ def as_numpy(numba_type: Any, *, rule: str) -> np.dtype:
     CompileError
         The rule returns something that is not a number or a boolean (a string, None, a tuple).
     """
-    import numba
-    from numba.np.numpy_support import as_dtype
-
     try:
         dtype = as_dtype(numba_type)
     except (numba.core.errors.NumbaError, NotImplementedError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+import numba
 import numpy as np
 import polars as pl
 
@@ -18,7 +19,6 @@ from vizflow.enrich.compile import (
     return_dtype,
 )
 from vizflow.exceptions import CompileError, SchemaError, VizflowError
-from vizflow.kernels.running import condition_nb, running_checked_nb, running_nb
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -54,13 +54,11 @@ class _FunctionRule(TagRule):
         return f"{type(self).__name__}({self.name!r})"
 
 
-def _run(kernel: Any, *args: Any, rule: str) -> Any:
+def _run(kernel: Any, *args: Any, values: tuple[Any, ...], rule: str) -> Any:
     """Call a compiled pass; an exception raised by the user's function names its position."""
-    import numba
-
     pos = np.zeros(1, dtype=np.int64)
     try:
-        return kernel(*args, pos)
+        return kernel(*args, pos, *values)
     except Warning:  # e.g. a numba warning turned into an error by the caller's filters
         raise
     except numba.core.errors.NumbaError as exc:  # the pass itself did not compile for this rule
@@ -137,12 +135,12 @@ class TagCondition(_FunctionRule):
 
     def compute(self, records: np.ndarray, offsets: NDArray[np.int64]) -> NDArray[np.bool_]:
         """Compiled path: one pass over all rows; a number is a condition as in ``bool(x)``."""
-        import numba
-
-        jitted = jit_rule(self.fn, records.dtype, rule=self.name)
-        as_numpy(return_dtype(jitted, (numba.from_dtype(records.dtype),), rule=self.name), rule=self.name)
+        compiled = jit_rule(self.fn, records.dtype, rule=self.name, n_args=1)
+        values = compiled.values(self.fn)
+        arg_types = (numba.from_dtype(records.dtype), *map(numba.typeof, values))
+        as_numpy(return_dtype(compiled.function, arg_types, rule=self.name), rule=self.name)
         out = np.empty(records.size, dtype=np.bool_)
-        _run(condition_nb, records, jitted, out, rule=self.name)
+        _run(compiled.condition, records, out, values=values, rule=self.name)
         return out
 
 
@@ -224,13 +222,13 @@ class TagRunning(_FunctionRule):
 
     def compute(self, records: np.ndarray, offsets: NDArray[np.int64]) -> NDArray[Any]:
         """Compiled path: one pass, state reset at each segment; integer values checked for overflow."""
-        import numba
-
-        jitted = jit_rule(self.fn, records.dtype, rule=self.name)
+        compiled = jit_rule(self.fn, records.dtype, rule=self.name, n_args=2)
+        values = compiled.values(self.fn)
+        value_types = tuple(map(numba.typeof, values))
         record = numba.from_dtype(records.dtype)
         state = _initial_type(self.initial, records.dtype)
         for _ in range(4):  # widen the state type until update(state, r) returns the same type
-            ret = return_dtype(jitted, (state, record), rule=self.name)
+            ret = return_dtype(compiled.function, (state, record, *value_types), rule=self.name)
             if ret == state:
                 break
             state = ret
@@ -240,10 +238,12 @@ class TagRunning(_FunctionRule):
         dtype = as_numpy(state, rule=self.name)
         out = np.empty(records.size, dtype=dtype)
         initial = dtype.type(self.initial)
-        if dtype.kind not in "iu" or not self._has_float_shadow(jitted, record):
-            _run(running_nb, offsets, records, initial, jitted, out, rule=self.name)
+        if dtype.kind not in "iu" or not self._has_float_shadow(compiled.function, record, value_types):
+            _run(compiled.running, offsets, records, initial, out, values=values, rule=self.name)
             return out
-        wrapped = _run(running_checked_nb, offsets, records, initial, jitted, out, rule=self.name)
+        wrapped = _run(
+            compiled.running_checked, offsets, records, initial, out, values=values, rule=self.name
+        )
         if wrapped >= 0:
             kind = pl.Series(out[:0]).dtype
             msg = (
@@ -253,12 +253,10 @@ class TagRunning(_FunctionRule):
             raise RowError(wrapped, msg)
         return out
 
-    def _has_float_shadow(self, jitted: Any, record: Any) -> bool:
+    def _has_float_shadow(self, jitted: Any, record: Any, value_types: tuple[Any, ...]) -> bool:
         """Whether the function also runs on a float value (the overflow check's shadow)."""
-        import numba
-
         try:
-            ret = return_dtype(jitted, (numba.float64, record), rule=self.name)
+            ret = return_dtype(jitted, (numba.float64, record, *value_types), rule=self.name)
         except CompileError:  # e.g. bitwise operations: integers only, left unchecked
             return False
         return isinstance(ret, numba.types.Number)
@@ -335,8 +333,6 @@ def _initial_type(initial: Any, record: np.dtype) -> Any:
     would then overflow. Over unsigned integer columns (and no signed ones) the value starts as
     a uint64 instead, so UInt64 stays UInt64, as in Polars' ``cum_sum``.
     """
-    import numba
-
     kinds = {field[0].kind for field in (record.fields or {}).values()}
     unsigned = "u" in kinds and "i" not in kinds
     if type(initial) is int and initial >= 0 and unsigned and record.names != ("__none",):
