@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import pickle
+import sys
 import warnings
 from pathlib import Path
 
@@ -246,12 +247,39 @@ def test_regression_crypto_sessions_are_every_calendar_day():
     assert vf.calendar.next_day(cal, "20241231") == "20250101"
 
 
-@pytest.mark.parametrize("market", ["HK", "US", vf.Market("X", (vf.Session("10:00", "11:00"),))])
-def test_for_market_other_markets_are_weekdays(market):
-    cal = vf.calendar.for_market(market)
+def test_for_market_custom_markets_are_weekdays():
+    cal = vf.calendar.for_market(vf.Market("X", (vf.Session("10:00", "11:00"),)))
     assert cal.weekdays == (0, 1, 2, 3, 4)
     assert vf.calendar.sessions(cal, "20240105", "20240108") == ["20240105", "20240108"]
     assert vf.calendar.is_session(cal, "20241225")  # holidays are not known (documented)
+
+
+@pytest.fixture
+def without_exchange_calendars(monkeypatch):
+    """Run as if the calendars extra were not installed (an import of it raises ImportError)."""
+    monkeypatch.setitem(sys.modules, "exchange_calendars", None)
+
+
+@pytest.mark.parametrize("market", ["HK", "US"])
+def test_for_market_hk_us_without_exchange_calendars_are_weekdays(without_exchange_calendars, market):
+    cal = vf.calendar.for_market(market)
+    assert (cal.name, cal.weekdays, cal.start, cal.end) == (market, (0, 1, 2, 3, 4), None, None)
+    assert vf.calendar.is_session(cal, "20241225")  # documented: holidays are not known without it
+
+
+@pytest.mark.parametrize(("market", "exchange"), [("HK", "XHKG"), ("US", "XNYS"), (vf.HK, "XHKG")])
+def test_regression_for_market_hk_us_use_exchange_calendars_when_installed(market, exchange):
+    """Issue 21: for_market("HK"/"US") was every weekday, so Christmas counted as a session."""
+    xcals = pytest.importorskip("exchange_calendars", reason="the calendars extra is not installed")
+    cal = vf.calendar.for_market(market)
+    assert cal.name == exchange
+    assert not cal.is_session("20241225")
+    assert not vf.calendar.is_session(cal, "20240101")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", (DeprecationWarning, FutureWarning))
+        ref = xcals.get_calendar(exchange, start="2023-01-01", end="2024-12-31")
+        expected = [d.strftime("%Y%m%d") for d in ref.sessions]
+    assert cal.sessions_in_range("20230101", "20241231") == expected
 
 
 def test_for_market_unknown_name():
@@ -302,7 +330,7 @@ def test_calendar_object_is_validated(kwargs, match):
 
 def test_unbounded_rule_cannot_be_listed_but_a_bounded_one_can():
     with pytest.raises(CalendarError, match="unbounded"):
-        vf.calendar.for_market("US").to_frame()
+        Calendar(weekdays=(0, 1, 2, 3, 4), name="US").to_frame()
     week = Calendar(weekdays=(0, 1, 2, 3, 4), start="20240105", end="20240108").to_frame()
     assert week["date"].to_list() == ["20240105", "20240108"]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import difflib
 import os
 import string
@@ -13,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vizflow.dates import format_date
 from vizflow.exceptions import VizflowError
 from vizflow.market import MARKETS, Market, get_market
 
@@ -22,33 +22,6 @@ if TYPE_CHECKING:
     from vizflow._typing import DateLike
 
 __all__ = ["Config", "format_date"]
-
-
-def format_date(date: DateLike) -> str:
-    """Return ``date`` as a ``"YYYYMMDD"`` string; accepts that string or a :class:`datetime.date`.
-
-    Raises
-    ------
-    VizflowError
-        For anything else, naming the value.
-
-    Examples
-    --------
-    >>> import datetime as dt
-    >>> format_date(dt.date(2024, 1, 2)), format_date("20240102")
-    ('20240102', '20240102')
-    """
-    if isinstance(date, dt.date):
-        return date.strftime("%Y%m%d")
-    if isinstance(date, str) and len(date) == 8 and date.isdigit():  # noqa: PLR2004
-        try:
-            dt.datetime.strptime(date, "%Y%m%d")
-        except ValueError:
-            pass
-        else:
-            return date
-    msg = f"malformed date {date!r}; expected a 'YYYYMMDD' string or a datetime.date"
-    raise VizflowError(msg)
 
 
 _FIELD_TYPES = {

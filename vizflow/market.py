@@ -41,6 +41,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from vizflow._optional import import_optional
 from vizflow._typing import OutsidePolicy
+from vizflow.dates import format_date, parse_date
 from vizflow.exceptions import CalendarError, DataError, VizflowError
 
 if TYPE_CHECKING:
@@ -629,12 +630,10 @@ def market_for(exchange: str, date: DateLike) -> Market:
     >>> market_for("XHKG", "20240102").describe()
     '09:30:00-12:00:00, 13:00:00-16:00:00'
     """
-    from vizflow.config import format_date  # config imports this module
-
     xcals = import_optional("exchange_calendars", extra="calendars")
     where = "market_for"
     day = format_date(date)
-    when = dt.date(int(day[:4]), int(day[4:6]), int(day[6:]))
+    when = parse_date(day)
     try:
         with warnings.catch_warnings():
             # exchange_calendars' own use of deprecated pandas API is not the caller's concern.
