@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from fractions import Fraction
 from functools import partial
 
 import numpy as np
@@ -15,9 +16,10 @@ from hypothesis import strategies as st
 
 import vizflow as vf
 from tests.arrangements import arrange, force_threads
+from tests.key_dtypes import MIXED_PAIRS, SAME_PAIRS, key_series, picks
 from tests.reference import forward_return_reference
 from vizflow.exceptions import ColumnNotFoundError, DataError, SchemaError, VizflowError
-from vizflow.ops.forward import _segments, _times
+from vizflow.ops.forward import _segments, _times, horizon_name
 
 SCHEMA = {"symbol": pl.String, "t": pl.Float64, "px": pl.Float64}
 
@@ -434,3 +436,197 @@ def test_regression_time_and_segment_errors_name_the_calling_operation():
         _times(frame, "t")
     with pytest.raises(VizflowError, match=r"^forward_window: 2 key codes for 3 times"):
         _segments(np.zeros(2, np.int64), 1, np.zeros(3), where="forward_window")
+
+
+# --- keys of every dtype, empty keys, dates (issue 21) --------------------------------------------
+
+
+def _join_asof_returns(frame: pl.DataFrame, ref: pl.DataFrame, keys: list[str], h: float, common) -> list:
+    """Plain Polars: join_asof on t + h per key (stable ties: the last row), null past the key's last time."""
+    cast = [pl.col(keys[0]).cast(common), *(pl.col(k) for k in keys[1:])]
+    valid = pl.all_horizontal([pl.col(k).is_not_null() for k in keys]) & pl.col("t").is_not_null()
+    left = frame.with_row_index("row").with_columns(cast).filter(valid).with_columns(target=pl.col("t") + h)
+    right = ref.with_columns(cast).filter(valid).select(*keys, rt="t", found="mid")
+    last = right.group_by(keys).agg(last=pl.col("rt").max())
+    joined = (
+        left.sort("target")
+        .join_asof(
+            right.sort("rt", maintain_order=True),
+            left_on="target",
+            right_on="rt",
+            by=keys,
+            check_sortedness=False,
+        )
+        .join(last, on=keys, how="left")
+        .select("row", r=pl.when(pl.col("target") <= pl.col("last")).then(pl.col("found") / pl.col("px") - 1))
+    )
+    rows = frame.with_row_index("row").select("row").join(joined, on="row", how="left").sort("row")
+    return rows["r"].to_list()
+
+
+@st.composite
+def _keyed_pair(draw):
+    mine, theirs, common = draw(st.sampled_from(SAME_PAIRS + MIXED_PAIRS))
+    two_keys = draw(st.booleans())
+    sides = []
+    for dtype_name in (mine, theirs):
+        n = draw(st.integers(0, 12))
+        cols = {
+            "k": key_series("k", draw(st.lists(picks, min_size=n, max_size=n)), dtype_name),
+            "t": pl.Series(
+                draw(st.lists(st.one_of(st.none(), st.integers(0, 8)), min_size=n, max_size=n)),
+                dtype=pl.Float64,
+            ),
+            "px": pl.Series(draw(st.lists(st.sampled_from([1.0, 2.0, 4.0]), min_size=n, max_size=n))),
+            "mid": pl.Series(draw(st.lists(st.sampled_from([1.0, 3.0, 5.0]), min_size=n, max_size=n))),
+        }
+        if two_keys:
+            cols["k2"] = pl.Series(
+                draw(st.lists(st.sampled_from([0, 1]), min_size=n, max_size=n)), dtype=pl.Int64
+            )
+        sides.append(pl.DataFrame(cols, schema_overrides={"px": pl.Float64, "mid": pl.Float64}))
+    return sides[0], sides[1], ["k", "k2"] if two_keys else ["k"], common
+
+
+@given(pair=_keyed_pair(), h=st.sampled_from([1.0, 2.0, 5.0]))
+def test_keys_of_every_dtype_match_a_polars_join_asof(pair, h):
+    frame, ref, keys, common = pair
+    want = _join_asof_returns(frame, ref, keys, h, common)
+    mine, theirs = ({r for r in f.select(keys).rows() if None not in r} for f in (frame, ref))
+    if mine and theirs and not mine & theirs:  # no key in common: refused, where the join gives nulls
+        assert all(w is None for w in want)
+        with pytest.raises(DataError, match="occurs in the reference"):
+            vf.forward_return(frame, [h], "px", "t", keys, reference=ref, reference_price_col="mid")
+        return
+    out = vf.forward_return(frame, [h], "px", "t", keys, reference=ref, reference_price_col="mid")
+    got = out[horizon_name(h)].to_list()
+    assert all(_close(a, b) for a, b in zip(got, want, strict=True)), (got, want)
+
+
+@pytest.mark.parametrize(("dtype", "values"), [(pl.Float64, [1.0, 2.0]), (pl.UInt64, [2**63 + 5, 1])])
+def test_regression_float_and_big_uint64_keys_with_a_reference(dtype, values):
+    q = pl.DataFrame({"sym": pl.Series(values, dtype=dtype), "t": [0.0, 1.0], "p": [1.0, 2.0]})
+    both = pl.concat([q, q.with_columns(t=pl.col("t") + 1, p=pl.col("p") * 2)])
+    out = vf.forward_return(q, [1], "p", "t", "sym", reference=both, reference_price_col="p")
+    assert out["return_1"].to_list() == [1.0, 1.0]  # each key reads its own price doubled at t + 1
+
+
+def test_regression_empty_key_list_is_one_group():
+    frame = pl.DataFrame({"t": [0.0, 1.0, 2.0], "mid": [1.0, 2.0, 4.0]})
+    out = vf.forward_return(frame, [1, "close"], "mid", "t", [])
+    assert out["return_1"].to_list() == [1.0, 1.0, None]
+    assert out["return_close"].to_list() == [3.0, 1.0, 0.0]
+    ref = frame.with_columns(mid=pl.col("mid") * 10)
+    out = vf.forward_return(frame, [1], "mid", "t", [], reference=ref, reference_symbol_col=[])
+    assert out["return_1"].to_list() == [19.0, 19.0, None]
+    assert out.equals(vf.forward_return(frame.lazy(), [1], "mid", "t", [], reference=ref.lazy()).collect())
+
+
+def test_regression_multi_date_advice_passes_the_check():
+    stamps = pl.datetime_range(
+        dt.datetime(2024, 1, 2, 14), dt.datetime(2024, 1, 3, 10), "4h", time_zone="Asia/Shanghai", eager=True
+    )
+    frame = pl.DataFrame({"ts": stamps, "symbol": "A", "t": np.arange(stamps.len(), dtype=float), "mid": 1.0})
+    with pytest.raises(
+        DataError, match=r"key by \['date', 'symbol'\] after adding date=pl.col\('ts'\).dt.date\(\)"
+    ):
+        vf.forward_return(frame, [1], "mid", "t", "symbol")
+    fixed = frame.with_columns(date=pl.col("ts").dt.date())  # exactly the advice
+    out = vf.forward_return(fixed, [1], "mid", "t", ["date", "symbol"])
+    # 14:00 18:00 22:00 (Jan 2), then 02:00 06:00 10:00 (Jan 3): no return crosses midnight
+    assert out["return_1"].is_null().to_list() == [False, False, True, False, False, True]
+
+
+def test_regression_multi_date_guard_checks_groups_not_names():
+    # Each symbol trades on one date only: no key group spans two dates, so nothing chains.
+    frame = pl.DataFrame(
+        {
+            "date": ["20240102", "20240102", "20240103"],
+            "symbol": ["A", "A", "B"],
+            "t": [0.0, 1.0, 0.0],
+            "mid": 1.0,
+        }
+    )
+    out = vf.forward_return(frame, [1], "mid", "t", "symbol")
+    assert out["return_1"].to_list() == [0.0, None, None]
+    spans = frame.with_columns(symbol=pl.lit("A"))
+    with pytest.raises(
+        DataError, match=r"'date' holds 2 dates \(20240102 .. 20240103\) in the key group \(symbol='A'\)"
+    ):
+        vf.forward_return(spans, [1], "mid", "t", "symbol")
+    with pytest.raises(DataError, match=r"holds 2 dates"):
+        vf.forward_window(spans, [1], {"n": pl.len()}, "t", "symbol")
+
+
+# --- ties in every direction, against exact decimal arithmetic (issue 21) ------------------------
+
+
+def _exact_lookup(rows, ref, h, *, direction, allow_exact, tolerance):
+    """Brute force in exact fractions: times and horizons are tenths, so no rounding can decide a tie."""
+    out = []
+    for sym, k, px in rows:
+        seen = sorted(
+            ((Fraction(t, 10), i, p) for i, (s, t, p) in enumerate(ref) if s == sym), key=lambda x: x[:2]
+        )
+        target = Fraction(k, 10) + h
+        back = [x for x in seen if x[0] < target or (allow_exact and x[0] == target)]
+        ahead = [x for x in seen if x[0] > target or (allow_exact and x[0] == target)]
+        b = back[-1] if back else None  # the last of equal times
+        a = min(ahead, key=lambda x: (x[0], x[1])) if ahead else None  # the first of equal times
+        if direction == "backward":
+            pick = b if seen and target <= seen[-1][0] else None  # no future price yet
+        elif direction == "forward":
+            pick = a
+        else:
+            pick = a if b is None or (a is not None and a[0] - target < target - b[0]) else b
+        if pick is not None and tolerance is not None and abs(pick[0] - target) > tolerance:
+            pick = None
+        out.append(None if pick is None else pick[2] / px - 1)
+    return out
+
+
+_tie_case = st.tuples(
+    st.lists(st.tuples(st.sampled_from("ab"), st.integers(0, 6), st.sampled_from([1.0, 2.0])), max_size=8),
+    st.lists(
+        st.tuples(st.sampled_from("ab"), st.integers(0, 12), st.sampled_from([1.0, 3.0, 7.0])), max_size=10
+    ),
+    st.integers(-3, 4),  # the horizon in tenths
+    st.one_of(st.none(), st.integers(0, 3)),  # the tolerance in tenths
+)
+
+
+@given(
+    case=_tie_case, direction=st.sampled_from(["backward", "forward", "nearest"]), allow_exact=st.booleans()
+)
+def test_ties_resolve_by_the_documented_rule_in_every_direction(case, direction, allow_exact):
+    rows, ref, tenths, tolerance = case
+    frame = pl.DataFrame([(s, k / 10, p) for s, k, p in rows], schema=SCHEMA, orient="row")
+    quotes = pl.DataFrame([(s, k / 10, p) for s, k, p in ref], schema=SCHEMA, orient="row")
+    tol = None if tolerance is None else Fraction(tolerance, 10)
+    call = partial(
+        vf.forward_return, frame, [tenths / 10], "px", "t", "symbol", reference=quotes,
+        reference_price_col="px", direction=direction, allow_exact_matches=allow_exact,
+        tolerance=None if tol is None else tolerance / 10,
+    )  # fmt: skip
+    if rows and ref and not {s for s, _, _ in rows} & {s for s, _, _ in ref}:
+        with pytest.raises(DataError, match="occurs in the reference"):
+            call()
+        return
+    h = Fraction(tenths, 10)
+    want = _exact_lookup(rows, ref, h, direction=direction, allow_exact=allow_exact, tolerance=tol)
+    got = call()[horizon_name(tenths / 10)].to_list()
+    assert all(_close(a, b) for a, b in zip(got, want, strict=True)), (got, want)
+
+
+@pytest.mark.parametrize(
+    ("quotes", "want"),
+    [
+        ([0.2, 0.4], 1.0),  # 0.1 + 0.2 = 0.30000000000000004 is as far from 0.2 as from 0.4: backward
+        ([0.3, 0.3], 2.0),  # two quotes at the target: the last, as backward
+    ],
+)
+def test_regression_nearest_ties_are_not_decided_by_rounding(quotes, want):
+    q = pl.DataFrame({"symbol": "A", "t": quotes, "px": [2.0, 3.0]})
+    row = pl.DataFrame({"symbol": ["A"], "t": [0.1], "px": [1.0]})
+    out = vf.forward_return(row, [0.2], "px", "t", reference=q, reference_price_col="px", direction="nearest")
+    assert out["return_0.2"].to_list() == [want]

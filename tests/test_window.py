@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import vizflow as vf
 from tests.arrangements import force_threads
+from tests.key_dtypes import MIXED_PAIRS, SAME_PAIRS, key_series, picks
 from vizflow.exceptions import ColumnNotFoundError, DataError, SchemaError, VizflowError
 from vizflow.kernels.window import prefix_sums_nb, window_bounds_nb, window_extreme_nb
 
@@ -375,3 +376,66 @@ def test_kernel_prefix_sums_count_non_finite_values_apart():
     assert count.tolist() == [0, 1, 2, 2, 3]
     assert nan.tolist() == [0, 0, 1, 1, 1]
     assert pos.tolist() == [0, 0, 0, 0, 1]
+
+
+# --- issue 21: keys of every dtype, empty keys, pl.len() alone ----------------------------------
+
+
+@st.composite
+def _keyed_frames(draw):
+    mine, theirs, _ = draw(st.sampled_from(SAME_PAIRS + MIXED_PAIRS))
+    sides = []
+    for dtype_name in (mine, theirs):
+        n = draw(st.integers(0, 10))
+        sides.append(
+            pl.DataFrame(
+                {
+                    "symbol": key_series("symbol", draw(st.lists(picks, min_size=n, max_size=n)), dtype_name),
+                    "elapsed_seconds": pl.Series(
+                        draw(st.lists(times, min_size=n, max_size=n)), dtype=pl.Float64
+                    ),
+                    "qty": pl.Series(
+                        draw(st.lists(st.integers(1, 9), min_size=n, max_size=n)), dtype=pl.Int64
+                    ),
+                }
+            )
+        )
+    return sides
+
+
+@given(_keyed_frames(), horizon_lists)
+def test_keys_of_every_dtype_equal_brute_force(pair, horizons):
+    frame, ref = pair
+    aggs = {"n": pl.len(), "volume": pl.col("qty").sum()}
+    out = vf.forward_window(frame.select("symbol", "elapsed_seconds"), horizons, aggs, reference=ref)
+    assert_same(out, brute_force(frame, ref, horizons, aggs, ["symbol"]))
+
+
+@pytest.mark.parametrize(
+    "arrangement",
+    ["interleaved strings", "categorical", "times out of order", "nan time", "reference out of order"],
+)
+def test_regression_len_alone_on_rows_that_must_be_sorted(arrangement):
+    frame = pl.DataFrame({"symbol": ["b", "a", "b", "a"], "elapsed_seconds": [0.0, 0.0, 1.0, 1.0]})
+    ref = None
+    if arrangement == "categorical":
+        frame = frame.with_columns(pl.col("symbol").cast(pl.Categorical))
+    elif arrangement == "times out of order":
+        frame = frame.reverse()
+    elif arrangement == "nan time":
+        frame = frame.with_columns(elapsed_seconds=pl.Series([float("nan"), 0.0, 1.0, 1.0]))
+    elif arrangement == "reference out of order":
+        ref = frame.reverse()
+    out = vf.forward_window(frame, [1, -1], {"n": pl.len()}, reference=ref)
+    want = brute_force(frame, frame if ref is None else ref, [1, -1], {"n": pl.len()}, ["symbol"])
+    assert_same(out, want)
+
+
+def test_regression_empty_key_list_is_one_group():
+    frame = pl.DataFrame({"elapsed_seconds": [0.0, 1.0, 2.0], "qty": [1, 2, 4]})
+    out = vf.forward_window(frame, [1, 5], {"n": pl.len(), "volume": pl.col("qty").sum()}, symbol_col=[])
+    assert out.select("n_1", "n_5", "volume_1", "volume_5").rows() == [
+        (1, 2, 2, 6),
+        (1, 1, 4, 4),
+        (0, 0, 0, 0),
+    ]

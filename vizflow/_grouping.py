@@ -175,7 +175,10 @@ def _local_text_codes(part: pl.Series) -> tuple[pl.Series, NDArray[np.int64]]:
 def _ranked_codes(parts: Sequence[pl.Series]) -> tuple[list[NDArray[np.int64]], int]:
     """Codes by Polars' dense rank of the values (any rankable dtype): 0 for null."""
     try:
-        joined = pl.concat([p.rename("key") for p in parts], how="vertical_relaxed")
+        # Series concat is vertical only: DataFrames find the common dtype (Float32 + Float64 -> Float64,
+        # Int8 + UInt64 -> Int128), so that equal values on both sides get one rank.
+        frames = [p.rename("key").to_frame() for p in parts]
+        joined = pl.concat(frames, how="vertical_relaxed").to_series()
         ranks = joined.rank("dense").cast(pl.Int64).fill_null(0).to_numpy()
     except pl.exceptions.PolarsError as err:
         msg = f"key column {parts[0].name!r} of dtype {parts[0].dtype} cannot be used as a key ({err})"
@@ -219,7 +222,8 @@ def key_codes(
     frames
         The frames whose keys are coded together (e.g. trades and their reference quotes).
     keys
-        Key column names per frame; empty lists put every row in one group.
+        Key column names per frame; empty lists put every row in one group (code 0, or 1 with
+        ``nulls="drop"``, where no row has a null key).
     nulls
         ``"group"``: a null is a value like any other (codes ``0..k-1``). ``"drop"``: a tuple with
         any null gets code 0, matching nothing; the others get ``1..k-1``.
@@ -239,8 +243,10 @@ def key_codes(
     """
     n_keys = {len(k) for k in keys}
     assert len(n_keys) == 1, "every frame names the same number of key columns"
-    if not keys[0]:
-        return [np.zeros(f.height, dtype=np.int64) for f in frames], 1 if any(f.height for f in frames) else 0
+    if not keys[0]:  # no key: every row in one group (code 1 under "drop", where 0 means a null key)
+        code = 1 if nulls == "drop" else 0
+        return [np.full(f.height, code, dtype=np.int64) for f in frames], code + any(f.height for f in frames)
+
     if len(frames) == 1 and len(keys[0]) == 1 and _already_grouped(key := frames[0].get_column(keys[0][0])):
         codes = _run_codes(key, nulls)
         return [codes], int(codes.max(initial=-1)) + 1

@@ -34,14 +34,15 @@ def _pick_nb(
     ``below`` counts the group's source rows with time < target (beyond the slack), ``upto``
     those with time <= target (within the slack); ``last`` is the last position with a time.
     Backward takes the last of equal times, forward the first, nearest the closer of the two
-    (the backward one on a tie), all as pandas ``merge_asof``.
+    (the backward one on a tie, distances within ``slack`` of each other counting as equal, so
+    float rounding never decides a tie), all as pandas ``merge_asof``.
     """
     back = s_lo + (upto if allow_exact else below) - 1
     ahead = s_lo + (below if allow_exact else upto)
     has_back = back >= s_lo
     has_ahead = ahead <= last
     if direction == NEAREST and has_back and has_ahead:
-        use_ahead = s_time[ahead] - target < target - s_time[back]
+        use_ahead = s_time[ahead] - target < target - s_time[back] - slack
     else:
         use_ahead = direction == FORWARD or (direction == NEAREST and not has_back)
     if use_ahead:

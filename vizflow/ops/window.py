@@ -414,7 +414,8 @@ def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.Data
     else:
         s_time = _times(src, spec.ref_time, where=f"{_WHERE} (reference)")
         s_rows, s_offsets, s_sorted, s_in_order = group_order(codes[1], n_groups, s_time)
-    sorted_src = source.select(spec.roots)
+    # An aggregate may read no column (pl.len()): the frame keeps the source's height all the same.
+    sorted_src = source.select(spec.roots) if spec.roots else pl.DataFrame(height=source.height)
     if not s_in_order:
         # One chunk first: Polars gathers from a many-chunk frame (e.g. a shuffled sample) ~6x slower.
         sorted_src = sorted_src.rechunk().gather(s_rows)
