@@ -630,3 +630,43 @@ def test_regression_nearest_ties_are_not_decided_by_rounding(quotes, want):
     row = pl.DataFrame({"symbol": ["A"], "t": [0.1], "px": [1.0]})
     out = vf.forward_return(row, [0.2], "px", "t", reference=q, reference_price_col="px", direction="nearest")
     assert out["return_0.2"].to_list() == [want]
+
+
+# --- prices given as expressions (for vf.book.microprice()) --------------------------------------
+
+
+def test_price_expressions_are_evaluated_on_their_own_frame():
+    quotes = pl.DataFrame(
+        {
+            "symbol": "A",
+            "t": [0.0, 1.0, 2.0],
+            "bid": [9.0, 10.0, 11.0],
+            "ask": [11.0, 12.0, 13.0],
+        }
+    )
+    trades = pl.DataFrame({"symbol": ["A", "A"], "t": [0.0, 1.0], "px": [5.0, 8.0]})
+    mid = ((pl.col("bid") + pl.col("ask")) / 2).alias("mid_price")
+    by_expr = vf.forward_return(trades, [1], "px", "t", reference=quotes, reference_price_col=mid)
+    by_column = vf.forward_return(
+        trades, [1], "px", "t", reference=quotes.with_columns(mid), reference_price_col="mid_price"
+    )
+    assert by_expr.equals(by_column)
+    assert by_expr["return_1"].to_list() == [(11 - 5) / 5, (12 - 8) / 8]
+    assert by_expr.columns == [*trades.columns, "return_1"]  # the evaluated price is not kept
+    lazy = vf.forward_return(trades.lazy(), [1], "px", "t", reference=quotes.lazy(), reference_price_col=mid)
+    assert lazy.collect().equals(by_expr)
+    own = vf.forward_return(quotes, [1], mid, "t")  # the frame's own price as an expression
+    assert own["return_1"].to_list() == [(11 - 10) / 10, (12 - 11) / 11, None]
+    assert own.columns == [*quotes.columns, "return_1"]
+
+
+def test_price_expressions_are_checked():
+    quotes = pl.DataFrame({"symbol": "A", "t": [0.0, 1.0], "bid": [9.0, 10.0], "name": ["x", "y"]})
+    with pytest.raises(ColumnNotFoundError, match="ask"):
+        vf.forward_return(quotes, [1], pl.col("bid") + pl.col("ask"), "t")
+    with pytest.raises(SchemaError, match="expected a number"):
+        vf.forward_return(quotes, [1], pl.col("name"), "t")
+    with pytest.raises(VizflowError, match="one value, not one per row"):
+        vf.forward_return(quotes, [1], pl.col("bid").mean(), "t")
+    with pytest.raises(VizflowError, match="expected a column name or a Polars expression"):
+        vf.forward_return(quotes, [1], "bid", "t", reference=quotes, reference_price_col=3)

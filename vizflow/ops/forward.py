@@ -118,6 +118,35 @@ def _check_tolerance(tolerance: float | None) -> float:
     return float(tolerance)
 
 
+_PRICE = "__vizflow_price"  # the column an expression given as a price is evaluated into
+_REF_PRICE = "__vizflow_reference_price"
+
+
+def _with_price(
+    frame: pl.LazyFrame, price: str | pl.Expr, temp: str, *, what: str
+) -> tuple[pl.LazyFrame, str]:
+    """Return ``frame`` and the name of its price column: an expression is evaluated into ``temp``."""
+    if isinstance(price, str):
+        return frame, price
+    where = f"forward_return ({what})"
+    if not isinstance(price, pl.Expr):
+        msg = f"{where}: price {price!r}; expected a column name or a Polars expression"
+        raise VizflowError(msg)
+    require_columns(frame.collect_schema(), price.meta.root_names(), where=where)
+    try:
+        dtype = frame.select(price.alias(temp)).collect_schema()[temp]
+    except pl.exceptions.PolarsError as err:
+        msg = f"{where}: price expression {price} does not apply to the columns: {err}"
+        raise SchemaError(msg) from None
+    if price.meta.is_scalar():
+        msg = f"{where}: price expression {price} gives one value, not one per row"
+        raise VizflowError(msg)
+    if not dtype.is_numeric():
+        msg = f"{where}: price expression {price} has dtype {dtype}; expected a number"
+        raise SchemaError(msg)
+    return frame.with_columns(price.alias(temp)), temp
+
+
 def _check_frame(
     frame: pl.LazyFrame | pl.DataFrame, cols: dict[str, str], keys: list[str], *, what: str, price: bool
 ) -> None:
@@ -226,12 +255,12 @@ def _sorted_segments(
 def forward_return(
     frame: FrameT,
     horizons: Sequence[float | str] | float | str,
-    price_col: str = "mid",
+    price_col: str | pl.Expr = "mid",
     time_col: str = "elapsed_seconds",
     symbol_col: str | Sequence[str] = "symbol",
     *,
     reference: pl.DataFrame | pl.LazyFrame | None = None,
-    reference_price_col: str | None = None,
+    reference_price_col: str | pl.Expr | None = None,
     reference_time_col: str | None = None,
     reference_symbol_col: str | Sequence[str] | None = None,
     current: Literal["own", "reference"] = "own",
@@ -268,17 +297,22 @@ def forward_return(
     horizons
         One or more horizons in the unit of ``time_col`` (seconds for ``elapsed_seconds``),
         each > 0 and given once.
-    price_col, time_col
-        Columns of ``frame``: the current price (not read with ``current="reference"``) and a
-        numeric time.
+    price_col
+        The current price (not read with ``current="reference"``): a column of ``frame``, or a
+        Polars expression evaluated on ``frame`` (e.g. ``vf.book.microprice()``).
+    time_col
+        A numeric time column of ``frame`` (and of ``reference`` unless ``reference_time_col``).
     symbol_col
         The key column, or several (``["date", "symbol"]``), as ``join_asof(by=...)``. Keys of
         any dtype Polars groups by (integers, strings, Categorical/Enum, Date, Duration,
         Boolean) match by value; a row with a null key matches nothing.
     reference
         Measure future prices on another frame (e.g. quotes) instead of ``frame`` itself.
-    reference_price_col, reference_time_col, reference_symbol_col
-        Its columns (default: ``"mid"``, then the same names as in ``frame``); the reference's key
+    reference_price_col
+        The reference's price: a column (default ``"mid"``) or a Polars expression evaluated on
+        the reference (``vf.book.microprice()`` reads its bid, ask and sizes).
+    reference_time_col, reference_symbol_col
+        Its time and key columns (default: the same names as in ``frame``); the reference's key
         columns pair with ``symbol_col`` by position.
     current
         ``"own"`` (default): the current price is ``frame[price_col]``. ``"reference"``: the
@@ -366,17 +400,23 @@ def forward_return(
         raise VizflowError(msg)
     bounds = _session_bounds(market, returns_within)
     keys = as_keys(symbol_col, where="forward_return", name="symbol_col")
-    own = {"price": price_col, "time": time_col}
-    _check_frame(frame, own, keys, what="frame", price=current == "own")
+    lazy, price = frame.lazy(), price_col
+    if current == "own":
+        lazy, price = _with_price(lazy, price_col, _PRICE, what="frame")
+    own = {"price": price, "time": time_col}
+    _check_frame(lazy, own, keys, what="frame", price=current == "own")
     ref_keys, ref = keys, own
+    ref_lazy = None
     if reference is not None:
         ref_keys = as_keys(
             keys if reference_symbol_col is None else reference_symbol_col,
             where="forward_return",
             name="reference_symbol_col",
         )
-        ref = {"price": reference_price_col or "mid", "time": reference_time_col or time_col}
-        _check_frame(reference, ref, ref_keys, what="reference", price=True)
+        given = "mid" if reference_price_col is None else reference_price_col
+        ref_lazy, ref_price = _with_price(reference.lazy(), given, _REF_PRICE, what="reference")
+        ref = {"price": ref_price, "time": reference_time_col or time_col}
+        _check_frame(ref_lazy, ref, ref_keys, what="reference", price=True)
         _check_key_kinds(frame, keys, reference, ref_keys)
     columns = _names(values, names, prefix)
     clash = [n for n in columns if n in frame.collect_schema()]
@@ -390,7 +430,7 @@ def forward_return(
         keys=tuple(keys),
         ref_keys=tuple(ref_keys),
         time=time_col,
-        price=price_col if current == "own" else None,
+        price=str(price) if current == "own" else None,
         ref_time=ref["time"],
         ref_price=ref["price"],
         current=current,
@@ -401,7 +441,7 @@ def forward_return(
         allow_exact=bool(allow_exact_matches),
         bounds=bounds,
     )
-    returns = _plan(frame.lazy(), None if reference is None else reference.lazy(), spec)
+    returns = _plan(lazy, ref_lazy, spec)
     if isinstance(frame, pl.DataFrame):
         return frame.hstack(returns.collect())
     return pl.concat([frame, returns], how="horizontal")
