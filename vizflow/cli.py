@@ -36,9 +36,8 @@ def _demo(args: argparse.Namespace) -> int:
 def _calendar(args: argparse.Namespace, config: Config) -> Calendar:
     import vizflow as vf
 
-    if args.calendar:
-        return vf.calendar.load(args.calendar)
-    return vf.calendar.for_market(config.market)
+    # --calendar beats the config's calendar key; either extends the market's calendar
+    return vf.calendar.for_market(config.market, file=args.calendar or config.calendar)
 
 
 def _dates(args: argparse.Namespace, calendar: Calendar) -> list[str]:
@@ -164,9 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--dates-file", help="a file with one YYYYMMDD per line")
     run.add_argument(
         "--calendar",
-        help="calendar file for --dates and skipping non-trading days (default: the market's, "
-        "see vizflow.calendar.for_market: CN the shipped XSHG calendar, CRYPTO every day, others "
-        "weekdays)",
+        help="a sessions or holidays file (e.g. next year's closures) that extends the market's "
+        "calendar, for --dates and skipping non-trading days; instead of the config's 'calendar' key "
+        "(see docs/calendar.md and vizflow.calendar.for_market)",
     )
     run.add_argument(
         "--path",

@@ -31,6 +31,7 @@ _FIELD_TYPES = {
     "market": "a preset name (str) or a vizflow.Market",
     "columns": "a table of semantic name -> column name strings",
     "sources": "a table of source name -> file pattern strings",
+    "calendar": "a path to a sessions or holidays file (str or os.PathLike)",
 }
 
 
@@ -128,6 +129,11 @@ class Config:
         Further inputs of each date by name, as patterns like ``input_pattern`` (relative to
         ``input_dir``), e.g. ``{"quotes": "quotes/{date}.parquet"}``; a pipeline opens them with
         ``ctx.load("quotes")``.
+    calendar
+        A calendar file (sessions or holidays, see :func:`vizflow.calendar.load`) that extends
+        the market's calendar for the run (:func:`vizflow.calendar.for_market` with ``file=``),
+        e.g. next year's closures before vizflow ships them. With it, :func:`~vizflow.run_batch`
+        skips non-trading days even without ``calendar=``. ``None`` (default): none.
 
     Raises
     ------
@@ -155,6 +161,7 @@ class Config:
     sources: Mapping[str, str] = field(default_factory=dict)
     source: Path | None = field(default=None, compare=False, repr=False)
     """The TOML file this config was read from (set by :meth:`from_toml`)."""
+    calendar: Path | None = None
 
     def __post_init__(self) -> None:
         for name in ("input_dir", "output_dir"):
@@ -177,10 +184,15 @@ class Config:
         for name, pattern in sources.items():
             _check_pattern(f"sources[{name!r}]", pattern)
         object.__setattr__(self, "sources", sources)
+        if self.calendar is not None:
+            if not isinstance(self.calendar, str | os.PathLike) or not str(self.calendar):
+                msg = _wrong_type("calendar", _FIELD_TYPES["calendar"], self.calendar)
+                raise VizflowError(msg)
+            object.__setattr__(self, "calendar", Path(self.calendar))
 
     def __hash__(self) -> int:
         tables = tuple(sorted(self.columns.items())), tuple(sorted(self.sources.items()))
-        return hash((self.input_dir, self.output_dir, self.input_pattern, self.market, tables))
+        return hash((self.input_dir, self.output_dir, self.input_pattern, self.market, tables, self.calendar))
 
     @property
     def market_obj(self) -> Market:
@@ -284,8 +296,10 @@ class Config:
             [sources]
             quotes = "quotes/{date}.parquet"
 
-        Folders come back absolute: an omitted ``input_dir`` is the file's folder, an omitted
-        ``output_dir`` its ``output`` subfolder (never the current directory).
+        A ``calendar = "xshg_2027.csv"`` key names a calendar file, relative to the TOML file's
+        folder like the folders. Folders come back absolute: an omitted ``input_dir`` is the
+        file's folder, an omitted ``output_dir`` its ``output`` subfolder (never the current
+        directory).
 
         Raises
         ------
@@ -320,7 +334,9 @@ class Config:
             raise VizflowError(msg)
         data.setdefault("input_dir", ".")
         data.setdefault("output_dir", "output")
-        for key in ("input_dir", "output_dir"):
+        for key in ("input_dir", "output_dir", "calendar"):
+            if key not in data:
+                continue
             if isinstance(data[key], str):
                 data[key] = path.absolute().parent / data[key]
             else:  # os.PathLike is a Python type: in TOML only a string is a path
@@ -362,6 +378,8 @@ class Config:
             f"input_pattern = {_toml_string(self.input_pattern)}",
             f"market = {_toml_string(_market_name(self.market))}",
         ]
+        if self.calendar is not None:
+            lines.append(f"calendar = {_toml_string(str(self.calendar.absolute()))}")
         for table in ("columns", "sources"):
             lines += ["", f"[{table}]"]
             lines += [f"{_toml_string(k)} = {_toml_string(v)}" for k, v in getattr(self, table).items()]

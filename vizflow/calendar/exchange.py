@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from vizflow._optional import import_optional
 from vizflow.calendar.builders import extend, generate
+from vizflow.calendar.files import load
 from vizflow.calendar.model import EVERY_DAY, WEEKDAYS, Calendar, from_days
 from vizflow.calendar.shipped import xshg_calendar
 from vizflow.dates import checked_date, iso_date, shift_date
@@ -24,6 +25,7 @@ from vizflow.exceptions import CalendarError
 from vizflow.market import get_market
 
 if TYPE_CHECKING:
+    from os import PathLike
     from types import ModuleType
 
     from vizflow._typing import DateLike
@@ -185,8 +187,8 @@ def from_exchange(exchange: str, start: DateLike, end: DateLike) -> Calendar:
     return dataclasses.replace(generate(shipped.sessions_in_range(lo, hi), start=lo, end=hi), name=exchange)
 
 
-def for_market(market: str | Market) -> Calendar:
-    """Return the calendar a run on ``market`` uses when none is given.
+def for_market(market: str | Market, *, file: str | PathLike[str] | None = None) -> Calendar:
+    """Return the calendar a run on ``market`` uses when none is given, extended by ``file``.
 
     - ``"CN"`` and ``"CN_FUTURES"``: the shipped XSHG calendar (``vf.datasets.xshg_calendar()``;
       China's futures exchanges close on the same days as its stock exchanges), extended with the
@@ -199,12 +201,17 @@ def for_market(market: str | Market) -> Calendar:
       one with :func:`from_exchange`, :func:`~vizflow.calendar.from_holidays` or
       :func:`~vizflow.calendar.load` to skip them.
 
-    Built once per process.
+    Built once per process. ``file`` (``vizflow run --calendar FILE``, ``Config(calendar=...)``)
+    adds dates to it: a sessions or holidays file (see :func:`~vizflow.calendar.load`), joined
+    with :func:`~vizflow.calendar.extend` (the two must agree where they overlap). A weekday
+    rule knows no holidays, so there the file's calendar is used alone.
 
     Parameters
     ----------
     market
         A :class:`~vizflow.Market` or a preset name; a custom market is matched by its name.
+    file
+        A calendar file to extend the market's calendar with, e.g. next year's closures.
 
     Returns
     -------
@@ -214,7 +221,10 @@ def for_market(market: str | Market) -> Calendar:
     Raises
     ------
     VizflowError
-        For an unknown preset name.
+        For an unknown preset name, or a file :func:`~vizflow.calendar.load` refuses.
+    CalendarError
+        If the file's calendar leaves a gap after the market's, or disagrees with it on a date
+        both cover (naming the first).
 
     Examples
     --------
@@ -226,22 +236,38 @@ def for_market(market: str | Market) -> Calendar:
     >>> vf.calendar.for_market("CRYPTO")
     Calendar('CRYPTO', every day, unbounded)
     """
-    return _for_market(get_market(market).name, with_package=exchange_calendars() is not None)
+    xcals = exchange_calendars()
+    base = _for_market(get_market(market).name, package=None if xcals is None else _version(xcals))
+    if file is None:
+        return base
+    extra = load(file)
+    if not base.bounded:
+        return dataclasses.replace(extra, name=base.name)
+    try:
+        return extend(base, extra)
+    except CalendarError as exc:
+        msg = f"calendar.for_market: the file {str(file)!r}: {str(exc).removeprefix('calendar.extend: ')}"
+        raise CalendarError(msg) from None
+
+
+def _version(xcals: ModuleType) -> str:
+    return str(getattr(xcals, "__version__", "unknown"))
 
 
 @cache
-def _for_market(name: str, *, with_package: bool) -> Calendar:
+def _for_market(name: str, *, package: str | None) -> Calendar:
+    """Build the market's calendar, given the version of exchange_calendars installed (None: none)."""
     exchange = MARKET_EXCHANGES.get(name)
     if exchange is None:
         return Calendar(weekdays=EVERY_DAY if name == "CRYPTO" else WEEKDAYS, name=name)
     if exchange == "XSHG":
         shipped = xshg_calendar()
-        if not with_package or shipped.end is None:
+        if package is None or shipped.end is None:
             return shipped
         last = exchange_span(exchange)[1]
         if last <= shipped.end:
             return shipped
         return extend(shipped, from_exchange(exchange, shift_date(shipped.end, 1), last))
-    if not with_package:
+    if package is None:
         return Calendar(weekdays=WEEKDAYS, name=name)
     return from_exchange(exchange, *exchange_span(exchange))

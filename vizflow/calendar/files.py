@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -12,6 +13,9 @@ from vizflow.calendar.days import valid_days
 from vizflow.calendar.model import Calendar, from_days
 from vizflow.dates import checked_date
 from vizflow.exceptions import VizflowError
+
+if TYPE_CHECKING:
+    from os import PathLike
 
 __all__ = ["load"]
 
@@ -24,7 +28,7 @@ HOLIDAY_COLUMN = "holiday"
 _Span = tuple[str | None, str | None]
 
 
-def load(path: str | Path) -> Calendar:
+def load(path: str | PathLike[str]) -> Calendar:
     r"""Load a calendar file: CSV or parquet, one trading date (or one holiday) per row.
 
     **The header says what the file lists.** A column ``session`` (or ``date``, or no header

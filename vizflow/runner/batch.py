@@ -17,7 +17,7 @@ from vizflow import io as vf_io
 from vizflow.config import Config, format_date
 from vizflow.exceptions import CalendarError, VizflowError
 from vizflow.runner.executors import check_picklable, dask_client, run_on_dask, run_on_executor, warm_kernels
-from vizflow.runner.one_date import DateResult, Job, ctrl_c_stops_the_batch
+from vizflow.runner.one_date import DateResult, Job, ctrl_c_stops_the_batch, run_calendar
 from vizflow.runner.pool import cores, default_threads, refuse_unguarded_script, run_on_pool
 
 if TYPE_CHECKING:
@@ -129,6 +129,8 @@ def run_batch(
     calendar
         With a calendar, dates that are not trading days are skipped (reason logged) and the
         calendar is passed to each :class:`Context`; a date outside the calendar's span fails.
+        Default: with a ``config.calendar`` file, the market's calendar extended with it
+        (:func:`~vizflow.runner.one_date.run_calendar`); else none.
     progress
         A progress bar on stderr: default only when stderr is a terminal; ``False`` never.
 
@@ -163,6 +165,7 @@ def run_batch(
     counts = {"retries": (retries, 0)} | {k: (v, 1) for k, v in sizes.items() if v is not None}
     _check_arguments(pipeline_fn, config, executor, counts)
     days = _days(dates)
+    calendar = run_calendar(config, calendar)
     config.check_no_input_overwrite(days)  # before any work: an output never replaces an input
     results: dict[str, DateResult] = {}
     bar = _progress(len(days), progress)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
+from vizflow import calendar as cal_mod
 from vizflow import io as vf_io
 from vizflow.config import Config, format_date
 from vizflow.context import Context
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from vizflow._typing import DateLike
     from vizflow.calendar import Calendar
 
-__all__ = ["DateResult", "Job", "ctrl_c_stops_the_batch", "run"]
+__all__ = ["DateResult", "Job", "ctrl_c_stops_the_batch", "run", "run_calendar"]
 
 log = logging.getLogger("vizflow.run")
 
@@ -52,7 +53,8 @@ def run(
     save
         Write the output file.
     calendar
-        Calendar frame for the :class:`Context`.
+        The calendar for the :class:`Context` (a :class:`~vizflow.calendar.Calendar` or a frame
+        with a ``date`` column); by default the one :func:`run_calendar` chooses.
 
     Returns
     -------
@@ -83,7 +85,7 @@ def run(
     if save:
         config.check_no_input_overwrite([day])
     lf = vf_io.load(config.get_file_path(day))
-    result = pipeline_fn(lf, Context(config, day, calendar))
+    result = pipeline_fn(lf, Context(config, day, run_calendar(config, calendar)))
     if isinstance(result, pl.LazyFrame):
         result = result.collect()
     if not isinstance(result, pl.DataFrame):
@@ -95,6 +97,45 @@ def run(
     if save:
         vf_io.save(result, config.get_output_path(day))
     return result
+
+
+def run_calendar(config: Config, calendar: Calendar | pl.DataFrame | None) -> Calendar | pl.DataFrame | None:
+    r"""Return the calendar a run uses: ``calendar`` if given, else the one ``config.calendar`` implies.
+
+    With a ``config.calendar`` file, that is the market's calendar extended with it
+    (:func:`vizflow.calendar.for_market` with ``file=``); without either, None (no calendar:
+    no date is skipped as a non-trading day).
+
+    Parameters
+    ----------
+    config
+        The run's config.
+    calendar
+        The calendar given to the run, or None.
+
+    Returns
+    -------
+    Calendar, DataFrame or None
+        The calendar.
+
+    Raises
+    ------
+    CalendarError
+        If the file leaves a gap after the market's calendar or disagrees with it.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, vizflow as vf
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "xshg_2027.csv"
+    >>> _ = path.write_text("# span: 20270101..20271231\nholiday\n20270101\n")
+    >>> run_calendar(vf.Config(calendar=path), None)
+    Calendar('XSHG', 19910101..20271231, 9048 sessions)
+    >>> print(run_calendar(vf.Config(), None))
+    None
+    """
+    if calendar is not None or config.calendar is None:
+        return calendar
+    return cal_mod.for_market(config.market, file=config.calendar)
 
 
 @dataclass(frozen=True)
