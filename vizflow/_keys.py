@@ -167,7 +167,7 @@ def guard_dates_in_keys(
         check_dates_in_keys(frame, keys, where=where, date_col=date_col, time_col=time_col)
         return frame
     schema = frame.collect_schema()
-    candidates = date_columns(schema, keys, date_col=date_col, time_col=time_col)
+    candidates: list[str] = date_columns(schema, keys, date_col=date_col, time_col=time_col)
     if not candidates:
         return frame
     columns = [*keys, *candidates]

@@ -400,7 +400,7 @@ def forward_return(
         raise VizflowError(msg)
     bounds = _session_bounds(market, returns_within)
     keys = as_keys(symbol_col, where="forward_return", name="symbol_col")
-    lazy, price = frame.lazy(), price_col
+    lazy, price = frame.lazy(), ""  # with current="reference" the frame's price is not read
     if current == "own":
         lazy, price = _with_price(lazy, price_col, _PRICE, what="frame")
     own = {"price": price, "time": time_col}
@@ -430,7 +430,7 @@ def forward_return(
         keys=tuple(keys),
         ref_keys=tuple(ref_keys),
         time=time_col,
-        price=str(price) if current == "own" else None,
+        price=price if current == "own" else None,
         ref_time=ref["time"],
         ref_price=ref["price"],
         current=current,
