@@ -54,6 +54,7 @@ from vizflow.ops import (
 )
 from vizflow.ops.ic import ic_summary, rank_ic
 from vizflow.ops.quantile import quantile_bin
+from vizflow.ops.spread import spread_decomposition
 from vizflow.ops.summary import combine, finalize, summarize
 from vizflow.quality import quality, quality_totals, worst_dates
 from vizflow.runner import BatchResult, run, run_batch, run_cluster, run_local
@@ -113,6 +114,7 @@ __all__ = [
     "save",
     "scan",
     "session_phase",
+    "spread_decomposition",
     "summarize",
     "trading_date",
     "worst_dates",

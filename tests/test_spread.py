@@ -1,0 +1,176 @@
+"""vf.spread_decomposition against a plain Polars join_asof computation, and the identity."""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import vizflow as vf
+
+KEYS = ["date", "symbol"]
+MEASURES = ["quoted_spread", "effective_spread"]
+
+
+def reference(trades: pl.DataFrame, quotes: pl.DataFrame, horizons: list[float]) -> pl.DataFrame:
+    """Plain Polars: sort both sides by (keys, time), join_asof backward at t and at t + h.
+
+    A lookup past the key's last quote is null (forward_return's rule: no later observation yet).
+    """
+    q = quotes.select(*KEYS, "t", "mid", "bid", "ask").sort(*KEYS, "t", maintain_order=True)
+    last = q.group_by(KEYS).agg(last_t=pl.col("t").max())
+    out = trades.with_row_index("row").join(last, on=KEYS, how="left")
+    for name, shift in [("now", 0.0), *((f"at_{h}", h) for h in horizons)]:
+        probe = (
+            out.select("row", *KEYS, (pl.col("t") + shift).alias("t"))
+            .filter(pl.col("t").is_not_null())
+            .sort(*KEYS, "t", maintain_order=True)
+        )
+        found = probe.join_asof(q, on="t", by=KEYS, strategy="backward", check_sortedness=False)
+        found = found.select("row", pl.col("mid").alias(f"mid_{name}"), *(
+            [pl.col("bid").alias("bid_now"), pl.col("ask").alias("ask_now")] if shift == 0 else []
+        ))  # fmt: skip
+        out = out.join(found, on="row", how="left")
+        past = (pl.col("t") + shift) > pl.col("last_t")
+        out = out.with_columns(pl.when(~past).then(pl.col(f"mid_{name}")).alias(f"mid_{name}"))
+    d = pl.col("side").cast(pl.Float64).replace(0.0, None)
+    m, p = pl.col("mid_now"), pl.col("price")
+    cols = {
+        "quoted_spread": (pl.col("ask_now") - pl.col("bid_now")) / m,
+        "effective_spread": 2 * d * (p - m) / m,
+    }
+    for h in horizons:
+        name = vf.ops.forward.horizon_name(h, "")
+        cols[f"realized_spread_{name}"] = 2 * d * (p - pl.col(f"mid_at_{h}")) / m
+        cols[f"price_impact_{name}"] = 2 * d * (pl.col(f"mid_at_{h}") - m) / m
+    out = out.sort("row").select(**cols)
+    hs = {
+        f"{c}_hs": pl.when(pl.col("quoted_spread") > 0).then(pl.col(c) / pl.col("quoted_spread"))
+        for c in cols
+    }
+    return out.with_columns(**{k: v for k, v in hs.items() if k != "quoted_spread_hs"})
+
+
+def agree(got: pl.Series, expected: pl.Series) -> bool:
+    for a, b in zip(got.to_list(), expected.to_list(), strict=True):
+        if a is None or b is None:
+            if a is not b:
+                return False
+        elif not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12):
+            return False
+    return True
+
+
+symbols = st.sampled_from(["A", "B", "C"])
+dates = st.sampled_from(["20240102", "20240103"])
+times = st.integers(0, 30).map(float)
+mids = st.one_of(st.none(), st.integers(95, 105).map(float))
+
+
+@st.composite
+def markets(draw):
+    quotes = draw(st.lists(st.tuples(dates, symbols, times, mids, st.integers(1, 4)), max_size=40))
+    trades = draw(
+        st.lists(
+            st.tuples(
+                dates,
+                st.one_of(symbols, st.none()),
+                times,
+                st.integers(90, 110).map(float),
+                st.sampled_from([-1, 0, 1, None]),
+            ),
+            max_size=30,
+        )
+    )
+    # One quote of every key at t = 15 (forward_return refuses a reference sharing no key).
+    quotes += [(d, s, 15.0, 100.0, 2) for d in ("20240102", "20240103") for s in "ABC"]
+    q = pl.DataFrame(
+        quotes,
+        schema={"date": pl.String, "symbol": pl.String, "t": pl.Float64, "mid": pl.Float64, "half": pl.Int64},
+        orient="row",
+    )
+    q = q.with_columns(bid=pl.col("mid") - pl.col("half") * 0.5, ask=pl.col("mid") + pl.col("half") * 0.5)
+    t = pl.DataFrame(
+        trades,
+        schema={
+            "date": pl.String,
+            "symbol": pl.String,
+            "t": pl.Float64,
+            "price": pl.Float64,
+            "side": pl.Int8,
+        },
+        orient="row",
+    )
+    return t, q
+
+
+@given(markets(), st.sampled_from([[1.0], [0.0, 5.0], [2.0, 7.0, 30.0]]), st.booleans())
+def test_equals_a_plain_join_asof_computation(market, horizons, lazy):
+    trades, quotes = market
+    frame = trades.lazy() if lazy else trades
+    out = vf.spread_decomposition(frame, horizons, quotes, time_col="t", symbol_col=KEYS)
+    if lazy:
+        assert isinstance(out, pl.LazyFrame)
+        out = out.collect()
+    expected = reference(trades, quotes, horizons)
+    assert out.select(trades.columns).equals(trades)
+    assert out.columns[len(trades.columns) :] == expected.columns
+    for column in expected.columns:
+        assert agree(out[column], expected[column]), column
+
+
+def test_effective_is_realized_plus_impact_on_the_real_sample():
+    trades = vf.parse_time(vf.datasets.cn_sample_trades(), vf.CN)
+    quotes = vf.parse_time(vf.datasets.cn_sample_quotes().filter(pl.col("symbol") == "600519.SH"), vf.CN)
+    horizons = [1, 5, 30, 60, 300, "close"]
+    out = vf.spread_decomposition(trades, horizons, quotes, symbol_col=KEYS)
+    done = out.filter(pl.col("side") != 0)
+    assert done["effective_spread"].null_count() == 0
+    for h in horizons:
+        gap = done[f"realized_spread_{h}"] + done[f"price_impact_{h}"] - done["effective_spread"]
+        assert gap.drop_nulls().abs().max() < 1e-15
+        gap_hs = done[f"realized_spread_{h}_hs"] + done[f"price_impact_{h}_hs"] - done["effective_spread_hs"]
+        assert gap_hs.drop_nulls().abs().max() < 1e-9
+    # Auction prints carry no direction: null measures.
+    auction = out.filter(pl.col("side") == 0)
+    assert auction["effective_spread"].null_count() == auction.height > 0
+
+
+def test_a_buy_at_the_ask_costs_one_half_spread():
+    quotes = pl.DataFrame(
+        {"symbol": "A", "t": [0.0, 9.0], "bid": [99.0, 99.0], "ask": [101.0, 101.0], "mid": 100.0}
+    )
+    trades = pl.DataFrame(
+        {"symbol": "A", "t": [1.0, 1.0, 1.0], "price": [101.0, 99.0, 100.0], "side": [1, -1, 1]}
+    )
+    out = vf.spread_decomposition(trades, [5], quotes, time_col="t")
+    assert out["effective_spread_hs"].to_list() == [1.0, 1.0, 0.0]
+    assert out["effective_spread"].to_list() == [0.02, 0.02, 0.0]
+    assert out["price_impact_5"].to_list() == [0.0, 0.0, 0.0]
+
+
+def test_bad_sides_and_names_raise():
+    quotes = pl.DataFrame({"symbol": "A", "t": [0.0, 9.0], "bid": 99.0, "ask": 101.0, "mid": 100.0})
+    trades = pl.DataFrame({"symbol": "A", "t": [1.0, 2.0], "price": 100.0, "side": [1, 2]})
+    lazy = vf.spread_decomposition(trades.lazy(), [5], quotes, time_col="t")  # nothing read yet
+    with pytest.raises(vf.DataError, match=r"side column 'side' holds 2 \(1 rows\); expected \+1"):
+        lazy.collect()
+    with pytest.raises(vf.DataError, match="holds nan"):
+        vf.spread_decomposition(
+            trades.with_columns(side=pl.Series([1.0, math.nan])), [5], quotes, time_col="t"
+        )
+    with pytest.raises(vf.SchemaError, match="side column 'side' has dtype String"):
+        vf.spread_decomposition(trades.with_columns(side=pl.lit("B")), [5], quotes, time_col="t")
+    with pytest.raises(vf.ColumnNotFoundError, match="'mid'"):
+        vf.spread_decomposition(trades, [5], quotes.drop("mid"), time_col="t")
+    with pytest.raises(vf.VizflowError, match="horizons is empty"):
+        vf.spread_decomposition(trades, [], quotes, time_col="t")
+    with pytest.raises(vf.VizflowError, match="duplicate"):
+        vf.spread_decomposition(trades, [0, 0.0], quotes, time_col="t")
+    with pytest.raises(vf.VizflowError, match="already exist"):
+        vf.spread_decomposition(trades.with_columns(effective_spread=1.0), [5], quotes, time_col="t")
+    with pytest.raises(vf.VizflowError, match="not a finite number"):
+        vf.spread_decomposition(trades, [math.inf], quotes, time_col="t")
