@@ -138,6 +138,12 @@ def summarize(
     weight
         Optional column of weights: finite and ``>= 0`` (a null, NaN, negative or infinite weight
         raises). A weight of 0 leaves its row out of every statistic but ``n``.
+    cluster
+        The clusters of the cluster-robust standard error: a column name, an expression, a list
+        of them, ``[]`` (the whole partial is one cluster) or ``None`` (default: by ``date_col``
+        when the frame has it, else one cluster).
+    date_col
+        The date column that clusters by default.
 
     Returns
     -------

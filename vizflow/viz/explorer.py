@@ -236,6 +236,8 @@ def explorer(
     weights
         The weight columns offered (raw rows; default every other numeric column). A partial
         table offers its ``weight``.
+    max_levels
+        The most distinct values a raw column may hold to be offered as X or Y.
     title
         Page heading.
 
