@@ -230,6 +230,10 @@ def explorer(
         The session-clock column (raw ``elapsed_seconds``, or left bin edges in a partial
         table): cut into floor bins of ``x_width`` seconds, drawn over exactly their bins, with
         clock times when ``market`` is given.
+    x_width
+        The width of those bins, in seconds.
+    market
+        The market (``vf.CN`` or its name) whose clock times label the time axis.
     prefix, sign
         Return columns start with ``prefix``; ``sign`` (raw rows only) names a column to
         multiply them by, e.g. the trade side, so means read in the direction of the signal.
