@@ -295,8 +295,9 @@ def forward_return(
     frame
         Rows to measure (e.g. trades), DataFrame or LazyFrame; any row order.
     horizons
-        One or more horizons in the unit of ``time_col`` (seconds for ``elapsed_seconds``),
-        each > 0 and given once.
+        One or more horizons, each given once: a finite number in the unit of ``time_col``
+        (seconds for ``elapsed_seconds``; negative: the past, ``0``: the price at ``t`` itself)
+        or ``"close"`` (the key's last price).
     price_col
         The current price (not read with ``current="reference"``): a column of ``frame``, or a
         Polars expression evaluated on ``frame`` (e.g. ``vf.book.microprice()``).
@@ -305,7 +306,8 @@ def forward_return(
     symbol_col
         The key column, or several (``["date", "symbol"]``), as ``join_asof(by=...)``. Keys of
         any dtype Polars groups by (integers, strings, Categorical/Enum, Date, Duration,
-        Boolean) match by value; a row with a null key matches nothing.
+        Boolean, floats) match by value; a row with a null key matches nothing; ``[]`` makes
+        the whole frame one group.
     reference
         Measure future prices on another frame (e.g. quotes) instead of ``frame`` itself.
     reference_price_col
@@ -324,7 +326,20 @@ def forward_return(
     prefix
         Column name prefix; names follow :func:`horizon_name` (``return_60``, ``return_0.5``).
     date_col
-        The trading-date column: a frame (or reference) holding several dates must key by it.
+        The trading-date column: no key group may hold rows of two dates (key by it).
+    direction
+        The as-of lookup at ``t + h``, as pandas ``merge_asof``: ``"backward"`` (the last row
+        at or before), ``"forward"`` (the first at or after) or ``"nearest"`` (the closer of the
+        two, the backward one on a tie).
+    allow_exact_matches
+        ``False``: a row exactly at ``t + h`` is not matched (strictly before or after).
+    names
+        Output column names, one per horizon, instead of ``prefix`` + the horizon.
+    returns_within
+        ``"day"`` (default): a window may run to the key's last observation. ``"session"``: a
+        return whose window leaves the session holding ``t`` is null (needs ``market``).
+    market
+        The market whose sessions bound the windows with ``returns_within="session"``.
 
     Returns
     -------
@@ -341,12 +356,13 @@ def forward_return(
         ``frame`` and ``reference`` (integers vs strings, which never match).
     DataError
         For integer times beyond 2**53 (e.g. epoch nanoseconds), which float64 would merge; for
-        a frame spanning several dates (``date_col``, a Date or a Datetime column) whose keys
-        omit the date, which would chain one day's prints to the next; for a reference that
+        a key group holding rows of several dates (``date_col``, a Date column, or a Datetime
+        column when there is no ``date_col``), which would chain one day's prints to the next
+        (the message shows keys that pass); for a reference that
         shares no key with the frame (``600519`` vs ``600519.SH``), which would give only nulls.
     VizflowError
-        For a horizon <= 0, non-finite, duplicated, or an empty list; for a bad ``current`` or
-        ``tolerance``; for key lists of different lengths.
+        For a horizon that is not a finite number or ``"close"``, a duplicated horizon or an
+        empty list; for a bad ``current`` or ``tolerance``; for key lists of different lengths.
 
     Notes
     -----

@@ -272,13 +272,13 @@ def forward_window(
         A numeric time column of ``frame`` (and of ``reference`` unless ``reference_time_col``).
     symbol_col
         The key column, or several (``["date", "symbol"]``); keys of any dtype match by value and
-        a null key matches nothing.
+        a null key matches nothing; ``[]`` makes the whole frame one group.
     reference
         Aggregate the rows of another frame (e.g. trades around each quote) instead of ``frame``.
     reference_time_col, reference_symbol_col
         Its time and key columns (default: the same names as in ``frame``).
     date_col
-        The trading-date column: a frame (or reference) holding several dates must key by it.
+        The trading-date column: no key group may hold rows of two dates (key by it).
 
     Returns
     -------
@@ -295,7 +295,8 @@ def forward_window(
         For a non-numeric time column, an aggregate that does not apply to the reference's
         dtypes, or key columns of different kinds in ``frame`` and ``reference``.
     DataError
-        For a frame spanning several dates whose keys omit the date (``date_col``).
+        For a key group holding rows of several dates (``date_col``, a Date column, or a
+        Datetime column when there is no ``date_col``).
     VizflowError
         For a zero, non-finite or repeated horizon, an empty ``aggs``, an expression that is not
         an aggregate (one value per row), or an output column that already exists.
