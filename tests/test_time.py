@@ -343,3 +343,22 @@ def test_phase_clash_is_refused(phase, match):
     df = pl.DataFrame({"t": [93000000], "price": [1.0]})
     with pytest.raises(VizflowError, match=match):
         vf.parse_time(df, vf.CN, "t", phase=phase)
+
+
+# --- elapsed_expr reads datetimes as parse_time does (issue 21) ----------------------------------
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Shanghai", "Asia/Kolkata"])
+def test_regression_elapsed_expr_converts_aware_datetimes_as_parse_time(zone):
+    local = [dt.datetime(2024, 1, 2, h, m) for h, m in [(9, 30), (10, 30), (11, 29), (13, 1), (14, 59)]]
+    stamps = [t.replace(tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(ZoneInfo(zone)) for t in local]
+    frame = pl.DataFrame({"t": pl.Series(stamps, dtype=pl.Datetime("us", zone)), "naive": local})
+    want = [reference.cn_elapsed_seconds(t.time()) for t in local]  # by hand, on the Shanghai clock
+    assert vf.parse_time(frame, vf.CN, "t")["elapsed_seconds"].to_list() == want
+    got = frame.select(
+        aware=vf.elapsed_expr("t", vf.CN, encoding="datetime"),
+        naive=vf.elapsed_expr("naive", vf.CN, encoding="datetime"),  # a naive datetime is market time
+        explicit=vf.elapsed_expr("t", vf.CN, encoding="datetime", tz="Asia/Shanghai"),
+        method=pl.col("t").vf.elapsed(vf.CN, encoding="datetime"),
+    )
+    assert got.to_dict(as_series=False) == {"aware": want, "naive": want, "explicit": want, "method": want}

@@ -159,15 +159,17 @@ def elapsed_expr(
     market
         A :class:`~vizflow.Market` or a preset name.
     encoding
-        How times are stored; see :data:`Encoding`. For ``"datetime"`` the wall-clock time is used
-        as stored unless ``tz`` is given.
+        How times are stored; see :data:`Encoding`. For ``"datetime"``, as in :func:`parse_time`,
+        timezone-aware values are converted to the market's time zone (``tz`` if given) and naive
+        values are read as the market's local time.
     outside
         Policy for times outside every session (see :mod:`vizflow.market`).
     invalid
         ``"raise"`` (default) or ``"null"`` for values that are not times of day, such as the
         HHMMSSmmm ``996100000`` or the string ``"25:00:00"``.
     tz
-        Convert timezone-aware datetimes to this zone before taking the time of day.
+        The zone timezone-aware datetimes are converted to before taking the time of day
+        (default: the market's ``tz``; a market without one reads each value in its own zone).
 
     Returns
     -------
@@ -204,7 +206,15 @@ def elapsed_expr(
     _require_policies(outside, invalid, where="elapsed_expr")
     require_choice("encoding", encoding, _ENCODINGS, where="elapsed_expr")
     raw = pl.col(expr) if isinstance(expr, str) else expr
-    parts = _clock(raw, get_market(market), encoding, tz)
+    market = get_market(market)
+    clock_input, clock_tz = raw, tz
+    if encoding == "datetime":  # the dtype is known only when collected: aware or naive, as parse_time
+        zone = tz if tz is not None else market.tz
+        clock_input = raw.map_batches(
+            partial(_market_wall_clock, tz=zone), return_dtype=_WALL, is_elementwise=True
+        )
+        clock_tz = None
+    parts = _clock(clock_input, market, encoding, clock_tz)
     seconds = parts.seconds + _require_encoding(raw, encoding)
     if parts.valid is not None:
         if invalid == "null":
@@ -218,6 +228,21 @@ def elapsed_expr(
         bad = ~parts.inside & seconds.is_not_null()
         seconds = seconds + _guard(bad, raw, _outside_message(parts.market))
     return seconds.alias(raw.meta.output_name(raise_if_undetermined=False) or "elapsed_seconds")
+
+
+_WALL = pl.Datetime("ns")
+
+
+def _market_wall_clock(values: pl.Series, tz: str | None) -> pl.Series:
+    """Naive wall-clock datetimes: aware ones converted to ``tz`` (if any), naive ones as stored.
+
+    Anything but a Datetime becomes nulls, left for the encoding check to report.
+    """
+    if not isinstance(values.dtype, pl.Datetime):
+        return pl.Series(values.name, [None] * values.len(), dtype=_WALL)
+    if values.dtype.time_zone is not None and tz is not None:
+        values = values.dt.convert_time_zone(tz)
+    return values.dt.replace_time_zone(None).cast(_WALL)
 
 
 class _Clock(NamedTuple):
