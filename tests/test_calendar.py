@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import pickle
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -506,3 +508,252 @@ def test_dev_script_regenerates_the_shipped_file():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.render(*module.default_span()) == module.OUT.read_text()
+
+
+# --- issue 21: a calendar that outlives December ---------------------------------------------------
+
+ILLUSTRATIVE_2027 = ["20270101", "20270208", "20270209", "20270210", "20270211", "20270212"]
+"""Closures in the shape an exchange announces them (New Year's Day and a Spring Festival week);
+the real 2027 list is not published yet, and these tests need only its shape."""
+
+
+def weekdays_between(lo: dt.date, hi: dt.date, weekdays=(0, 1, 2, 3, 4)) -> list[str]:
+    every = (lo + dt.timedelta(days=i) for i in range((hi - lo).days + 1))
+    return [ymd(d) for d in every if d.weekday() in weekdays]
+
+
+@given(
+    span=st.tuples(st.dates(LO, HI), st.dates(LO, HI)).map(sorted),
+    picks=st.lists(st.integers(0, 200), max_size=15),
+    weekdays=st.sets(st.integers(0, 6), min_size=1),
+    as_dates=st.booleans(),
+)
+def test_regression_from_holidays_is_the_spans_weekdays_minus_the_closures(span, picks, weekdays, as_dates):
+    """Issue 21: there was no way to build a calendar from the closures an exchange announces."""
+    lo, hi = span
+    every = [lo + dt.timedelta(days=i) for i in range((hi - lo).days + 1)]
+    holidays = [every[i % len(every)] for i in picks]  # weekends and duplicates included
+    given_holidays = holidays if as_dates else [ymd(d) for d in holidays]
+    cal = vf.calendar.from_holidays(given_holidays, ymd(lo), ymd(hi), weekdays=tuple(weekdays), name="X")
+    closed = {ymd(d) for d in holidays}
+    expected = [d for d in weekdays_between(lo, hi, tuple(weekdays)) if d not in closed]
+    assert (cal.name, cal.start, cal.end) == ("X", ymd(lo), ymd(hi))
+    assert cal.sessions_in_range(ymd(lo), ymd(hi)) == expected
+    for d in every:
+        assert cal.is_session(d) == (ymd(d) in expected)
+
+
+def test_from_holidays_refuses_a_closure_outside_its_span_and_bad_input():
+    with pytest.raises(VizflowError, match="holiday 20260101 is outside the span 20270101..20271231"):
+        vf.calendar.from_holidays(["20260101"], "20270101", "20271231")  # a typo in the year
+    with pytest.raises(VizflowError, match="holidays: date #1 malformed date '2027-02-08'"):
+        vf.calendar.from_holidays(["20270101", "2027-02-08"], "20270101", "20271231")
+    with pytest.raises(VizflowError, match="start 20271231 is after end 20270101"):
+        vf.calendar.from_holidays([], "20271231", "20270101")
+    with pytest.raises(VizflowError, match="weekdays=\\(7,\\)"):
+        vf.calendar.from_holidays([], "20270101", "20271231", weekdays=(7,))
+
+
+def test_regression_extend_the_shipped_xshg_calendar_into_2027():
+    """Issue 21: from 2027-01-01 every CN run failed until a new wheel shipped."""
+    shipped = vf.datasets.xshg_calendar()
+    year = vf.calendar.from_holidays(ILLUSTRATIVE_2027, "20270101", "20271231", name="XSHG 2027")
+    cal = vf.calendar.extend(shipped, year)
+    assert (cal.name, cal.start, cal.end) == ("XSHG", "19910101", "20271231")
+    assert cal.next_session("20261231") == "20270104"
+    assert vf.calendar.prev_day(cal, "20270104") == "20261231"
+    assert cal.sessions_in_range("20270205", "20270216") == ["20270205", "20270215", "20270216"]
+    assert cal.days[: len(shipped.days)] == shipped.days  # nothing before 2027 changed
+    assert vf.calendar.extend(year, shipped) == dataclasses.replace(cal, name="XSHG 2027")  # either order
+
+
+@given(
+    dates=st.lists(st.dates(LO, HI), min_size=1, max_size=60),
+    cuts=st.tuples(st.integers(0, 90), st.integers(0, 90)).map(sorted),
+    flip=st.one_of(st.none(), st.integers(0, 90)),
+)
+def test_extend_two_pieces_of_one_calendar_gives_it_back_and_names_the_first_disagreement(dates, cuts, flip):
+    whole = vf.calendar.generate([ymd(d) for d in dates], start=ymd(LO), end=ymd(HI))
+    # two pieces whose spans overlap on cuts[0]..cuts[1] (or touch when they are equal - 1)
+    a_end, b_start = LO + dt.timedelta(days=cuts[1]), LO + dt.timedelta(days=cuts[0])
+    piece_a = vf.calendar.generate(
+        whole.sessions_in_range(ymd(LO), ymd(a_end)), start=ymd(LO), end=ymd(a_end)
+    )
+    b_days = whole.sessions_in_range(ymd(b_start), ymd(HI))
+    if flip is not None:  # make the second piece wrong on one date
+        day = ymd(LO + dt.timedelta(days=flip))
+        if ymd(b_start) <= day:
+            b_days = sorted(set(b_days) ^ {day})
+    piece_b = vf.calendar.generate(b_days, start=ymd(b_start), end=ymd(HI))
+    disagree = sorted(set(piece_a.listed()) ^ set(piece_b.sessions_in_range(ymd(b_start), ymd(a_end))))
+    disagree = [d for d in disagree if ymd(b_start) <= d <= ymd(a_end)]
+    if disagree:
+        with pytest.raises(CalendarError, match=f"the calendars disagree on {disagree[0]}:"):
+            vf.calendar.extend(piece_a, piece_b)
+        return
+    joined = vf.calendar.extend(piece_a, piece_b)
+    assert joined.listed() == tuple(sorted(set(piece_a.listed()) | set(piece_b.listed())))
+    assert (joined.start, joined.end) == (ymd(LO), ymd(HI))
+    if flip is None:
+        assert joined == whole
+
+
+def test_extend_refuses_a_gap_and_an_unbounded_rule_and_takes_frames():
+    a = vf.calendar.generate(["20240102"], start="20240101", end="20240105")
+    b = vf.calendar.generate(["20240109"], start="20240108", end="20240112")
+    with pytest.raises(CalendarError, match="leave a gap, 20240106..20240107, that neither knows"):
+        vf.calendar.extend(a, b)
+    touching = vf.calendar.generate([], start="20240106", end="20240107")  # a weekend
+    assert vf.calendar.extend(vf.calendar.extend(a, touching), b).days == ("20240102", "20240109")
+    with pytest.raises(CalendarError, match="without both ends"):
+        vf.calendar.extend(a, vf.calendar.Calendar(weekdays=(0, 1, 2, 3, 4), start="20240101"))
+    two = vf.calendar.generate(["20240102", "20240103"], start="20240101", end="20240105")
+    frame = pl.DataFrame({"date": [20240108, 20240103]})  # its span: 20240103..20240108
+    assert vf.calendar.extend(two, frame).days == ("20240102", "20240103", "20240108")
+    with pytest.raises(CalendarError, match="disagree on 20240102: a session of 'XSHG'.*not a session"):
+        vf.calendar.extend(
+            vf.calendar.from_holidays([], "20240101", "20240105", name="XSHG"),
+            vf.calendar.generate(["20240103"], start="20240102", end="20240110"),
+        )
+
+
+# --- files: sessions or holidays, said by the header -------------------------------------------------
+
+
+def test_regression_load_reads_a_holidays_file_said_by_its_header(tmp_path):
+    """Issue 21: a calendar file could only list sessions, not the closures an exchange announces."""
+    path = tmp_path / "xshg_2027.csv"
+    path.write_text(
+        "# XSHG closures 2027\n# span: 20270101..20271231\nholiday\n" + "\n".join(ILLUSTRATIVE_2027)
+    )
+    cal = vf.calendar.load(path)
+    assert cal == vf.calendar.from_holidays(ILLUSTRATIVE_2027, "20270101", "20271231")
+    assert len(cal.days) == 261 - 6  # 2027's weekdays minus six weekday closures
+    sessions = tmp_path / "s.csv"
+    sessions.write_text("# span: 20270101..20270105\nsession\n20270104\n20270105\n")
+    assert vf.calendar.load(sessions).days == ("20270104", "20270105")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "match"),
+    [
+        ("h.csv", "holiday\n20270101\n", "needs the span they are complete for: add a line '# span:"),
+        ("h.csv", "# span: 20270101..20271231\nholiday\n20280101\n", "holiday 20280101 is outside the span"),
+        (
+            "h.csv",
+            "# span: 20270101..20271231\nholiday,session\n20270101,20270104\n",
+            "more than one date column",
+        ),
+        (
+            "h.csv",
+            "# span: 20270101..20271231\nclosure\n20270101\n",
+            "no 'date' column \\(nor 'session' or 'holiday'",
+        ),
+        ("h.csv", "# span: 20270101..20271231\nholiday\n2027-01-01\n", "date #0 malformed date '2027-01-01'"),
+    ],
+)
+def test_load_holidays_file_errors(tmp_path, name, content, match):
+    (tmp_path / name).write_text(content)
+    with pytest.raises(VizflowError, match=match):
+        vf.calendar.load(tmp_path / name)
+
+
+def test_load_refuses_a_parquet_holidays_file_without_a_span(tmp_path):
+    pl.DataFrame({"holiday": ["20270101"]}).write_parquet(tmp_path / "h.parquet")
+    with pytest.raises(VizflowError, match="write it as CSV with a line '# span:"):
+        vf.calendar.load(tmp_path / "h.parquet")
+
+
+# --- the error past a span: three ways out, and the Python one works as printed --------------------------
+
+
+def suggested_code(message: str) -> str:
+    return re.search(r"(cal = vf\.calendar\.extend\(.*\)\))\. See docs", message)[1]
+
+
+@pytest.mark.parametrize(
+    ("call", "day"),
+    [
+        (lambda cal: cal.is_session("20270104"), "20270104"),
+        (lambda cal: vf.calendar.sessions(cal, "20261228", "20280105"), "20280105"),
+        (lambda cal: cal.next_session("20261231"), "20270104"),
+        (lambda cal: vf.calendar.prev_day(cal, "19910102"), "19901231"),
+        (lambda cal: cal.is_session("19901231"), "19901231"),
+    ],
+)
+def test_regression_error_past_the_span_names_three_ways_out_and_its_example_works(call, day):
+    """Issue 21: the CalendarError past a span said only 'extend the calendar'."""
+    cal = vf.datasets.xshg_calendar()
+    with pytest.raises(CalendarError) as info:
+        call(cal)
+    message = str(info.value)
+    assert "pip install -U exchange_calendars" in message
+    assert "--calendar xshg_" in message
+    assert "vf.calendar.from_holidays(" in message
+    scope = {"vf": vf, "cal": cal}
+    exec(suggested_code(message), scope)  # the example is copied as printed
+    assert scope["cal"].covers(day)
+    assert scope["cal"].days[:3] == cal.days[:3] or scope["cal"].start < cal.start
+
+
+def test_error_past_the_span_file_example_loads(tmp_path):
+    """The file the message describes, written as described, is what --calendar reads."""
+    with pytest.raises(CalendarError) as info:
+        vf.datasets.xshg_calendar().is_session("20270104")
+    span = re.search(r"'(# span: \d{8}\.\.\d{8})'", str(info.value))[1]
+    path = tmp_path / re.search(r"--calendar (\S+\.csv)", str(info.value))[1]
+    path.write_text(f"{span}\nholiday\n20270101\n")
+    assert vf.calendar.for_market("CN", file=path).is_session("20270104")
+
+
+# --- exchange_calendars: used whenever it knows more ---------------------------------------------------
+
+
+def test_from_exchange_xshg_without_exchange_calendars_uses_the_shipped_file(without_exchange_calendars):
+    cal = vf.calendar.from_exchange("XSHG", "20240205", "20240220")
+    assert cal.days == ("20240205", "20240206", "20240207", "20240208", "20240219", "20240220")
+    assert (cal.name, cal.start, cal.end) == ("XSHG", "20240205", "20240220")
+    with pytest.raises(ImportError, match="pip install 'vizflow\\[calendars\\]'"):
+        vf.calendar.from_exchange("XSHG", "20260101", "20270131")  # past the shipped file
+    with pytest.raises(ImportError, match="vizflow\\[calendars\\]"):
+        vf.calendar.from_exchange("XHKG", "20240101", "20240131")
+    assert vf.calendar.for_market("CN") is vf.datasets.xshg_calendar()
+
+
+class _Newer:
+    """A stand-in for an exchange_calendars release that lists XSHG's 2027 closures."""
+
+    __version__ = "99.0"
+
+    class XSHG:
+        @staticmethod
+        def bound_min():
+            return dt.date(1990, 12, 3)
+
+        @staticmethod
+        def bound_max():
+            return dt.date(2027, 12, 31)
+
+        def __init__(self, start: str, end: str):
+            lo, hi = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+            closed = set(ILLUSTRATIVE_2027)
+            self.sessions = [
+                d for d in (lo + dt.timedelta(days=i) for i in range((hi - lo).days + 1))
+                if d.weekday() < 5 and ymd(d) not in closed
+            ]  # fmt: skip
+
+    @classmethod
+    def get_calendar(cls, name, start="2027-01-01", end="2027-12-31"):
+        assert name == "XSHG"
+        assert start >= "2027-01-01", "the shipped years come from the shipped file"
+        return cls.XSHG(start, end)
+
+
+def test_regression_for_market_cn_uses_an_exchange_calendars_that_knows_more(monkeypatch):
+    """Issue 21: for_market("CN") ignored an installed exchange_calendars that lists the next year."""
+    monkeypatch.setitem(sys.modules, "exchange_calendars", _Newer)
+    cal = vf.calendar.for_market("CN")
+    assert (cal.name, cal.start, cal.end) == ("XSHG", "19910101", "20271231")
+    assert cal.next_session("20261231") == "20270104"
+    assert not cal.is_session("20270208")
+    assert vf.calendar.for_market(vf.CN_FUTURES) is cal

@@ -123,6 +123,28 @@ def test_regression_date_beyond_the_calendar_is_a_failure_not_a_skip(tmp_path):
     assert "20270108 is outside the XSHG calendar" in ranged.stderr
 
 
+def test_regression_calendar_file_carries_cn_runs_past_the_shipped_year(tmp_path):
+    """Issue 21: past 20261231 every CN run failed; --calendar (or the config's key) extends XSHG."""
+    cfg = _project(tmp_path, ["20261231", "20270104", "20270105"])
+    closures = tmp_path / "xshg_2027.csv"  # illustrative, in the shape an exchange announces
+    closures.write_text("# span: 20270101..20271231\nholiday\n20270101\n")
+    done = vizflow(
+        "run", "tests.pipelines:clock", "--config", str(cfg), "--dates", "20261231:20270105",
+        "--calendar", str(closures), "--workers", "1",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "3 succeeded, 0 skipped, 0 failed" in done.stdout
+    cfg.write_text(cfg.read_text() + 'calendar = "xshg_2027.csv"\n')  # relative to the TOML file
+    listed = tmp_path / "dates.txt"
+    listed.write_text("20261231\n20270101\n20270104\n")
+    again = vizflow(
+        "run", "tests.pipelines:clock", "--config", str(cfg), "--dates-file", str(listed),
+        "--workers", "1", "--overwrite",
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert "2 succeeded, 1 skipped, 0 failed" in again.stdout  # 20270101 is a closure
+
+
 def test_crypto_date_range_is_every_calendar_day(tmp_path):
     days = ["20240105", "20240106", "20240107", "20240108"]  # Friday to Monday
     cfg = _project(tmp_path, days)

@@ -331,3 +331,67 @@ def test_regression_output_of_one_date_over_the_input_of_another_refused(tmp_pat
         VizflowError, match=r"output of 20240102, .* is the main input \(input_pattern\) of 20240103"
     ):
         cfg.check_no_input_overwrite(["20240102", "20240103"])
+
+
+# --- issue 21: a calendar file beside the config -------------------------------------------------------
+
+HOLIDAYS_2027 = "# span: 20270101..20271231\nholiday\n20270101\n20270208\n"
+"""An illustrative closures file in the shape an exchange announces (not the real 2027 list)."""
+
+
+def test_regression_config_calendar_key_is_relative_to_the_toml_file(tmp_path, monkeypatch):
+    """Issue 21: a config could not name a calendar file."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "cfg.toml").write_text('market = "CN"\ncalendar = "xshg_2027.csv"\n')
+    monkeypatch.chdir(tmp_path)  # the current folder must not matter
+    cfg = vf.Config.from_toml(folder / "cfg.toml")
+    assert cfg.calendar == folder / "xshg_2027.csv"
+    assert vf.Config.from_toml(cfg.to_toml(tmp_path / "again.toml")) == cfg
+    assert vf.Config(calendar="a.csv") != vf.Config(calendar="b.csv")
+    assert hash(vf.Config(calendar="a.csv")) == hash(vf.Config(calendar=Path("a.csv")))
+    assert pickle.loads(pickle.dumps(cfg)) == cfg
+    assert vf.Config().calendar is None
+    assert "calendar" not in vf.Config().as_toml()
+
+
+@pytest.mark.parametrize("bad", [3, ["a.csv"], ""])
+def test_config_calendar_must_be_a_path(bad):
+    with pytest.raises(VizflowError, match="calendar must be a path to a sessions or holidays file"):
+        vf.Config(calendar=bad)
+
+
+def test_toml_calendar_must_be_a_string(tmp_path):
+    (tmp_path / "cfg.toml").write_text("calendar = 2027\n")
+    with pytest.raises(VizflowError, match="cfg.toml'.*calendar must be a string"):
+        vf.Config.from_toml(tmp_path / "cfg.toml")
+
+
+def test_regression_run_batch_extends_the_market_calendar_with_the_config_calendar(tmp_path):
+    """Issue 21: past 20261231 every CN date failed; a closures file in the config carries on."""
+    (tmp_path / "xshg_2027.csv").write_text(HOLIDAYS_2027)
+    days = ["20261231", "20270101", "20270104", "20270208"]
+    for day in days:
+        vf.save(pl.DataFrame({"x": [1]}), tmp_path / "in" / f"{day}.parquet")
+    (tmp_path / "cfg.toml").write_text(
+        'input_dir = "in"\noutput_dir = "out"\ninput_pattern = "{date}.parquet"\ncalendar = "xshg_2027.csv"\n'
+    )
+    cfg = vf.Config.from_toml(tmp_path / "cfg.toml")
+    seen = []
+
+    def pipeline(lf, ctx):
+        seen.append((ctx.date, ctx.prev_date()))
+        return lf
+
+    result = vf.run_local(pipeline, cfg, days)
+    assert result.succeeded == ["20261231", "20270104"]
+    assert sorted(result.skipped) == ["20270101", "20270208"]  # holidays: not trading days
+    assert dict(seen)["20270104"] == "20261231"  # the context's calendar is the extended one
+
+
+def test_config_calendar_that_disagrees_with_the_market_names_the_date(tmp_path):
+    # Christmas is no closure in Shanghai: the file disagrees with the shipped XSHG calendar
+    (tmp_path / "bad.csv").write_text("# span: 20261201..20270131\nholiday\n20261225\n20270101\n")
+    cfg = vf.Config(input_dir=tmp_path, output_dir=tmp_path / "out", calendar=tmp_path / "bad.csv")
+    with pytest.raises(vf.CalendarError, match="bad.csv'.*disagree on 20261225: a session of 'XSHG'"):
+        vf.run_local(lambda lf, ctx: lf, cfg, ["20270104"])

@@ -236,8 +236,12 @@ def for_market(market: str | Market, *, file: str | PathLike[str] | None = None)
     >>> vf.calendar.for_market("CRYPTO")
     Calendar('CRYPTO', every day, unbounded)
     """
-    xcals = exchange_calendars()
-    base = _for_market(get_market(market).name, package=None if xcals is None else _version(xcals))
+    name = get_market(market).name
+    exchange, xcals = MARKET_EXCHANGES.get(name), exchange_calendars()
+    if exchange is None or (xcals is None and exchange != "XSHG"):  # a rule: holidays not known
+        base = Calendar(weekdays=EVERY_DAY if name == "CRYPTO" else WEEKDAYS, name=name)
+    else:
+        base = _exchange_calendar(exchange, package=None if xcals is None else _version(xcals))
     if file is None:
         return base
     extra = load(file)
@@ -255,19 +259,14 @@ def _version(xcals: ModuleType) -> str:
 
 
 @cache
-def _for_market(name: str, *, package: str | None) -> Calendar:
-    """Build the market's calendar, given the version of exchange_calendars installed (None: none)."""
-    exchange = MARKET_EXCHANGES.get(name)
-    if exchange is None:
-        return Calendar(weekdays=EVERY_DAY if name == "CRYPTO" else WEEKDAYS, name=name)
-    if exchange == "XSHG":
-        shipped = xshg_calendar()
-        if package is None or shipped.end is None:
-            return shipped
-        last = exchange_span(exchange)[1]
-        if last <= shipped.end:
-            return shipped
-        return extend(shipped, from_exchange(exchange, shift_date(shipped.end, 1), last))
-    if package is None:
-        return Calendar(weekdays=WEEKDAYS, name=name)
-    return from_exchange(exchange, *exchange_span(exchange))
+def _exchange_calendar(exchange: str, *, package: str | None) -> Calendar:
+    """Build ``exchange``'s calendar, given the version of exchange_calendars installed (None: none)."""
+    if exchange != "XSHG":
+        return from_exchange(exchange, *exchange_span(exchange))
+    shipped = xshg_calendar()
+    if package is None or shipped.end is None:
+        return shipped
+    last = exchange_span(exchange)[1]
+    if last <= shipped.end:
+        return shipped
+    return extend(shipped, from_exchange(exchange, shift_date(shipped.end, 1), last))

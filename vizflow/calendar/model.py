@@ -425,19 +425,21 @@ def _ways_out(cal: Calendar, day: str, *, forward: bool) -> str:
     """Name the three ways to extend ``cal`` to ``day`` (after its span if ``forward``), copyable."""
     if forward:
         lo = shift_date(cal.end, 1) if cal.end is not None else day
-        hi = max(f"{day[:4]}1231", lo)
+        hi = f"{max(day, lo)[:4]}1231"
     else:
         hi = shift_date(cal.start, -1) if cal.start is not None else day
-        lo = min(f"{day[:4]}0101", hi)
+        lo = f"{min(day, hi)[:4]}0101"
     file = f"{(cal.name or 'holidays').lower()}_{lo[:4]}.csv"
+    closures = f'["{lo}"]' if lo.endswith("0101") else "[]"  # New Year's Day closes every exchange
     return (
         "vizflow never guesses holidays. Extend the calendar in one of three ways: "
         f"(1) upgrade exchange_calendars (pip install -U exchange_calendars) once it lists {lo[:4]}; "
         f"(2) give the announced closures as a file, `vizflow run ... --calendar {file}` or "
         f'`calendar = "{file}"` in the config TOML, where {file} holds a line '
         f"'# span: {lo}..{hi}', a line 'holiday' and then one closure per line; "
-        f"(3) in Python, cal = vf.calendar.extend(cal, vf.calendar.from_holidays("
-        f'["{lo}"], start="{lo}", end="{hi}")). See docs/calendar.md'
+        "(3) in Python, with every closure listed: "
+        f"cal = vf.calendar.extend(cal, vf.calendar.from_holidays({closures}, "
+        f'start="{lo}", end="{hi}")). See docs/calendar.md'
     )
 
 
