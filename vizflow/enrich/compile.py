@@ -24,7 +24,7 @@ import polars as pl
 from numba.np.numpy_support import as_dtype
 
 from vizflow.enrich.rule_cache import cached_module, forget_module
-from vizflow.enrich.rule_source import definition_with_parameters, function_node
+from vizflow.enrich.rule_source import FunctionNode, definition_with_parameters, function_node
 from vizflow.exceptions import CompileError, SchemaError
 
 if TYPE_CHECKING:
@@ -329,15 +329,20 @@ def _plan(
 
     The key holds the code, the record dtype and the values compiled into the rule; a value
     passed as an argument stands in the key as its name only, so a new value hits the memo.
-    ``n_defaults`` is -1 when a default the rule runs with is not a number (all is baked then).
+    ``n_defaults`` is -1 when the rule cannot take arguments (no source found, a default that
+    is not a number): every value is compiled in and keys the memo then.
     """
     reads = _read_values(fn)
     defaults = fn.__defaults__ or ()
     n_defaults = max(fn.__code__.co_argcount - n_args, 0)
-    if not all(map(is_argument, defaults[len(defaults) - n_defaults :] if n_defaults else ())):
+    tail = defaults[len(defaults) - n_defaults :] if n_defaults else ()
+    if not all(map(is_argument, tail)) or rewritable(fn) is None:
         n_defaults = -1
-    baked = {name: value for name, value in reads if "." in name or not is_argument(value)}
-    passed = tuple(name for name, value in reads if name not in baked)
+    if n_defaults < 0:
+        baked = dict(reads)
+    else:
+        baked = {name: value for name, value in reads if "." in name or not is_argument(value)}
+    passed = tuple(name for name, _ in reads if name not in baked)
     try:
         key = (
             fn.__code__,
@@ -351,6 +356,14 @@ def _plan(
     except TypeError:  # e.g. a list or a dict global: compiled afresh every time
         key = None
     return key, passed, n_defaults, baked
+
+
+def rewritable(fn: types.FunctionType) -> FunctionNode | None:
+    """Return the definition of ``fn`` that can be rewritten with parameters, or None."""
+    node = function_node(fn.__code__)
+    if node is None or node.args.vararg or node.args.kwarg or node.args.kwonlyargs:
+        return None
+    return node
 
 
 def jit_rule(fn: Callable[..., Any], record: np.dtype, *, rule: str, n_args: int = 1) -> CompiledRule:
@@ -407,8 +420,9 @@ def _remember(key: Any, build: Callable[[], CompiledRule]) -> CompiledRule:
     if compiled is None:
         compiled = _MEMO[key] = build()
         if len(_MEMO) > MEMO_SIZE:
-            _, evicted = _MEMO.popitem(last=False)
-            forget_module(evicted.module)
+            while len(_MEMO) > MEMO_SIZE:
+                _, evicted = _MEMO.popitem(last=False)
+                forget_module(evicted.module)
     _MEMO.move_to_end(key)
     return compiled
 
@@ -417,7 +431,7 @@ def _compile(
     fn: types.FunctionType, record: np.dtype, names: tuple[str, ...], n_defaults: int, baked: dict[str, Any]
 ) -> CompiledRule:
     """Compile the rule with ``names`` (after ``n_defaults`` defaults) as parameters, or all baked."""
-    node = function_node(fn.__code__) if n_defaults >= 0 else None
+    node = rewritable(fn) if n_defaults >= 0 else None
     definition = None if node is None else definition_with_parameters(node, _RULE, names)
     if definition is None:  # no source to rewrite: everything baked in, as numba does
         return _around(numba.njit(fn))

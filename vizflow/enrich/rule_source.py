@@ -16,7 +16,7 @@ import types
 from collections import OrderedDict
 from typing import Any
 
-__all__ = ["definition_with_parameters", "function_node"]
+__all__ = ["FunctionNode", "definition_with_parameters", "function_node"]
 
 FunctionNode = ast.Lambda | ast.FunctionDef
 
