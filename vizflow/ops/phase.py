@@ -11,14 +11,14 @@ from vizflow._frames import same_kind
 from vizflow._validate import require_columns
 from vizflow.exceptions import DataError, SchemaError, VizflowError
 from vizflow.market import DAY_NS, get_market, require_choice
-from vizflow.ops.time import (
-    _INVALID_POLICIES,
-    _guard,
-    _invalid_message,
-    _require_new,
-    _time_of_day,
-    _to_unit,
+from vizflow.ops.time_of_day import (
+    INVALID_POLICIES,
     encoding_of,
+    invalid_message,
+    raise_if_any,
+    require_new_column,
+    time_of_day,
+    to_unit,
 )
 
 if TYPE_CHECKING:
@@ -35,8 +35,8 @@ def _position(
     """Each time's position on the market's day axis (in units per second), validity and the unit."""
     encoding = encoding_of(dtype, column=column, where=where)
     tz = market.tz if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None else None
-    tod, valid, unit = _time_of_day(raw, encoding, tz)
-    anchor, day = _to_unit(market.layout.anchor_ns, unit), _to_unit(DAY_NS, unit)
+    tod, valid, unit = time_of_day(raw, encoding, tz)
+    anchor, day = to_unit(market.layout.anchor_ns, unit), to_unit(DAY_NS, unit)
     return (tod if anchor == 0 else (tod - anchor) % day), valid, unit
 
 
@@ -113,17 +113,17 @@ def session_phase(
     └───────────┴──────────────────┘
     """
     where = "session_phase"
-    require_choice("invalid", invalid, _INVALID_POLICIES, where=where)
+    require_choice("invalid", invalid, INVALID_POLICIES, where=where)
     market = get_market(market)
     schema = frame.collect_schema()
-    _require_new(schema, column, out, where=where)
+    require_new_column(schema, column, out, where=where)
     raw = pl.col(column)
     pos, valid, unit = _position(raw, schema[column], market, column=column, where=where)
     enum = pl.Enum(list(market.phase_names))
     phase: pl.Expr = pl.lit("closed")
     for name, lo, hi in reversed(market.phase_layout):
         phase = (
-            pl.when((pos >= _to_unit(lo, unit)) & (pos < _to_unit(hi, unit)))
+            pl.when((pos >= to_unit(lo, unit)) & (pos < to_unit(hi, unit)))
             .then(pl.lit(name))
             .otherwise(phase)
         )
@@ -134,8 +134,8 @@ def session_phase(
     if valid is not None and invalid == "raise":
         bad = raw.is_not_null() & ~valid.fill_null(False)
         encoding = encoding_of(schema[column], column=column)
-        message = _invalid_message(encoding).replace("parse_time", where, 1)
-        checked = pl.when(_guard(bad, raw, message, encoding=encoding) == 0).then(pl.col(out))
+        message = invalid_message(encoding).replace("parse_time", where, 1)
+        checked = pl.when(raise_if_any(bad, raw, message, encoding=encoding) == 0).then(pl.col(out))
         result = result.with_columns(checked.alias(out))
     return same_kind(frame, result)
 
@@ -250,7 +250,7 @@ def trading_date(
     where = "trading_date"
     market = get_market(market)
     schema = frame.collect_schema()
-    _require_new(schema, column, out, where=where)
+    require_new_column(schema, column, out, where=where)
     if date_col is None and not isinstance(schema[column], pl.Datetime):
         msg = f"{where}: date_col=None needs a Datetime time column; {column!r} is {schema[column]}"
         raise VizflowError(msg)
@@ -269,10 +269,10 @@ def trading_date(
     if anchor:
         # Before the anchor (wall clock), the market's day began the evening before; at or past
         # the split, the next one has begun (its pre-open).
-        before = pos >= _to_unit(DAY_NS - anchor, unit)
-        ahead = pos >= _to_unit(market.layout.split_ns, unit)
+        before = pos >= to_unit(DAY_NS - anchor, unit)
+        ahead = pos >= to_unit(market.layout.split_ns, unit)
         evening = day - pl.duration(days=pl.when(before & ~ahead).then(1).otherwise(0))
-        night = (pos < _to_unit(_night_boundary(market), unit)) | ahead
+        night = (pos < to_unit(_night_boundary(market), unit)) | ahead
     else:
         evening, night = day, pl.lit(False)
     calendar = cal_mod.for_market(market) if calendar is None else calendar

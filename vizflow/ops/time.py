@@ -4,138 +4,29 @@ from __future__ import annotations
 
 import operator
 from functools import partial, reduce
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
+from typing import TYPE_CHECKING, NamedTuple
 
 import polars as pl
 
-from vizflow._typing import InvalidPolicy
-from vizflow._validate import require_columns
-from vizflow.exceptions import DataError, SchemaError, VizflowError
 from vizflow.market import DAY_NS, OUTSIDE_POLICIES, Market, get_market, require_choice
+from vizflow.ops.phase import session_phase
+from vizflow.ops.time_of_day import (
+    ENCODINGS,
+    INVALID_POLICIES,
+    Encoding,
+    encoding_of,
+    invalid_message,
+    raise_if_any,
+    require_encoding,
+    require_new_column,
+    time_of_day,
+    to_unit,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from vizflow._typing import FrameT, OutsidePolicy
+    from vizflow._typing import FrameT, InvalidPolicy, OutsidePolicy
 
 __all__ = ["Encoding", "elapsed_expr", "encoding_of", "parse_time"]
-
-Encoding = Literal["hhmmssmmm", "time", "datetime", "string"]
-"""How a time column is stored: HHMMSSmmm integers, ``pl.Time``, ``pl.Datetime`` or strings."""
-
-_ENCODINGS: tuple[str, ...] = get_args(Encoding)
-_INVALID_POLICIES: tuple[str, ...] = get_args(InvalidPolicy)
-
-_NS_PER_S = 1_000_000_000
-_NS_PER_MS = 1_000_000
-
-
-def encoding_of(dtype: pl.DataType, *, column: str, where: str = "parse_time") -> Encoding:
-    """Infer the time encoding of a column from its dtype.
-
-    Raises
-    ------
-    SchemaError
-        For dtypes that cannot hold a time of day (floats, booleans, ...).
-
-    Examples
-    --------
-    >>> encoding_of(pl.Int64(), column="ticktime")
-    'hhmmssmmm'
-    """
-    if dtype.is_integer():
-        return "hhmmssmmm"
-    if isinstance(dtype, pl.Datetime):
-        return "datetime"
-    if dtype == pl.Time:
-        return "time"
-    if dtype == pl.String:
-        return "string"
-    msg = (
-        f"{where}: column {column!r} has dtype {dtype}; expected an integer HHMMSSmmm "
-        "(93000000 = 09:30:00.000), Time, Datetime or a String 'HH:MM:SS[.fff]'"
-    )
-    raise SchemaError(msg)
-
-
-def _time_of_day(raw: pl.Expr, encoding: Encoding, tz: str | None) -> tuple[pl.Expr, pl.Expr | None, int]:
-    """Return (time since midnight, is-valid mask or None if always valid, units per second)."""
-    if encoding == "hhmmssmmm":
-        # Milliseconds in few passes (Polars does not fuse elementwise ops): with
-        # v = HH*10^7 + MM*10^5 + SS.mmm*10^3, time of day = v - HH*6_400_000 - MM*40_000.
-        # Not strict: a UInt64 beyond Int64 (or any non-integer) becomes null, so it is
-        # reported as an invalid value naming it, not as a raw cast error.
-        v = raw.cast(pl.Int64, strict=False)
-        hh = v // 10_000_000
-        hhmm = v // 100_000
-        mm = hhmm - hh * 100
-        tod = v - hh * 6_400_000 - mm * 40_000
-        valid = (v >= 0) & (hh < 24) & (mm < 60) & (v - hhmm * 100_000 < 60_000)  # noqa: PLR2004
-        return tod, valid, 1_000
-    if encoding == "time":
-        return raw.cast(pl.Int64), None, _NS_PER_S
-    if encoding == "datetime":
-        if tz is not None:
-            raw = raw.dt.convert_time_zone(tz).dt.replace_time_zone(None)
-        return raw.dt.time().cast(pl.Int64), None, _NS_PER_S
-    parsed = raw.str.strip_chars().str.to_time("%H:%M:%S%.f", strict=False)
-    return parsed.cast(pl.Int64), parsed.is_not_null(), _NS_PER_S
-
-
-def _to_unit(ns: int | tuple[int, ...], unit: int) -> Any:
-    """Nanoseconds (or a tuple of them) in ``unit`` per second, rounded."""
-    if isinstance(ns, tuple):
-        return tuple(round(x * unit / _NS_PER_S) for x in ns)
-    return round(ns * unit / _NS_PER_S)
-
-
-def _mismatch(dtype: pl.DataType, encoding: Encoding) -> str:
-    """``"; the column is <dtype>: pass encoding='...'"`` if ``dtype`` holds another encoding, else ``""``."""
-    try:
-        fits = encoding_of(dtype, column="")
-    except SchemaError:
-        return ""
-    return "" if fits == encoding else f"; the column is {dtype}: pass encoding={fits!r}"
-
-
-def _require_encoding(raw: pl.Expr, encoding: Encoding) -> pl.Expr:
-    """Return a scalar 0 that raises :class:`SchemaError` at collect time unless ``raw``'s dtype fits."""
-
-    def check(s: pl.Series) -> pl.Series:
-        encoding_of(s.dtype, column=s.name, where="elapsed_expr")  # e.g. a Float64 column
-        hint = _mismatch(s.dtype, encoding)
-        if hint:
-            msg = f"elapsed_expr: column {s.name!r} does not hold encoding={encoding!r}{hint}"
-            raise SchemaError(msg)
-        return pl.Series([0], dtype=pl.Int8)
-
-    return raw.head(0).map_batches(check, return_dtype=pl.Int8, returns_scalar=True)
-
-
-def _guard(
-    bad: pl.Expr,
-    raw: pl.Expr,
-    message: str,
-    *,
-    count: pl.Expr | None = None,
-    encoding: Encoding | None = None,
-) -> pl.Expr:
-    """Return a scalar 0 that raises :class:`DataError` at collect time if any row is ``bad``.
-
-    ``message`` gets the first offending value, the count and (given ``encoding``) a hint naming
-    the encoding that fits the column's dtype through ``{value}``, ``{count}`` and ``{hint}``;
-    ``count`` may give a cheaper expression for the number of bad rows.
-    """
-
-    def check(s: pl.Series) -> pl.Series:
-        first, count = s.struct.field("first"), s.struct.field("count")[0]
-        if count:
-            hint = "" if encoding is None else _mismatch(first.dtype, encoding)
-            raise DataError(message.format(value=first[0], count=count, hint=hint))
-        return pl.Series([0], dtype=pl.Int8)
-
-    summary = pl.struct(first=raw.filter(bad).first(), count=bad.sum() if count is None else count)
-    return summary.map_batches(check, return_dtype=pl.Int8, returns_scalar=True)
 
 
 def elapsed_expr(
@@ -204,7 +95,7 @@ def elapsed_expr(
     └─────────┘
     """
     _require_policies(outside, invalid, where="elapsed_expr")
-    require_choice("encoding", encoding, _ENCODINGS, where="elapsed_expr")
+    require_choice("encoding", encoding, ENCODINGS, where="elapsed_expr")
     raw = pl.col(expr) if isinstance(expr, str) else expr
     market = get_market(market)
     clock_input, clock_tz = raw, tz
@@ -215,18 +106,18 @@ def elapsed_expr(
         )
         clock_tz = None
     parts = _clock(clock_input, market, encoding, clock_tz)
-    seconds = parts.seconds + _require_encoding(raw, encoding)
+    seconds = parts.seconds + require_encoding(raw, encoding)
     if parts.valid is not None:
         if invalid == "null":
             seconds = pl.when(parts.valid).then(seconds)
         else:
             bad = raw.is_not_null() & ~parts.valid.fill_null(False)
-            seconds = seconds + _guard(bad, raw, _invalid_message(encoding), encoding=encoding)
+            seconds = seconds + raise_if_any(bad, raw, invalid_message(encoding), encoding=encoding)
     if outside == "null":
         seconds = pl.when(parts.inside).then(seconds)
     elif outside == "raise":
         bad = ~parts.inside & seconds.is_not_null()
-        seconds = seconds + _guard(bad, raw, _outside_message(parts.market))
+        seconds = seconds + raise_if_any(bad, raw, _outside_message(parts.market))
     return seconds.alias(raw.meta.output_name(raise_if_undetermined=False) or "elapsed_seconds")
 
 
@@ -255,8 +146,8 @@ class _Clock(NamedTuple):
 
 
 def _clock(raw: pl.Expr, market: Market, encoding: Encoding, tz: str | None) -> _Clock:
-    tod, valid, unit = _time_of_day(raw, encoding, tz)
-    anchor, starts, lengths, split, day = (_to_unit(x, unit) for x in (*market.layout[:4], DAY_NS))
+    tod, valid, unit = time_of_day(raw, encoding, tz)
+    anchor, starts, lengths, split, day = (to_unit(x, unit) for x in (*market.layout[:4], DAY_NS))
     pos = tod if anchor == 0 else (tod - anchor) % day
     if split < day:
         pos = pl.when(pos >= split).then(pos - day).otherwise(pos)
@@ -282,37 +173,9 @@ def _exact_divide(s: pl.Series, divisor: float) -> pl.Series:
     return pl.Series(s.name, s.to_numpy() / divisor, nan_to_null=True)
 
 
-def _invalid_message(encoding: Encoding) -> str:
-    return (
-        "parse_time: {count} value(s) are not times of day, first: {value!r}; "
-        f"expected {_EXPECTED[encoding]} (or pass invalid='null'){{hint}}"
-    )
-
-
 def _require_policies(outside: OutsidePolicy, invalid: InvalidPolicy, *, where: str) -> None:
     require_choice("outside", outside, OUTSIDE_POLICIES, where=where)
-    require_choice("invalid", invalid, _INVALID_POLICIES, where=where)
-
-
-def _require_new(
-    schema: pl.Schema,
-    column: str,
-    out: str,
-    *,
-    where: str,
-    name: str = "out",
-    taken: Sequence[str] = (),
-) -> None:
-    """Check that ``column`` exists and that the new column ``out`` (argument ``name``) does not."""
-    require_columns(schema, [column], where=where)
-    if out == column or out in schema or out in taken:
-        what = "is the input column" if out == column else "already exists"
-        what = "is another output of the same call" if out in taken else what
-        msg = (
-            f"{where}: {name}={out!r} {what}; expected a new column name "
-            f"(drop it first or pass another {name}=)"
-        )
-        raise VizflowError(msg)
+    require_choice("invalid", invalid, INVALID_POLICIES, where=where)
 
 
 def _outside_message(market: Market) -> str:
@@ -320,14 +183,6 @@ def _outside_message(market: Market) -> str:
         f"parse_time: {{count}} time(s) outside every session of {market.name} "
         f"({market.describe()}), first: {{value!r}}; pass outside='clamp' or 'null' to keep them"
     )
-
-
-_EXPECTED: dict[str, str] = {
-    "hhmmssmmm": "HHMMSSmmm integers such as 93000000 (= 09:30:00.000)",
-    "string": "strings 'HH:MM:SS' or 'HH:MM:SS.fff'",
-    "time": "times",
-    "datetime": "datetimes",
-}
 
 
 def parse_time(
@@ -431,9 +286,9 @@ def parse_time(
     _require_policies(outside, invalid, where="parse_time")
     market = get_market(market)
     schema = frame.collect_schema()
-    _require_new(schema, column, out, where="parse_time")
+    require_new_column(schema, column, out, where="parse_time")
     if phase is not None:
-        _require_new(schema, column, phase, where="parse_time", name="phase", taken=[out])
+        require_new_column(schema, column, phase, where="parse_time", name="phase", taken=[out])
     dtype = schema[column]
     encoding = encoding_of(dtype, column=column)
     tz = market.tz if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None else None
@@ -450,20 +305,20 @@ def parse_time(
     value = pl.col(out)
     if parts.valid is not None and invalid == "raise":
         bad = value.is_null() & raw.is_not_null()
-        value = value + _guard(
-            bad, raw, _invalid_message(encoding), count=value.null_count() - raw.null_count()
+        value = value + raise_if_any(
+            bad, raw, invalid_message(encoding), count=value.null_count() - raw.null_count()
         )
     if outside == "null":
         value = pl.when(pl.col(_INSIDE)).then(value)
     elif outside == "raise":
-        value = value + _guard(~pl.col(_INSIDE) & pl.col(out).is_not_null(), raw, _outside_message(market))
+        value = value + raise_if_any(
+            ~pl.col(_INSIDE) & pl.col(out).is_not_null(), raw, _outside_message(market)
+        )
     if outside != "clamp" or (parts.valid is not None and invalid == "raise"):
         result = result.with_columns(value.alias(out)).drop(_INSIDE, strict=False)
     if phase is not None:
-        # Imported here: vizflow.ops.phase builds on this module. The values parse_time refuses
-        # were checked above, so the phase needs no second check ("null" for the rest).
-        from vizflow.ops.phase import session_phase
-
+        # The values parse_time refuses were checked above, so the phase needs no second
+        # check ("null" for the rest).
         result = session_phase(result, market, column, out=phase, invalid="null")
     return result.collect() if isinstance(frame, pl.DataFrame) else result
 
