@@ -14,4 +14,7 @@ The dividing line between Polars and numba (style.md section 3):
 8. A kernel and its helpers share one module (numba's cache does not track other files).
 9. Preconditions (sorted, no nulls, positive quantities) are checked on the Polars side where the
    message can name column, symbol and row.
+10. A module of cached kernels has a ``warm_up()`` that compiles them with the argument types its
+    wrapper passes; ``vizflow.runner.executors.warm_kernels`` calls every one before a batch fans
+    out (numba's disk cache can race between processes).
 """

@@ -209,3 +209,26 @@ def window_float_sums_nb(
             out[i] = -math.inf
         else:
             out[i] = (sum_hi[b] - sum_hi[a]) + (sum_lo[b] - sum_lo[a])
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's cache) the kernels with the argument types the wrapper uses.
+
+    Values arrive writeable or read-only (a zero-copy ``to_numpy()``): numba compiles each apart.
+    """
+    offsets, times = np.array([0, 2], np.int64), np.array([0.0, 1.0])
+    lo, hi = np.zeros(2, np.int64), np.ones(2, np.int64)
+    window_bounds_nb(offsets, times, offsets, times, 1.0, 1e-15, lo, hi)
+    valid, n = np.ones(2, np.bool_), np.empty(3, np.int64)
+    sums_hi, sums_lo = np.empty(3), np.empty(3)
+    window_diff_nb(lo, hi, n, np.empty(2, np.int64))
+    for dtype in (np.float64, np.int64):  # float and integer (or temporal) inputs
+        for writeable in (True, False):
+            values = np.arange(2, dtype=dtype)
+            values.setflags(write=writeable)
+            if dtype == np.float64:
+                prefix_sums_nb(values, valid, sums_hi, sums_lo, n, n.copy(), n.copy(), n.copy())
+            for largest in (False, True):
+                out, found = np.empty(2, dtype), np.empty(2, np.bool_)
+                window_extreme_nb(offsets, lo, hi, values, valid, largest, out, found)
+    window_float_sums_nb(lo, hi, sums_hi, sums_lo, n, n, n, np.empty(2))

@@ -7,11 +7,14 @@ thread pool by reference (no pickling at all), a user's process pool with the st
 from __future__ import annotations
 
 import concurrent.futures as cf
+import importlib
 import pickle
+import pkgutil
 import sys
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from vizflow import kernels
 from vizflow.exceptions import VizflowError
 from vizflow.runner.one_date import DateResult, run_date
 
@@ -24,16 +27,15 @@ __all__ = ["dask_client", "run_on_dask", "run_on_executor", "warm_kernels"]
 
 
 def warm_kernels() -> None:
-    """Compile the library kernels once before fanning out (numba's disk cache can race)."""
-    from vizflow.kernels.asof import warm_up as warm_asof
-    from vizflow.kernels.codes import warm_up as warm_codes
-    from vizflow.kernels.fifo import warm_up as warm_fifo
-    from vizflow.kernels.segments import warm_up as warm_segments
+    """Compile the library kernels once before fanning out (numba's disk cache can race).
 
-    warm_asof()
-    warm_codes()
-    warm_fifo()
-    warm_segments()
+    Every module of :mod:`vizflow.kernels` with a ``warm_up()`` is warmed, so a new kernel
+    module is covered as soon as it has one (``tests/kernels/test_warm.py`` checks they all do).
+    """
+    for module in pkgutil.iter_modules(kernels.__path__):
+        warm = getattr(importlib.import_module(f"{kernels.__name__}.{module.name}"), "warm_up", None)
+        if warm is not None:
+            warm()
 
 
 def check_picklable(pipeline_fn: Callable[..., Any]) -> None:
