@@ -164,9 +164,12 @@ class _VfNamespace(Generic[FrameT]):
         by: str | Sequence[str] | None,
         values: str | Sequence[str],
         weight: str | None = None,
+        *,
+        cluster: str | pl.Expr | Sequence[str | pl.Expr] | None = None,
+        date_col: str = "date",
     ) -> FrameT:
         """See :func:`vizflow.summarize`."""
-        return ops.summarize(self._frame, by, values, weight)
+        return ops.summarize(self._frame, by, values, weight, cluster=cluster, date_col=date_col)
 
     def quantile_bin(
         self,
