@@ -43,10 +43,11 @@ test-min: $(MIN_STAMP) ## run the suite on the declared minimum versions (polars
 	VIZFLOW_HYPOTHESIS_PROFILE=dev NUMBA_CACHE_DIR=$(CURDIR)/$(MIN_VENV)/numba-cache \
 		$(MIN_VENV)/bin/python -m pytest -q -p no:cacheprovider
 
-lint: $(STAMP) ## ruff lint and format check, mypy on vizflow/
+lint: $(STAMP) ## ruff lint and format check, mypy and pyright on vizflow/
 	$(VENV)/bin/ruff check vizflow tests benchmarks dev
 	$(VENV)/bin/ruff format --check vizflow tests benchmarks dev
 	$(VENV)/bin/mypy
+	$(VENV)/bin/pyright
 
 fmt: $(STAMP) ## ruff format and autofix
 	$(VENV)/bin/ruff format vizflow tests benchmarks dev
