@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tests.reference import fifo_reference
-from vizflow.kernels.fifo import OK, fifo_match_nb
+from vizflow.kernels.fifo import OK, fifo_match_nb, first_bad_fill_nb
 
 FIELDS = [
     "carrier",
@@ -159,3 +159,37 @@ def test_tolerance_is_relative_to_the_quantities():
     out, _ = run(np.array([0, 2], np.int64), np.array([1, -1], np.int8), np.array([0.5, 0.5 - 1e-6]))
     assert out["closed"].tolist() == [True, False]
     assert out["qty"][1] == pytest.approx(1e-6)
+
+
+@given(
+    values=st.lists(
+        st.tuples(
+            st.sampled_from([1, -1, 1, -1, 0, 2]),
+            st.sampled_from([1.0, 5.5, 0.0, -1.0, math.nan, math.inf, 1e-12]),
+            st.sampled_from([10.0, 10.0, math.nan, -math.inf]),
+            st.sampled_from([1.0, 2.0, math.nan, math.inf]),
+        ),
+        max_size=40,
+    ),
+    data=st.data(),
+)
+def test_first_bad_fill_is_the_smallest_row_id_failing_any_check(values, data):
+    n = len(values)
+    direction = np.array([v[0] for v in values], np.int8)
+    qty, price, time = (np.array([v[k] for v in values], np.float64) for k in (1, 2, 3))
+    row_id = np.array(data.draw(st.permutations(range(n))), np.int64)
+    bad = [
+        d not in (1, -1)
+        or not (q > 1e-9 and math.isfinite(q))
+        or not math.isfinite(p)
+        or not math.isfinite(t)
+        for d, q, p, t in values
+    ]
+    expected = min((i for i in range(n) if bad[i]), key=lambda i: row_id[i], default=OK)
+    assert first_bad_fill_nb(direction, qty, price, time, row_id, 1e-9) == expected
+
+
+def test_first_bad_fill_accepts_any_int64_time():
+    time = np.array([np.iinfo(np.int64).min, 0, np.iinfo(np.int64).max])
+    ones = np.ones(3)
+    assert first_bad_fill_nb(np.ones(3, np.int8), ones, ones, time, np.arange(3), 1e-9) == OK

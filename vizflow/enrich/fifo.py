@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NoReturn
 
 import numpy as np
 import polars as pl
 
 from vizflow.enrich.base import ExpandingRule, State
 from vizflow.exceptions import DataError, SchemaError, VizflowError
-from vizflow.kernels.fifo import OK, fifo_match_nb
+from vizflow.kernels.fifo import OK, fifo_match_nb, first_bad_fill_nb
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -275,6 +275,52 @@ class FIFOMatch(ExpandingRule):
                 "expected numeric, Datetime or Duration"
             )
             raise SchemaError(msg)
+        # Fast path: null counts are metadata, the value checks one compiled pass; only a frame
+        # that fails them pays for the vectorised checks that name the first offending row.
+        if any(frame.get_column(c).null_count() for c in self.inputs):
+            self._raise_first_bad(frame, row_index, by, int_time=int_time)
+        plain = type(self.entry_side) is int and type(self.exit_side) is int
+        if plain and (self.entry_side, self.exit_side) == (1, -1) and schema[self.side_col] == pl.Int8:
+            direction = frame.get_column(self.side_col).to_numpy()  # +1/-1 already (others are refused)
+        else:
+            direction = self._direction(frame, schema)
+        qty_a = frame.get_column(self.qty_col).cast(pl.Float64).to_numpy()
+        price = frame.get_column(self.price_col).cast(pl.Float64).to_numpy()
+        time = frame.get_column(self.time_col).to_physical().cast(pl.Int64 if int_time else pl.Float64)
+        time_a = time.to_numpy()
+        if first_bad_fill_nb(direction, qty_a, price, time_a, row_index, self.qty_tol) != OK:
+            self._raise_first_bad(frame, row_index, by, int_time=int_time)
+        return direction, qty_a, price, time_a, time_dtype
+
+    def _direction(self, frame: pl.DataFrame, schema: pl.Schema) -> NDArray[np.int8]:
+        """+1 for ``entry_side``, -1 for ``exit_side``, 0 for anything else (refused later)."""
+        side = pl.col(self.side_col)
+        try:
+            return (
+                frame.select(
+                    pl.when(side == self.entry_side)
+                    .then(1)
+                    .when(side == self.exit_side)
+                    .then(-1)
+                    .otherwise(0)
+                    .cast(pl.Int8)
+                )
+                .to_series()
+                .to_numpy()
+            )
+        except pl.exceptions.PolarsError as exc:
+            raise self._side_error(schema, exc) from exc
+
+    def _side_error(self, schema: pl.Schema, exc: Exception) -> SchemaError:
+        return SchemaError(
+            f"FIFOMatch: side column {self.side_col!r} has dtype {schema[self.side_col]}; cannot "
+            f"compare it with entry_side {self.entry_side!r} / exit_side {self.exit_side!r} ({exc})"
+        )
+
+    def _raise_first_bad(
+        self, frame: pl.DataFrame, row_index: NDArray[np.int64], by: list[str], *, int_time: bool
+    ) -> NoReturn:
+        """Raise the DataError naming the first offending row in input order and what it fails."""
         side = pl.col(self.side_col)
         qty = pl.col(self.qty_col).cast(pl.Float64)
         sides = f"entry_side {self.entry_side!r} nor exit_side {self.exit_side!r}"
@@ -294,40 +340,29 @@ class FIFOMatch(ExpandingRule):
         if not int_time:
             checks.append((~pl.col(self.time_col).is_finite(), f"{self.time_col!r} is not a finite time"))
         try:
-            # One fused pass that yields only the offending positions (usually none).
+            # One fused pass that yields only the offending positions.
             any_bad = frame.select(
                 pl.any_horizontal(e.fill_null(True) for e, _ in checks).arg_true()
             ).to_series()
         except pl.exceptions.PolarsError as exc:
-            msg = (
-                f"FIFOMatch: side column {self.side_col!r} has dtype {schema[self.side_col]}; cannot "
-                f"compare it with entry_side {self.entry_side!r} / exit_side {self.exit_side!r} ({exc})"
-            )
-            raise SchemaError(msg) from exc
-        if any_bad.len():
-            # The first offending row in input order, and the first check it fails.
-            pos = int(any_bad.gather((row_index[any_bad.to_numpy()]).argmin()).item())
-            failed = (
-                frame.slice(pos, 1)
-                .select(e.fill_null(True).alias(f"c{i}") for i, (e, _) in enumerate(checks))
-                .row(0)
-            )
-            what = next(w for f, (_, w) in zip(failed, checks, strict=True) if f)
-            values = {c: frame[c][pos] for c in self.inputs}
-            msg = (
-                f"FIFOMatch: row {int(row_index[pos])} (symbol "
-                f"{self._symbol_at(frame, by, pos)!r}): {what}; row values: {values}"
-            )
+            raise self._side_error(frame.schema, exc) from exc
+        if not any_bad.len():  # the compiled check and these disagree: still refuse, say so
+            msg = f"FIFOMatch: a fill fails the side, quantity, price or time checks ({self.inputs})"
             raise DataError(msg)
-        direction = (
-            frame.select(pl.when(side == self.entry_side).then(1).otherwise(-1).cast(pl.Int8))
-            .to_series()
-            .to_numpy()
+        # The first offending row in input order, and the first check it fails.
+        pos = int(any_bad.gather((row_index[any_bad.to_numpy()]).argmin()).item())
+        failed = (
+            frame.slice(pos, 1)
+            .select(e.fill_null(True).alias(f"c{i}") for i, (e, _) in enumerate(checks))
+            .row(0)
         )
-        qty_a = frame.get_column(self.qty_col).cast(pl.Float64).to_numpy()
-        price = frame.get_column(self.price_col).cast(pl.Float64).to_numpy()
-        time = frame.get_column(self.time_col).to_physical().cast(pl.Int64 if int_time else pl.Float64)
-        return direction, qty_a, price, time.to_numpy(), time_dtype
+        what = next(w for f, (_, w) in zip(failed, checks, strict=True) if f)
+        values = {c: frame[c][pos] for c in self.inputs}
+        msg = (
+            f"FIFOMatch: row {int(row_index[pos])} (symbol "
+            f"{self._symbol_at(frame, by, pos)!r}): {what}; row values: {values}"
+        )
+        raise DataError(msg)
 
     def _check_time_order(
         self,

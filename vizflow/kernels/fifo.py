@@ -120,6 +120,42 @@ def fifo_match_nb(
     return k, OK
 
 
+@njit(cache=True)
+def first_bad_fill_nb(
+    direction: np.ndarray,
+    qty: np.ndarray,
+    price: np.ndarray,
+    time: np.ndarray,
+    row_id: np.ndarray,
+    qty_tol: float,
+) -> int:
+    """Position of the fill :func:`fifo_match_nb` must not see with the smallest ``row_id``, or ``OK``.
+
+    A fill is bad when its ``direction`` is not +1 or -1 (a side neither entry nor exit), its
+    quantity is not a finite number above ``qty_tol``, or its price or (float) time is not
+    finite. One pass over the arrays the kernel reads anyway; the caller says why.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> d = np.array([1, 0, -1], np.int8)
+    >>> first_bad_fill_nb(d, np.ones(3), np.ones(3), np.zeros(3), np.arange(3), 1e-9)
+    1
+    """
+    bad = OK
+    first = np.iinfo(np.int64).max
+    for i in range(qty.size):
+        q = qty[i]
+        ok = (
+            (direction[i] == 1 or direction[i] == -1) and q > qty_tol and q - q == 0.0
+        )  # x - x is NaN for NaN and inf
+        ok = ok and price[i] - price[i] == 0.0 and time[i] - time[i] == 0
+        if not ok and row_id[i] < first:
+            first = row_id[i]
+            bad = i
+    return bad
+
+
 def warm_up() -> None:
     """Compile (or load from numba's cache) both specialisations: float64 and int64 times."""
     offsets = np.array([0, 2], np.int64)
@@ -133,3 +169,4 @@ def warm_up() -> None:
             offsets, np.array([1, -1], np.int8), np.ones(2), np.ones(2), time, np.arange(2),
             False, 1e-9, *outs, np.empty(2, np.int64), np.empty(2),
         )  # fmt: skip
+        first_bad_fill_nb(np.ones(2, np.int8), np.ones(2), np.ones(2), time, np.arange(2), 1e-9)
