@@ -757,3 +757,25 @@ def test_regression_for_market_cn_uses_an_exchange_calendars_that_knows_more(mon
     assert cal.next_session("20261231") == "20270104"
     assert not cal.is_session("20270208")
     assert vf.calendar.for_market(vf.CN_FUTURES) is cal
+
+
+class _Older:
+    """A stand-in for an exchange_calendars release that lists XSHG only to 2025."""
+
+    __version__ = "0.1"
+
+    class XSHG(_Newer.XSHG):
+        @staticmethod
+        def bound_max():
+            return dt.date(2025, 12, 31)
+
+    @classmethod
+    def get_calendar(cls, name, start=None, end=None):
+        assert name == "XSHG"
+        assert start is None, "an older package is asked only for its bounds"
+        return cls.XSHG("2025-01-01", "2025-01-31")
+
+
+def test_for_market_cn_keeps_the_shipped_file_when_exchange_calendars_knows_less(monkeypatch):
+    monkeypatch.setitem(sys.modules, "exchange_calendars", _Older)
+    assert vf.calendar.for_market("CN") is vf.datasets.xshg_calendar()

@@ -11,15 +11,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import importlib
+import sys
 import warnings
 from functools import cache
+from importlib import metadata
 from typing import TYPE_CHECKING
 
 from vizflow._optional import import_optional
 from vizflow.calendar.builders import extend, generate
 from vizflow.calendar.files import load
 from vizflow.calendar.model import EVERY_DAY, WEEKDAYS, Calendar, from_days
-from vizflow.calendar.shipped import xshg_calendar
+from vizflow.calendar.shipped import xshg_calendar, xshg_written_by
 from vizflow.dates import checked_date, iso_date, shift_date
 from vizflow.exceptions import CalendarError
 from vizflow.market import get_market
@@ -36,6 +38,7 @@ __all__ = [
     "MARKET_EXCHANGES",
     "exchange_calendars",
     "exchange_span",
+    "installed_version",
     "for_market",
     "from_exchange",
 ]
@@ -237,11 +240,16 @@ def for_market(market: str | Market, *, file: str | PathLike[str] | None = None)
     Calendar('CRYPTO', every day, unbounded)
     """
     name = get_market(market).name
-    exchange, xcals = MARKET_EXCHANGES.get(name), exchange_calendars()
-    if exchange is None or (xcals is None and exchange != "XSHG"):  # a rule: holidays not known
+    exchange = MARKET_EXCHANGES.get(name)
+    version = installed_version()
+    if exchange is None:  # holidays not known
         base = Calendar(weekdays=EVERY_DAY if name == "CRYPTO" else WEEKDAYS, name=name)
+    elif exchange == "XSHG" and version in (None, xshg_written_by()):
+        base = xshg_calendar()  # the package knows no more than the file: no need to import it
+    elif version is None or exchange_calendars() is None:  # not installed, or it fails to import
+        base = xshg_calendar() if exchange == "XSHG" else Calendar(weekdays=WEEKDAYS, name=name)
     else:
-        base = _exchange_calendar(exchange, package=None if xcals is None else _version(xcals))
+        base = _exchange_calendar(exchange, package=version)
     if file is None:
         return base
     extra = load(file)
@@ -254,17 +262,35 @@ def for_market(market: str | Market, *, file: str | PathLike[str] | None = None)
         raise CalendarError(msg) from None
 
 
-def _version(xcals: ModuleType) -> str:
-    return str(getattr(xcals, "__version__", "unknown"))
+def installed_version() -> str | None:
+    """Return the installed exchange_calendars' version, without importing it if not imported yet.
+
+    Returns
+    -------
+    str or None
+        The version; None when it is not installed (or its import is blocked).
+
+    Examples
+    --------
+    >>> installed_version() is None or installed_version()[0].isdigit()
+    True
+    """
+    if "exchange_calendars" in sys.modules:
+        module = sys.modules["exchange_calendars"]
+        return None if module is None else str(getattr(module, "__version__", "unknown"))
+    try:
+        return metadata.version("exchange_calendars")
+    except metadata.PackageNotFoundError:
+        return None
 
 
 @cache
-def _exchange_calendar(exchange: str, *, package: str | None) -> Calendar:
-    """Build ``exchange``'s calendar, given the version of exchange_calendars installed (None: none)."""
+def _exchange_calendar(exchange: str, *, package: str) -> Calendar:
+    """Build ``exchange``'s calendar, given the version of exchange_calendars installed."""
     if exchange != "XSHG":
         return from_exchange(exchange, *exchange_span(exchange))
     shipped = xshg_calendar()
-    if package is None or shipped.end is None:
+    if shipped.end is None:  # never: the shipped file has a span
         return shipped
     last = exchange_span(exchange)[1]
     if last <= shipped.end:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -12,7 +13,9 @@ from vizflow.calendar.files import load
 if TYPE_CHECKING:
     from vizflow.calendar.model import Calendar
 
-__all__ = ["xshg_calendar"]
+__all__ = ["xshg_calendar", "xshg_written_by"]
+
+_FILE = ("datasets", "data", "xshg.csv")
 
 
 @cache
@@ -39,6 +42,28 @@ def xshg_calendar() -> Calendar:
     >>> cal.next_session("20190201")  # the 2019 Spring Festival
     '20190211'
     """
-    path = resources.files("vizflow") / "datasets" / "data" / "xshg.csv"
+    path = resources.files("vizflow").joinpath(*_FILE)
     with resources.as_file(path) as file:
         return dataclasses.replace(load(file), name="XSHG")
+
+
+@cache
+def xshg_written_by() -> str | None:
+    """Return the exchange_calendars version that wrote the shipped XSHG file (its header says).
+
+    An installed exchange_calendars of this version knows no more than the file, so
+    :func:`~vizflow.calendar.for_market` need not import it (pandas and all) to find out.
+
+    Returns
+    -------
+    str or None
+        The version, e.g. ``"4.13.2"``; None if the header does not say.
+
+    Examples
+    --------
+    >>> xshg_written_by()
+    '4.13.2'
+    """
+    header = resources.files("vizflow").joinpath(*_FILE).read_text(encoding="utf-8").splitlines()[:5]
+    found = re.search(r"exchange_calendars (\S+) ", "\n".join(header))
+    return found[1] if found else None
