@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins
 import dis
 import inspect
+import threading
 import types
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -47,6 +48,8 @@ __all__ = [
 
 _GLOBALS: dict[types.CodeType, tuple[tuple[str, ...], ...]] = {}
 """Per code object: the global names (and ``module.attr`` chains) it and its nested code read."""
+
+_GLOBALS_SIZE = 4096
 
 _LOCAL_LOADS = frozenset({"LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_LOAD_FAST", "LOAD_DEREF"})
 """Opcodes that push an argument or local (3.12 adds LOAD_FAST_CHECK; 3.13 fuses two loads in one)."""
@@ -180,6 +183,8 @@ def _global_reads(code: types.CodeType) -> tuple[tuple[str, ...], ...]:
                 chain = []
         if chain:
             chains.append(tuple(chain))
+    if len(_GLOBALS) >= _GLOBALS_SIZE:  # code built by exec in a loop is new each time
+        _GLOBALS.clear()
     _GLOBALS[code] = result = tuple(dict.fromkeys(chains))
     return result
 
@@ -248,6 +253,7 @@ MEMO_SIZE = 64
 """How many compiled rules a process keeps (least recently used first out)."""
 
 _MEMO: OrderedDict[Any, CompiledRule] = OrderedDict()
+_LOCK = threading.Lock()
 """Compiled rules by :func:`_plan` key, least recently used first."""
 
 _RULE = "__vizflow_rule__"
@@ -397,16 +403,13 @@ def jit_rule(fn: Callable[..., Any], record: np.dtype, *, rule: str, n_args: int
         msg = f"rule {rule!r}: numba compiles Python functions and lambdas only, got {type(fn).__name__}"
         raise CompileError(msg)
     if not isinstance(fn, types.FunctionType):  # already a numba function: numba's own rules
-        return _remember(("dispatcher", fn, record), lambda: _around(fn))
+        return _lookup(("dispatcher", fn, record)) or _store(("dispatcher", fn, record), _around(fn))
     key, names, n_defaults, baked = _plan(fn, record, n_args)
-    if key is not None:
-        compiled = _MEMO.get(key)
-        if compiled is not None:
-            _MEMO.move_to_end(key)
-            return compiled
-    compiled = _compile(fn, record, names, n_defaults, baked)
-    if key is not None:
-        _remember(key, lambda: compiled)
+    compiled = _lookup(key) if key is not None else None
+    if compiled is None:
+        compiled = _compile(fn, record, names, n_defaults, baked)
+        if key is not None:
+            compiled = _store(key, compiled)
     return compiled
 
 
@@ -415,15 +418,23 @@ def memo_size() -> int:
     return len(_MEMO)
 
 
-def _remember(key: Any, build: Callable[[], CompiledRule]) -> CompiledRule:
-    compiled = _MEMO.get(key)
-    if compiled is None:
-        compiled = _MEMO[key] = build()
-        if len(_MEMO) > MEMO_SIZE:
-            while len(_MEMO) > MEMO_SIZE:
-                _, evicted = _MEMO.popitem(last=False)
+def _lookup(key: Any) -> CompiledRule | None:
+    with _LOCK:
+        compiled = _MEMO.get(key)
+        if compiled is not None:
+            _MEMO.move_to_end(key)
+        return compiled
+
+
+def _store(key: Any, compiled: CompiledRule) -> CompiledRule:
+    """Keep ``compiled`` (or the one another thread stored first); drop the least recently used."""
+    with _LOCK:
+        compiled = _MEMO.setdefault(key, compiled)
+        _MEMO.move_to_end(key)
+        while len(_MEMO) > MEMO_SIZE:
+            _, evicted = _MEMO.popitem(last=False)
+            if all(c.module != evicted.module for c in _MEMO.values()):
                 forget_module(evicted.module)
-    _MEMO.move_to_end(key)
     return compiled
 
 
