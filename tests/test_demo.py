@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from scipy.stats import t as scipy_t
 
 import vizflow as vf
 import vizflow.viz as vz
@@ -19,7 +20,7 @@ def test_demo_runs_end_to_end(tmp_path, synthetic, capsys):
         "trades per session",
         "morning",
         "afternoon",
-        "mean forward return",
+        "mean markout from the trade price to the later mid, in the aggressor's direction (bp)",
         "FIFO on",
         "batch of",
     ):
@@ -41,12 +42,18 @@ def _check_year_table(out, state, text):
     assert int(year["n"].sum()) == inputs.select(pl.len()).collect().item()  # every signed trade, once
     assert year.select(pl.col("^return_.*_se$").is_null().any()).row(0) == (False,) * len(BATCH_HORIZONS)
     assert "dates combined (vf.finalize(vf.combine(vf.scan(output))))" in text
+    assert "+/- its 95% CI (bp; se clustered by date, G = 3 dates, t(0.975, G - 1) x se)" in text
+    assert "equal sizes share a tercile" in text  # the terciles' rule for ties
     assert "size_tercile  trades" in text
     report = (out / "report.html").read_text()
-    assert (
-        "mean signed return by horizon, error bars +\\u002f- 1.96 se" in report
-    )  # the figure (JSON-escaped /)
+    for figure in ("mean signed markout by horizon (bp)", "95% CI, clustered by date, 3 dates"):
+        assert figure in report  # the figures' titles and band labels
     fig = vz.decay(year, SIZE, log_x=True)
     assert [t.name for t in fig.data if t.showlegend is not False] == ["0", "1", "2"]
-    assert all(e is not None and e > 0 for t in fig.data for e in t.error_y.array)
+    assert fig.layout.meta["band"] == "95% CI, clustered by date, 3 dates"
+    for trace in fig.data:  # the band of every point: t(0.975, 2) = 4.303 x its clustered se
+        for e, v in zip(trace.error_y.array, [c[0] for c in trace.customdata], strict=True):
+            column = "return_close" if v == "close" else f"return_{int(float(v.removesuffix(' s')))}"
+            se = year.filter(pl.col(SIZE) == int(trace.name))[f"{column}_se"].item() * 1e4
+            assert e == pytest.approx(scipy_t.ppf(0.975, 2) * se, rel=1e-12)
     assert fig.layout.xaxis.ticktext[-1] == "close"

@@ -29,6 +29,7 @@ import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy.stats import t as scipy_t
 
 import vizflow as vf
 import vizflow.viz as vz
@@ -47,7 +48,8 @@ img = test_dashboard.img
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::ResourceWarning")
 NO_BROWSER = "no chromium/chromedriver on this machine (apt-get install chromium chromium-driver)"
 
-HORIZONS = [1, 5, 30, 60, 300]
+HORIZONS = [1, 5, 30, 60, 300, "close"]  # forward_return's own output, return_close included
+SECONDS = [h for h in HORIZONS if h != "close"]
 TIME = "elapsed_seconds"
 
 
@@ -114,13 +116,13 @@ if (!g || !g.data || !g.layout || !g.layout.title) return null;
 const t = g.data[0] || {};
 return {view: g.layout.meta && g.layout.meta.vizflow_view, title: g.layout.title.text,
         x: t.x, y: t.y, z: t.z, custom: t.customdata,
-        cells: g.data.length > 1 ? g.data[1].customdata : []};
+        cells: (g.data.find(t => t.name === 'cells') || {customdata: []}).customdata};
 """
 _DECAY = """
 const g = document.querySelector('#vf-decay .js-plotly-plot');
 if (!g || !g.data || !g.layout || !g.layout.title) return null;
 return {title: g.layout.title.text, meta: g.layout.meta || null,
-        traces: g.data.map(t => ({x: t.x, y: t.y})),
+        traces: g.data.map(t => ({x: t.x, y: t.y, bars: t.error_y ? t.error_y.array : null})),
         totals: document.getElementById('vf-totals').textContent};
 """
 
@@ -215,31 +217,42 @@ def _drag_box(driver, x0: float, x1: float, y0: float, y1: float) -> None:
 
 
 def _reference_decay(part: pl.DataFrame, weight: str | None = None) -> list[tuple[float, float]]:
-    """(mean, se) per horizon, in bp: plain sums over the rows."""
+    """(mean, 95% CI half-width) per horizon, in bp, clustered by date: plain sums over the rows, CR1
+    (G / (G - 1) x the sandwich) and scipy's t quantile with G - 1 degrees of freedom."""
     out = []
     for h in HORIZONS:
-        v = part.select(f"bp_{h}", weight or pl.lit(1.0).alias("w")).drop_nulls()
-        x, w = v[f"bp_{h}"].to_list(), v[weight or "w"].to_list()
-        big_w, big_w2 = sum(w), sum(a * a for a in w)
+        v = part.select("date", f"bp_{h}", weight or pl.lit(1.0).alias("w")).drop_nulls()
+        x, w, d = v[f"bp_{h}"].to_list(), v[weight or "w"].to_list(), v["date"].to_list()
+        big_w = sum(w)
         mean = sum(a * b for a, b in zip(w, x, strict=True)) / big_w
-        m2 = sum(a * (b - mean) ** 2 for a, b in zip(w, x, strict=True))
-        std = math.sqrt(m2 / (big_w - big_w2 / big_w))
-        out.append((mean, std / math.sqrt(big_w**2 / big_w2)))
+        sums: dict = {}
+        for a, b, day in zip(w, x, d, strict=True):
+            sums[day] = sums.get(day, 0.0) + a * (b - mean)
+        g = len(sums)
+        se = math.sqrt(g / (g - 1) * sum(s * s for s in sums.values())) / big_w
+        out.append((mean, scipy_t.ppf(0.975, g - 1) * se))
     return out
 
 
 def _assert_curve(state: dict, reference: list) -> None:
-    mean, upper, lower = (t["y"] for t in state["traces"])
-    assert state["traces"][0]["x"] == [float(h) for h in HORIZONS]
-    for k, (m, se) in enumerate(reference):
+    """The page's curve (mean, band edges) and its close diamond equal the reference, band for band."""
+    (mean, upper, lower), close = (t["y"] for t in state["traces"][:3]), state["traces"][3]
+    assert state["traces"][0]["x"] == [float(h) for h in SECONDS]
+    for k, (m, half) in enumerate(reference[: len(SECONDS)]):
         assert mean[k] == pytest.approx(m, rel=1e-9)
-        assert upper[k] == pytest.approx(m + 1.96 * se, rel=1e-9)
-        assert lower[k] == pytest.approx(m - 1.96 * se, rel=1e-9)
+        assert upper[k] == pytest.approx(m + half, rel=1e-9)
+        assert lower[k] == pytest.approx(m - half, rel=1e-9)
+    m, half = reference[-1]
+    assert close["y"] == [pytest.approx(m, rel=1e-9)]
+    assert close["bars"] == [pytest.approx(half, rel=1e-9)]
+    assert close["x"][0] > SECONDS[-1]
 
 
 @pytest.mark.browser
 @pytest.mark.skipif(not (CHROMIUM and DRIVER), reason=NO_BROWSER)
 def test_explorer_views_selection_and_numbers_match_polars(browser, server, rows, img):
+    from selenium.webdriver.common.by import By
+
     browser.set_window_size(1280, 1800)
     browser.get(server)
     first = _heatmap(browser)
@@ -253,6 +266,9 @@ def test_explorer_views_selection_and_numbers_match_polars(browser, server, rows
     whole = _decay(browser, lambda s: s["meta"] and s["meta"]["cells"] is None)
     assert whole["meta"]["rows"] == rows.height
     _assert_curve(whole, _reference_decay(rows))
+    assert whole["meta"]["band"] == "95% CI, clustered by date, 3 dates"  # the band says what it is
+    assert whole["totals"].endswith("; 95% CI, clustered by date, 3 dates")
+    assert "by half hour of the session clock" in browser.find_element(By.ID, "vf-bands").text
 
     _choose(browser, "vf-x", "log_qty_bin")  # change X, Y and the horizon
     _choose(browser, "vf-y", "side")
@@ -341,8 +357,10 @@ def markout_rows(draw, max_rows: int = 40) -> pl.DataFrame:
 
 
 def _floored(rows: pl.DataFrame) -> pl.DataFrame:
+    """Half-hour left edges in the time column (the unfloored time kept as t_raw, for the clusters)."""
     return rows.with_columns(
-        pl.col(TIME).map_elements(lambda t: math.floor(t / 1800) * 1800.0, return_dtype=pl.Float64)
+        pl.col(TIME).map_elements(lambda t: math.floor(t / 1800) * 1800.0, return_dtype=pl.Float64),
+        t_raw=pl.col(TIME),
     )
 
 
@@ -352,55 +370,73 @@ def _in_dates(rows: pl.DataFrame, dates: list[int] | None) -> pl.DataFrame:
     return rows.filter(pl.col("date").is_between(pl.lit(present[lo]), pl.lit(present[hi])))
 
 
-def _exact(pairs: list[tuple[float, float]]) -> dict:
-    """Mean, se and t of (value, weight) pairs in exact fractions: finalize's definitions, by hand."""
-    pairs = [(Fraction(x), Fraction(w)) for x, w in pairs]
-    big_w = sum(w for _, w in pairs)
+def _exact(triples: list[tuple[float, float, object]]) -> dict:
+    """Mean, clustered se, t and cluster count of (value, weight, cluster) triples in exact fractions.
+
+    The cluster-robust standard error of a (weighted) mean, CR1: ``G / (G - 1)`` times the sandwich
+    ``sum_g (sum_{i in g} w_i (x_i - mean))**2 / W**2``, over the ``G`` clusters holding a value.
+    """
+    pairs = [(Fraction(x), Fraction(w), g) for x, w, g in triples]
+    big_w = sum(w for _, w, _ in pairs)
     if not pairs or big_w == 0:
-        return {"mean": None, "se": None, "t": None, "zero_se": False}
-    mean = sum(w * x for x, w in pairs) / big_w
-    big_w2 = sum(w * w for _, w in pairs)
-    m2 = sum(w * (x - mean) ** 2 for x, w in pairs)
-    dof = big_w - big_w2 / big_w
-    if dof <= 0 or m2 == 0:
-        return {"mean": float(mean), "se": None, "t": None, "zero_se": m2 == 0 and dof > 0}
-    se = math.sqrt(m2 / dof) / math.sqrt(big_w * big_w / big_w2)
-    return {"mean": float(mean), "se": se, "t": float(mean) / se, "zero_se": False}
+        return {"mean": None, "se": None, "t": None, "zero_se": False, "clusters": 0}
+    mean = sum(w * x for x, w, _ in pairs) / big_w
+    sums: dict = {}
+    for x, w, g in pairs:
+        sums[g] = sums.get(g, Fraction(0)) + w * (x - mean)
+    clusters = len(sums)
+    q = sum(s * s for s in sums.values())
+    if clusters < 2 or q == 0:
+        return {"mean": float(mean), "se": None, "t": None, "zero_se": clusters > 1, "clusters": clusters}
+    se = math.sqrt(Fraction(clusters, clusters - 1) * q) / float(big_w)
+    return {"mean": float(mean), "se": se, "t": float(mean) / se, "zero_se": False, "clusters": clusters}
 
 
-def _entered(rows: list[dict], value: str, weight: str | None) -> list[tuple[float, float]]:
-    """The (value, weight) pairs that enter a statistic: non-missing values of positive weight."""
+def _cluster_of(in_view: list[dict]):
+    """The explorer's clusters: the date when the rows in view span several, else the half hour."""
+    if len({r["date"] for r in in_view}) > 1:
+        return lambda r: r["date"]
+    return lambda r: math.floor(r["t_raw"] / 1800)
+
+
+def _entered(rows: list[dict], value: str, weight: str | None, cluster) -> list[tuple[float, float, object]]:
+    """The (value, weight, cluster) triples that enter a statistic: non-missing values of positive weight."""
     out = []
     for r in rows:
         x, w = r[value], 1.0 if weight is None else r[weight]
         if x is not None and not math.isnan(x) and w > 0:
-            out.append((x, w))
+            out.append((x, w, cluster(r)))
     return out
 
 
-def _reference_cells(rows, view, weight, dates, *, counted_by: str | None = None) -> dict:
-    """(x, y) -> (stat, count, zero spread) over the raw rows of the date range.
+def _reference_cells(
+    rows, view, weight, dates, *, counted_by: str | None = None, partial: bool = False
+) -> dict:
+    """(x, y) -> (stat, count, zero spread, clusters, has a se) over the raw rows of the date range.
 
     ``mean`` and ``count`` are unweighted (values counted by ``counted_by``: positive weights of a
-    weighted partial table); the other statistics use ``weight``.
+    weighted partial table); the other statistics use ``weight``. Raw rows are clustered as the
+    explorer says (:func:`_cluster_of`); partials by their dates.
     """
     x, y, value, statistic = view
+    in_view = list(_floored(_in_dates(rows, dates)).iter_rows(named=True))
+    cluster = (lambda r: r["date"]) if partial else _cluster_of(in_view)
     groups: dict = {}
-    for r in _floored(_in_dates(rows, dates)).iter_rows(named=True):
+    for r in in_view:
         groups.setdefault((r[x], r[y]), []).append(r)
     use = weight if statistic in ("weighted mean", "sum of weight", "t-stat") else counted_by
     out = {}
     for key, members in groups.items():
-        pairs = _entered(members, value, use)
-        exact = _exact(pairs)
+        triples = _entered(members, value, use, cluster)
+        exact = _exact(triples)
         stat = {
             "mean": None if exact["mean"] is None else exact["mean"] * SCALE,
             "weighted mean": None if exact["mean"] is None else exact["mean"] * SCALE,
             "sum of weight": None if weight is None else sum(r[weight] for r in members),
-            "count": float(len(pairs)),
+            "count": float(len(triples)),
             "t-stat": exact["t"],
         }[statistic]
-        out[key] = (stat, len(pairs), exact["zero_se"])
+        out[key] = (stat, len(triples), exact["zero_se"], exact["clusters"], exact["se"] is not None)
     return out
 
 
@@ -413,10 +449,10 @@ def _assert_same(got: float | None, want: float | None, zero_se: bool = False) -
         assert got == pytest.approx(want, rel=1e-6, abs=1e-9)
 
 
-def _partials(rows: pl.DataFrame, weight: str | None) -> pl.DataFrame:
+def _partials(rows: pl.DataFrame, weight: str | None, dims: list[str] = DIMS) -> pl.DataFrame:
     """What a batch writes: vf.summarize per date by half-hour left edges and the keys, concatenated."""
     parts = [
-        vf.summarize(_floored(rows.filter(pl.col("date") == day)), ["date", *DIMS], VALUES, weight=weight)
+        vf.summarize(_floored(rows.filter(pl.col("date") == day)), ["date", *dims], VALUES, weight=weight)
         for day in sorted(rows["date"].unique(), reverse=True)
     ]
     return pl.concat(parts)
@@ -453,17 +489,25 @@ def test_cells_of_raw_rows_equal_exact_sums(rows, view, data):
     want = _reference_cells(rows, (x, y, value, statistic), weight, dates)
     assert {(r[x], r[y]): r["count"] for r in got.iter_rows(named=True)} == {k: v[1] for k, v in want.items()}
     for r in got.iter_rows(named=True):
-        _assert_same(r["stat"], want[(r[x], r[y])][0], statistic == "t-stat" and want[(r[x], r[y])][2])
+        stat, _, zero_se, clusters, has_se = want[(r[x], r[y])]
+        _assert_same(r["stat"], stat, statistic == "t-stat" and zero_se)
+        assert r["clusters"] == clusters
+        if not zero_se:  # the band of the cell's mean on hover, or why there is none
+            assert r["band"].startswith("no band") == (not has_se)
 
 
 @given(rows=markout_rows(), view=views, data=st.data())
 def test_cells_of_partials_equal_exact_sums(rows, view, data):
-    """Partial tables of vf.summarize (one per date, keyed by half-hour left edges) give the same cells."""
+    """Partial tables of vf.summarize (one per date, keyed by half-hour left edges) give the same cells,
+    with t-stats clustered by date when the partials are cut by (date, X, Y) only, and none (with the
+    reason) when they are cut finer: rows of one date cut by other keys cannot be merged into one cluster."""
     (x, y), value, statistic, weighted = view
     weight = "qty" if weighted or _needs_weight(statistic) else None
-    explorer_data = ExplorerData.from_table(_partials(rows, weight), market=None)
+    finer = data.draw(st.booleans())
+    dims = DIMS if finer else [d for d in DIMS if d in (x, y)]
+    explorer_data = ExplorerData.from_table(_partials(rows, weight, dims), market=None)
     assert explorer_data.weights == ["weight" if weight else None]  # the summed weight column
-    assert explorer_data.dims == DIMS
+    assert explorer_data.dims == dims
     assert explorer_data.dates == sorted(rows["date"].unique())
     dates = data.draw(date_ranges(rows))
     named = weight and "weight"
@@ -472,10 +516,16 @@ def test_cells_of_partials_equal_exact_sums(rows, view, data):
             explorer_data.cells(x, y, value, statistic, weight=named, dates=dates)
         return
     got = explorer_data.cells(x, y, value, statistic, weight=named, dates=dates)
-    want = _reference_cells(rows, (x, y, value, statistic), weight, dates, counted_by=weight)
+    want = _reference_cells(rows, (x, y, value, statistic), weight, dates, counted_by=weight, partial=True)
     assert {(r[x], r[y]): r["count"] for r in got.iter_rows(named=True)} == {k: v[1] for k, v in want.items()}
     for r in got.iter_rows(named=True):
-        _assert_same(r["stat"], want[(r[x], r[y])][0], statistic == "t-stat" and want[(r[x], r[y])][2])
+        stat, _, zero_se, clusters, _ = want[(r[x], r[y])]
+        if finer and statistic == "t-stat":
+            assert r["stat"] is None
+            assert "also cut by" in r["band"]
+        else:
+            _assert_same(r["stat"], stat, statistic == "t-stat" and zero_se)
+        assert r["clusters"] == (None if finer else clusters)
 
 
 def _as_json(cell: tuple) -> list:
@@ -499,22 +549,36 @@ def test_decay_of_a_selection_equals_exact_sums(rows, dims, weighted, partial, d
     curve, totals = explorer_data.decay(x, y, selection, weight=weight and ("weight" if partial else weight),
                                         dates=dates)  # fmt: skip
 
-    picked = [r for r in in_range.iter_rows(named=True) if chosen is None or (r[x], r[y]) in chosen]
+    in_view = list(in_range.iter_rows(named=True))
+    picked = [r for r in in_view if chosen is None or (r[x], r[y]) in chosen]
     total = sum(r["qty"] for r in in_range.iter_rows(named=True)) if weight else float(in_range.height)
     mine = sum(r["qty"] for r in picked) if weight else float(len(picked))
     assert totals["rows"] == len(picked)
     assert totals["weight"] == pytest.approx(mine, rel=1e-12)
     assert totals["share"] == (None if total == 0 else pytest.approx(mine / total, rel=1e-12))
     assert curve["horizon"].to_list() == [1.0, 30.0]
+    cluster = _cluster_of(in_view)
+    several = len({r["date"] for r in in_view}) > 1
+    assert totals["clustered_by"] == ("date" if partial or several else "half hour")
     for value, row in zip(VALUES, curve.iter_rows(named=True), strict=True):
-        pairs = _entered(picked, value, weight)
-        exact = _exact(pairs)
-        assert row["n"] == len(pairs)
+        triples = _entered(picked, value, weight, cluster)
+        exact = _exact(triples)
+        assert row["n"] == len(triples)
         _assert_same(row["mean"], None if exact["mean"] is None else exact["mean"] * SCALE)
-        if exact["zero_se"]:
+        if partial:  # partials by (date, every dim) merged into one curve: no honest clustered se
+            assert (row["se"], row["clusters"], row["half"]) == (None, None, None)
+            assert "also cut by" in row["band"]
+        elif exact["zero_se"]:
             assert row["se"] is None or row["se"] < 1e-9
         else:
+            assert row["clusters"] == exact["clusters"]
             _assert_same(row["se"], None if exact["se"] is None else exact["se"] * SCALE)
+            if exact["se"] is None:
+                assert row["half"] is None
+                assert row["band"].startswith("no band")
+            else:
+                half = scipy_t.ppf(0.975, exact["clusters"] - 1) * exact["se"] * SCALE
+                assert row["half"] == pytest.approx(half, rel=1e-9)
 
 
 @given(rows=markout_rows(), dims=st.permutations(DIMS), min_count=st.integers(1, 4))
@@ -526,7 +590,7 @@ def test_min_count_hides_cells_and_their_selection(rows, dims, min_count):
     counts = {k: v[1] for k, v in _reference_cells(rows, (x, y, "return_1", "mean"), None, None).items()}
     placed = {k: n for k, n in counts.items() if None not in k}
     shown = {k for k, n in placed.items() if n >= min_count}
-    markers = {tuple(c) for c in fig.data[1].customdata} if len(fig.data) > 1 else set()
+    markers = {tuple(c) for t in fig.data if t.name == "cells" for c in t.customdata}
     assert markers == shown
     hidden = sum(1 for n in placed.values() if 0 < n < min_count)
     assert (f"{hidden} cells with < {min_count} values hidden" in fig.layout.title.text) == (hidden > 0)
@@ -540,12 +604,14 @@ def test_explorer_dates_of_type_date_filter_by_value():
     )  # fmt: skip
     data = ExplorerData.from_table(rows, market=None, scale=1)
     assert data.dates == [dt.date(2024, 1, 2), dt.date(2024, 1, 3), dt.date(2024, 1, 4)]
-    assert data.cells("side", "venue", "return_5", "mean", dates=[1, 1]).rows() == [
-        (-1, "a", 5e-4, 1), (1, "a", 3e-4, 1)
-    ]  # fmt: skip
+    one_day = data.cells("side", "venue", "return_5", "mean", dates=[1, 1])
+    assert one_day.select("side", "venue", "stat", "count").rows() == [(-1, "a", 5e-4, 1), (1, "a", 3e-4, 1)]
     curve, totals = data.decay("side", "venue", [[1, "a"]], dates=[1, 2])
     assert curve["mean"].to_list() == [pytest.approx(5e-4)]
-    assert totals == {"rows": 2, "weight": 2.0, "share": pytest.approx(2 / 3)}
+    assert {k: totals[k] for k in ("rows", "weight", "share", "clustered_by")} == {
+        "rows": 2, "weight": 2.0, "share": pytest.approx(2 / 3), "clustered_by": "date"
+    }  # fmt: skip
+    assert curve["clusters"].to_list() == [2]
 
 
 def _tiny() -> pl.DataFrame:
@@ -615,7 +681,10 @@ def test_explorer_selection_matching_nothing_is_an_error_in_place():
     )
     assert totals.startswith("decay failed: VizflowError")
     fig, totals = draw_decay(None, "side", "venue", "", None)  # no box: the whole table
-    assert totals == "markout of the whole table: 3 rows (100.0% of the total)"
+    assert (
+        totals
+        == "markout of the whole table: 3 rows (100.0% of the total); 95% CI, 1 cluster (no band where < 2)"
+    )
     draw_heatmap = next(f for key, f in callbacks.items() if "vf-heatmap.figure" in key)
     fig, _ = draw_heatmap("side", "side", "return_5", "mean", "", 1, None)
     assert "panel 'heatmap' failed" in fig.layout.title.text
@@ -640,7 +709,8 @@ def test_explorer_date_range_in_the_page_filters_by_date(browser, server, rows):
     shown = _decay(browser, lambda s: s["meta"] and s["meta"]["rows"] != rows.height and s)
     assert shown["meta"]["rows"] == two_days.height
     assert f"{two_days.height:,} rows (100.0% of the total)" in shown["totals"]
-    _assert_curve(shown, _reference_decay(two_days))
+    _assert_curve(shown, _reference_decay(two_days))  # t(0.975, 1) = 12.71 se: two dates say little
+    assert shown["meta"]["band"] == "95% CI, clustered by date, 2 dates"
     state = _wait(  # the heatmap redrawn over the two days: its counts add up to their rows
         browser,
         lambda: (

@@ -14,6 +14,7 @@ import polars as pl
 
 import vizflow as vf
 from vizflow._optional import import_optional
+from vizflow.student import ci_halfwidth
 
 __all__ = ["DemoState", "main", "report_notes"]
 
@@ -138,7 +139,7 @@ def forward_returns(state: DemoState) -> None:
     decay = state.trades.filter(pl.col("side") != 0).select(signed)
     vf.save(state.trades, state.output / "trades_with_returns.parquet")
     state.say(
-        "mean forward return in the trade's direction (bp, on the mid): "
+        "mean markout from the trade price to the later mid, in the aggressor's direction (bp): "
         + ", ".join(f"{name} {value:+.2f}" for name, value in decay.row(0, named=True).items())
     )
 
@@ -199,6 +200,9 @@ BATCH_HORIZONS: list[float | str] = [1, 5, 30, 60, 300, "close"]
 SIZE = "size_tercile"
 """The batch's cells: terciles of trade size within each date (0: the day's smallest third)."""
 
+TIES_TEXT = "equal sizes share a tercile, so a common lot size such as 100 shares fills the middle one"
+"""How the size terciles treat ties, as the summary says it."""
+
 
 def daily_pipeline(lf: pl.LazyFrame, ctx: vf.Context) -> pl.LazyFrame:
     """Run the demo's daily job on a date's trades and its quotes (the config's source ``quotes``).
@@ -222,15 +226,20 @@ def daily_pipeline(lf: pl.LazyFrame, ctx: vf.Context) -> pl.LazyFrame:
 
 
 def year_lines(year: pl.DataFrame, scale: float = 1e4) -> list[str]:
-    """Format a finalized table of ``return_{h}`` columns: one line per cell, mean +/- se per horizon (bp).
+    """Format a finalized table of ``return_{h}`` columns: a line per cell, mean and 95% CI per horizon (bp).
+
+    The interval is ``t(0.975, G - 1) x se`` with ``G`` the cell's clusters (``{v}_clusters``);
+    ``no CI`` where there are fewer than 2.
 
     >>> import polars as pl, vizflow as vf
-    >>> rows = pl.DataFrame({"k": [0, 0, 1], "return_5": [1e-4, 3e-4, 2e-4]})
+    >>> rows = pl.DataFrame(
+    ...     {"date": ["d1", "d2", "d3", "d1"], "k": [0, 0, 0, 1], "return_5": [1e-4, 3e-4, 2e-4, 2e-4]}
+    ... )
     >>> for line in year_lines(vf.finalize(vf.summarize(rows, "k", "return_5"))):
     ...     print(line)
     k  trades             5s
-    0       2  +2.00 +/-1.00
-    1       1  +2.00 +/- nan
+    0       3  +2.00 +/-2.48
+    1       1  +2.00 (no CI)
     """
     values = [
         c.removesuffix("_mean") for c in year.columns if c.startswith("return_") and c.endswith("_mean")
@@ -239,7 +248,7 @@ def year_lines(year: pl.DataFrame, scale: float = 1e4) -> list[str]:
     heads = [v.removeprefix("return_") + ("" if v.endswith("close") else "s") for v in values]
     rows = [
         [" ".join(str(row[k]) for k in keys), f"{row['n']:,}"]
-        + [_mean_se(row[f"{v}_mean"], row[f"{v}_se"], scale) for v in values]
+        + [_mean_ci(row[f"{v}_mean"], row[f"{v}_se"], row.get(f"{v}_clusters"), scale) for v in values]
         for row in year.iter_rows(named=True)
     ]
     table = [[" ".join(keys), "trades", *heads], *rows]
@@ -253,9 +262,10 @@ def year_lines(year: pl.DataFrame, scale: float = 1e4) -> list[str]:
     ]
 
 
-def _mean_se(mean: float | None, se: float | None, scale: float) -> str:
-    nan = float("nan")
-    return f"{(nan if mean is None else mean * scale):+.2f} +/-{(nan if se is None else se * scale):4.2f}"
+def _mean_ci(mean: float | None, se: float | None, clusters: int | None, scale: float) -> str:
+    half = None if se is None else ci_halfwidth(se * scale, clusters)
+    shown = f"{float('nan') if mean is None else mean * scale:+.2f}"
+    return f"{shown} (no CI)" if half is None else f"{shown} +/-{half:4.2f}"
 
 
 def batch(state: DemoState) -> None:
@@ -291,10 +301,12 @@ def batch(state: DemoState) -> None:
     result.raise_for_failures()
     state.year = vf.finalize(vf.combine(vf.scan(folder / "output" / "*.parquet"))).collect()
     vf.save(state.year, folder / "year.parquet")
+    clusters = sorted({c for v in state.year.columns if v.endswith("_clusters") for c in state.year[v]})
     state.say(
-        f"the {len(dates)} dates combined (vf.finalize(vf.combine(vf.scan(output)))): mean signed return "
-        "+/- se (bp) by size tercile within each date (equal sizes share a tercile, so a common lot "
-        "size such as 100 shares fills the middle one):"
+        f"the {len(dates)} dates combined (vf.finalize(vf.combine(vf.scan(output)))): mean markout from "
+        "the trade price to the later mid, in the aggressor's direction, +/- its 95% CI (bp; se clustered "
+        f"by date, G = {'/'.join(map(str, clusters))} dates, t(0.975, G - 1) x se), by size tercile within "
+        f"each date ({TIES_TEXT}):"
     )
     for line in year_lines(state.year):
         state.say(f"  {line}")
@@ -334,15 +346,17 @@ def report(state: DemoState) -> None:
         .pipe(vf.bin, {"log_qty": 0.5})
     )
     heading = (
-        f"mean 60 s return (bp) by half hour and trade size (log10 shares, bins of 0.5; "
-        f"cells of fewer than {MIN_COUNT} trades hidden)"
+        f"mean 60 s markout (bp, trade price to the later mid, aggressor's direction) by half hour and "
+        f"trade size (log10 shares, bins of 0.5; cells of fewer than {MIN_COUNT} trades hidden)"
     )
     figures = {
         f"mid of {first} on the session clock": vz.line(quotes, "elapsed_seconds", "mid", market=vf.CN),
-        "alpha decay: mean forward return in the aggressor's direction": vz.decay(trades, sign="side"),
+        "alpha decay: markout from the trade price to the later mid, in the aggressor's direction": vz.decay(
+            trades, sign="side", title="mean signed markout by horizon (bp)"
+        ),
         heading: vz.heatmap(
-            trades, "elapsed_seconds", "log_qty_bin", "signed_60",
-            x_width=HALF_HOUR, min_count=MIN_COUNT, market=vf.CN,
+            trades, "elapsed_seconds", "log_qty_bin", "signed_60", x_width=HALF_HOUR, min_count=MIN_COUNT,
+            market=vf.CN, unit="bp", y_labels=vz.bin_labels(0.5, inverse=lambda v: 10**v, unit="shares"),
         ),
         "cumulative realized P&L of the composed fills": vz.pnl_curve(state.matched, group=KEY, market=vf.CN),
         "holding periods of the composed round trips": vz.holding_histogram(state.matched),
@@ -353,7 +367,7 @@ def report(state: DemoState) -> None:
             "trade price to the later mid, in the aggressor's direction, by size tercile of the day"
         )
         figures[combined] = vz.decay(
-            state.year, SIZE, log_x=True, title="mean signed return by horizon, error bars +/- 1.96 se"
+            state.year, SIZE, log_x=True, title="mean signed markout by horizon (bp)"
         )
     notes = report_notes(state.lines)
     path = vz.write_report(figures, state.output / "report.html", title="vizflow demo", notes=notes)

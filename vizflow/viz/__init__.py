@@ -10,9 +10,11 @@ from vizflow.viz.dashboard import dashboard, sample_dashboard
 from vizflow.viz.explorer import explorer
 from vizflow.viz.figures import decay, holding_histogram, line, pnl_curve
 from vizflow.viz.heatmap import heatmap
+from vizflow.viz.labels import bin_labels
 from vizflow.viz.report import write_report
 
 __all__ = [
+    "bin_labels",
     "clock_axis",
     "dashboard",
     "decay",

@@ -20,13 +20,10 @@ from vizflow.ops.summary import combine, finalize, summarize
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["Z95", "TableKind", "finalized", "statistic_column", "table_kind", "value_columns"]
-
-Z95 = 1.96
-"""Error bars are +/- this many standard errors: a 95% interval of the mean under normality."""
+__all__ = ["TableKind", "finalized", "statistic_column", "table_kind", "value_columns"]
 
 TableKind: TypeAlias = Literal["raw", "partial", "final"]
-STATISTICS = ("mean", "std", "se", "t", "n")
+STATISTICS = ("mean", "std", "se", "t", "n", "clusters")
 
 
 def table_kind(schema: pl.Schema) -> TableKind:
@@ -112,11 +109,13 @@ def finalized(
     values: Sequence[str],
     *,
     sign: str | None = None,
+    cluster: str | pl.Expr | None = None,
     where: str,
 ) -> pl.DataFrame:
     """One finalized row per ``keys`` cell (``{v}_n``, ``{v}_mean``, ``{v}_se``, ...), from any table kind.
 
-    Raw rows (each value multiplied by ``sign`` first, if given) are summarized by ``keys``,
+    Raw rows (each value multiplied by ``sign`` first, if given) are summarized by ``keys``
+    (clustered by ``cluster``, default :func:`vizflow.summarize`'s: the date column),
     partials combined by ``keys``, then finalized; a finalized table must already hold one row per
     cell (it cannot be merged: finalize after combining).
 
@@ -137,10 +136,16 @@ def finalized(
             require_numeric(schema, sign, where=where)
             lf = lf.with_columns(pl.col(*values) * pl.col(sign))
         try:
-            return finalize(summarize(lf, list(keys), list(values))).collect()
+            return finalize(summarize(lf, list(keys), list(values), cluster=cluster)).collect()
         except DataError as exc:  # raised when collected: name the figure that asked
             msg = f"{where}: {exc}"
             raise DataError(msg) from exc
+    if cluster is not None and not isinstance(cluster, str):
+        msg = (
+            f"{where}: cluster={cluster!r} clusters raw rows, but this is a {kind} table, already "
+            "summarized: pass cluster= to vf.summarize (here a name only labels the table's clusters)"
+        )
+        raise VizflowError(msg)
     if sign is not None:
         msg = (
             f"{where}: sign={sign!r} needs raw rows, but this is a {kind} table: multiply the returns "

@@ -16,10 +16,12 @@ import polars as pl
 
 from vizflow._optional import import_optional
 from vizflow.exceptions import VizflowError
+from vizflow.viz.bands import band_label
 from vizflow.viz.cells import STATISTICS, ExplorerData, Statistic, load_table
 from vizflow.viz.dashboard import error_figure
 from vizflow.viz.figures import _go
 from vizflow.viz.heatmap import MIN_COUNT, _values, _x_axis, heatmap
+from vizflow.viz.horizons import close_position, horizon_ticks
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -30,8 +32,13 @@ if TYPE_CHECKING:
 
 __all__ = ["decay_figure", "explorer", "heatmap_figure"]
 
-_Z = 1.96  # the band is +/- 1.96 standard errors: a 95% interval of the mean under normality
 _NONE = ""  # the weight option "(none)": RadioItems values cannot be None
+_CELLS = "cells"  # the trace of invisible markers that a box or lasso selects
+_BANDS_TEXT = (
+    "Bands and t-stats: 95% confidence intervals, t(0.975, G - 1) x the cluster-robust standard error "
+    "(G clusters). Clustered by date when the dates in view are several, by half hour of the session clock "
+    "when they are one; a cell or horizon with fewer than 2 clusters has none (its hover says why)."
+)
 
 
 def heatmap_figure(
@@ -41,7 +48,9 @@ def heatmap_figure(
     """Draw the heatmap of one view, with an invisible marker on each shown cell for box/lasso selection.
 
     Each marker's ``customdata`` is the cell's ``[x, y]`` key, so a selection names its cells by
-    value. Cells of fewer than ``min_count`` values are hidden and cannot be selected.
+    value; the marker trace is named ``"cells"``. Cells of fewer than ``min_count`` values are
+    hidden (drawn grey) and cannot be selected. Each cell's hover shows its 95% CI (clustered as
+    :meth:`ExplorerData.clustering` says) or why it has none; the subtitle names the clustering.
 
     Examples
     --------
@@ -49,18 +58,22 @@ def heatmap_figure(
     >>> rows = pl.DataFrame({"a": [1, 1, 2], "b": ["u", "u", "v"], "return_5": [1e-4, 3e-4, 5e-4]})
     >>> data = ExplorerData.from_table(rows, market=None)
     >>> fig = heatmap_figure(data, "a", "b", "return_5", "count", min_count=2)
-    >>> [t.type for t in fig.data], list(fig.data[1].customdata)
-    (['heatmap', 'scatter'], [[1, 'u']])
+    >>> [t.name for t in fig.data], list(fig.data[-1].customdata)
+    (['count of return_5', 'hidden', 'cells'], [[1, 'u']])
     """
     cells = data.cells(x, y, value, statistic, weight=weight, dates=dates)
     label = _label(statistic, value)
     timed = x == data.time
+    shown = cells.filter(pl.col("count") >= min_count)
+    clustered_by = data.clusters_in(dates).noun
+    band = band_label(clustered_by, shown["clusters"].to_list())
     fig = heatmap(
-        cells.rename({"stat": label}), x, y, label, counts="count",
+        cells.rename({"stat": label}), x, y, label, counts="count", hover="band",
         agg="count" if statistic in ("count", "sum of weight") else "mean",  # sequential from 0, or diverging
         x_width=data.x_width if timed else None, market=data.market if timed else None,
-        min_count=min_count, title=f"{label} by {x} and {y}", max_points=10**9,
+        min_count=min_count, title=f"{label} by {x} and {y}<br><sup>{band}</sup>", max_points=10**9,
     )  # fmt: skip
+    fig.data[0].name = label
     placed = cells.filter(pl.col(x).is_not_null(), pl.col(y).is_not_null(), pl.col("count") >= min_count)
     if placed.height:
         fig.add_trace(_selectable(placed, x, y, data.x_width if timed else None))
@@ -80,7 +93,7 @@ def _selectable(placed: pl.DataFrame, x: str, y: str, width: float | None) -> go
         return [coords[i] for i in index]
 
     return _go().Scatter(
-        x=centres(x_axis), y=centres(y_axis), mode="markers", name="cells",
+        x=centres(x_axis), y=centres(y_axis), mode="markers", name=_CELLS,
         customdata=placed.select(x, y).rows(), hoverinfo="skip", showlegend=False,
         marker={"size": 12, "opacity": 0}, selected={"marker": {"opacity": 0}},
         unselected={"marker": {"opacity": 0}},
@@ -91,9 +104,15 @@ def decay_figure(
     data: ExplorerData, x: str, y: str, selection: Sequence[Sequence] | None, *, weight: str | None = None,
     dates: Sequence[int] | None = None,
 ) -> go.Figure:  # fmt: skip
-    """Draw the markout curve over every horizon of the selected cells (``None``: all), +/- 1.96 se.
+    """Draw the markout curve over every horizon of the selected cells (``None``: all), with its 95% CI.
 
-    ``layout.meta`` holds the totals: ``rows``, ``weight`` and ``share`` (of the date range).
+    The band is ``t(0.975, G - 1) x se`` per horizon (:meth:`ExplorerData.decay`), clustered by
+    date when the rows span several dates and by half hour of the session clock when they hold
+    one; a horizon with fewer than 2 clusters has no band, and its hover says why. ``close`` is
+    a diamond of its own right of the curve. Traces: the mean (``customdata`` ``[n, band text]``),
+    the band's upper and lower edges, then ``close``. ``layout.meta`` holds the totals:
+    ``rows``, ``weight``, ``share`` (of the date range), ``band`` (the band's label),
+    ``clustering`` and ``text`` (the line the page shows).
 
     Examples
     --------
@@ -101,31 +120,54 @@ def decay_figure(
     >>> rows = pl.DataFrame({"a": [1, 1, 2], "b": ["u", "u", "v"], "return_5": [1.0, 3.0, 5.0]})
     >>> data = ExplorerData.from_table(rows, market=None, scale=1)
     >>> fig = decay_figure(data, "a", "b", [[1, "u"]])
-    >>> list(fig.data[0].y), fig.layout.meta["rows"]
-    ([2.0], 2)
+    >>> list(fig.data[0].y), fig.layout.meta["rows"], fig.layout.meta["band"]
+    ([2.0], 2, '95% CI, 1 cluster (no band where < 2)')
     """
     curve, totals = data.decay(x, y, selection, weight=weight, dates=dates)
     go_ = _go()
-    h, mean, se = curve["horizon"].to_list(), curve["mean"].to_list(), curve["se"].to_list()
-    upper = [m + _Z * s if m is not None and s is not None else None for m, s in zip(mean, se, strict=True)]
-    lower = [m - _Z * s if m is not None and s is not None else None for m, s in zip(mean, se, strict=True)]
+    numeric, close = curve.filter(pl.col("horizon").is_not_null()), curve.filter(pl.col("horizon").is_null())
+    h, mean, half = numeric["horizon"].to_list(), numeric["mean"].to_list(), numeric["half"].to_list()
+    pairs = list(zip(mean, half, strict=True))
+    upper = [m + d if m is not None and d is not None else None for m, d in pairs]
+    lower = [m - d if m is not None and d is not None else None for m, d in pairs]
     kind = "weighted mean" if weight else "mean"
+    label = band_label(totals["clustered_by"], curve["clusters"].to_list())
+    hover = "%{x} s: %{y:.4g} bp, n %{customdata[0]}<br>%{customdata[1]}<extra></extra>"
     fig = go_.Figure(
         [
-            go_.Scatter(x=h, y=mean, mode="lines+markers", name=kind, customdata=curve["n"].to_list(),
-                        hovertemplate="%{x} s: %{y:.4g} bp, n %{customdata}<extra></extra>"),
-            go_.Scatter(x=h, y=upper, mode="lines", line={"width": 0}, name="+1.96 se", showlegend=False),
-            go_.Scatter(x=h, y=lower, mode="lines", line={"width": 0}, fill="tonexty", name="-1.96 se",
-                        fillcolor="rgba(31, 119, 180, 0.2)", showlegend=False),
+            go_.Scatter(x=h, y=mean, mode="lines+markers", name=kind, hovertemplate=hover,
+                        customdata=numeric.select("n", "band").rows(), line={"color": _BLUE}),
+            go_.Scatter(x=h, y=upper, mode="lines", line={"width": 0}, name="upper", showlegend=False,
+                        hoverinfo="skip"),
+            go_.Scatter(x=h, y=lower, mode="lines", line={"width": 0}, fill="tonexty", name="lower",
+                        fillcolor="rgba(31, 119, 180, 0.2)", showlegend=False, hoverinfo="skip"),
         ]
     )  # fmt: skip
+    ticks = horizon_ticks(h, log_x=False)
+    if close.height:
+        at = close_position(ticks, h, log_x=False)
+        fig.add_trace(
+            go_.Scatter(
+                x=[at], y=close["mean"].to_list(), mode="markers", name="close", showlegend=False,
+                error_y={"type": "data", "array": close["half"].to_list(), "visible": True},
+                customdata=close.select("n", "band").rows(),
+                marker={"symbol": "diamond", "size": 11, "color": _BLUE},
+                hovertemplate="close: %{y:.4g} bp, n %{customdata[0]}<br>%{customdata[1]}<extra></extra>",
+            )
+        )  # fmt: skip
+        fig.update_xaxes(tickvals=[*ticks, at], ticktext=[*(f"{t:g}" for t in ticks), "close"])
     what = "whole table" if selection is None else f"{len(selection)} selected cells"
+    head = f"markout of the {what}: {_totals_text(totals, weight)}"
+    text = f"{head}; {label}"
     fig.update_layout(
-        title=f"markout of the {what}: {_totals_text(totals, weight)}",
-        xaxis_title="horizon (s)", yaxis_title=f"{kind} forward return (bp), band +/- 1.96 se",
-        meta={**totals, "cells": None if selection is None else len(selection)},
+        title=f"{head}<br><sup>{label}; {totals['clustering']}</sup>",
+        xaxis_title="horizon (s)", yaxis_title=f"{kind} forward return (bp)",
+        meta={**totals, "cells": None if selection is None else len(selection), "band": label, "text": text},
     )  # fmt: skip
     return fig
+
+
+_BLUE = "#1f77b4"
 
 
 def _totals_text(totals: dict, weight: str | None) -> str:
@@ -281,7 +323,7 @@ def explorer(
     view = _initial_view(data, x, y, value=value, statistic=statistic, weight=weight)
     html, dcc, Input, Output = dash.html, dash.dcc, dash.Input, dash.Output
     dims = [{"label": d, "value": d} for d in data.dims]
-    horizons = sorted(data.values, key=data.values.__getitem__)
+    horizons = list(data.values)  # by horizon, close last
     n_dates = len(data.dates)
     marks = {i: str(data.dates[i]) for i in range(0, n_dates, max(1, math.ceil(n_dates / 8)))}
     app = dash.Dash(__name__, title=title)
@@ -308,6 +350,7 @@ def explorer(
                  html.Div(_date_slider(dcc, n_dates, marks), style={"padding": "0 48px"})],  # end labels fit
                 style={"display": "block" if n_dates > 1 else "none", "margin": "8px 0"},
             ),
+            html.P(_BANDS_TEXT, id="vf-bands", style={"fontSize": "90%", "margin": "4px 0"}),
             dcc.Graph(id="vf-heatmap", style={"height": "520px"}),
             html.Div(id="vf-totals", style={"fontFamily": "monospace", "margin": "4px 0"}),
             dcc.Graph(id="vf-decay", style={"height": "420px"}),
@@ -342,7 +385,7 @@ def explorer(
             fig = decay_figure(data, x, y, _selection(selected), weight=w or None, dates=dates)
         except Exception as exc:  # as above
             return error_figure("decay", exc), f"decay failed: {type(exc).__name__}: {exc}"
-        return fig, fig.layout.title.text
+        return fig, fig.layout.meta["text"]
 
     return app
 
@@ -356,7 +399,7 @@ def _initial_view(
     if y is None:
         msg = f"explorer: only one X/Y column ({data.dims}); expected two (pass columns=)"
         raise VizflowError(msg)
-    value = value or min(data.values, key=data.values.__getitem__)
+    value = value or next(iter(data.values))  # the shortest horizon
     weight = weight if weight is not None else data.weights[0]
     # a table summarized with weights has no unweighted mean: open it on the weighted one
     statistic = statistic or ("mean" if None in data.weights else "weighted mean")

@@ -9,7 +9,6 @@ times when a ``market`` is given (see :func:`vizflow.viz.clock_axis`).
 
 from __future__ import annotations
 
-import math
 import numbers
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +18,10 @@ from vizflow._optional import import_optional
 from vizflow._validate import require_columns
 from vizflow.exceptions import VizflowError
 from vizflow.ops.forward import CLOSE
-from vizflow.viz._stats import Z95, finalized, horizon_of, table_kind, value_columns
+from vizflow.viz._stats import finalized, horizon_of, table_kind, value_columns
 from vizflow.viz.axes import clock_axis
+from vizflow.viz.bands import band_hover, band_label, halfwidth
+from vizflow.viz.horizons import close_position, dodged, horizon_ticks
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -129,8 +130,9 @@ def decay(
     scale: float = 1e4,
     log_x: bool = False,
     title: str | None = None,
+    cluster: str | pl.Expr | None = None,
 ) -> go.Figure:
-    """Draw the alpha-decay curve: mean forward return (bp) against horizon, +/- 1.96 se, per group.
+    """Draw the alpha-decay curve: mean forward return (bp) against horizon, with its 95% CI, per group.
 
     Parameters
     ----------
@@ -138,8 +140,9 @@ def decay(
         Raw rows with ``{prefix}{h}`` columns (from :func:`vizflow.forward_return`), a partial
         table of them (:func:`vizflow.summarize`, e.g. ``vf.scan`` of a batch's per-date
         partials) or a finalized table (:func:`vizflow.finalize`: ``{v}_mean``, ``{v}_se``,
-        ``{v}_n`` or ``n``, one row per ``group`` value). Raw rows are summarized and partials
-        combined by ``group``, then finalized, so the three draw the same figure.
+        ``{v}_clusters``, ``{v}_n`` or ``n``, one row per ``group`` value). Raw rows are
+        summarized and partials combined by ``group``, then finalized, so the three draw the
+        same figure.
     group
         A column whose values get one curve each (a key of a partial or finalized table);
         default one curve for the whole table.
@@ -158,17 +161,26 @@ def decay(
         Draw the horizon axis on a log scale, ticks at the horizons. Horizons ``<= 0`` (e.g.
         ``return_-5``) have no place on it and raise: select the positive horizons first.
     title
-        The figure title.
+        The figure title; the band's label ("95% CI, clustered by date, 3 dates") is added
+        below it.
+    cluster
+        Raw rows: what the standard errors are clustered by, a column name or an expression
+        (passed to :func:`vizflow.summarize`; default its default, the ``date`` column, so rows of
+        one date are one cluster and get no band). A partial or finalized table was clustered
+        when summarized: a name here only labels its clusters (default ``"date"``).
 
     Returns
     -------
     plotly.graph_objects.Figure
         One ``lines+markers`` trace per group (sorted by it, nulls first), plus one marker trace
-        per group for ``close``. ``error_y.array`` holds ``1.96 * se`` per point (``None`` where
-        the se is undefined: fewer than two values), ``customdata`` ``[horizon, n, +/- text]``
-        (``n``: the values behind the point, shown on hover). With several groups, each group's
-        points are shifted sideways (by at most 5% of the axis in all) so that bars at one
-        horizon do not hide each other; the hover and the ticks give the true horizon.
+        per group for ``close``. ``error_y.array`` holds the 95% CI half-width
+        ``t(0.975, G - 1) x se`` per point (:mod:`vizflow.viz.bands`; ``G`` the point's
+        clusters, ``{v}_clusters``), ``None`` where there is no band (fewer than 2 clusters, or
+        no se); ``customdata`` holds ``[horizon, n, band text, clusters]`` per point, shown on
+        hover with the reason for a missing band. With several groups, each group's points are
+        shifted sideways (:func:`vizflow.viz.horizons.dodged`: never past another horizon) so
+        that bars at one horizon do not hide each other; the hover and the ticks give the true
+        horizon.
 
     Raises
     ------
@@ -177,23 +189,32 @@ def decay(
     SchemaError
         For a ``{prefix}`` column whose rest is neither a number nor ``close``.
     VizflowError
-        For ``sign`` with a partial or finalized table, horizons ``<= 0`` with ``log_x``, or a
-        finalized table with several rows per group.
+        For ``sign`` or a ``cluster`` expression with a partial or finalized table, horizons
+        ``<= 0`` with ``log_x``, or a finalized table with several rows per group.
 
     Notes
     -----
-    Collects the frame. The mean and se are those of :func:`vizflow.finalize` (sample std over
-    the square root of the count); ``1.96 se`` is a 95% interval under normality.
+    Collects the frame. The mean and se are those of :func:`vizflow.finalize` (the se is
+    cluster-robust, CR1); the band is Student's t with ``G - 1`` degrees of freedom times it
+    (4.30 se for three dates, 1.96 se only in the limit).
 
     Examples
     --------
     >>> import polars as pl, vizflow as vf, vizflow.viz as vz
-    >>> df = pl.DataFrame({"return_1": [1e-4, 3e-4], "return_60": [2e-4, 4e-4]})
+    >>> df = pl.DataFrame(
+    ...     {
+    ...         "date": ["d1", "d1", "d2", "d3"],
+    ...         "return_1": [1e-4, 3e-4, 2e-4, 4e-4],
+    ...         "return_60": [2e-4, 4e-4, 3e-4, 5e-4],
+    ...     }
+    ... )
     >>> fig = vz.decay(df)
     >>> list(fig.data[0].x), [round(v, 6) for v in fig.data[0].y]
-    ([1.0, 60.0], [2.0, 3.0])
-    >>> [round(e, 4) for e in fig.data[0].error_y.array]
-    [1.96, 1.96]
+    ([1.0, 60.0], [2.5, 3.5])
+    >>> fig.data[0].customdata[0][2]
+    '+/- 2.46 (95% CI: t(2) 4.303 x se 0.573, 3 dates)'
+    >>> fig.layout.title.text.split("<br>")[1]
+    '<sup>95% CI, clustered by date, 3 dates</sup>'
     >>> same = vz.decay(vf.finalize(vf.summarize(df, None, ["return_1", "return_60"])))
     >>> same.data[0].y == fig.data[0].y
     True
@@ -213,34 +234,39 @@ def decay(
             )
             raise VizflowError(msg)
     keys = [group] if group else []
-    final = finalized(frame, keys, values, sign=sign, where="decay")
-    title = title if title is not None else "alpha decay: mean forward return by horizon, +/- 1.96 se"
+    final = finalized(frame, keys, values, sign=sign, cluster=cluster, where="decay")
+    clustered_by = cluster_name(cluster, schema, kind)
+    title = title if title is not None else "alpha decay: mean forward return by horizon"
     if final.height == 0 or not final["n"].sum():
         return _empty(title)
     stats = [f"{v}_{s}" for v in values for s in ("mean", "se")]
     final = final.with_columns(pl.col(*stats).cast(pl.Float64) * scale).sort(keys, nulls_last=False)
     numeric = sorted((h, v) for v, h in horizons.items() if h is not None)
     closes = [v for v, h in horizons.items() if h is None]
-    ticks = _horizon_ticks([h for h, _ in numeric], log_x=log_x)
-    at_close = _close_position(ticks, [h for h, _ in numeric], log_x=log_x)
+    ticks = horizon_ticks([h for h, _ in numeric], log_x=log_x)
+    at_close = close_position(ticks, [h for h, _ in numeric], log_x=log_x)
     go_ = _go()
     fig = go_.Figure()
     unit = "bp" if scale == BASIS_POINTS else f"x {scale:g}"
     spots = [h for h, _ in numeric] + ([at_close] if closes else [])
-    axis = (spots[0], spots[-1])
+    columns = [v for _, v in numeric] + closes[:1]
+    counts = []
     for i, row in enumerate(final.iter_rows(named=True)):
         name = ("null" if row[group] is None else str(row[group])) if group else "mean"
         colour = _PALETTE[i % len(_PALETTE)]
-        shift = _dodge(i, final.height)
-        curve = [(_shifted(h, shift, axis, log_x=log_x), v) for h, v in numeric]
-        end = [(_shifted(at_close, shift, axis, log_x=log_x), v) for v in closes]
+        xs = dict(zip(columns, dodged(spots, i, final.height, log_x=log_x), strict=True))
+        curve = [(xs[v], v) for _, v in numeric]
+        end = [(xs[closes[0]], v) for v in closes]
+        counts += [_clusters(row, v) for v in values]
         for part, joined in ((curve, True), (end, False)):
             if part:
-                trace = _decay_trace(part, horizons, row, unit, name=name, colour=colour, joined=joined)
+                trace = _decay_trace(part, horizons, row, unit, clustered_by, name=name, colour=colour,
+                                     joined=joined)  # fmt: skip
                 fig.add_trace(go_.Scatter(**trace, showlegend=bool(group) and (joined or not numeric)))
+    label = band_label(clustered_by, counts)
     fig.update_layout(
-        title=title, xaxis_title="horizon (s)", yaxis_title=f"mean forward return ({unit})",
-        legend_title_text=group,
+        title=f"{title}<br><sup>{label}</sup>", xaxis_title="horizon (s)",
+        yaxis_title=f"mean forward return ({unit})", legend_title_text=group, meta={"band": label},
     )  # fmt: skip
     if log_x:
         fig.update_xaxes(type="log")
@@ -251,22 +277,54 @@ def decay(
 
 
 BASIS_POINTS = 1e4
-_LABELLED = 10  # a log axis labels every horizon up to this many, else 1-2-5 per decade
 _PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
             "#bcbd22", "#17becf")  # fmt: skip
 
 
+def cluster_name(cluster: str | pl.Expr | None, schema: pl.Schema, kind: str) -> str:
+    """Name the clusters of a figure's standard errors, for its band label.
+
+    A column name names itself; an expression its output name; no ``cluster`` is
+    :func:`vizflow.summarize`'s default, the dates (raw rows without a ``date`` column are one
+    ``"cluster"``).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> schema = pl.Schema({"date": pl.String, "return_1": pl.Float64})
+    >>> cluster_name(None, schema, "raw"), cluster_name("symbol", schema, "raw")
+    ('date', 'symbol')
+    >>> cluster_name((pl.col("t") // 1800).alias("half hour"), schema, "raw")
+    'half hour'
+    """
+    if cluster is None:
+        return "date" if kind != "raw" or DATE in schema else "cluster"
+    if isinstance(cluster, str):
+        return cluster
+    return cluster.meta.output_name(raise_if_undetermined=False) or "cluster"
+
+
+DATE = "date"
+"""The column :func:`vizflow.summarize` clusters by when given no ``cluster=``."""
+
+
+def _clusters(row: dict, value: str) -> int | None:
+    count = row.get(f"{value}_clusters")
+    return None if count is None else int(count)
+
+
 def _decay_trace(
-    points: list[tuple[float, str]], horizons: dict[str, float | None], row: dict, unit: str, *,
-    name: str, colour: str, joined: bool,
+    points: list[tuple[float, str]], horizons: dict[str, float | None], row: dict, unit: str,
+    clustered_by: str, *, name: str, colour: str, joined: bool,
 ) -> dict[str, Any]:  # fmt: skip
     """One group's points (``(x, value)``): the curve (``joined``) or the ``close`` diamond."""
+    bands = [halfwidth(row[f"{v}_se"], _clusters(row, v)) for _, v in points]
     return {
         "x": [x for x, _ in points],
         "y": [row[f"{v}_mean"] for _, v in points],
-        "error_y": {"type": "data", "visible": True, "array": [_band(row[f"{v}_se"]) for _, v in points]},
-        "customdata": [_hover(v, horizons[v], row) for _, v in points],
-        "hovertemplate": f"{name}<br>%{{customdata[0]}}: %{{y:.4g}} {unit} %{{customdata[2]}}"
+        "error_y": {"type": "data", "visible": True, "array": bands},
+        "customdata": [_hover(v, horizons[v], row, clustered_by) for _, v in points],
+        "hovertemplate": f"{name}<br>%{{customdata[0]}}: %{{y:.4g}} {unit}<br>%{{customdata[2]}}"
         "<br>n: %{customdata[1]}<extra></extra>",
         "mode": "lines+markers" if joined else "markers",
         "name": name,
@@ -276,55 +334,11 @@ def _decay_trace(
     }
 
 
-def _dodge(i: int, groups: int) -> float:
-    """Return the sideways shift of group ``i`` of ``groups``: a fraction of the axis, at most +/- 5%."""
-    return (i - (groups - 1) / 2) * min(0.012, 0.1 / groups)
-
-
-def _shifted(x: float, shift: float, axis: tuple[float, float], *, log_x: bool) -> float:
-    lo, hi = axis
-    if log_x:
-        return x * (hi / lo) ** shift
-    return x + shift * ((hi - lo) or 1.0)
-
-
-def _band(se: float | None) -> float | None:
-    return None if se is None else Z95 * se
-
-
-def _hover(value: str, horizon: float | None, row: dict) -> list:
+def _hover(value: str, horizon: float | None, row: dict, clustered_by: str) -> list:
     count = row.get(f"{value}_n", row["n"])
-    se = row[f"{value}_se"]
-    band = f"+/- {Z95 * se:.3g} (1.96 se)" if se is not None else "(no se: fewer than 2 values)"
-    return [CLOSE if horizon is None else f"{horizon:g} s", count, band]
-
-
-def _horizon_ticks(horizons: list[float], *, log_x: bool) -> list[float]:
-    """Tick positions: the horizons on a log axis (1-2-5 per decade past 10 of them), else a 1-2-5 grid."""
-    if not horizons:
-        return []
-    lo, hi = horizons[0], horizons[-1]
-    if log_x:
-        if len(horizons) <= _LABELLED:
-            return horizons
-        decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
-        return [m * 10.0**k for k in decades for m in (1, 2, 5) if lo <= m * 10.0**k <= hi]
-    if hi == lo:
-        return [lo]
-    raw = (hi - lo) / 5
-    power = 10.0 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
-    return [k * step for k in range(math.floor(lo / step), math.floor(hi / step) + 1)]
-
-
-def _close_position(ticks: list[float], horizons: list[float], *, log_x: bool) -> float:
-    """Where ``close`` is drawn: right of every horizon and tick, a gap apart."""
-    if not horizons:
-        return 1.0
-    right = max(horizons[-1], *ticks)
-    if log_x:
-        return right * 3
-    return right + max((right - horizons[0]) * 0.15, 1.0)
+    clusters = _clusters(row, value)
+    band = band_hover(row[f"{value}_se"], clusters, clustered_by)
+    return [CLOSE if horizon is None else f"{horizon:g} s", count, band, clusters]
 
 
 def pnl_curve(

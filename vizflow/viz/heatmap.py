@@ -5,20 +5,23 @@ from __future__ import annotations
 import math
 import numbers
 from itertools import pairwise
-from typing import TYPE_CHECKING, Literal, NamedTuple, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeAlias
 
 import numpy as np
 import polars as pl
 
-from vizflow._validate import require_numeric
+from vizflow._validate import require_columns, require_numeric
 from vizflow.exceptions import VizflowError
 from vizflow.market import Market, get_market
 from vizflow.ops.binning import bin as bin_frame
 from vizflow.viz._stats import finalized, statistic_column, table_kind
 from vizflow.viz.axes import clock_at
+from vizflow.viz.bands import band_hover, band_label
 from vizflow.viz.figures import _eager, _empty, _go, _positive_int, _time_axis
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
     import plotly.graph_objects as go
 
 
@@ -40,6 +43,41 @@ MIN_COUNT = 10
 """The ``min_count`` of the shipped figures (report, dashboard, docs): fewer trades is noise."""
 _SEQUENTIAL = ("count", "std")  # never negative: a sequential scale from 0
 _I, _J, _N, _V = "__vf_i", "__vf_j", "__vf_n", "__vf_v"
+_B, _G = "__vf_band", "__vf_clusters"  # a statistics table's cell: its band text and cluster count
+_EMPTY = "#d0d0d0"  # the plot's background, seen through cells without values: no colour of a scale
+_HIDDEN = "#7a7a7a"  # cells hidden by min_count: darker, never read as a zero
+
+
+def _band_columns(final: pl.DataFrame, se: str, clusters: str, cluster: str) -> list[pl.Series]:
+    """Each cell's 95% CI on hover, or why it has none (``_B``), and its cluster count (``_G``)."""
+    g = final[clusters] if clusters in final.columns else pl.Series([None] * final.height, dtype=pl.Int64)
+    texts = [band_hover(s, c, cluster) for s, c in zip(final[se].to_list(), g.to_list(), strict=True)]
+    return [pl.Series(_B, texts, dtype=pl.String), g.alias(_G)]
+
+
+def _labelled(axis: _Axis, labels: Mapping[Any, str] | Callable[[Any], str] | None) -> _Axis:
+    if labels is None or axis.values is None:
+        return axis
+    if callable(labels):
+        return axis._replace(labels=[str(labels(v)) for v in axis.values])
+    return axis._replace(labels=[str(labels.get(v, v)) for v in axis.values])
+
+
+def _centres(axis: _Axis) -> list:
+    coords = axis.coords
+    if len(coords) == len(axis.labels) + 1:  # bin edges
+        return [(a + b) / 2 for a, b in pairwise(coords)]
+    return list(coords)
+
+
+def _hidden_trace(
+    x_axis: _Axis, y_axis: _Axis, hidden: np.ndarray, customdata: list, hover: str
+) -> go.Heatmap:
+    return _go().Heatmap(
+        x=x_axis.coords, y=y_axis.coords, z=[[1.0 if h else None for h in row] for row in hidden],
+        customdata=customdata, hovertemplate=hover, colorscale=[[0.0, _HIDDEN], [1.0, _HIDDEN]],
+        showscale=False, name="hidden", zmin=0.0, zmax=1.0,
+    )  # fmt: skip
 
 
 class _Axis(NamedTuple):
@@ -50,6 +88,7 @@ class _Axis(NamedTuple):
     labels: list[str]  # hover text of each cell
     categorical: bool
     note: str
+    values: list | None = None  # the column's value of each cell (None: binned on the fly)
 
 
 def _bins(df: pl.DataFrame, column: str, width: float, origin: float, market: Market | str | None) -> _Axis:
@@ -76,12 +115,15 @@ def _values(df: pl.DataFrame, column: str) -> _Axis:
         lo, hi = int(series.min()), int(series.max())  # type: ignore[arg-type]
         if hi - lo < 10 * series.n_unique() + 100:  # the whole integer range: a missing value is a gap
             values = list(range(lo, hi + 1))
-            return _Axis(series - lo, values, [str(v) for v in values], categorical=False, note="")
+            return _Axis(
+                series - lo, values, [str(v) for v in values], categorical=False, note="", values=values
+            )
     # Cells are found by the rank of the value, never by its string form (1e-07 vs '1e-7').
     rank = series.rank("dense").cast(pl.Int64) - 1
     firsts = pl.DataFrame({_J: rank, column: series}).group_by(_J).agg(pl.col(column).first()).sort(_J)
-    labels = [str(v) for v in firsts[column].to_list()]
-    return _Axis(rank, labels, labels, categorical=True, note="")
+    values = firsts[column].to_list()
+    labels = [str(v) for v in values]
+    return _Axis(rank, labels, labels, categorical=True, note="", values=values)
 
 
 def _colour_range(values: np.ndarray, agg: str, quantile: float) -> tuple[float, float]:
@@ -126,6 +168,10 @@ def heatmap(
     colorscale: str | None = None,
     quantile: float = 0.95,
     counts: str | None = None,
+    unit: str | None = None,
+    y_labels: Mapping[Any, str] | Callable[[Any], str] | None = None,
+    cluster: str = "date",
+    hover: str | None = None,
 ) -> go.Figure:
     """Draw a heatmap of ``z`` over ``(x, y)`` cells (e.g. mean forward return by half hour and size bin).
 
@@ -174,12 +220,28 @@ def heatmap(
         ``agg`` says, which then only picks the colour scale) and the column ``counts`` the
         number of values behind it, used for the hover and ``min_count``. Two rows in one cell
         raise. The explorer draws its cells so (:func:`vizflow.viz.explorer`).
+    unit
+        The unit of the drawn value, shown on the colour bar and on hover (e.g. ``"bp"``);
+        default none for raw values, ``"t"`` for a ``{v}_t`` statistic.
+    y_labels
+        How each ``y`` value is shown on the axis and on hover: a mapping or a function of the
+        value, e.g. :func:`vizflow.viz.labels.bin_labels` for the range a ``vf.bin`` number
+        holds (``log_qty_bin`` 4 -> ``56.2-178 shares``). Default: the value itself.
+    cluster
+        A statistics table only: what its standard errors were clustered by when summarized
+        (:func:`vizflow.summarize`'s default, ``"date"``), for the labels. Each cell's hover
+        shows its 95% CI ``t(0.975, G - 1) x se`` or why it has none (fewer than 2 clusters).
+    hover
+        With ``counts``: a column of text added to each cell's hover (the explorer's bands).
 
     Returns
     -------
     plotly.graph_objects.Figure
         One ``heatmap`` trace; each cell's hover shows its interval, value and count
-        (``customdata`` holds ``[interval, y, count, value]`` per cell).
+        (``customdata`` holds ``[interval, y, count, value, band]`` per cell; ``band`` is the
+        95% CI text of a statistics table's cell, else empty). Cells hidden by ``min_count``
+        are drawn dark grey by a second trace named ``"hidden"`` (cells without values show
+        the light grey background), so neither reads as a zero.
 
     Raises
     ------
@@ -222,11 +284,19 @@ def heatmap(
         )
         raise VizflowError(msg)
     kind = table_kind(frame.collect_schema())
+    band: tuple[str, str] | None = None
     if kind != "raw" and counts is None:
         value, z = statistic_column(frame.collect_schema(), kind, z, where="heatmap")
         frame = finalized(frame, [x, y], [value], where="heatmap")
         counts = f"{value}_n" if f"{value}_n" in frame.columns else "n"
         title = title if title is not None else f"{z} by {x} and {y}"
+        band = (f"{value}_se", f"{value}_clusters")
+        unit = unit if unit is not None else ("t" if z == f"{value}_t" else None)
+        frame = frame.with_columns(_band_columns(frame, *band, cluster))
+    if hover is not None:
+        require_columns(frame.collect_schema(), [hover], where="heatmap")
+        frame = frame.with_columns(pl.col(hover).cast(pl.String).alias(_B))
+    texts = band is not None or hover is not None
     df = _eager(frame, [x, y, z, *([counts] if counts else [])], "heatmap")
     if agg != "count" or counts:
         require_numeric(df.schema, z, where="heatmap")
@@ -243,7 +313,7 @@ def heatmap(
         notes.append(f"{df.height - placed.height} rows with null or non-finite {x}/{y} not drawn")
     if placed.height == 0:
         return _empty(title)
-    y_axis = _values(placed, y)
+    y_axis = _labelled(_values(placed, y), y_labels)
     ny = len(y_axis.labels)
     x_axis = _x_axis(placed, x, width, market, max(1, max_points // ny))
     notes += [x_axis.note] if x_axis.note else []
@@ -251,9 +321,12 @@ def heatmap(
     nx = len(x_axis.labels)
     tally = np.zeros((ny, nx), dtype=np.int64)
     values = np.full((ny, nx), np.nan)
+    bands = np.full((ny, nx), "", dtype=object)
     i, j = cells[_I].to_numpy(), cells[_J].to_numpy()
     tally[j, i] = cells[_N].to_numpy()
     values[j, i] = cells[_V].fill_null(np.nan).to_numpy()
+    if texts:
+        bands[j, i] = cells[_B].to_numpy()
     shown = tally >= min_count
     drawn = np.where(shown, values, np.nan)
     hidden = int(((tally > 0) & ~shown).sum())
@@ -261,38 +334,51 @@ def heatmap(
         notes.append(f"{hidden} cells with < {min_count} values hidden")
     bad = int((shown & (tally > 0) & ~np.isfinite(values)).sum())
     if bad:
-        notes.append(f"{bad} cells with a non-finite {agg} not coloured")
+        notes.append(f"{bad} cells without a finite {agg if counts is None else z} not coloured (see hover)")
     zmin, zmax = _colour_range(drawn, agg, quantile)
     sequential = agg in _SEQUENTIAL
     customdata = [
-        [[x_axis.labels[c], y_label, int(tally[r, c]), _text(values[r, c], tally[r, c])] for c in range(nx)]
+        [
+            [x_axis.labels[c], y_label, int(tally[r, c]), _text(values[r, c], tally[r, c]), bands[r, c]]
+            for c in range(nx)
+        ]
         for r, y_label in enumerate(y_axis.labels)
     ]
     go_ = _go()
-    unit = z if counts else "count of values" if agg == "count" else f"{agg} {z}"
+    what = z if counts else "count of values" if agg == "count" else f"{agg} {z}"
+    named = f"{what} ({unit})" if unit else what
+    if band is not None:
+        notes.append(band_label(cluster, cells[_G].to_list()))
+    hover = (
+        f"{x}: %{{customdata[0]}}<br>{y}: %{{customdata[1]}}<br>{named}: %{{customdata[3]}}"
+        "<br>n: %{customdata[2]}" + ("<br>%{customdata[4]}" if texts else "") + "<extra></extra>"
+    )
     fig = go_.Figure(
         go_.Heatmap(
             x=x_axis.coords,
             y=y_axis.coords,
             z=[[None if not math.isfinite(v) else float(v) for v in row] for row in drawn],
             customdata=customdata,
-            hovertemplate=(
-                f"{x}: %{{customdata[0]}}<br>{y}: %{{customdata[1]}}<br>{unit}: %{{customdata[3]}}"
-                "<br>n: %{customdata[2]}<extra></extra>"
-            ),
+            hovertemplate=hover,
             colorscale=colorscale or ("Viridis" if sequential else "RdBu"),
             zmin=zmin,
             zmax=zmax,
             zmid=None if sequential else 0.0,
-            colorbar={"title": {"text": unit}},
+            colorbar={"title": {"text": named}},
         )
     )
+    if hidden:
+        notes.append(f"dark grey: hidden (< {min_count} values); light grey: no values")
+        hidden_hover = hover.replace("<extra>", f"<br>hidden: < {min_count} values<extra>")
+        fig.add_trace(_hidden_trace(x_axis, y_axis, (tally > 0) & ~shown, customdata, hidden_hover))
     subtitle = f"<br><sup>{'; '.join(notes)}</sup>" if notes else ""
-    fig.update_layout(title=title + subtitle, xaxis_title=x, yaxis_title=y)
+    fig.update_layout(title=title + subtitle, xaxis_title=x, yaxis_title=y, plot_bgcolor=_EMPTY)
     if x_axis.categorical:
         fig.update_xaxes(type="category")
     if y_axis.categorical:
         fig.update_yaxes(type="category")
+    if y_labels is not None:
+        fig.update_yaxes(tickvals=_centres(y_axis), ticktext=y_axis.labels)
     _time_axis(fig, x, market)
     if market is not None:  # a bin at or past the close (e.g. 15:00:00 prints) must not be clipped
         coords = x_axis.coords
@@ -308,10 +394,16 @@ def _cells(
         return frame.group_by(_I, _J).agg(
             pl.col(z).count().alias(_N), _REDUCERS[agg](pl.col(z)).cast(pl.Float64).alias(_V)
         )
+    extra = [placed[c] for c in (_B, _G) if c in placed.columns]
     cells = (
-        frame.with_columns(placed[counts].alias(_N))
+        frame.with_columns(placed[counts].alias(_N), *extra)
         .group_by(_I, _J)
-        .agg(pl.col(_N).sum(), pl.col(z).first().cast(pl.Float64).alias(_V), pl.len().alias("rows"))
+        .agg(
+            pl.col(_N).sum(),
+            pl.col(z).first().cast(pl.Float64).alias(_V),
+            pl.len().alias("rows"),
+            *(pl.col(c.name).first() for c in extra),
+        )
     )
     if cells.height and cells["rows"].max() > 1:  # type: ignore[operator]
         msg = (
