@@ -174,3 +174,24 @@ def test_bad_sides_and_names_raise():
         vf.spread_decomposition(trades.with_columns(effective_spread=1.0), [5], quotes, time_col="t")
     with pytest.raises(vf.VizflowError, match="not a finite number"):
         vf.spread_decomposition(trades, [math.inf], quotes, time_col="t")
+
+
+def test_quoted_false_leaves_out_the_spread_lookup_and_nothing_else():
+    trades = vf.parse_time(vf.datasets.cn_sample_trades("20230202"), vf.CN)
+    quotes = vf.parse_time(
+        vf.datasets.cn_sample_quotes("20230202").filter(pl.col("symbol") == "600519.SH"), vf.CN
+    )
+    full = vf.spread_decomposition(trades, [5, 60], quotes)
+    lean = vf.spread_decomposition(trades, [5, 60], quotes.drop("bid", "ask"), quoted=False)
+    kept = [
+        *trades.columns,
+        "effective_spread",
+        "realized_spread_5",
+        "price_impact_5",
+        "realized_spread_60",
+        "price_impact_60",
+    ]
+    assert lean.columns == kept
+    assert lean.equals(full.select(kept))
+    with pytest.raises(vf.VizflowError, match="quoted="):
+        vf.spread_decomposition(trades, [5], quotes, quoted="yes")

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = ["spread_decomposition"]
 
-_ONE, _SPREAD = "_vf_spread_one", "_vf_spread_quoted"
+_ONE, _SPREAD, _D = "_vf_spread_one", "_vf_spread_quoted", "_vf_spread_direction"
+_W, _W_HS = "_vf_spread_weight", "_vf_spread_weight_hs"
 _DIRECTIONS = (-1.0, 0.0, 1.0)
 
 
@@ -73,6 +74,7 @@ def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
     allow_exact_matches: bool = True,
     returns_within: Literal["day", "session"] = "day",
     market: Market | str | None = None,
+    quoted: bool = True,
 ) -> FrameT:
     """Split each trade's effective spread into the realized spread and the price impact.
 
@@ -108,6 +110,9 @@ def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
         several dates, key by ``["date", "symbol"]``).
     bid_col, ask_col
         The quotes' best bid and ask (for ``quoted_spread`` and the ``_hs`` columns).
+    quoted
+        ``False``: leave out ``quoted_spread`` and the ``_hs`` columns, and with them the second
+        lookup (the spread in force), which costs about as much as the first.
     quote_time_col, quote_symbol_col
         The quotes' time and key columns (default: the trades' names).
     tolerance, date_col, direction, allow_exact_matches, returns_within, market
@@ -173,13 +178,17 @@ def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
             "-1 (sell), 0 (none)"
         )
         raise SchemaError(msg)
-    require_columns(quotes.collect_schema(), [mid_col, bid_col, ask_col], where=f"{where} (quotes)")
+    if not isinstance(quoted, bool):
+        msg = f"{where}: quoted={quoted!r}; expected True or False"
+        raise VizflowError(msg)
+    book: list[str] = [bid_col, ask_col] if quoted else []
+    require_columns(quotes.collect_schema(), [mid_col, *book], where=f"{where} (quotes)")
     if not values:
         msg = f"{where}: horizons is empty; expected e.g. [1, 5, 60]"
         raise VizflowError(msg)
     later: list[float | str] = [h for h in values if not _is_zero(h)]
     names: list[str] = ["_vf_spread_mid_now", *(f"_vf_spread_mid_{k}" for k in range(len(later)))]
-    clash = [n for n in (*names, _ONE, _SPREAD) if n in schema]
+    clash = [n for n in (*names, _ONE, _SPREAD, _D, _W, _W_HS) if n in schema]
     if clash:
         msg = f"{where}: column(s) {clash} are vizflow's temporary names; rename them"
         raise VizflowError(msg)
@@ -190,15 +199,16 @@ def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
         direction=direction, allow_exact_matches=allow_exact_matches, returns_within=returns_within,
         market=market,
     )  # fmt: skip
-    lazy = trades.lazy().with_columns(pl.lit(1.0).alias(_ONE))
+    base = trades.lazy().with_columns(pl.lit(1.0).alias(_ONE))
     # The return from a unit price is the level minus 1: M = 1 + r, exact for prices >= 1.
     lazy = lookup(
-        lazy, [0.0, *later], _ONE, reference=quotes, reference_price_col=mid_col, names=names
+        base, [0.0, *later], _ONE, reference=quotes, reference_price_col=mid_col, names=names
     )  # validates the horizons
-    out_names = ["quoted_spread", "effective_spread"]
+    out_names: list[str] = ["effective_spread"]
     for h in values:
         out_names += [horizon_name(h, "realized_spread_"), horizon_name(h, "price_impact_")]
-    out_names += [f"{n}_hs" for n in out_names[1:]]
+    if quoted:
+        out_names = ["quoted_spread", *out_names, *(f"{n}_hs" for n in out_names)]
     duplicates = sorted({n for n in out_names if out_names.count(n) > 1})
     if duplicates:
         msg = f"{where}: duplicate horizons {duplicates}; give each horizon once"
@@ -207,23 +217,40 @@ def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
     if clash:
         msg = f"{where}: output column(s) {clash} already exist in trades; drop or rename them"
         raise VizflowError(msg)
-    in_force = quotes.lazy().with_columns((pl.col(ask_col) - pl.col(bid_col)).alias(_SPREAD))
-    lazy = lookup(lazy, [0.0], _ONE, reference=in_force, reference_price_col=_SPREAD, names=[_SPREAD])
-    d, p = _direction(side_col), pl.col(price_col).cast(pl.Float64)
-    mid_now = 1.0 + pl.col(names[0])
+    mid_now, spread = pl.col(names[0]), pl.col(_SPREAD)
+    levels = [(1.0 + pl.col(n)).alias(n) for n in names]
+    if quoted:
+        in_force = quotes.lazy().with_columns((pl.col(ask_col) - pl.col(bid_col)).alias(_SPREAD))
+        # A second lookup beside the first (not after it), so each reads the trades as given.
+        spread_now = lookup(
+            base, [0.0], _ONE, reference=in_force, reference_price_col=_SPREAD, names=[_SPREAD]
+        )
+        lazy = pl.concat([lazy, spread_now.select(_SPREAD)], how="horizontal")
+        levels.append((1.0 + spread).alias(_SPREAD))
+    # Levels and weights first, in their own columns, so each is computed once (the side check is
+    # a Python UDF, which common-subexpression elimination does not merge); then every measure is
+    # one difference of levels times a weight: 2 D / M_t (relative) or 2 D / (A_t - B_t) (_hs).
+    lazy = lazy.with_columns(_direction(side_col).alias(_D), *levels)
+    d = pl.col(_D)
+    weights = [(2.0 * d / mid_now).alias(_W)]
+    if quoted:
+        weights += [
+            (spread / mid_now).alias("quoted_spread"),
+            pl.when(spread > 0).then(2.0 * d / spread).alias(_W_HS),
+        ]
+    lazy = lazy.with_columns(weights)
+    p = pl.col(price_col).cast(pl.Float64)
     later_mid = iter(names[1:])
-    mid_at = {h: mid_now if _is_zero(h) else 1.0 + pl.col(next(later_mid)) for h in values}
-    quoted = (1.0 + pl.col(_SPREAD)) / mid_now
-    measures = {"effective_spread": 2.0 * d * (p - mid_now) / mid_now}
+    mid_at = {h: mid_now if _is_zero(h) else pl.col(next(later_mid)) for h in values}
+    moves = {"effective_spread": p - mid_now}
     for h in values:
-        measures[horizon_name(h, "realized_spread_")] = 2.0 * d * (p - mid_at[h]) / mid_now
-        measures[horizon_name(h, "price_impact_")] = 2.0 * d * (mid_at[h] - mid_now) / mid_now
-    usable = pl.when(quoted > 0)
-    lazy = lazy.with_columns(
-        quoted.alias("quoted_spread"),
-        *(expr.alias(name) for name, expr in measures.items()),
-        *(usable.then(expr / quoted).alias(f"{name}_hs") for name, expr in measures.items()),
-    ).drop(_ONE, _SPREAD, *names)
+        moves[horizon_name(h, "realized_spread_")] = p - mid_at[h]
+        moves[horizon_name(h, "price_impact_")] = mid_at[h] - mid_now
+    measures = [(pl.col(_W) * move).alias(name) for name, move in moves.items()]
+    if quoted:
+        measures += [(pl.col(_W_HS) * move).alias(f"{name}_hs") for name, move in moves.items()]
+    temporary = [_ONE, _D, _W, *names, *([_SPREAD, _W_HS] if quoted else [])]
+    lazy = lazy.with_columns(measures).drop(temporary).select(*schema.names(), *out_names)
     if isinstance(trades, pl.DataFrame):
         return lazy.collect()
     return lazy
