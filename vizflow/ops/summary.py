@@ -307,7 +307,8 @@ def summarize(
         agg += a
         packed.append(s.alias(column))
     lf = frame.lazy().with_columns(made).with_columns(checked).with_columns(pre)
-    grouped = lf.group_by(cells).agg(agg) if cells else lf.select(agg)
+    # Sorted by cell and cluster, so the merge adds the clusters in one order whatever the rows' order.
+    grouped = _group(lf, cells, agg)
     # An opaque node, so no projection of the result can prune the check away.
     checked_cells = grouped.map_batches(
         lambda found: _raise_on_bad(found, weight),
