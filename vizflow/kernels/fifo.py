@@ -142,18 +142,24 @@ def first_bad_fill_nb(
     >>> first_bad_fill_nb(d, np.ones(3), np.ones(3), np.zeros(3), np.arange(3), 1e-9)
     1
     """
+    n_bad = 0
+    for i in range(qty.size):  # branch-free, so it vectorises: the usual answer is none
+        n_bad += not _fill_ok(direction[i], qty[i], price[i], time[i], qty_tol)
+    if n_bad == 0:
+        return OK
     bad = OK
     first = np.iinfo(np.int64).max
     for i in range(qty.size):
-        q = qty[i]
-        ok = (
-            (direction[i] == 1 or direction[i] == -1) and q > qty_tol and q - q == 0.0
-        )  # x - x is NaN for NaN and inf
-        ok = ok and price[i] - price[i] == 0.0 and time[i] - time[i] == 0
-        if not ok and row_id[i] < first:
+        if not _fill_ok(direction[i], qty[i], price[i], time[i], qty_tol) and row_id[i] < first:
             first = row_id[i]
             bad = i
     return bad
+
+
+@njit(inline="always")
+def _fill_ok(d: int, q: float, p: float, t: float, qty_tol: float) -> bool:
+    # Comparisons only (NaN fails every one; abs of any int64 is below inf).
+    return (d * d == 1) & (q > qty_tol) & (q < np.inf) & (abs(p) < np.inf) & (abs(t) < np.inf)
 
 
 def warm_up() -> None:
