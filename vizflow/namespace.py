@@ -31,6 +31,7 @@ from vizflow.enrich import State, enrich
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+    from datetime import timedelta
 
     from vizflow._typing import InvalidPolicy, OutsidePolicy
     from vizflow.calendar import Calendar
@@ -87,7 +88,7 @@ class _VfNamespace(Generic[FrameT]):
 
     def forward_return(
         self,
-        horizons: Sequence[float | str] | float | str,
+        horizons: Sequence[float | str | timedelta] | float | str | timedelta,
         price_col: str | pl.Expr = "mid",
         time_col: str = "elapsed_seconds",
         symbol_col: str | Sequence[str] = "symbol",
@@ -97,7 +98,7 @@ class _VfNamespace(Generic[FrameT]):
         reference_time_col: str | None = None,
         reference_symbol_col: str | Sequence[str] | None = None,
         current: Literal["own", "reference"] = "own",
-        tolerance: float | None = None,
+        tolerance: float | str | timedelta | None = None,
         log: bool = False,
         prefix: str = "return_",
         date_col: str = "date",
@@ -119,7 +120,7 @@ class _VfNamespace(Generic[FrameT]):
 
     def forward_window(
         self,
-        horizons: Sequence[float] | float,
+        horizons: Sequence[float | str | timedelta] | float | str | timedelta,
         aggs: Mapping[str, pl.Expr],
         time_col: str = "elapsed_seconds",
         symbol_col: str | Sequence[str] = "symbol",

@@ -3,83 +3,38 @@
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import polars as pl
 
-from vizflow._grouping import group_order, key_codes, key_kind
-from vizflow._keys import as_keys, check_dates_in_keys
-from vizflow._node import node_columns, plan_node
 from vizflow._validate import require_columns, require_numeric
 from vizflow.exceptions import DataError, SchemaError, VizflowError
 from vizflow.kernels.asof import BACKWARD, FORWARD, NEAREST, asof_price_nb, forward_returns_nb
 from vizflow.market import get_market, require_choice
+from vizflow.ops._horizons import CLOSE, horizon_name, parse_horizons, parse_tolerance
+from vizflow.ops._lookup import Lookup, arrange, lookup_plan, lookup_spec, read_times, sorted_segments
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from datetime import timedelta
 
     from numpy.typing import NDArray
 
     from vizflow._typing import FrameT
     from vizflow.market import Market
+    from vizflow.ops._horizons import Horizon
 
 __all__ = ["CLOSE", "forward_return", "horizon_name"]
 
 _DIRECTIONS = {"backward": BACKWARD, "forward": FORWARD, "nearest": NEAREST}
-
-_EXACT_INT = 2**53  # float64 holds every integer up to this exactly
-
-
-CLOSE = "close"  # the horizon of the markout to the key group's last price
+_WHERE = "forward_return"
 
 
-def horizon_name(horizon: float | str, prefix: str = "return_") -> str:
-    """Column name of a horizon: ``return_60`` for 60, ``return_0.5``, ``return_-5``, ``return_close``.
-
-    Whole-number horizons print without a decimal point; others with Python's shortest repr.
-
-    Examples
-    --------
-    >>> horizon_name(60), horizon_name(60.0), horizon_name(0.5), horizon_name(-5), horizon_name("close")
-    ('return_60', 'return_60', 'return_0.5', 'return_-5', 'return_close')
-    """
-    if horizon == CLOSE:
-        return f"{prefix}{CLOSE}"
-    assert not isinstance(horizon, str)
-    text = str(int(horizon)) if float(horizon).is_integer() else repr(float(horizon))
-    return f"{prefix}{text}"
-
-
-def _check_horizons(horizons: Sequence[float | str] | float | str) -> list[float | str]:
-    # numbers.Real admits numpy scalars (np.int64 is no int); bools are refused.
-    scalar = isinstance(horizons, numbers.Real | np.bool_ | str) or not hasattr(horizons, "__iter__")
-    values: list[float | str] = [horizons] if scalar else list(horizons)  # type: ignore[list-item, arg-type]
-    if not values:
-        msg = "forward_return: horizons is empty; expected e.g. [1, 5, 60]"
-        raise VizflowError(msg)
-    for h in values:
-        if h == CLOSE:
-            continue
-        if isinstance(h, bool | np.bool_) or not isinstance(h, numbers.Real) or not math.isfinite(h):
-            msg = (
-                f"forward_return: horizon {h!r} is not a finite number of seconds (negative: the "
-                "past) or 'close'"
-            )
-            raise VizflowError(msg)
-    names = [horizon_name(h) for h in values]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        msg = f"forward_return: duplicate horizons {duplicates}; give each horizon once"
-        raise VizflowError(msg)
-    return [CLOSE if h == CLOSE else float(h) for h in values]
-
-
-def _names(values: list[float | str], names: Sequence[str] | None, prefix: str) -> list[str]:
+def _names(values: list[Horizon], names: Sequence[str] | None, prefix: str) -> list[str]:
     if names is None:
-        return [horizon_name(h, prefix) for h in values]
+        return [f"{prefix}{h.text}" for h in values]
     given = [names] if isinstance(names, str) else list(names)
     if len(given) != len(values) or not all(isinstance(n, str) and n for n in given):
         msg = f"forward_return: names={names!r}; expected one non-empty name per horizon ({len(values)})"
@@ -90,7 +45,9 @@ def _names(values: list[float | str], names: Sequence[str] | None, prefix: str) 
     return given
 
 
-def _session_bounds(market: Market | str | None, returns_within: str) -> tuple[float, ...]:
+def _session_bounds(
+    market: Market | str | None, returns_within: str, *, session_clock: bool
+) -> tuple[float, ...]:
     require_choice("returns_within", returns_within, ["day", "session"], where="forward_return")
     if returns_within == "day":
         return ()
@@ -100,22 +57,14 @@ def _session_bounds(market: Market | str | None, returns_within: str) -> tuple[f
             "bound the window"
         )
         raise VizflowError(msg)
+    if not session_clock:
+        msg = (
+            "forward_return: returns_within='session' reads the session clock: give a numeric "
+            "time_col such as elapsed_seconds from vf.parse_time, not a Datetime"
+        )
+        raise VizflowError(msg)
     lengths = [session.length_seconds for session in get_market(market).sessions]
     return tuple(float(b) for b in np.cumsum([0.0, *lengths]))
-
-
-def _check_tolerance(tolerance: float | None) -> float:
-    if tolerance is None:
-        return math.inf
-    if (
-        isinstance(tolerance, bool | np.bool_)
-        or not isinstance(tolerance, numbers.Real)
-        or not math.isfinite(tolerance)
-        or tolerance < 0
-    ):
-        msg = f"forward_return: tolerance {tolerance!r} is not a finite number >= 0 (seconds of staleness)"
-        raise VizflowError(msg)
-    return float(tolerance)
 
 
 _PRICE = "__vizflow_price"  # the column an expression given as a price is evaluated into
@@ -147,46 +96,10 @@ def _with_price(
     return frame.with_columns(price.alias(temp)), temp
 
 
-def _check_frame(
-    frame: pl.LazyFrame | pl.DataFrame, cols: dict[str, str], keys: list[str], *, what: str, price: bool
-) -> None:
-    schema = frame.collect_schema()
+def _check_price(schema: pl.Schema, price: str, *, what: str) -> None:
     where = f"forward_return ({what})"
-    require_columns(schema, [*([cols["price"]] if price else []), cols["time"], *keys], where=where)
-    if price:
-        require_numeric(schema, cols["price"], where=where)
-    time_dtype = schema[cols["time"]]
-    if not time_dtype.is_numeric():
-        msg = (
-            f"{where}: time column {cols['time']!r} has dtype {time_dtype}; expected numeric "
-            "seconds (e.g. elapsed_seconds from vf.parse_time)"
-        )
-        raise SchemaError(msg)
-
-
-def _check_key_kinds(
-    frame: pl.LazyFrame | pl.DataFrame,
-    keys: list[str],
-    reference: pl.LazyFrame | pl.DataFrame,
-    ref_keys: list[str],
-) -> None:
-    """Keys match by value within a kind: refuse pairs that never match (600519 vs "000333")."""
-    if len(keys) != len(ref_keys):
-        msg = (
-            f"forward_return: symbol_col {keys} and reference_symbol_col {ref_keys} name different "
-            "numbers of key columns; give one reference column per key column"
-        )
-        raise VizflowError(msg)
-    schema, ref_schema = frame.collect_schema(), reference.collect_schema()
-    for key, ref_key in zip(keys, ref_keys, strict=True):
-        a, b = schema[key], ref_schema[ref_key]
-        if key_kind(a) != key_kind(b):
-            msg = (
-                f"forward_return: symbol column {key!r} is {a} but the reference's {ref_key!r} "
-                f"is {b}; cast one to the other's kind (e.g. integer codes to zero-padded strings) "
-                "so that the same symbol matches"
-            )
-            raise SchemaError(msg)
+    require_columns(schema, [price], where=where)
+    require_numeric(schema, price, where=where)
 
 
 def _check_overlap(
@@ -207,54 +120,21 @@ def _check_overlap(
 
 
 def _times(frame: pl.DataFrame, time: str, *, where: str = "forward_return") -> NDArray[np.float64]:
-    """Float64 seconds; null, NaN and infinite times become NaN (they match nothing).
-
-    ``where`` names the operation in errors (``forward_window`` passes its own name).
-    """
-    column = frame.get_column(time)
-    if column.dtype.is_integer() and column.null_count() < column.len():
-        largest = max(abs(int(column.min())), abs(int(column.max())))  # type: ignore[arg-type]
-        if largest > _EXACT_INT:
-            msg = (
-                f"{where}: time column {time!r} holds integers up to {largest}, beyond"
-                " 2**53, which float64 cannot hold exactly (nearby times would merge); "
-                "use seconds from an origin, e.g. elapsed_seconds from vf.parse_time"
-            )
-            raise DataError(msg)
-    times = column.cast(pl.Float64).fill_null(np.nan).to_numpy()
-    return np.where(np.isfinite(times), times, np.nan)
+    """Float64 seconds; null, NaN and infinite times become NaN (see :func:`read_times`)."""
+    return read_times(frame, time, where=where)
 
 
 def _segments(
     codes: NDArray[np.int64], n_groups: int, times: NDArray[np.float64], *, where: str = "forward_return"
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Rows in (key, time) order: the input position of each sorted row, and CSR offsets.
-
-    See :func:`_sorted_segments`, which also gives the times in that order.
-    """
-    order, offsets, _ = _sorted_segments(codes, n_groups, times, where=where)
+    """Rows in (key, time) order: the input position of each sorted row, and CSR offsets."""
+    order, offsets, _, _ = sorted_segments(codes, n_groups, times, where=where)
     return order, offsets
-
-
-def _sorted_segments(
-    codes: NDArray[np.int64], n_groups: int, times: NDArray[np.float64], *, where: str = "forward_return"
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
-    """Rows in (key, time) order: input positions, CSR offsets and the times in sorted order.
-
-    A compiled counting sort by key, then a radix sort of only the keys whose times are out of
-    order (``vizflow.kernels.segments``), replaces a Polars sort; rows with a null key form group
-    0, which the caller leaves out. ``where`` names the operation in errors.
-    """
-    if codes.size != times.size:
-        msg = f"{where}: {codes.size} key codes for {times.size} times"
-        raise VizflowError(msg)
-    order, offsets, sorted_times, _ = group_order(codes, n_groups, np.ascontiguousarray(times, np.float64))
-    return order, offsets, sorted_times
 
 
 def forward_return(
     frame: FrameT,
-    horizons: Sequence[float | str] | float | str,
+    horizons: Sequence[float | str | timedelta] | float | str | timedelta,
     price_col: str | pl.Expr = "mid",
     time_col: str = "elapsed_seconds",
     symbol_col: str | Sequence[str] = "symbol",
@@ -264,7 +144,7 @@ def forward_return(
     reference_time_col: str | None = None,
     reference_symbol_col: str | Sequence[str] | None = None,
     current: Literal["own", "reference"] = "own",
-    tolerance: float | None = None,
+    tolerance: float | str | timedelta | None = None,
     log: bool = False,
     prefix: str = "return_",
     date_col: str = "date",
@@ -402,38 +282,42 @@ def forward_return(
     │ A      ┆ 90.0            ┆ 10.0 ┆ null      ┆ null      │
     └────────┴─────────────────┴──────┴───────────┴───────────┘
     """
-    values = _check_horizons(horizons)
+    values = parse_horizons(horizons, where=_WHERE)
     if current not in ("own", "reference"):
         msg = f"forward_return: current={current!r}; expected 'own' or 'reference'"
         raise VizflowError(msg)
     if current == "reference" and reference is None:
         msg = "forward_return: current='reference' needs a reference frame"
         raise VizflowError(msg)
-    tol = _check_tolerance(tolerance)
-    require_choice("direction", direction, list(_DIRECTIONS), where="forward_return")
+    tol = parse_tolerance(tolerance, where=_WHERE)
+    require_choice("direction", direction, list(_DIRECTIONS), where=_WHERE)
     if not isinstance(allow_exact_matches, bool | np.bool_):
         msg = f"forward_return: allow_exact_matches={allow_exact_matches!r}; expected True or False"
         raise VizflowError(msg)
-    bounds = _session_bounds(market, returns_within)
-    keys = as_keys(symbol_col, where="forward_return", name="symbol_col")
     lazy, price = frame.lazy(), ""  # with current="reference" the frame's price is not read
     if current == "own":
         lazy, price = _with_price(lazy, price_col, _PRICE, what="frame")
-    own = {"price": price, "time": time_col}
-    _check_frame(lazy, own, keys, what="frame", price=current == "own")
-    ref_keys, ref = keys, own
-    ref_lazy = None
+    ref_lazy, ref_price = None, ""
     if reference is not None:
-        ref_keys = as_keys(
-            keys if reference_symbol_col is None else reference_symbol_col,
-            where="forward_return",
-            name="reference_symbol_col",
-        )
         given = "mid" if reference_price_col is None else reference_price_col
         ref_lazy, ref_price = _with_price(reference.lazy(), given, _REF_PRICE, what="reference")
-        ref = {"price": ref_price, "time": reference_time_col or time_col}
-        _check_frame(ref_lazy, ref, ref_keys, what="reference", price=True)
-        _check_key_kinds(frame, keys, reference, ref_keys)
+    lookup = lookup_spec(
+        lazy,
+        ref_lazy,
+        where=_WHERE,
+        time_col=time_col,
+        symbol_col=symbol_col,
+        reference_time_col=reference_time_col,
+        reference_symbol_col=reference_symbol_col,
+        date_col=date_col,
+    )
+    if current == "own":
+        _check_price(lazy.collect_schema(), price, what="frame")
+    if ref_lazy is not None:
+        _check_price(ref_lazy.collect_schema(), ref_price, what="reference")
+    bounds = _session_bounds(market, returns_within, session_clock=lookup.ns_per_unit is None)
+    shifts = tuple(0.0 if h.is_close else lookup.resolve(h) for h in values)
+    tol_units = math.inf if tol is None else lookup.resolve(tol)
     columns = _names(values, names, prefix)
     clash = [n for n in columns if n in frame.collect_schema()]
     if clash:
@@ -441,23 +325,29 @@ def forward_return(
         raise VizflowError(msg)
 
     spec = _Spec(
-        horizons=tuple(values),
+        lookup=lookup,
+        shifts=shifts,
+        to_close=tuple(h.is_close for h in values),
         names=tuple(columns),
-        keys=tuple(keys),
-        ref_keys=tuple(ref_keys),
-        time=time_col,
         price=price if current == "own" else None,
-        ref_time=ref["time"],
-        ref_price=ref["price"],
+        ref_price=ref_price if ref_lazy is not None else price,
         current=current,
-        tolerance=tol,
+        tolerance=tol_units,
         log=log,
-        date_col=date_col,
         direction=_DIRECTIONS[direction],
         allow_exact=bool(allow_exact_matches),
         bounds=bounds,
     )
-    returns = _plan(lazy, ref_lazy, spec)
+    reads = [spec.price] if spec.price else []
+    returns = lookup_plan(
+        lazy,
+        ref_lazy,
+        lookup,
+        reads=reads,
+        ref_reads=[spec.ref_price],
+        compute=lambda df, src: _compute(df, src, spec),
+        schema=dict.fromkeys(spec.names, pl.Float64()),
+    )
     if isinstance(frame, pl.DataFrame):
         return frame.hstack(returns.collect())
     return pl.concat([frame, returns], how="horizontal")
@@ -467,88 +357,47 @@ def forward_return(
 class _Spec:
     """A validated call: what the plan node computes at ``collect()`` time."""
 
-    horizons: tuple[float | str, ...]
+    lookup: Lookup
+    shifts: tuple[float, ...]  # in the time column's unit (0 for the close)
+    to_close: tuple[bool, ...]
     names: tuple[str, ...]
-    keys: tuple[str, ...]
-    ref_keys: tuple[str, ...]
-    time: str
     price: str | None
-    ref_time: str
     ref_price: str
     current: str
     tolerance: float
     log: bool
-    date_col: str
     direction: int
     allow_exact: bool
     bounds: tuple[float, ...]
 
 
-def _plan(frame: pl.LazyFrame, reference: pl.LazyFrame | None, spec: _Spec) -> pl.LazyFrame:
-    """Build the return columns as one plan node over the few columns it reads (and the reference's).
-
-    The node sits in a horizontal concat beside the untouched frame (``vizflow._node``), and no
-    predicate is pushed below it (a filter must never remove rows whose prices others look up).
-    """
-    own = [*spec.keys, spec.time, *([spec.price] if spec.price else [])]
-    own = node_columns(frame.collect_schema(), own, spec.keys, spec.time, spec.date_col)
-    ref_cols: list[str] = []
-    if reference is not None:
-        ref_cols = [*spec.ref_keys, spec.ref_time, spec.ref_price]
-        ref_cols = node_columns(
-            reference.collect_schema(), ref_cols, spec.ref_keys, spec.ref_time, spec.date_col
-        )
-    return plan_node(
-        frame,
-        own,
-        lambda df, src: _compute(df, src, spec),
-        dict.fromkeys(spec.names, pl.Float64()),
-        reference=reference,
-        ref_cols=ref_cols,
-    )
-
-
 def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.DataFrame:
     """Compute the return columns of ``df``'s rows, in its row order (at ``collect()`` time)."""
-    keys, ref_keys = list(spec.keys), list(spec.ref_keys)
-    check_dates_in_keys(df, keys, where="forward_return", date_col=spec.date_col, time_col=spec.time)
+    at = arrange(df, src, spec.lookup)
     if src is not None:
-        check_dates_in_keys(
-            src, ref_keys, where="forward_return (reference)", date_col=spec.date_col, time_col=spec.ref_time
-        )
-    frames, frame_keys = ([df], [keys]) if src is None else ([df, src], [keys, ref_keys])
-    codes, n_groups = key_codes(frames, frame_keys, nulls="drop")
-    n_groups = max(n_groups, 1)  # group 0 (null keys) exists even when empty
-    if src is not None:
-        _check_overlap(df, keys, src, ref_keys, codes)
-    q_time = _times(df, spec.time)
-    q_rows, q_offsets, q_sorted = _sorted_segments(codes[0], n_groups, q_time)
+        _check_overlap(df, list(spec.lookup.keys), src, list(spec.lookup.ref_keys), at.codes)
     own_price = None if spec.price is None else df.get_column(spec.price).cast(pl.Float64).to_numpy()
-    if src is None:
-        s_rows, s_offsets, s_sorted_time, s_price = q_rows, q_offsets, q_sorted, own_price
-    else:
-        s_time = _times(src, spec.ref_time)
-        s_rows, s_offsets, s_sorted_time = _sorted_segments(codes[1], n_groups, s_time)
-        s_price = src.get_column(spec.ref_price).cast(pl.Float64).to_numpy()  # nulls arrive as NaN
+    # nulls arrive as NaN
+    s_price = own_price if src is None else src.get_column(spec.ref_price).cast(pl.Float64).to_numpy()
     assert s_price is not None
     # The kernel walks sorted arrays: one gather is cheaper than random reads in the pass.
-    s_sorted_price = np.ascontiguousarray(s_price[s_rows], dtype=np.float64)
-    out = np.empty((len(spec.horizons), df.height))
+    s_sorted_price = np.ascontiguousarray(s_price[at.s_rows], dtype=np.float64)
+    q_rows, q_offsets, q_sorted = at.q_rows, at.q_offsets, at.q_sorted
+    out = np.empty((len(spec.shifts), df.height))
     out[:, q_rows[q_offsets[0] : q_offsets[1]]] = np.nan  # group 0: a null key matches nothing
-    q_offsets, s_offsets = q_offsets[1:], s_offsets[1:]
+    q_offsets, s_offsets = q_offsets[1:], at.s_offsets[1:]
     if spec.current == "reference":
         now = np.empty(df.height)
         asof_price_nb(
-            q_offsets, q_sorted, s_offsets, s_sorted_time, s_sorted_price, spec.direction, spec.allow_exact,
+            q_offsets, q_sorted, s_offsets, at.s_sorted, s_sorted_price, spec.direction, spec.allow_exact,
             spec.tolerance, now,
         )  # fmt: skip
     else:
         assert own_price is not None
         now = s_sorted_price if src is None else np.ascontiguousarray(own_price[q_rows], dtype=np.float64)
-    to_close = np.array([h == CLOSE for h in spec.horizons], dtype=np.bool_)
-    shifts = np.array([0.0 if h == CLOSE else h for h in spec.horizons], dtype=np.float64)
     forward_returns_nb(
-        q_offsets, q_rows, q_sorted, now, s_offsets, s_sorted_time, s_sorted_price, shifts, to_close,
+        q_offsets, q_rows, q_sorted, now, s_offsets, at.s_sorted, s_sorted_price,
+        np.array(spec.shifts, dtype=np.float64), np.array(spec.to_close, dtype=np.bool_),
         spec.direction, spec.allow_exact, spec.tolerance, spec.log, np.array(spec.bounds, np.float64), out,
     )  # fmt: skip
     columns = [pl.Series(name, out[k], nan_to_null=True) for k, name in enumerate(spec.names)]

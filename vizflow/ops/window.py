@@ -15,19 +15,14 @@ of rows over all windows.
 
 from __future__ import annotations
 
-import math
-import numbers
 import operator
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import polars as pl
 
-from vizflow._grouping import by_group_runs, group_order, key_codes, key_kind
-from vizflow._keys import as_keys, check_dates_in_keys
-from vizflow._node import node_columns, plan_node
+from vizflow._grouping import by_group_runs
 from vizflow._validate import require_columns
 from vizflow.exceptions import SchemaError, VizflowError
 from vizflow.kernels.asof import TIE_SLACK
@@ -38,14 +33,17 @@ from vizflow.kernels.window import (
     window_extreme_nb,
     window_float_sums_nb,
 )
-from vizflow.ops.forward import _times, horizon_name
+from vizflow.ops._horizons import parse_horizons
+from vizflow.ops._lookup import Lookup, arrange, lookup_plan, lookup_spec
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
+    from datetime import timedelta
 
     from numpy.typing import NDArray
 
     from vizflow._typing import FrameT
+    from vizflow.ops._horizons import Horizon
 
 __all__ = ["forward_window"]
 
@@ -85,48 +83,28 @@ class _Agg:
 
 @dataclass(frozen=True, eq=False)
 class _Spec:
-    horizons: tuple[float, ...]
+    lookup: Lookup
+    horizons: tuple[float, ...]  # in the time column's unit; inf: up to the key's last row
+    suffixes: tuple[str, ...]  # each horizon as given: 60, -5, 1m, close
     aggs: tuple[_Agg, ...]
-    keys: tuple[str, ...]
-    ref_keys: tuple[str, ...]
-    time: str
-    ref_time: str
-    ref_columns: tuple[str, ...]
     roots: tuple[str, ...]
-    date_col: str
 
     @property
     def names(self) -> list[str]:
-        return [horizon_name(h, f"{a.name}_") for a in self.aggs for h in self.horizons]
+        return [f"{a.name}_{suffix}" for a in self.aggs for suffix in self.suffixes]
 
 
-def _check_horizons(horizons: Sequence[float] | float) -> tuple[float, ...]:
-    given: list[object] = (
-        list(horizons) if isinstance(horizons, Iterable) and not isinstance(horizons, str) else [horizons]
-    )
-    if not given:
-        msg = f"{_WHERE}: horizons is empty; expected e.g. [5, 60] (seconds after) or [-60] (before)"
-        raise VizflowError(msg)
-    values: list[float] = []
-    for h in given:
-        if (
-            isinstance(h, bool | np.bool_)
-            or not isinstance(h, numbers.Real)
-            or not math.isfinite(h)
-            or h == 0
-        ):
+def _check_horizons(horizons: object, lookup: Lookup) -> tuple[list[Horizon], tuple[float, ...]]:
+    values = parse_horizons(horizons, where=_WHERE)
+    resolved = tuple(lookup.resolve(h) for h in values)
+    for h, value in zip(values, resolved, strict=True):
+        if value == 0:
             msg = (
-                f"{_WHERE}: horizon {h!r} is not a finite non-zero number of seconds "
-                "(h > 0: the window (t, t + h]; h < 0: [t + h, t))"
+                f"{_WHERE}: horizon {h.text} makes an empty window; expected a non-zero horizon "
+                "(h > 0: the window (t, t + h]; h < 0: [t + h, t); 'close': (t, the key's last row])"
             )
             raise VizflowError(msg)
-        values.append(float(h))
-    names = [horizon_name(h, "") for h in values]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        msg = f"{_WHERE}: duplicate horizons {duplicates}; give each horizon once"
-        raise VizflowError(msg)
-    return tuple(values)
+    return values, resolved
 
 
 def _dtype(reference: pl.LazyFrame, expr: pl.Expr, what: str) -> pl.DataType:
@@ -206,38 +184,9 @@ def _check_aggs(aggs: Mapping[str, pl.Expr], reference: pl.LazyFrame) -> tuple[_
     return tuple(out)
 
 
-def _check_frame(frame: pl.LazyFrame | pl.DataFrame, time: str, keys: list[str], *, what: str) -> pl.Schema:
-    schema = frame.collect_schema()
-    where = f"{_WHERE} ({what})"
-    require_columns(schema, [time, *keys], where=where)
-    if not schema[time].is_numeric():
-        msg = (
-            f"{where}: time column {time!r} has dtype {schema[time]}; expected numeric seconds "
-            "(e.g. elapsed_seconds from vf.parse_time)"
-        )
-        raise SchemaError(msg)
-    return schema
-
-
-def _check_key_kinds(schema: pl.Schema, keys: list[str], ref_schema: pl.Schema, ref_keys: list[str]) -> None:
-    if len(keys) != len(ref_keys):
-        msg = (
-            f"{_WHERE}: symbol_col {keys} and reference_symbol_col {ref_keys} name different numbers "
-            "of key columns; give one reference column per key column"
-        )
-        raise VizflowError(msg)
-    for key, ref_key in zip(keys, ref_keys, strict=True):
-        if key_kind(schema[key]) != key_kind(ref_schema[ref_key]):
-            msg = (
-                f"{_WHERE}: symbol column {key!r} is {schema[key]} but the reference's {ref_key!r} is "
-                f"{ref_schema[ref_key]}; cast one to the other's kind so that the same symbol matches"
-            )
-            raise SchemaError(msg)
-
-
 def forward_window(
     frame: FrameT,
-    horizons: Sequence[float] | float,
+    horizons: Sequence[float | str | timedelta] | float | str | timedelta,
     aggs: Mapping[str, pl.Expr],
     time_col: str = "elapsed_seconds",
     symbol_col: str | Sequence[str] = "symbol",
@@ -338,94 +287,63 @@ def forward_window(
     │ 30.0            ┆ 0         ┆ 100        ┆ NaN     │
     └─────────────────┴───────────┴────────────┴─────────┘
     """
-    values = _check_horizons(horizons)
-    keys = as_keys(symbol_col, where=_WHERE, name="symbol_col")
-    schema = _check_frame(frame, time_col, keys, what="frame")
+    parse_horizons(horizons, where=_WHERE)  # the horizons' own errors come first
+    lookup = lookup_spec(
+        frame.lazy(),
+        None if reference is None else reference.lazy(),
+        where=_WHERE,
+        time_col=time_col,
+        symbol_col=symbol_col,
+        reference_time_col=reference_time_col,
+        reference_symbol_col=reference_symbol_col,
+        date_col=date_col,
+    )
+    values, resolved = _check_horizons(horizons, lookup)
     ref_frame = frame if reference is None else reference
-    ref_keys: list[str] = (
-        keys
-        if reference_symbol_col is None
-        else as_keys(reference_symbol_col, where=_WHERE, name="reference_symbol_col")
-    )
-    ref_time = reference_time_col or time_col
-    ref_schema = (
-        _check_frame(ref_frame, ref_time, ref_keys, what="reference") if reference is not None else schema
-    )
-    _check_key_kinds(schema, keys, ref_schema, ref_keys)
     checked = _check_aggs(aggs, ref_frame.lazy())
     roots: dict[str, None] = dict.fromkeys(c for a in checked for c in a.expr.meta.root_names())
     spec = _Spec(
-        horizons=values,
+        lookup=lookup,
+        horizons=resolved,
+        suffixes=tuple(h.text for h in values),
         aggs=checked,
-        keys=tuple(keys),
-        ref_keys=tuple(ref_keys),
-        time=time_col,
-        ref_time=ref_time,
-        ref_columns=tuple(dict.fromkeys([*ref_keys, ref_time, *roots])),
         roots=tuple(roots),
-        date_col=date_col,
     )
-    clash = [n for n in spec.names if n in schema]
+    clash = [n for n in spec.names if n in frame.collect_schema()]
     if clash:
         msg = f"{_WHERE}: output column(s) {clash} already exist; drop them or rename the aggregates"
         raise VizflowError(msg)
-    windows = _plan(frame.lazy(), None if reference is None else reference.lazy(), spec)
+    out_schema = {f"{a.name}_{suffix}": a.dtype for a in spec.aggs for suffix in spec.suffixes}
+    windows = lookup_plan(
+        frame.lazy(),
+        None if reference is None else reference.lazy(),
+        lookup,
+        reads=[] if reference is not None else spec.roots,
+        ref_reads=spec.roots,
+        compute=lambda df, src: _compute(df, src, spec),
+        schema=out_schema,
+    )
     if isinstance(frame, pl.DataFrame):
         return frame.hstack(windows.collect())
     return pl.concat([frame, windows], how="horizontal")
 
 
-def _plan(frame: pl.LazyFrame, reference: pl.LazyFrame | None, spec: _Spec) -> pl.LazyFrame:
-    """Build the aggregates as one plan node over the columns they read, beside the untouched frame."""
-    own = [*spec.keys, spec.time, *(() if reference is not None else spec.ref_columns)]
-    own = node_columns(frame.collect_schema(), own, spec.keys, spec.time, spec.date_col)
-    out_schema = {
-        n: a.dtype for a in spec.aggs for n in (horizon_name(h, f"{a.name}_") for h in spec.horizons)
-    }
-    ref_cols: list[str] = []
-    if reference is not None:
-        ref_schema = reference.collect_schema()
-        ref_cols = node_columns(ref_schema, spec.ref_columns, spec.ref_keys, spec.ref_time, spec.date_col)
-    return plan_node(
-        frame,
-        own,
-        lambda df, src: _compute(df, src, spec),
-        out_schema,
-        reference=reference,
-        ref_cols=ref_cols,
-    )
-
-
 def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.DataFrame:
     """Compute the aggregate columns of ``df``'s rows, in its row order (at ``collect()`` time)."""
-    keys, ref_keys = list(spec.keys), list(spec.ref_keys)
-    check_dates_in_keys(df, keys, where=_WHERE, date_col=spec.date_col, time_col=spec.time)
-    if src is not None:
-        check_dates_in_keys(
-            src, ref_keys, where=f"{_WHERE} (reference)", date_col=spec.date_col, time_col=spec.ref_time
-        )
-    frames, frame_keys = ([df], [keys]) if src is None else ([df, src], [keys, ref_keys])
-    codes, n_groups = key_codes(frames, frame_keys, nulls="drop")
-    n_groups = max(n_groups, 1)  # group 0 (null keys) exists even when empty
-    q_time = _times(df, spec.time, where=_WHERE)
-    q_rows, q_offsets, q_sorted, q_in_order = group_order(codes[0], n_groups, q_time)
+    at = arrange(df, src, spec.lookup)
+    q_rows, q_offsets, q_sorted = at.q_rows, at.q_offsets, at.q_sorted
     source = df if src is None else src
-    if src is None:
-        s_rows, s_offsets, s_sorted, s_in_order = q_rows, q_offsets, q_sorted, q_in_order
-    else:
-        s_time = _times(src, spec.ref_time, where=f"{_WHERE} (reference)")
-        s_rows, s_offsets, s_sorted, s_in_order = group_order(codes[1], n_groups, s_time)
     # An aggregate may read no column (pl.len()): the frame keeps the source's height all the same.
     sorted_src = source.select(spec.roots) if spec.roots else pl.DataFrame(height=source.height)
-    if not s_in_order:
+    if not at.s_in_order:
         # One chunk first: Polars gathers from a many-chunk frame (e.g. a shuffled sample) ~6x slower.
-        sorted_src = sorted_src.rechunk().gather(s_rows)
+        sorted_src = sorted_src.rechunk().gather(at.s_rows)
     leaves = _LeafInputs(sorted_src)
     columns = []
-    for h in spec.horizons:
+    for h, suffix in zip(spec.horizons, spec.suffixes, strict=True):
         lo, hi = np.empty(df.height, dtype=np.int64), np.empty(df.height, dtype=np.int64)
         lo[: q_offsets[1]] = hi[: q_offsets[1]] = 0  # group 0 (null keys): empty windows; the rest is written
-        _bounds(q_offsets[1:], q_sorted, s_offsets[1:], s_sorted, h=h, lo=lo, hi=hi)
+        _bounds(q_offsets[1:], q_sorted, at.s_offsets[1:], at.s_sorted, h=h, lo=lo, hi=hi)
         memo: dict[str, pl.Series] = {}  # a leaf shared by aggregates (a VWAP's q.sum()) runs once
         for agg in spec.aggs:
             if agg.outer is None:
@@ -436,14 +354,14 @@ def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.Data
                     for k, leaf in enumerate(agg.leaves)
                 ]
                 values = pl.DataFrame(inputs, height=df.height).select(agg.outer).to_series()
-            columns.append(values.cast(agg.dtype).alias(horizon_name(h, f"{agg.name}_")))
+            columns.append(values.cast(agg.dtype).alias(f"{agg.name}_{suffix}"))
     out = pl.DataFrame(columns, height=df.height).select(spec.names)
-    if not q_in_order:
+    if not at.q_in_order:
         inverse = np.empty(df.height, dtype=np.int64)
         inverse[q_rows] = np.arange(df.height)
         out = out.gather(inverse)
     # Rows with a null key (group 0) or a null time match nothing: null in every output.
-    void = np.isnan(q_time)
+    void = np.isnan(at.q_time)
     void[q_rows[q_offsets[0] : q_offsets[1]]] = True
     if void.any():
         out = out.with_columns(pl.when(pl.lit(pl.Series(~void))).then(pl.all()))

@@ -1,0 +1,333 @@
+"""The lookup both ``forward_return`` and ``forward_window`` are: the spec, its checks and its plan.
+
+A lookup reads, for each row of a frame, rows of the same key in a reference frame (the frame
+itself by default) at a time relative to the row's own. Both functions take the same keys,
+reference, time column and horizons (``vizflow.ops._horizons``) and refuse the same things with
+the same words; this module holds what they share:
+
+- :func:`lookup_spec` checks a call (columns, dtypes, key kinds, the time axis) and returns a
+  :class:`Lookup`;
+- :func:`lookup_plan` places a computation as one plan node beside the untouched frame;
+- :func:`arrange` runs at ``collect()``: the multi-date check, shared key codes, the times on
+  one axis and the (key, time) order of both sides.
+
+The time column is numeric (seconds for ``elapsed_seconds``, the session clock) or temporal
+(Datetime, Date, Duration: wall-clock time, e.g. a crypto market without sessions). Temporal
+times are read as integers of the column's unit from the earliest time of both sides, exactly
+while the span is below 2**53 units (104 days at nanoseconds, 285 years at microseconds).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+import polars as pl
+
+from vizflow._grouping import group_order, key_codes, key_kind
+from vizflow._keys import as_keys, check_dates_in_keys
+from vizflow._node import node_columns, plan_node
+from vizflow._validate import require_columns
+from vizflow.exceptions import DataError, SchemaError, VizflowError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from numpy.typing import NDArray
+
+    from vizflow.ops._horizons import Horizon
+
+__all__ = [
+    "Arranged",
+    "Lookup",
+    "arrange",
+    "lookup_plan",
+    "lookup_spec",
+    "read_times",
+    "sorted_segments",
+    "time_unit",
+]
+
+EXACT_INT = 2**53  # float64 holds every integer up to this exactly
+_NS_PER = {"ns": 1, "us": 1_000, "ms": 1_000_000}
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The checked keys and time columns of a lookup call.
+
+    ``ns_per_unit`` is None for a numeric time column, else the nanoseconds in one unit of the
+    temporal one (Datetime and Duration: their time unit; Date: a day).
+    """
+
+    where: str
+    keys: tuple[str, ...]
+    ref_keys: tuple[str, ...]
+    time: str
+    ref_time: str
+    date_col: str
+    ns_per_unit: float | None
+    has_reference: bool
+
+    def resolve(self, horizon: Horizon) -> float:
+        """Return ``horizon`` in the unit of the time column (``inf`` for the close)."""
+        return horizon.in_unit(self.ns_per_unit, where=self.where, time_col=self.time)
+
+
+def time_unit(dtype: pl.DataType) -> float | None:
+    """Return the nanoseconds per unit of a temporal time column, None for a numeric one.
+
+    Examples
+    --------
+    >>> time_unit(pl.Float64), time_unit(pl.Datetime("us", "UTC")), time_unit(pl.Date)
+    (None, 1000.0, 86400000000000.0)
+    """
+    if isinstance(dtype, pl.Datetime | pl.Duration):
+        return float(_NS_PER[dtype.time_unit or "us"])
+    if dtype == pl.Date:
+        return 86_400e9
+    return None
+
+
+def _check_frame(frame: pl.LazyFrame | pl.DataFrame, time: str, keys: list[str], *, where: str) -> pl.Schema:
+    schema = frame.collect_schema()
+    require_columns(schema, [time, *keys], where=where)
+    dtype = schema[time]
+    if not (dtype.is_numeric() or isinstance(dtype, pl.Datetime | pl.Duration) or dtype == pl.Date):
+        msg = (
+            f"{where}: time column {time!r} has dtype {dtype}; expected numeric seconds (e.g. "
+            "elapsed_seconds from vf.parse_time) or a Datetime, Date or Duration (wall-clock time)"
+        )
+        raise SchemaError(msg)
+    return schema
+
+
+def _check_times_agree(
+    schema: pl.Schema, time: str, ref_schema: pl.Schema, ref_time: str, where: str
+) -> None:
+    a, b = schema[time], ref_schema[ref_time]
+    kinds = {
+        "numeric" if d.is_numeric() else f"{d.base_type()} time zone {getattr(d, 'time_zone', None)}"
+        for d in (a, b)
+    }
+    if len(kinds) > 1:
+        msg = (
+            f"{where}: time column {time!r} is {a} but the reference's {ref_time!r} is {b}; "
+            "give both the same kind of time (both numeric seconds, or both Datetime in one "
+            "time zone) so that their times compare"
+        )
+        raise SchemaError(msg)
+
+
+def _check_key_kinds(
+    schema: pl.Schema, keys: list[str], ref_schema: pl.Schema, ref_keys: list[str], where: str
+) -> None:
+    """Keys match by value within a kind: refuse pairs that never match (600519 vs "000333")."""
+    if len(keys) != len(ref_keys):
+        msg = (
+            f"{where}: symbol_col {keys} and reference_symbol_col {ref_keys} name different "
+            "numbers of key columns; give one reference column per key column"
+        )
+        raise VizflowError(msg)
+    for key, ref_key in zip(keys, ref_keys, strict=True):
+        a, b = schema[key], ref_schema[ref_key]
+        if key_kind(a) != key_kind(b):
+            msg = (
+                f"{where}: symbol column {key!r} is {a} but the reference's {ref_key!r} "
+                f"is {b}; cast one to the other's kind (e.g. integer codes to zero-padded strings) "
+                "so that the same symbol matches"
+            )
+            raise SchemaError(msg)
+
+
+def lookup_spec(
+    frame: pl.LazyFrame,
+    reference: pl.LazyFrame | None,
+    *,
+    where: str,
+    time_col: str,
+    symbol_col: str | Sequence[str],
+    reference_time_col: str | None,
+    reference_symbol_col: str | Sequence[str] | None,
+    date_col: str,
+) -> Lookup:
+    """Check a lookup's frames, keys and time columns (one ``collect_schema()`` each).
+
+    Examples
+    --------
+    >>> lf = pl.LazyFrame({"symbol": ["A"], "t": [0.0]})
+    >>> spec = lookup_spec(
+    ...     lf,
+    ...     None,
+    ...     where="demo",
+    ...     time_col="t",
+    ...     symbol_col="symbol",
+    ...     reference_time_col=None,
+    ...     reference_symbol_col=None,
+    ...     date_col="date",
+    ... )
+    >>> spec.keys, spec.ref_time, spec.ns_per_unit
+    (('symbol',), 't', None)
+    """
+    keys = as_keys(symbol_col, where=where, name="symbol_col")
+    schema = _check_frame(frame, time_col, keys, where=f"{where} (frame)")
+    ref_keys, ref_time, ref_schema = keys, time_col, schema
+    if reference is not None:
+        if reference_symbol_col is not None:
+            ref_keys = as_keys(reference_symbol_col, where=where, name="reference_symbol_col")
+        ref_time = reference_time_col or time_col
+        ref_schema = _check_frame(reference, ref_time, ref_keys, where=f"{where} (reference)")
+        _check_times_agree(schema, time_col, ref_schema, ref_time, where)
+    _check_key_kinds(schema, keys, ref_schema, ref_keys, where)
+    return Lookup(
+        where=where,
+        keys=tuple(keys),
+        ref_keys=tuple(ref_keys),
+        time=time_col,
+        ref_time=ref_time,
+        date_col=date_col,
+        ns_per_unit=time_unit(schema[time_col]),
+        has_reference=reference is not None,
+    )
+
+
+def lookup_plan(
+    frame: pl.LazyFrame,
+    reference: pl.LazyFrame | None,
+    spec: Lookup,
+    *,
+    reads: Sequence[str],
+    ref_reads: Sequence[str],
+    compute: Callable[[pl.DataFrame, pl.DataFrame | None], pl.DataFrame],
+    schema: dict[str, pl.DataType],
+) -> pl.LazyFrame:
+    """Build the lookup's output columns as one plan node over the few columns it reads.
+
+    The node reads the keys, the time, ``reads`` and the columns of the multi-date check of the
+    frame (and the same of the reference, with ``ref_reads``); it sits in a horizontal concat
+    beside the untouched frame (``vizflow._node``), and no predicate is pushed below it (a
+    filter must never remove rows whose values others look up).
+    """
+    own = node_columns(
+        frame.collect_schema(), [*spec.keys, spec.time, *reads], spec.keys, spec.time, spec.date_col
+    )
+    ref_cols: list[str] = []
+    if reference is not None:
+        ref_cols = node_columns(
+            reference.collect_schema(),
+            [*spec.ref_keys, spec.ref_time, *ref_reads],
+            spec.ref_keys,
+            spec.ref_time,
+            spec.date_col,
+        )
+    return plan_node(frame, own, compute, schema, reference=reference, ref_cols=ref_cols)
+
+
+def read_times(
+    frame: pl.DataFrame, time: str, *, where: str = "forward_return", origin: int = 0
+) -> NDArray[np.float64]:
+    """Float64 times; null, NaN and infinite times become NaN (they match nothing).
+
+    A temporal column is read as integers of its unit counted from ``origin`` (its physical
+    value). ``where`` names the operation in errors (``forward_window`` passes its own name).
+
+    Examples
+    --------
+    >>> read_times(pl.DataFrame({"t": [1.5, None, float("inf")]}), "t").tolist()
+    [1.5, nan, nan]
+    """
+    column = frame.get_column(time)
+    temporal = column.dtype.is_temporal()
+    values = column.to_physical().cast(pl.Int64) - origin if temporal else column
+    if values.dtype.is_integer() and values.null_count() < values.len():
+        largest = max(abs(int(values.min())), abs(int(values.max())))  # type: ignore[arg-type]
+        if largest > EXACT_INT:
+            if temporal:
+                msg = (
+                    f"{where}: time column {time!r} ({column.dtype}) spans {largest} units, beyond "
+                    "2**53, which float64 cannot hold exactly (nearby times would merge); cast it to "
+                    "a coarser unit, e.g. pl.col(...).dt.cast_time_unit('us')"
+                )
+            else:
+                msg = (
+                    f"{where}: time column {time!r} holds integers up to {largest}, beyond"
+                    " 2**53, which float64 cannot hold exactly (nearby times would merge); "
+                    "use seconds from an origin, e.g. elapsed_seconds from vf.parse_time"
+                )
+            raise DataError(msg)
+    times = values.cast(pl.Float64).fill_null(np.nan).to_numpy()
+    return np.where(np.isfinite(times), times, np.nan)
+
+
+def sorted_segments(
+    codes: NDArray[np.int64], n_groups: int, times: NDArray[np.float64], *, where: str = "forward_return"
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], bool]:
+    """Rows in (key, time) order: input positions, CSR offsets, sorted times, and identity or not.
+
+    A compiled counting sort by key, then a radix sort of only the keys whose times are out of
+    order (``vizflow.kernels.segments``), replaces a Polars sort; rows with a null key form group
+    0, which the caller leaves out. ``where`` names the operation in errors.
+    """
+    if codes.size != times.size:
+        msg = f"{where}: {codes.size} key codes for {times.size} times"
+        raise VizflowError(msg)
+    return group_order(codes, n_groups, np.ascontiguousarray(times, np.float64))
+
+
+class Arranged(NamedTuple):
+    """Both sides of a lookup in (key, time) order, at ``collect()`` time.
+
+    ``q_*`` are the frame's rows, ``s_*`` the reference's (the same arrays without a
+    reference): input position of each sorted row, CSR offsets per key code (group 0 holds the
+    rows with a null key), the sorted times, and whether the rows were already in that order.
+    """
+
+    codes: list[NDArray[np.int64]]
+    q_time: NDArray[np.float64]
+    q_rows: NDArray[np.int64]
+    q_offsets: NDArray[np.int64]
+    q_sorted: NDArray[np.float64]
+    q_in_order: bool
+    s_rows: NDArray[np.int64]
+    s_offsets: NDArray[np.int64]
+    s_sorted: NDArray[np.float64]
+    s_in_order: bool
+
+
+def _origin(df: pl.DataFrame, src: pl.DataFrame | None, spec: Lookup) -> int:
+    """Return the earliest physical time of both sides (0 for numeric times), where temporal times start."""
+    if spec.ns_per_unit is None:
+        return 0
+    firsts: list[Any] = [df.get_column(spec.time).to_physical().min()]
+    if src is not None:
+        firsts.append(src.get_column(spec.ref_time).to_physical().min())
+    found = [int(f) for f in firsts if f is not None]
+    return min(found) if found else 0
+
+
+def arrange(df: pl.DataFrame, src: pl.DataFrame | None, spec: Lookup) -> Arranged:
+    """Check dates, code the keys of both sides together and sort both by (key, time)."""
+    keys, ref_keys = list(spec.keys), list(spec.ref_keys)
+    check_dates_in_keys(df, keys, where=spec.where, date_col=spec.date_col, time_col=spec.time)
+    if src is not None:
+        ref_where = f"{spec.where} (reference)"
+        check_dates_in_keys(src, ref_keys, where=ref_where, date_col=spec.date_col, time_col=spec.ref_time)
+    frames, frame_keys = ([df], [keys]) if src is None else ([df, src], [keys, ref_keys])
+    codes, n_groups = key_codes(frames, frame_keys, nulls="drop")
+    n_groups = max(n_groups, 1)  # group 0 (null keys) exists even when empty
+    dtype = df.schema[spec.time]
+    if src is not None and dtype.is_temporal() and src.schema[spec.ref_time] != dtype:
+        src = src.with_columns(pl.col(spec.ref_time).cast(dtype))  # one time unit for both sides
+    origin = _origin(df, src, spec)
+    q_time = read_times(df, spec.time, where=spec.where, origin=origin)
+    q_rows, q_offsets, q_sorted, q_in_order = sorted_segments(codes[0], n_groups, q_time, where=spec.where)
+    if src is None:
+        return Arranged(
+            codes, q_time, q_rows, q_offsets, q_sorted, q_in_order, q_rows, q_offsets, q_sorted, q_in_order
+        )
+    s_time = read_times(src, spec.ref_time, where=f"{spec.where} (reference)", origin=origin)
+    s_rows, s_offsets, s_sorted, s_in_order = sorted_segments(codes[1], n_groups, s_time, where=spec.where)
+    return Arranged(
+        codes, q_time, q_rows, q_offsets, q_sorted, q_in_order, s_rows, s_offsets, s_sorted, s_in_order
+    )
