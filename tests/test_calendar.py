@@ -779,3 +779,23 @@ class _Older:
 def test_for_market_cn_keeps_the_shipped_file_when_exchange_calendars_knows_less(monkeypatch):
     monkeypatch.setitem(sys.modules, "exchange_calendars", _Older)
     assert vf.calendar.for_market("CN") is vf.datasets.xshg_calendar()
+
+
+def test_for_market_file_replaces_a_weekday_rule_and_extends_a_list(tmp_path, without_exchange_calendars):
+    """A weekday rule knows no holidays, so a file for HK (without exchange_calendars) is used alone."""
+    path = tmp_path / "hk_2024.csv"
+    path.write_text("# span: 20240101..20241231\nholiday\n20240101\n20241225\n20241226\n")
+    cal = vf.calendar.for_market("HK", file=path)
+    assert (cal.name, cal.start, cal.end) == ("HK", "20240101", "20241231")
+    assert not cal.is_session("20241225")
+    with pytest.raises(CalendarError, match="outside the HK calendar"):
+        cal.is_session("20250102")
+
+
+def test_regression_for_market_file_that_disagrees_names_file_and_date(tmp_path):
+    path = tmp_path / "wrong.csv"
+    path.write_text("# span: 20240101..20241231\nholiday\n20240101\n20241225\n")
+    with pytest.raises(
+        CalendarError, match=r"wrong.csv': the calendars disagree on 20240209: not a session of 'XSHG'"
+    ):
+        vf.calendar.for_market("CN", file=path)  # it misses the Spring Festival, 20240209 comes first
