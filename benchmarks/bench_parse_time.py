@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 import vizflow as vf
-from benchmarks._common import header, median_time, peak_memory_mib
+from benchmarks._common import header, load_average, median_time, peak_memory_mib, save_results
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -109,8 +109,12 @@ def main() -> None:
         f"\nours vs pandas: {times['pandas vectorised, int'] / base:.2f}x (target >= 3x); "
         f"ours vs numba loop: {times['numba loop (1 thread), int'] / base:.2f}x (target >= 0.8x)"
     )
+    rows = [{"case": name, "seconds": t, "vs_ours": t / base} for name, t in times.items()]
     for name, target in [("polars", _polars_int), ("pandas", _pandas_int), ("numba", _numba_int)]:
-        print(f"peak memory growth, {name}, int: {peak_memory_mib(target):.0f} MiB")
+        peak = peak_memory_mib(target)
+        print(f"peak memory growth, {name}, int: {peak:.0f} MiB")
+        rows.append({"case": f"peak RSS growth, {name}, int", "mib": peak})
+    save_results("parse_time", rows, rows_in=n, load_average_end=load_average())
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 import vizflow as vf
-from benchmarks._common import header
+from benchmarks._common import header, load_average, save_results
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -53,9 +53,13 @@ def _time(run: Callable[[], vf.BatchResult]) -> tuple[float, float]:
     return wall, sum(r.seconds for r in result.results)
 
 
+REPORTED: list[dict] = []
+
+
 def _report(name: str, runs: list[tuple[float, float]], workers: int, sequential: float | None) -> float:
     wall = statistics.median(w for w, _ in runs)
     work = statistics.median(s for _, s in runs)
+    REPORTED.append({"case": name, "seconds": wall, "own_work_s": work, "workers": workers})
     overhead = (wall * workers - work) / N_DATES  # worker time not spent inside a date
     line = (
         f"{name:<34} {wall:7.2f} s  {N_DATES / wall:7.1f} dates/s  "
@@ -110,6 +114,7 @@ def main() -> None:
                 .collect()
                 .equals(vf.load(root / "pool" / f"{day}.parquet").collect())
             ), day
+        save_results("run", REPORTED, dates=N_DATES, load_average_end=load_average())
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 
 import vizflow as vf
-from benchmarks._common import header
+from benchmarks._common import header, load_average, save_results
 
 RETURNS = ["return_10", "return_60", "return_300"]
 KEYS = ["half_hour", "size_decile"]
@@ -156,10 +156,16 @@ def main() -> None:
             "| dates | (a) summarize + combine, sequential | (a) 2 processes | (b) concatenate + group_by |"
         )
         print("|---|---|---|---|")
+        rows = []
         for n in SIZES:
             cells = [measure(kind, root, n) for kind in ("seq", "two", "concat")]
             check_parity(root, n)
             print(f"| {n} | " + " | ".join(f"{s:.2f} s, {m:,.0f} MiB" for s, m in cells) + " |", flush=True)
+            rows += [
+                {"dates": n, "case": kind, "seconds": s, "peak_rss_growth_mib": m}
+                for kind, (s, m) in zip(("seq", "two", "concat"), cells, strict=True)
+            ]
+        save_results("stats", rows, trades_a_date=TRADES, load_average_end=load_average())
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
