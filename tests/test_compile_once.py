@@ -195,6 +195,20 @@ def test_regression_a_source_file_edited_after_import_is_not_used(tmp_path):
     assert _tags([vf.TagCondition("big", module.rule)])["big"].sum() == 2
 
 
+COLS = ("qty", "t")
+K = 0
+
+
+def test_regression_a_value_numba_needs_as_a_constant_is_compiled_in_instead():
+    """``r[COLS[K]]`` needs K at compile time: as an argument it does not compile; baked it does."""
+    global K
+    rule = vf.TagCondition("pick", lambda r: r[COLS[K]] > 2)
+    got = []
+    for K in (0, 1):  # noqa: B007 (the rule reads it)
+        got.append(_tags([rule])["pick"].to_list())
+    assert got == [[q > 2 for q in QTY["qty"]], [t > 2 for t in QTY["t"]]]
+
+
 # --- errors -----------------------------------------------------------------------------------------
 
 

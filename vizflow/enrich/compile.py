@@ -254,6 +254,8 @@ MEMO_SIZE = 64
 
 _MEMO: OrderedDict[Any, CompiledRule] = OrderedDict()
 _LOCK = threading.Lock()
+_BAKED: OrderedDict[tuple[types.CodeType, np.dtype, int], None] = OrderedDict()
+"""Rules (code, record dtype, row arguments) that compile only with their values compiled in."""
 """Compiled rules by :func:`_plan` key, least recently used first."""
 
 _RULE = "__vizflow_rule__"
@@ -321,6 +323,11 @@ class CompiledRule:
     module: str | None
     """The cached module's name (on disk), or None (compiled in memory for this process only)."""
 
+    @property
+    def takes_values(self) -> bool:
+        """Whether the compiled rule takes values as arguments (else they are compiled in)."""
+        return bool(self.names) or self.n_defaults > 0
+
     def values(self, fn: Any) -> tuple[Any, ...]:
         """Return the values to pass now: ``fn``'s last defaults, then its globals and cells by name."""
         defaults = tuple(getattr(fn, "__defaults__", None) or ())
@@ -329,20 +336,20 @@ class CompiledRule:
 
 
 def _plan(
-    fn: types.FunctionType, record: np.dtype, n_args: int
+    fn: types.FunctionType, record: np.dtype, n_args: int, *, bake: bool = False
 ) -> tuple[Any, tuple[str, ...], int, dict[str, Any]]:
     """Memo key, argument names, defaults passed and baked values of ``fn`` (key None: unhashable).
 
     The key holds the code, the record dtype and the values compiled into the rule; a value
     passed as an argument stands in the key as its name only, so a new value hits the memo.
     ``n_defaults`` is -1 when the rule cannot take arguments (no source found, a default that
-    is not a number): every value is compiled in and keys the memo then.
+    is not a number, or ``bake``): every value is compiled in and keys the memo then.
     """
     reads = _read_values(fn)
     defaults = fn.__defaults__ or ()
     n_defaults = max(fn.__code__.co_argcount - n_args, 0)
     tail = defaults[len(defaults) - n_defaults :] if n_defaults else ()
-    if not all(map(is_argument, tail)) or rewritable(fn) is None:
+    if bake or not all(map(is_argument, tail)) or rewritable(fn) is None:
         n_defaults = -1
     if n_defaults < 0:
         baked = dict(reads)
@@ -372,7 +379,9 @@ def rewritable(fn: types.FunctionType) -> FunctionNode | None:
     return node
 
 
-def jit_rule(fn: Callable[..., Any], record: np.dtype, *, rule: str, n_args: int = 1) -> CompiledRule:
+def jit_rule(
+    fn: Callable[..., Any], record: np.dtype, *, rule: str, n_args: int = 1, bake: bool = False
+) -> CompiledRule:
     """Compile ``fn`` for rows of dtype ``record`` once; the values it reads become arguments.
 
     The numbers, booleans and numeric arrays ``fn`` reads from its globals, closure cells and
@@ -384,7 +393,10 @@ def jit_rule(fn: Callable[..., Any], record: np.dtype, *, rule: str, n_args: int
     numba functions keep all their values compiled in. A rule that calls only builtins,
     numpy, math and the like is cached on disk (:func:`~vizflow.enrich.rule_cache.cache_dir`),
     so other processes load it instead of compiling it. ``n_args`` is how many arguments the
-    passes give the rule per row (1 for a condition, 2 for a running value).
+    passes give the rule per row (1 for a condition, 2 for a running value). ``bake=True``
+    compiles every value in, as numba does (for a rule that does not compile with its values
+    as arguments, e.g. an index into a tuple of mixed types); the rule's code is then always
+    compiled that way in this process.
 
     Raises
     ------
@@ -405,6 +417,12 @@ def jit_rule(fn: Callable[..., Any], record: np.dtype, *, rule: str, n_args: int
     if not isinstance(fn, types.FunctionType):  # already a numba function: numba's own rules
         return _lookup(("dispatcher", fn, record)) or _store(("dispatcher", fn, record), _around(fn))
     key, names, n_defaults, baked = _plan(fn, record, n_args)
+    if bake or (fn.__code__, record, n_args) in _BAKED:
+        with _LOCK:
+            _BAKED[fn.__code__, record, n_args] = None
+            while len(_BAKED) > MEMO_SIZE:
+                _BAKED.popitem(last=False)
+        key, names, n_defaults, baked = _plan(fn, record, n_args, bake=True)
     compiled = _lookup(key) if key is not None else None
     if compiled is None:
         compiled = _compile(fn, record, names, n_defaults, baked)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numba
 import numpy as np
@@ -11,6 +11,7 @@ import polars as pl
 
 from vizflow.enrich.base import State, TagRule
 from vizflow.enrich.compile import (
+    CompiledRule,
     RowError,
     as_numpy,
     check_function,
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 __all__ = ["TagCondition", "TagRunning"]
+
+T = TypeVar("T")
 
 
 class _FunctionRule(TagRule):
@@ -52,6 +55,19 @@ class _FunctionRule(TagRule):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
+
+    def _with_compiled(
+        self, records: np.ndarray, n_args: int, run: Callable[[CompiledRule, tuple[Any, ...]], T]
+    ) -> T:
+        """``run(compiled rule, values to pass)``; values compiled in if they do not compile as arguments."""
+        compiled = jit_rule(self.fn, records.dtype, rule=self.name, n_args=n_args)
+        try:
+            return run(compiled, compiled.values(self.fn))
+        except CompileError:
+            if not compiled.takes_values:
+                raise
+        compiled = jit_rule(self.fn, records.dtype, rule=self.name, n_args=n_args, bake=True)
+        return run(compiled, compiled.values(self.fn))
 
 
 def _run(kernel: Any, *args: Any, values: tuple[Any, ...], rule: str) -> Any:
@@ -135,8 +151,11 @@ class TagCondition(_FunctionRule):
 
     def compute(self, records: np.ndarray, offsets: NDArray[np.int64]) -> NDArray[np.bool_]:
         """Compiled path: one pass over all rows; a number is a condition as in ``bool(x)``."""
-        compiled = jit_rule(self.fn, records.dtype, rule=self.name, n_args=1)
-        values = compiled.values(self.fn)
+        return self._with_compiled(records, 1, lambda compiled, values: self._pass(records, compiled, values))
+
+    def _pass(
+        self, records: np.ndarray, compiled: CompiledRule, values: tuple[Any, ...]
+    ) -> NDArray[np.bool_]:
         arg_types = (numba.from_dtype(records.dtype), *map(numba.typeof, values))
         as_numpy(return_dtype(compiled.function, arg_types, rule=self.name), rule=self.name)
         out = np.empty(records.size, dtype=np.bool_)
@@ -222,8 +241,13 @@ class TagRunning(_FunctionRule):
 
     def compute(self, records: np.ndarray, offsets: NDArray[np.int64]) -> NDArray[Any]:
         """Compiled path: one pass, state reset at each segment; integer values checked for overflow."""
-        compiled = jit_rule(self.fn, records.dtype, rule=self.name, n_args=2)
-        values = compiled.values(self.fn)
+        return self._with_compiled(
+            records, 2, lambda compiled, values: self._pass(records, offsets, compiled, values)
+        )
+
+    def _pass(
+        self, records: np.ndarray, offsets: NDArray[np.int64], compiled: CompiledRule, values: tuple[Any, ...]
+    ) -> NDArray[Any]:
         value_types = tuple(map(numba.typeof, values))
         record = numba.from_dtype(records.dtype)
         state = _initial_type(self.initial, records.dtype)
