@@ -42,12 +42,13 @@ def _calendar(args: argparse.Namespace, config: Config) -> Calendar:
 
 def _dates(args: argparse.Namespace, calendar: Calendar) -> list[str]:
     import vizflow as vf
+    from vizflow.dates import format_date
 
     if args.date:
-        return [vf.config.format_date(args.date)]
+        return [format_date(args.date)]
     if args.dates_file:
         lines = Path(args.dates_file).read_text().split()
-        return [vf.config.format_date(d) for d in lines if d.strip()]
+        return [format_date(d) for d in lines if d.strip()]
     start, sep, end = args.dates.partition(":")
     if not sep:
         msg = f"--dates {args.dates!r}: expected START:END, e.g. 20240101:20240131"

@@ -342,6 +342,7 @@ class Calendar:
             )
             return self.days[i] if 0 <= i < len(self.days) else None
         step, current, rule = (_ONE_DAY if forward else -_ONE_DAY), parse_date(day), self._rule
+        text = day
         while n:
             current += step
             text = current.strftime("%Y%m%d")
