@@ -799,3 +799,11 @@ def test_regression_for_market_file_that_disagrees_names_file_and_date(tmp_path)
         CalendarError, match=r"wrong.csv': the calendars disagree on 20240209: not a session of 'XSHG'"
     ):
         vf.calendar.for_market("CN", file=path)  # it misses the Spring Festival, 20240209 comes first
+
+
+def test_from_holidays_and_generate_take_a_column_of_any_date_dtype():
+    column = pl.DataFrame({"holiday": [20270101, 20270105]})["holiday"]  # e.g. read from a file
+    cal = vf.calendar.from_holidays(column, "20270101", "20270108")
+    assert cal.days == ("20270104", "20270106", "20270107", "20270108")
+    dates = pl.Series([dt.date(2024, 1, 3), dt.date(2024, 1, 2)])
+    assert vf.calendar.generate(dates).days == ("20240102", "20240103")

@@ -80,7 +80,8 @@ def date_texts(dates: Iterable[DateLike], *, where: str) -> list[str]:
     Parameters
     ----------
     dates
-        The dates.
+        The dates; a :class:`polars.Series` may also hold integer ``YYYYMMDD`` values (a column
+        read from a file), as :func:`valid_days` reads it.
     where
         The operation, named in errors.
 
@@ -96,10 +97,14 @@ def date_texts(dates: Iterable[DateLike], *, where: str) -> list[str]:
 
     Examples
     --------
-    >>> import datetime as dt
+    >>> import datetime as dt, polars as pl
     >>> date_texts([dt.date(2024, 1, 2), "20240103"], where="here")
     ['20240102', '20240103']
+    >>> date_texts(pl.Series([20240104]), where="here")
+    ['20240104']
     """
+    if isinstance(dates, pl.Series):
+        return valid_days(dates, where=where)
     texts = [d.strftime("%Y%m%d") if isinstance(d, dt.date) else d for d in dates]
     bad = next((i for i, v in enumerate(texts) if not isinstance(v, str)), None)
     if bad is not None:
