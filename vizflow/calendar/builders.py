@@ -27,8 +27,9 @@ def generate(
     Parameters
     ----------
     dates
-        Trading dates, ``"YYYYMMDD"`` or :class:`datetime.date`, in any order. Duplicates are
-        dropped and the dates sorted: a calendar is a set of days.
+        Trading dates, ``"YYYYMMDD"`` or :class:`datetime.date`, in any order (or a polars
+        column: String or integer ``YYYYMMDD``, Date). Duplicates are dropped and the dates
+        sorted: a calendar is a set of days.
     start, end
         The span the dates are complete for (inclusive); by default the first and the last date.
         Give them when the span begins or ends on a holiday.
@@ -75,8 +76,9 @@ def from_holidays(
     Parameters
     ----------
     holidays
-        The closures on trading weekdays, ``"YYYYMMDD"`` or :class:`datetime.date`, in any order;
-        duplicates and weekend dates are harmless.
+        The closures on trading weekdays, ``"YYYYMMDD"`` or :class:`datetime.date`, in any order
+        (or a polars column: String or integer ``YYYYMMDD``, Date); duplicates and weekend
+        dates are harmless.
     start, end
         The span the list is complete for, inclusive (usually a whole year).
     weekdays
