@@ -307,7 +307,7 @@ def summarize(
         agg += a
         packed.append(s.alias(column))
     lf = frame.lazy().with_columns(made).with_columns(checked).with_columns(pre)
-    # Sorted by cell and cluster, so the merge adds the clusters in one order whatever the rows' order.
+    # Sorted by cell and cluster: the merge below adds the clusters in one order, whatever the rows' order.
     grouped = _group(lf, cells, agg)
     # An opaque node, so no projection of the result can prune the check away.
     checked_cells = grouped.map_batches(
@@ -355,7 +355,8 @@ def _layout(schema: pl.Schema, *, where: str) -> tuple[list[str], list[str], boo
     return keys, list(structs), bool(weighted)
 
 
-def _merged(column: str, weighted: bool) -> pl.Expr:
+def _merged(column: str, weighted: bool, *, pooled: bool = False) -> pl.Expr:
+    """Merge a cell's rows of partial column ``column``: as distinct clusters, or ``pooled`` into one."""
     s = pl.col(column).struct
     n, mean, m2 = s.field("n"), s.field("mean"), s.field("m2")
     w = s.field("sum_w") if weighted else n.cast(pl.Float64)
@@ -371,37 +372,70 @@ def _merged(column: str, weighted: bool) -> pl.Expr:
     # a null mean and q = b = c = 0, so its null terms drop out of the sums), then add.
     q, b, c = s.field("q"), s.field("b"), s.field("c")
     d = merged_mean - mean
-    fields |= {
-        "g": s.field("g").sum(),
-        "q": (q - 2.0 * d * b + d.pow(2) * c).sum().clip(0.0),
-        "b": (b - d * c).sum(),
-        "c": c.sum(),
-    }
+    if pooled:
+        # The rows are parts of one cluster: its sum and weight add, and it is one cluster again.
+        fields |= {"g": (total > 0).cast(pl.Int64), "q": pl.lit(0.0), "b": pl.lit(0.0), "c": total.pow(2)}
+    else:
+        fields |= {
+            "g": s.field("g").sum(),
+            "q": (q - 2.0 * d * b + d.pow(2) * c).sum().clip(0.0),
+            "b": (b - d * c).sum(),
+            "c": c.sum(),
+        }
     return pl.struct([e.alias(name) for name, e in fields.items()]).alias(column)
 
 
-def _merge_exprs(columns: Sequence[str], *, weighted: bool) -> list[pl.Expr]:
+def _merge_exprs(columns: Sequence[str], *, weighted: bool, pooled: bool = False) -> list[pl.Expr]:
     exprs = [pl.col("n").sum()]
     if weighted:
         exprs.append(pl.col("weight").sum())
-    return exprs + [_merged(c, weighted) for c in columns]
+    exprs += [_merged(c, weighted, pooled=pooled) for c in columns]
+    if pooled:  # counts of rows holding several clusters, checked after the group_by
+        exprs += [(pl.col(c).struct.field("g") > 1).sum().alias(c + _SHARED) for c in columns]
+    return exprs
+
+
+_SHARED = ".several"  # suffix of the per-cell counts of rows holding several clusters (combine's cluster=)
+
+
+def _raise_on_several(cells: pl.DataFrame, cluster: list[str]) -> pl.DataFrame:
+    counts = [c for c in cells.columns if c.endswith(_SHARED)]
+    for name in counts:
+        total = int(cells.get_column(name).sum())
+        if total:
+            column = name.removesuffix(_SHARED)
+            msg = (
+                f"combine: cluster={cluster} names the cluster of each row, but {total} row(s) of partial "
+                f"column {column!r} hold several clusters (g > 1); expected partials summarized with "
+                f"clusters no finer than {cluster} and those columns among the keys (e.g. by=[..., 'date'])"
+            )
+            raise DataError(msg)
+    return cells.drop(counts)
 
 
 @overload
 def combine(
-    partials: pl.DataFrame | Sequence[pl.DataFrame], by: str | Sequence[str] | None = None
+    partials: pl.DataFrame | Sequence[pl.DataFrame],
+    by: str | Sequence[str] | None = None,
+    *,
+    cluster: str | Sequence[str] | None = None,
 ) -> pl.DataFrame: ...
 
 
 @overload
 def combine(
-    partials: pl.LazyFrame | Sequence[pl.LazyFrame], by: str | Sequence[str] | None = None
+    partials: pl.LazyFrame | Sequence[pl.LazyFrame],
+    by: str | Sequence[str] | None = None,
+    *,
+    cluster: str | Sequence[str] | None = None,
 ) -> pl.LazyFrame: ...
 
 
 def combine(
     partials: pl.DataFrame | pl.LazyFrame | Sequence[pl.DataFrame] | Sequence[pl.LazyFrame],
     by: str | Sequence[str] | None = None,
+    *,
+    cluster: str | Sequence[str] | None = None,
 ) -> pl.DataFrame | pl.LazyFrame:
     """Merge partial tables (from :func:`summarize` or :func:`combine`) cell by cell into one.
 
@@ -419,7 +453,13 @@ def combine(
         in one of them (cells of different dates, clustered by date), wrong when a cluster
         spans several (size deciles of one date, clustered by date: the date would count once
         per decile, and ``{v}_se`` would come out too small). Summarize by the coarser keys
-        instead then.
+        instead then, or keep the cluster as a key and name it in ``cluster``.
+    cluster
+        Key column(s) of the partials that name each row's cluster (e.g. ``"date"`` for
+        partials summarized by ``[..., "date"]`` and clustered by date, the default): rows of a
+        cell with equal values pool into one cluster before the clusters are combined, so
+        ``by`` may drop any key. Each row must hold at most one cluster (``g <= 1``). Default
+        ``None``: every row's clusters are its own.
 
     Returns
     -------
@@ -433,8 +473,10 @@ def combine(
     VizflowError
         For an empty list, an item that is not a frame, or a list mixing DataFrames and LazyFrames.
     ColumnNotFoundError
-        For a table without ``n`` (or ``weight``, if weighted), or a ``by`` column that is not one
-        of its keys.
+        For a table without ``n`` (or ``weight``, if weighted), or a ``by`` or ``cluster`` column
+        that is not one of its keys.
+    DataError
+        When collected, with ``cluster``, for a row that holds several clusters.
     SchemaError
         For a table without partial columns, a partial column whose fields are not those
         :func:`summarize` writes, or tables whose columns or dtypes differ.
@@ -486,11 +528,24 @@ def combine(
             )
             raise SchemaError(msg)
     keys, columns, weighted = _layout(schema, where="combine")
+    key_schema = pl.Schema({k: schema[k] for k in keys})
     if by is not None:
         chosen = as_keys(by, where="combine", name="by")
-        require_columns(pl.Schema({k: schema[k] for k in keys}), chosen, where="combine")
+        require_columns(key_schema, chosen, where="combine")
         keys = chosen
     lf = pl.concat([f.lazy().select(schema.names()) for f in frames], how="vertical")
+    if cluster is not None:
+        shared = as_keys(cluster, where="combine", name="cluster")
+        require_columns(key_schema, shared, where="combine")
+        # Rows of one cluster (equal cluster keys) pool into one cluster per cell first.
+        cells = [*keys, *(c for c in shared if c not in keys)]
+        pooled = _group(lf, cells, _merge_exprs(columns, weighted=weighted, pooled=True))
+        lf = pooled.map_batches(
+            lambda found: _raise_on_several(found, shared),
+            schema=pl.Schema({c: d for c, d in pooled.collect_schema().items() if not c.endswith(_SHARED)}),
+            projection_pushdown=False,
+            predicate_pushdown=False,
+        )
     result = _group(lf, keys, _merge_exprs(columns, weighted=weighted))
     return result.collect() if kinds == {pl.DataFrame} else result
 
