@@ -126,7 +126,7 @@ def generate(folder: Path = FOLDER) -> Path:
 
 
 def read(what: str, cols: list[str], order: str = "sorted") -> pl.DataFrame:
-    frame = pl.read_parquet(FOLDER / f"{what}.parquet", columns=cols)
+    frame = pl.read_parquet(FOLDER / f"{what}.parquet", columns=cols).rechunk()  # contiguous inputs
     return frame.sort("ms", maintain_order=True) if order == "by time" else frame
 
 
