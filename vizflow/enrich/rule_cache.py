@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import types
+    from collections.abc import Mapping
 
 __all__ = ["CACHE_ENV", "cache_dir", "cached_module", "forget_module"]
 
@@ -33,27 +34,27 @@ CACHE_ENV = "VIZFLOW_CACHE_DIR"
 """Environment variable naming the cache folder; empty, ``0`` or ``off`` turns the disk cache off."""
 
 
-def cache_dir() -> Path | None:
+def cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
     """Return the folder of compiled rules: ``$VIZFLOW_CACHE_DIR``, else ``$XDG_CACHE_HOME/vizflow/rules``.
 
     Without ``XDG_CACHE_HOME`` the default is ``~/.cache/vizflow/rules``. None when the variable
     is set to an empty string, ``0``, ``off`` or ``none`` (rules then compile once per process).
+    ``environ`` defaults to ``os.environ``.
 
     Examples
     --------
-    >>> import os
-    >>> os.environ[CACHE_ENV] = "/tmp/my-rules"
-    >>> cache_dir()
+    >>> cache_dir({"VIZFLOW_CACHE_DIR": "/tmp/my-rules"})
     PosixPath('/tmp/my-rules')
-    >>> os.environ[CACHE_ENV] = "off"
-    >>> cache_dir() is None
+    >>> cache_dir({"VIZFLOW_CACHE_DIR": "off"}) is None
     True
-    >>> del os.environ[CACHE_ENV]
+    >>> cache_dir({"XDG_CACHE_HOME": "/var/cache/me"})
+    PosixPath('/var/cache/me/vizflow/rules')
     """
-    value = os.environ.get(CACHE_ENV)
+    env = os.environ if environ is None else environ
+    value = env.get(CACHE_ENV)
     if value is not None:
         return None if value.strip().lower() in {"", "0", "off", "none"} else Path(value).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    base = env.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "vizflow" / "rules"
 
 
