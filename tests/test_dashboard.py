@@ -16,6 +16,7 @@ import threading
 import time
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 import vizflow as vf
@@ -24,6 +25,10 @@ from vizflow.viz.heatmap import MIN_COUNT
 
 FIGURES = "VIZFLOW_FIGURES"
 """The environment variable naming the folder the browser tests draw their images into (`make figures`)."""
+SHARES = vz.bin_labels(0.5, inverse=lambda v: 10**v, unit="shares")
+"""The share range a log10 size bin of width 0.5 holds, for the heatmaps' y axis."""
+HALF_HOURS = (pl.col("elapsed_seconds") // 1800).alias("half hour")
+"""Clusters of one day's markouts: half hours of the session clock."""
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
 
@@ -182,8 +187,6 @@ def _hover_text(browser, x_fraction: float, y_fraction: float) -> str:
 
 def test_real_sample_figures_render_to_png(browser, tmp_path, img):
     """The figures of docs/real-data.md and the README, drawn by Chromium from the real sample."""
-    import polars as pl
-
     day = "20230201"
     trades = vf.parse_time(vf.datasets.cn_sample_trades(day), vf.CN)
     quotes = vf.parse_time(vf.datasets.cn_sample_quotes(day).filter(pl.col("symbol") == "600519.SH"), vf.CN)
@@ -197,13 +200,15 @@ def test_real_sample_figures_render_to_png(browser, tmp_path, img):
     figures = {
         "heatmap.png": vz.heatmap(
             out, "elapsed_seconds", "log_qty_bin", "signed_60", x_width=1800, min_count=MIN_COUNT,
-            market=vf.CN,
-            title="600519.SH 2023-02-01: mean 60 s return (bp, aggressor's direction) by half hour and size",
+            market=vf.CN, unit="bp", y_labels=SHARES,
+            title="600519.SH 2023-02-01: mean 60 s markout (aggressor's direction) by half hour and size",
         ),
         "mid_600519.png": vz.line(
             continuous, "elapsed_seconds", "mid", market=vf.CN, title="600519.SH mid, 2023-02-01"
         ),
-        "decay_600519.png": vz.decay(out, sign="side", title="600519.SH 2023-02-01: alpha decay"),
+        "decay_600519.png": vz.decay(  # one day: clustered by half hour of the session clock
+            out, sign="side", cluster=HALF_HOURS, title="600519.SH 2023-02-01: alpha decay"
+        ),
     }  # fmt: skip
     heat = figures["heatmap.png"].data[0]
     assert list(heat.x) == [1800.0 * k for k in range(9)]  # cells over 09:30-10:00 ... 14:30-15:00
@@ -214,7 +219,9 @@ def test_real_sample_figures_render_to_png(browser, tmp_path, img):
             rows = len(heat.y)
             text = _hover_text(browser, 7.5 / 8, (list(heat.y).index(4) + 0.5) / rows)
             n = heat.customdata[list(heat.y).index(4)][-1][2]
-            assert text.startswith("elapsed_seconds: 14:30-15:00log_qty_bin: 4")
+            assert text.startswith(
+                f"elapsed_seconds: 14:30-15:00log_qty_bin: {SHARES(4)}mean signed_60 (bp): "
+            )
             assert text.endswith(f"n: {n}")
             assert n > 0
     browser.set_window_size(1280, 1800)
@@ -223,8 +230,6 @@ def test_real_sample_figures_render_to_png(browser, tmp_path, img):
 def test_write_image_works_with_the_viz_extra(tmp_path):
     """fig.write_image needed kaleido, which no extra installed; the viz extra has it now."""
     pytest.importorskip("kaleido")
-    import polars as pl
-
     df = pl.DataFrame({"elapsed_seconds": [10.0, 14399.0], "s": [1, 1], "z": [1.0, -1.0]})
     fig = vz.heatmap(df, "elapsed_seconds", "s", "z", x_width=1800, market=vf.CN)
     fig.write_image(tmp_path / "h.png", width=600, height=300)

@@ -35,9 +35,11 @@ import vizflow as vf
 import vizflow.viz as vz
 from tests import test_dashboard
 from tests.test_dashboard import CHROMIUM, DRIVER, _free_port, _wait
+from vizflow.cli import build_parser
 from vizflow.exceptions import ColumnNotFoundError, SchemaError, VizflowError
 from vizflow.viz.cells import STATISTICS, ExplorerData
-from vizflow.viz.explorer import heatmap_figure
+from vizflow.viz.explorer import decay_figure, heatmap_figure
+from vizflow.viz.labels import bin_labels_from_spec
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -48,6 +50,7 @@ img = test_dashboard.img
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::ResourceWarning")
 NO_BROWSER = "no chromium/chromedriver on this machine (apt-get install chromium chromium-driver)"
 
+SIZE_LABELS = "log_qty_bin=0.5,log10,shares"  # the share range of each log10 size bin
 HORIZONS = [1, 5, 30, 60, 300, "close"]  # forward_return's own output, return_close included
 SECONDS = [h for h in HORIZONS if h != "close"]
 TIME = "elapsed_seconds"
@@ -94,7 +97,7 @@ def server(tmp_path_factory, rows):
     rows.drop("half_hour", *(f"bp_{h}" for h in HORIZONS)).write_parquet(path)
     port = _free_port()
     command = [sys.executable, "-m", "vizflow", "explore", str(path), "--port", str(port), "--sign", "side",
-               "--market", "CN", "--weight", "qty"]  # fmt: skip
+               "--market", "CN", "--weight", "qty", "--bin-labels", SIZE_LABELS]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 60
     while time.time() < deadline and process.poll() is None:
@@ -115,6 +118,7 @@ const g = document.querySelector('#vf-heatmap .js-plotly-plot');
 if (!g || !g.data || !g.layout || !g.layout.title) return null;
 const t = g.data[0] || {};
 return {view: g.layout.meta && g.layout.meta.vizflow_view, title: g.layout.title.text,
+        yticks: g.layout.yaxis.ticktext || null,
         x: t.x, y: t.y, z: t.z, custom: t.customdata,
         cells: (g.data.find(t => t.name === 'cells') || {customdata: []}).customdata};
 """
@@ -177,7 +181,7 @@ def _page_cells(state: dict) -> dict:
     """(x, y) -> (shown value, count) read from the heatmap in the page."""
     out = {}
     for r, row in enumerate(state["custom"]):
-        for c, (_, _, n, _) in enumerate(row):
+        for c, (_, _, n, *_) in enumerate(row):
             if n:
                 out[(c, r)] = (state["z"][r][c], n)
     return out
@@ -281,6 +285,8 @@ def test_explorer_views_selection_and_numbers_match_polars(browser, server, rows
     _choose(browser, "vf-value", "return_60")
     state = _heatmap(browser, [TIME, "log_qty_bin", "return_60"])
     assert state["x"] == [1800.0 * k for k in range(9)]  # cells over exactly their half hours, no lunch gap
+    shares = vz.bin_labels(0.5, inverse=lambda v: 10**v, unit="shares")
+    assert state["yticks"] == [shares(k) for k in state["y"]]  # what each size bin holds, not its number
     assert "14:30-15:00" in state["custom"][0][-1][0]
     _assert_cells(
         state, _expected_cells(rows, "half_hour", "log_qty_bin", 60), state["x"][:-1], list(state["y"])
@@ -715,7 +721,7 @@ def test_explorer_date_range_in_the_page_filters_by_date(browser, server, rows):
         browser,
         lambda: (
             (s := browser.execute_script(_HEATMAP))
-            and sum(n for row in s["custom"] for (_, _, n, _) in row) == two_days.height
+            and sum(n for row in s["custom"] for (_, _, n, *_) in row) == two_days.height
             and s
         ),
     )
@@ -747,3 +753,87 @@ def test_regression_explorer_opens_weighted_partials_on_the_weighted_mean():
     assert _component(vz.explorer(_tiny(), min_count=1).layout, "vf-stat").value == "mean"
     with pytest.raises(VizflowError, match="not recoverable"):  # asked for explicitly, still refused
         vz.explorer(partial, statistic="mean")
+
+
+def test_regression_explorer_opens_forward_return_output_with_its_close():
+    """vz.explorer (and `vizflow explore`) raised SchemaError on forward_return's own output, which has
+    return_close; the close is now a value of its own and a diamond right of the decay curve."""
+    quotes = pl.DataFrame({"sym": ["a"] * 4, "t": [0.0, 1.0, 2.0, 9.0], "mid": [10.0, 10.1, 10.2, 10.4]})
+    trades = pl.DataFrame({"sym": ["a"] * 3, "t": [0.0, 1.0, 2.0], "price": [10.0, 10.0, 10.1],
+                           "side": [1, -1, 1], "venue": ["x", "y", "x"], "kind": [0, 1, 1]})  # fmt: skip
+    out = vf.forward_return(
+        trades, [1, "close"], "price", "t", "sym", reference=quotes, reference_price_col="mid"
+    )
+    assert "return_close" in out.columns
+    data = ExplorerData.from_table(out, market=None, sign="side", time="t", columns=["venue", "kind"])
+    assert data.values == {"return_1": 1.0, "return_close": None}
+    app = vz.explorer(out, sign="side", time="t", columns=["venue", "kind"], min_count=1)
+    assert list(_component(app.layout, "vf-value").options) == ["return_1", "return_close"]
+    fig = decay_figure(data, "venue", "kind", None)
+    mean, _, _, close = fig.data
+    assert list(mean.x) == [1.0]
+    assert close.marker.symbol == "diamond"
+    assert close.x[0] > 1.0
+    assert fig.layout.xaxis.ticktext[-1] == "close"
+    # (10.4 - 10) / 10, -(10.4 - 10) / 10, (10.4 - 10.1) / 10.1, in bp, in the trades' direction
+    assert close.y[0] == pytest.approx((400 - 400 + 1e4 * 0.3 / 10.1) / 3, rel=1e-9)
+
+
+def test_explorer_on_one_date_clusters_by_half_hour_and_says_so():
+    """One date in view: the explorer clusters by half hour of the session clock (several dates: by
+    date); a cell or horizon of one half hour has no band, and its hover says why."""
+    rows = pl.DataFrame(
+        {"date": ["d1"] * 4 + ["d2"] * 2, TIME: [0.0, 100.0, 1900.0, 4000.0, 10.0, 20.0],
+         "venue": ["a", "a", "a", "b", "a", "b"], "side": [1] * 6,
+         "return_1": [1e-4, 2e-4, 6e-4, 5e-4, 4e-4, 1e-4]}
+    )  # fmt: skip
+    data = ExplorerData.from_table(rows, market=None, scale=1e4)
+    one_day = data.cells("venue", "side", "return_1", "mean", dates=[0, 0])
+    assert one_day.select("venue", "clusters").rows() == [("a", 2), ("b", 1)]  # half hours 0, 1 | 2
+    assert one_day["band"][1] == "no band: 1 half hour (a clustered CI needs 2 or more)"
+    # cell a of d1: 1, 2, 6 bp in half hours [0, 0, 1]: sums of deviations -3, 3 around 3; CR1
+    half = scipy_t.ppf(0.975, 1) * math.sqrt(2 / 1 * (9 + 9)) / 3
+    assert one_day["band"][0] == f"+/- {half:.3g} (95% CI: t(1) 12.71 x se 2, 2 half hours)"
+    curve, totals = data.decay("venue", "side", None, dates=[0, 0])
+    assert (totals["clustered_by"], curve["clusters"].to_list()) == ("half hour", [3])
+    assert "the rows in view hold one date" in totals["clustering"]
+    both, totals = data.decay("venue", "side", None)
+    assert (totals["clustered_by"], both["clusters"].to_list()) == ("date", [2])
+    fig = decay_figure(data, "venue", "side", None, dates=[0, 0])
+    assert fig.layout.meta["band"] == "95% CI, clustered by half hour, 3 half hours"
+    assert "clustered by half hour of the session clock" in fig.layout.title.text
+    heat = heatmap_figure(data, "venue", "side", "return_1", "t-stat", min_count=1, dates=[0, 0])
+    assert (
+        "<sup>95% CI, clustered by half hour, 1-2 half hours (no band where < 2)</sup>"
+        in heat.layout.title.text
+    )
+    hover = {cell[0]: cell[4] for row in heat.data[0].customdata for cell in row if cell[2]}
+    assert hover["b"] == "no band: 1 half hour (a clustered CI needs 2 or more)"
+    app = vz.explorer(rows, min_count=1)
+    assert (
+        "by half hour of the session clock when they are one" in _component(app.layout, "vf-bands").children
+    )
+
+
+def test_explorer_labels_show_what_a_bin_holds():
+    """`vizflow explore --bin-labels log_qty_bin=0.5,log10,shares` (vz.explorer(labels=...)): a binned
+    column as Y reads as the share range of each bin; as X, or unlabelled, it is unchanged."""
+    rows = pl.DataFrame({"log_qty_bin": [4, 4, 6], "side": [1, -1, 1], "return_1": [1e-4, 2e-4, 3e-4]})
+    column, shares = bin_labels_from_spec("log_qty_bin=0.5,log10,shares")
+    assert column == "log_qty_bin"
+    data = ExplorerData.from_table(rows, market=None)
+    fig = heatmap_figure(
+        data, "side", "log_qty_bin", "return_1", "mean", min_count=1, labels={column: shares}
+    )
+    assert list(fig.layout.yaxis.ticktext) == ["56.2-178 shares", "178-562 shares", "562-1,780 shares"]
+    assert fig.layout.yaxis.ticktext[0] == vz.bin_labels(0.5, inverse=lambda v: 10**v, unit="shares")(4)
+    assert fig.data[0].customdata[0][0][1] == "56.2-178 shares"
+    plain = heatmap_figure(
+        data, "log_qty_bin", "side", "return_1", "mean", min_count=1, labels={column: shares}
+    )
+    assert plain.layout.yaxis.ticktext is None
+    with pytest.raises(VizflowError, match="is not COLUMN=WIDTH"):
+        bin_labels_from_spec("log_qty_bin")
+    parser = build_parser()
+    args = parser.parse_args(["explore", "x.parquet", "--bin-labels", "log_qty_bin=0.5,log10,shares"])
+    assert args.bin_labels == ["log_qty_bin=0.5,log10,shares"]

@@ -668,7 +668,7 @@ def test_decay_of_a_finalized_table_needs_one_row_per_group():
     assert [t.name for t in vz.decay(one_row_per_g, "g").data] == ["a", "b"]
 
 
-@pytest.mark.parametrize("column", ["return_60s", "return_nan", "return_inf"])
+@pytest.mark.parametrize("column", ["return_60x", "return_1mo", "return_nan", "return_inf"])  # 60s is 60 s
 def test_regression_decay_names_a_column_without_a_horizon(column):
     """A return column whose rest was not a number crashed with float()'s ValueError."""
     with pytest.raises(SchemaError, match=rf"decay: column '{column}' does not end in a horizon"):
@@ -901,6 +901,7 @@ def test_regression_hidden_cells_are_drawn_grey_not_like_a_zero():
     assert hidden.name == "hidden"
     assert list(hidden.z[0]) == [None, 1.0, 1.0]
     assert hidden.showscale is False
+    assert hidden.hoverongaps is False  # its blank cells leave the hover to the cells below
     grey = {c for _, c in hidden.colorscale}
     assert len(grey) == 1
     scale = dict(values.colorscale)

@@ -129,10 +129,12 @@ def _dashboard(args: argparse.Namespace) -> int:
 
 def _explore(args: argparse.Namespace) -> int:
     from vizflow.viz import explorer
+    from vizflow.viz.labels import bin_labels_from_spec
 
+    labels = dict(bin_labels_from_spec(spec) for spec in args.bin_labels or [])
     app = explorer(
         args.path, sign=args.sign, market=args.market, x_width=args.x_width,
-        weights=args.weight or None, min_count=args.min_count,
+        weights=args.weight or None, min_count=args.min_count, labels=labels,
     )  # fmt: skip
     print(f"vizflow explore on http://{args.host}:{args.port}/ (Ctrl+C to stop)")
     app.run(host=args.host, port=args.port, debug=False)
@@ -218,6 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
     explore.add_argument("--x-width", type=float, default=1800, help="time bin width in seconds (1800)")
     explore.add_argument("--weight", action="append", help="a weight column to offer (repeatable)")
     explore.add_argument("--min-count", type=int, default=10, help="hide cells with fewer values (10)")
+    explore.add_argument(
+        "--bin-labels", action="append", metavar="COL=WIDTH[,log10][,UNIT]",
+        help="show what a vf.bin column's bins hold, e.g. log_qty_bin=0.5,log10,shares (repeatable)",
+    )  # fmt: skip
     explore.set_defaults(func=_explore)
     return parser
 

@@ -10,6 +10,7 @@ import polars as pl
 from vizflow._optional import import_optional
 from vizflow._validate import require_columns
 from vizflow.exceptions import VizflowError
+from vizflow.viz.labels import bin_labels
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -156,12 +157,20 @@ def panel_figure(name: str, fn: Callable[[pl.DataFrame], go.Figure], rows: pl.Da
         return error_figure(name, exc)
 
 
+HALF_HOURS = (pl.col("elapsed_seconds") // 1800).alias("half hour")
+"""The clusters of one day's markouts: half hours of the session clock (a day is one date cluster)."""
+
+SHARES = bin_labels(0.5, inverse=lambda v: 10**v, unit="shares")
+"""The share range each ``log_qty_bin`` (log10 shares, width 0.5) holds."""
+
+
 def sample_dashboard() -> Any:
     """Build the dashboard of the shipped real sample: one day of 600519 at a time.
 
-    Panels: the mid on the session clock, the alpha-decay curve of the trades, and the mean
-    forward return by half hour (floor bins of the session clock) and trade-size bin, cells of
-    fewer than ``MIN_COUNT`` trades hidden.
+    Panels: the mid on the session clock, the alpha-decay curve of the trades (95% CI clustered
+    by half hour: one day is one date), and the mean forward return by half hour (floor bins of
+    the session clock) and trade-size bin (its share range), cells of fewer than ``MIN_COUNT``
+    trades hidden.
     """
     import vizflow as vf
     from vizflow.viz import figures
@@ -196,11 +205,11 @@ def sample_dashboard() -> Any:
             title=f"600519.SH mid, {d['date'][0] if d.height else ''}",
         ),
         "alpha decay (trades, in the aggressor's direction)": lambda d: figures.decay(
-            d.filter(pl.col("kind") == "trade"), sign="side"
+            d.filter(pl.col("kind") == "trade"), sign="side", cluster=HALF_HOURS,
         ),
-        "mean 60 s return (bp) by half hour and trade size": lambda d: heatmap(
+        "mean 60 s markout (bp) by half hour and trade size": lambda d: heatmap(
             d.filter(pl.col("kind") == "trade"), "elapsed_seconds", "log_qty_bin", "signed_60",
-            x_width=1800, min_count=MIN_COUNT, market=vf.CN,
+            x_width=1800, min_count=MIN_COUNT, market=vf.CN, unit="bp", y_labels=SHARES,
         ),
     }  # fmt: skip
     return dashboard(panels, data, "date", title="vizflow: 600519.SH, real Level-2 sample")

@@ -24,7 +24,7 @@ from vizflow.viz.heatmap import MIN_COUNT, _values, _x_axis, heatmap
 from vizflow.viz.horizons import close_position, horizon_ticks
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     import plotly.graph_objects as go
 
@@ -43,7 +43,7 @@ _BANDS_TEXT = (
 
 def heatmap_figure(
     data: ExplorerData, x: str, y: str, value: str, statistic: Statistic, *, weight: str | None = None,
-    min_count: int = MIN_COUNT, dates: Sequence[int] | None = None,
+    min_count: int = MIN_COUNT, dates: Sequence[int] | None = None, labels: Mapping[str, Any] | None = None,
 ) -> go.Figure:  # fmt: skip
     """Draw the heatmap of one view, with an invisible marker on each shown cell for box/lasso selection.
 
@@ -51,6 +51,7 @@ def heatmap_figure(
     value; the marker trace is named ``"cells"``. Cells of fewer than ``min_count`` values are
     hidden (drawn grey) and cannot be selected. Each cell's hover shows its 95% CI (clustered as
     :meth:`ExplorerData.clustering` says) or why it has none; the subtitle names the clustering.
+    ``labels`` maps a column to its ``y_labels`` (:func:`vizflow.viz.heatmap`) when it is Y.
 
     Examples
     --------
@@ -72,6 +73,7 @@ def heatmap_figure(
         agg="count" if statistic in ("count", "sum of weight") else "mean",  # sequential from 0, or diverging
         x_width=data.x_width if timed else None, market=data.market if timed else None,
         min_count=min_count, title=f"{label} by {x} and {y}<br><sup>{band}</sup>", max_points=10**9,
+        y_labels=(labels or {}).get(y),
     )  # fmt: skip
     fig.data[0].name = label
     placed = cells.filter(pl.col(x).is_not_null(), pl.col(y).is_not_null(), pl.col("count") >= min_count)
@@ -245,6 +247,7 @@ def explorer(
     weights: Sequence[str] | None = None,
     max_levels: int = 64,
     title: str = "vizflow explorer",
+    labels: Mapping[str, Mapping[Any, str] | Callable[[Any], str]] | None = None,
 ) -> Any:
     """Build the explorer: a Dash app over raw rows with ``return_*`` columns or partial tables.
 
@@ -286,6 +289,10 @@ def explorer(
         The most distinct values a raw column may hold to be offered as X or Y.
     title
         Page heading.
+    labels
+        How a column's values are shown when it is Y: a mapping or function per column, e.g.
+        ``{"log_qty_bin": vz.bin_labels(0.5, inverse=lambda v: 10**v, unit="shares")}`` (the
+        share range of each size bin; ``vizflow explore --bin-labels log_qty_bin=0.5,log10,shares``).
 
     Returns
     -------
@@ -367,7 +374,7 @@ def explorer(
     def draw_heatmap(x: str, y: str, value: str, stat: Statistic, w: str, least: Any, dates: list) -> tuple:  # noqa: PLR0917
         try:
             return heatmap_figure(
-                data, x, y, value, stat, weight=w or None, min_count=least, dates=dates
+                data, x, y, value, stat, weight=w or None, min_count=least, dates=dates, labels=labels
             ), None
         except Exception as exc:  # a panel's error belongs on the page, not only in the server log
             return error_figure("heatmap", exc), None

@@ -76,7 +76,7 @@ def _hidden_trace(
     return _go().Heatmap(
         x=x_axis.coords, y=y_axis.coords, z=[[1.0 if h else None for h in row] for row in hidden],
         customdata=customdata, hovertemplate=hover, colorscale=[[0.0, _HIDDEN], [1.0, _HIDDEN]],
-        showscale=False, name="hidden", zmin=0.0, zmax=1.0,
+        showscale=False, name="hidden", zmin=0.0, zmax=1.0, hoverongaps=False,  # only its own cells hover
     )  # fmt: skip
 
 
@@ -373,6 +373,8 @@ def heatmap(
         fig.add_trace(_hidden_trace(x_axis, y_axis, (tally > 0) & ~shown, customdata, hidden_hover))
     subtitle = f"<br><sup>{'; '.join(notes)}</sup>" if notes else ""
     fig.update_layout(title=title + subtitle, xaxis_title=x, yaxis_title=y, plot_bgcolor=_EMPTY)
+    fig.update_xaxes(showgrid=False, zeroline=False)  # grid lines would cross the cells without values
+    fig.update_yaxes(showgrid=False, zeroline=False)
     if x_axis.categorical:
         fig.update_xaxes(type="category")
     if y_axis.categorical:

@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Literal
 
 from vizflow.exceptions import VizflowError
 
+_INVERSES: dict[str, Callable[[float], float]] = {"log10": lambda v: 10.0**v, "ln": math.exp}
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["bin_labels"]
+__all__ = ["bin_labels", "bin_labels_from_spec"]
 
 
 def _short(value: float) -> str:
@@ -87,3 +89,32 @@ def bin_labels(
         return f"{_short(a)}-{_short(b)}{suffix}"
 
     return label
+
+
+def bin_labels_from_spec(spec: str) -> tuple[str, Callable[[object], str]]:
+    """Parse ``COLUMN=WIDTH[,log10|ln][,floor][,UNIT]`` (CLI ``--bin-labels``): the column, its labeller.
+
+    Examples
+    --------
+    >>> column, label = bin_labels_from_spec("log_qty_bin=0.5,log10,shares")
+    >>> column, label(4)
+    ('log_qty_bin', '56.2-178 shares')
+    >>> bin_labels_from_spec("half_hour=1800,floor")[1](2)
+    '3,600-5,400'
+    """
+    column, _, rest = spec.partition("=")
+    parts = [p.strip() for p in rest.split(",")]
+    try:
+        width = float(parts[0])
+    except ValueError:
+        width = math.nan
+    if not column or not math.isfinite(width):
+        msg = (
+            f"bin_labels: {spec!r} is not COLUMN=WIDTH[,log10|ln][,floor][,UNIT]; "
+            "e.g. 'log_qty_bin=0.5,log10,shares'"
+        )
+        raise VizflowError(msg)
+    inverse = next((_INVERSES[p] for p in parts[1:] if p in _INVERSES), None)
+    how: Literal["round", "floor"] = "floor" if "floor" in parts[1:] else "round"
+    unit = " ".join(p for p in parts[1:] if p and p not in _INVERSES and p != "floor")
+    return column.strip(), bin_labels(width, how=how, inverse=inverse, unit=unit)
