@@ -19,6 +19,7 @@ from tests.arrangements import arrange, force_threads
 from tests.key_dtypes import MIXED_PAIRS, SAME_PAIRS, key_series, picks
 from tests.reference import forward_return_reference
 from vizflow.exceptions import ColumnNotFoundError, DataError, SchemaError, VizflowError
+from vizflow.ops._horizons import parse_duration
 from vizflow.ops.forward import _segments, _times, horizon_name
 
 SCHEMA = {"symbol": pl.String, "t": pl.Float64, "px": pl.Float64}
@@ -670,3 +671,135 @@ def test_price_expressions_are_checked():
         vf.forward_return(quotes, [1], pl.col("bid").mean(), "t")
     with pytest.raises(VizflowError, match="expected a column name or a Polars expression"):
         vf.forward_return(quotes, [1], "bid", "t", reference=quotes, reference_price_col=3)
+
+
+# --- durations and wall-clock time (issue 22) -----------------------------------------------------
+
+
+def test_durations_on_the_session_clock_are_seconds():
+    quotes = pl.DataFrame({"symbol": "A", "elapsed_seconds": [0.0, 0.5, 5.0, 60.0, 5400.0], "mid": 1.0})
+    quotes = quotes.with_columns(mid=pl.Series([1.0, 2.0, 4.0, 8.0, 16.0]))
+    given = ["1m", "500ms", dt.timedelta(seconds=5), "1h30m"]
+    out = vf.forward_return(quotes, given, "mid")
+    numbers = vf.forward_return(quotes, [60, 0.5, 5, 5400], "mid")
+    assert out.columns[-4:] == ["return_1m", "return_500ms", "return_5s", "return_1h30m"]
+    assert (
+        out.select(pl.all().exclude(quotes.columns)).rows()
+        == numbers.select(pl.all().exclude(quotes.columns)).rows()
+    )
+    assert out["return_1m"][0] == 7.0  # 8 / 1 - 1: the quote one session minute later
+    assert vf.forward_return(quotes, [1], "mid", tolerance="500ms").equals(
+        vf.forward_return(quotes, [1], "mid", tolerance=0.5)
+    )
+
+
+def _wall_clock_reference(frame: pl.DataFrame, quotes: pl.DataFrame, horizon: dt.timedelta) -> list:
+    """Plain Polars: join_asof on ts + horizon per key; null past the key's last quote."""
+    valid = pl.col("symbol").is_not_null() & pl.col("ts").is_not_null()
+    left = (
+        frame.with_row_index("row")
+        .filter(valid)
+        .with_columns(target=(pl.col("ts") + horizon).cast(frame.schema["ts"]))
+    )
+    right = quotes.filter(valid).select("symbol", qt="ts", found="mid")
+    last = right.group_by("symbol").agg(last=pl.col("qt").max())
+    joined = (
+        left.sort("target")
+        .join_asof(
+            right.sort("qt", maintain_order=True),
+            left_on="target",
+            right_on="qt",
+            by="symbol",
+            check_sortedness=False,
+        )
+        .join(last, on="symbol", how="left")
+        .select("row", r=pl.when(pl.col("target") <= pl.col("last")).then(pl.col("found") / pl.col("px") - 1))
+    )
+    return (
+        frame.with_row_index("row")
+        .select("row")
+        .join(joined, on="row", how="left")
+        .sort("row")["r"]
+        .to_list()
+    )
+
+
+_BASE = dt.datetime(2024, 1, 2, 23, 59, 50)  # the times run past midnight: the wall clock does not stop
+
+
+@st.composite
+def _stamped(draw, column: str, n_max: int = 10):
+    n = draw(st.integers(0, n_max))
+    offsets = draw(st.lists(st.one_of(st.none(), st.integers(0, 30)), min_size=n, max_size=n))
+    return pl.DataFrame(
+        {
+            "symbol": pl.Series(draw(st.lists(st.sampled_from(["a", "b", None]), min_size=n, max_size=n))),
+            "ts": [None if s is None else _BASE + dt.timedelta(milliseconds=500 * s) for s in offsets],
+            column: pl.Series(draw(st.lists(st.sampled_from([1.0, 2.0, 4.0]), min_size=n, max_size=n))),
+        },
+        schema_overrides={"symbol": pl.String, "ts": pl.Datetime("us"), column: pl.Float64},
+    )
+
+
+@given(
+    frame=_stamped("px"),
+    quotes=_stamped("mid"),
+    horizon=st.sampled_from(["1s", "2500ms", "-3s", dt.timedelta(seconds=4), "1m", "0s"]),
+    unit=st.sampled_from(["ns", "us", "ms"]),
+    zone=st.sampled_from([None, "UTC", "Asia/Shanghai"]),
+)
+def test_wall_clock_returns_match_a_polars_join_asof(frame, quotes, horizon, unit, zone):
+    dtype = pl.Datetime(unit, zone)
+    frame, quotes = (
+        f.with_columns(pl.col("ts").dt.replace_time_zone(zone).cast(dtype)) for f in (frame, quotes)
+    )
+    shift = (
+        horizon
+        if isinstance(horizon, dt.timedelta)
+        else dt.timedelta(microseconds=parse_duration(horizon) // 1000)
+    )
+    want = _wall_clock_reference(frame, quotes, shift)
+    mine, theirs = ({s for s in f["symbol"].to_list() if s is not None} for f in (frame, quotes))
+    call = partial(vf.forward_return, frame, [horizon], "px", "ts", reference=quotes)
+    if mine and theirs and not mine & theirs:
+        with pytest.raises(DataError, match="occurs in the reference"):
+            call()
+        return
+    got = call()[horizon_name(horizon)].to_list()
+    assert all(_close(a, b) for a, b in zip(got, want, strict=True)), (got, want)
+
+
+def test_wall_clock_time_refuses_what_it_cannot_read():
+    frame = pl.DataFrame({"symbol": "A", "ts": [_BASE, _BASE + dt.timedelta(seconds=1)], "mid": [1.0, 2.0]})
+    assert vf.forward_return(frame, ["1s", 0], "mid", "ts")["return_1s"].to_list() == [1.0, None]
+    with pytest.raises(VizflowError, match=r"horizon 5 is a number, but time column 'ts' is a date or time"):
+        vf.forward_return(frame, [5], "mid", "ts")
+    with pytest.raises(VizflowError, match=r"horizon 5 is a number, but time column 'ts'"):
+        vf.forward_window(frame, [5], {"n": pl.len()}, "ts")
+    with pytest.raises(VizflowError, match="tolerance 1 is a number"):
+        vf.forward_return(frame, ["1s"], "mid", "ts", tolerance=1.0)
+    with pytest.raises(VizflowError, match="returns_within='session' reads the session clock"):
+        vf.forward_return(frame, ["1s"], "mid", "ts", returns_within="session", market=vf.CN)
+    seconds = frame.with_columns(ts=pl.Series([0.0, 1.0]))
+    with pytest.raises(
+        SchemaError,
+        match=r"time column 'ts' is Datetime\(time_unit='us', time_zone=None\) but the reference's 'ts' is Float64",
+    ):
+        vf.forward_return(frame, ["1s"], "mid", "ts", reference=seconds)
+    aware = frame.with_columns(pl.col("ts").dt.replace_time_zone("UTC"))
+    with pytest.raises(SchemaError, match="same kind of time"):
+        vf.forward_return(frame, ["1s"], "mid", "ts", reference=aware)
+    with pytest.raises(VizflowError, match=r"horizon '1mo' is not a finite number, a duration"):
+        vf.forward_return(frame, ["1mo"], "mid", "ts")
+
+
+def test_a_date_time_column_takes_days():
+    daily = pl.DataFrame(
+        {
+            "symbol": "A",
+            "day": [dt.date(2024, 1, 2), dt.date(2024, 1, 3), dt.date(2024, 1, 5)],
+            "close": [1.0, 2.0, 4.0],
+        }
+    )
+    out = vf.forward_return(daily, ["1d", "2d"], "close", "day", date_col="trading_date")
+    assert out.select("return_1d", "return_2d").rows() == [(1.0, 1.0), (0.0, 1.0), (None, None)]

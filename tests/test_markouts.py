@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import vizflow as vf
 from vizflow.exceptions import VizflowError
+from vizflow.viz._stats import horizon_of  # decay and the explorer read horizons from names with it
 
 symbols = st.sampled_from(["a", "b", None])
 times = st.one_of(st.integers(0, 12).map(float), st.none())
@@ -149,3 +150,11 @@ def test_returns_within_session_needs_a_market():
         vf.forward_return(df, [1], "px", "t", "symbol", returns_within="session")
     with pytest.raises(VizflowError, match="returns_within"):
         vf.forward_return(df, [1], "px", "t", "symbol", returns_within="lunch")  # type: ignore[arg-type]
+
+
+def test_duration_horizons_are_named_as_given_and_read_back_in_seconds():
+    quotes = pl.DataFrame({"symbol": "A", "elapsed_seconds": [0.0, 60.0, 90.0], "mid": [1.0, 2.0, 4.0]})
+    out = vf.forward_return(quotes, ["1m", "1m30s", "500ms", -5], "mid")
+    names = [c for c in out.columns if c.startswith("return_")]
+    assert names == ["return_1m", "return_1m30s", "return_500ms", "return_-5"]
+    assert [horizon_of(c, "return_", where="test") for c in names] == [60.0, 90.0, 0.5, -5.0]

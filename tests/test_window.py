@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
@@ -439,3 +440,68 @@ def test_regression_empty_key_list_is_one_group():
         (1, 1, 4, 4),
         (0, 0, 0, 0),
     ]
+
+
+# --- durations and wall-clock time (issue 22) -----------------------------------------------------
+
+_BASE = dt.datetime(2024, 1, 2, 23, 59, 50)  # past midnight: the wall clock does not stop
+
+
+@st.composite
+def _stamped_trades(draw, n_max: int = 14):
+    n = draw(st.integers(0, n_max))
+    offsets = draw(st.lists(st.integers(0, 30), min_size=n, max_size=n))  # half seconds: ties
+    return pl.DataFrame(
+        {
+            "symbol": pl.Series(draw(st.lists(st.sampled_from(["a", "b"]), min_size=n, max_size=n))),
+            "ts": [_BASE + dt.timedelta(milliseconds=500 * s) for s in offsets],
+            "qty": pl.Series(draw(st.lists(st.integers(1, 9), min_size=n, max_size=n)), dtype=pl.Int64),
+        },
+        schema_overrides={"symbol": pl.String, "ts": pl.Datetime("us")},
+    )
+
+
+@given(
+    trades=_stamped_trades(),
+    period=st.sampled_from(["1s", "2500ms", "5s", "1m"]),
+    before=st.booleans(),
+    unit=st.sampled_from(["ns", "us", "ms"]),
+    zone=st.sampled_from([None, "UTC", "Asia/Shanghai"]),
+)
+def test_wall_clock_windows_match_polars_rolling(trades, period, before, unit, zone):
+    trades = trades.with_columns(pl.col("ts").dt.replace_time_zone(zone).dt.cast_time_unit(unit))
+    horizon = f"-{period}" if before else period
+    aggs = {"n": pl.len(), "volume": pl.col("qty").sum(), "high": pl.col("qty").max()}
+    out = vf.forward_window(trades, [horizon], aggs, "ts")
+    # Polars rolling: (t, t + p] is offset 0, closed right; [t - p, t) is offset -p, closed left.
+    offset, closed = (f"-{period}", "left") if before else ("0s", "right")
+    roll = {"index_column": "ts", "period": period, "offset": offset, "closed": closed}
+    want = (
+        trades.with_row_index("row")
+        .sort("symbol", "ts", maintain_order=True)
+        .with_columns(
+            n=pl.len().rolling(**roll).over("symbol"),
+            volume=pl.col("qty").sum().rolling(**roll).over("symbol"),
+            high=pl.col("qty").max().rolling(**roll).over("symbol"),
+        )
+        .sort("row")
+    )
+    for name in aggs:
+        got = out[f"{name}_{horizon}"].to_list()
+        expected = want[name].to_list()
+        assert got == expected, (name, got, expected)
+
+
+def test_window_horizons_as_durations_on_the_session_clock():
+    trades = pl.DataFrame(
+        {"symbol": "A", "elapsed_seconds": [0.0, 0.5, 30.0, 60.0, 61.0], "qty": [1, 2, 4, 8, 16]}
+    )
+    out = vf.forward_window(
+        trades, ["1m", dt.timedelta(milliseconds=500), "close"], {"v": pl.col("qty").sum()}
+    )
+    assert out.columns[-3:] == ["v_1m", "v_500ms", "v_close"]
+    assert (
+        out["v_1m"].to_list() == vf.forward_window(trades, [60], {"v": pl.col("qty").sum()})["v_60"].to_list()
+    )
+    assert out["v_500ms"].to_list() == [2, 0, 0, 0, 0]
+    assert out["v_close"].to_list() == [30, 28, 24, 16, 0]  # (t, the key's last row]

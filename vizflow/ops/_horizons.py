@@ -80,7 +80,9 @@ class Horizon:
         """Tell whether this is the horizon to the key's last observation."""
         return self.number is None and self.ns is None
 
-    def in_unit(self, ns_per_unit: float | None, *, where: str, time_col: str) -> float:
+    def in_unit(
+        self, ns_per_unit: float | None, *, where: str, time_col: str, what: str = "horizon"
+    ) -> float:
         """Return the horizon in the time column's unit (``ns_per_unit`` None: numbers, seconds).
 
         A number on a temporal column (Datetime, Date, Duration) has no unit and is refused,
@@ -93,7 +95,7 @@ class Horizon:
         assert self.number is not None
         if ns_per_unit is not None and self.number != 0:
             msg = (
-                f"{where}: horizon {self.text} is a number, but time column {time_col!r} is a "
+                f"{where}: {what} {self.text} is a number, but time column {time_col!r} is a "
                 f"date or time, which has no unit for it; give a duration such as '{self.text}s', "
                 f"'{self.text}m' or a datetime.timedelta"
             )
@@ -112,9 +114,7 @@ def _parse_one(value: object, *, where: str, what: str) -> Horizon:
         return Horizon(_timedelta_text(value), ns=value // dt.timedelta(microseconds=1) * 1_000)
     elif isinstance(value, np.timedelta64):
         return _parse_one(value.astype("timedelta64[us]").item(), where=where, what=what)
-    elif (
-        isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_) and math.isfinite(value)
-    ):
+    elif isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_) and math.isfinite(value):
         number = float(value)
         text = str(int(number)) if number.is_integer() else repr(number)
         return Horizon(text, number=number)
@@ -150,8 +150,8 @@ def parse_tolerance(tolerance: object, *, where: str) -> Horizon | None:
     """Read a tolerance: None (unlimited), or a number or a duration ``>= 0``."""
     if tolerance is None:
         return None
-    found = None if isinstance(tolerance, str) else _maybe(tolerance, where=where)
-    if found is None or (found.number or 0) < 0 or (found.ns or 0) < 0:
+    found = _maybe(tolerance, where=where)
+    if found is None or found.is_close or (found.number or 0) < 0 or (found.ns or 0) < 0:
         msg = (
             f"{where}: tolerance {tolerance!r} is not a finite number >= 0 or a duration "
             "('500ms', '5s', a datetime.timedelta) of staleness"

@@ -70,9 +70,9 @@ class Lookup:
     ns_per_unit: float | None
     has_reference: bool
 
-    def resolve(self, horizon: Horizon) -> float:
-        """Return ``horizon`` in the unit of the time column (``inf`` for the close)."""
-        return horizon.in_unit(self.ns_per_unit, where=self.where, time_col=self.time)
+    def resolve(self, horizon: Horizon, what: str = "horizon") -> float:
+        """Return ``horizon`` (or a tolerance) in the unit of the time column (``inf`` for the close)."""
+        return horizon.in_unit(self.ns_per_unit, where=self.where, time_col=self.time, what=what)
 
 
 def time_unit(dtype: pl.DataType) -> float | None:

@@ -317,7 +317,7 @@ def forward_return(
         _check_price(ref_lazy.collect_schema(), ref_price, what="reference")
     bounds = _session_bounds(market, returns_within, session_clock=lookup.ns_per_unit is None)
     shifts = tuple(0.0 if h.is_close else lookup.resolve(h) for h in values)
-    tol_units = math.inf if tol is None else lookup.resolve(tol)
+    tol_units = math.inf if tol is None else lookup.resolve(tol, "tolerance")
     columns = _names(values, names, prefix)
     clash = [n for n in columns if n in frame.collect_schema()]
     if clash:

@@ -14,7 +14,7 @@ import polars as pl
 
 from vizflow._validate import require_columns, require_numeric
 from vizflow.exceptions import ColumnNotFoundError, DataError, SchemaError, VizflowError
-from vizflow.ops.forward import CLOSE
+from vizflow.ops._horizons import CLOSE, seconds_of
 from vizflow.ops.summary import combine, finalize, summarize
 
 if TYPE_CHECKING:
@@ -175,20 +175,21 @@ def _is_key(column: str, schema: pl.Schema) -> bool:
 def horizon_of(column: str, prefix: str, *, where: str) -> float | None:
     """Return the horizon in seconds of a ``{prefix}{h}`` column; ``None`` for ``{prefix}close``.
 
+    A duration suffix is read in seconds, as ``forward_return`` reads it on the session clock.
+
     >>> horizon_of("return_-5", "return_", where="demo"), horizon_of("return_close", "return_", where="demo")
     (-5.0, None)
+    >>> horizon_of("return_1m", "return_", where="demo"), horizon_of("return_500ms", "return_", where="demo")
+    (60.0, 0.5)
     """
     rest = column.removeprefix(prefix)
     if rest == CLOSE:
         return None
-    try:
-        value = float(rest)
-    except ValueError:
-        value = math.nan
+    value = seconds_of(rest)
     if not math.isfinite(value):
         msg = (
             f"{where}: column {column!r} does not end in a horizon after {prefix!r}; expected a number of "
-            f"seconds ({prefix}60, {prefix}-5) or {prefix}{CLOSE}"
+            f"seconds ({prefix}60, {prefix}-5), a duration ({prefix}1m) or {prefix}{CLOSE}"
         )
         raise SchemaError(msg)
     return value
