@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import vizflow as vf
 from tests.arrangements import force_threads
 from vizflow._grouping import group_order, key_codes, segments
-from vizflow._keys import as_keys, check_dates_in_keys
+from vizflow._keys import as_keys, check_dates_in_keys, guard_dates_in_keys
 from vizflow.exceptions import DataError, SchemaError, VizflowError
 
 
@@ -263,3 +264,36 @@ def test_regression_categorical_codes_beyond_the_lookup_table_fall_back_to_text(
     (codes,), k = key_codes([frame], [["k"]])
     assert codes.tolist() == [2, 0, 1, 2]  # null, then "s2" < "s69999" by text
     assert k == 3
+
+
+# --- the date rule: no key group spans two dates (issue 21) -------------------------------------
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["A", "B", None]), st.sampled_from(["20240102", "20240103", None])),
+        max_size=12,
+    ),
+    st.sampled_from([[], ["symbol"], ["symbol", "desk"]]),
+)
+def test_date_rule_holds_exactly_when_no_key_group_spans_two_dates(rows, keys):
+    frame = pl.DataFrame(rows, schema={"symbol": pl.String, "date": pl.String}, orient="row").with_columns(
+        desk=1
+    )
+    groups: dict = {}
+    for symbol, date in rows:  # by hand: the dates each key group holds (a null key is a group too)
+        if date is not None:
+            groups.setdefault(symbol if keys else None, set()).add(date)
+    spans = any(len(d) > 1 for d in groups.values())
+    for check in (
+        lambda: check_dates_in_keys(frame, keys, where="demo"),
+        lambda: guard_dates_in_keys(frame.lazy(), keys, where="demo").collect(),
+        lambda: vf.quantile_bin(frame.with_columns(x=1.0), "x", 2, by=keys or None),
+    ):
+        if spans:
+            with pytest.raises(DataError, match=r"'date' holds 2 dates \(20240102 .. 20240103\) in the"):
+                check()
+        else:
+            check()
+    if spans:  # the advice passes the same check
+        check_dates_in_keys(frame, ["date", *keys], where="demo")
