@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
+import pandas as pd
 import polars as pl
 import pytest
 from hypothesis import given
@@ -143,3 +145,86 @@ def test_bad_columns_are_named():
         vf.quantile_bin(df, "s", 10)
     with pytest.raises(VizflowError, match="'x_bucket' already exists"):
         vf.quantile_bin(df, "x", 10)
+
+
+# --- ties="order": pandas' qcut of rank(method="first") per group ---------------------------------
+
+
+def pandas_order_buckets(df: pl.DataFrame, by: list[str], q: int) -> list:
+    """pd.qcut(x.rank(method="first"), q, labels=False) per group, in row order (pandas refuses a
+    group of one value, which vizflow puts in bucket 0). A rank exactly on one of qcut's edges
+    (``(r - 1) q`` a multiple of ``m - 1``) is marked ``"edge"``: pandas computes the edges in
+    floating point and puts such a rank on either side (m = 19, q = 6, rank 16: above; m = 5,
+    q = 2, rank 3: below), where vizflow's integers keep it below, as qcut's right-closed bins say."""
+    pdf = df.to_pandas()
+    x = pdf["x"]
+
+    def cut(values: pd.Series) -> pd.Series:
+        ranks = values.rank(method="first")
+        m = int(ranks.notna().sum())
+        if m <= 1:  # one value: bucket 0; none: all null
+            return ranks * 0
+        buckets = pd.qcut(ranks, q, labels=False).astype(object)
+        on_edge = ranks.notna() & ((ranks - 1) * q % (m - 1) == 0) & (ranks > 1) & (ranks < m)
+        return buckets.where(~on_edge, "edge")
+
+    keys = [pdf[k].astype(object).where(pdf[k].notna(), "<null>") for k in by]  # a null key is a group
+    buckets = x.groupby(keys, sort=False, dropna=False).transform(cut) if by else cut(x)
+    return [b if b == "edge" else None if pd.isna(b) else int(b) for b in buckets]
+
+
+@given(frames(), st.integers(1, 12), st.randoms(use_true_random=False))
+def test_order_ties_are_pandas_qcut_of_first_ranks(case, q, rnd):
+    df, by = case
+    order = list(range(df.height))
+    rnd.shuffle(order)
+    shuffled = df[order] if order else df
+    got = vf.quantile_bin(shuffled, "x", q, by=by or None, ties="order")
+    expected = pandas_order_buckets(shuffled, by, q)
+    assert [g if e != "edge" else "edge" for g, e in zip(got["x_bucket"], expected, strict=True)] == expected
+    assert got.drop("x_bucket").equals(shuffled)
+    lazy = vf.quantile_bin(shuffled.lazy(), "x", q, by=by or None, ties="order")
+    assert lazy.collect().equals(got)
+
+
+@given(st.lists(st.integers(0, 3).map(float), min_size=1, max_size=80), st.integers(1, 12))
+def test_order_ties_give_equal_count_buckets_even_with_ties(values, q):
+    buckets = vf.quantile_bin(pl.DataFrame({"x": values}), "x", q, ties="order")["x_bucket"]
+    counts = [int((buckets == k).sum()) for k in range(q)]
+    if len(values) >= q:
+        assert max(counts) - min(counts) <= 1
+    order = sorted(range(len(values)), key=values.__getitem__)  # stable: ties in row order
+    assert buckets.gather(order).is_sorted()
+
+
+def test_order_ties_split_a_common_lot_size():
+    """Ten trades of 100 shares and two larger: 'share' puts the lot in one tercile, 'order' splits it."""
+    df = pl.DataFrame({"qty": [100] * 10 + [500, 900]})
+    assert vf.quantile_bin(df, "qty", 3)["qty_bucket"].to_list() == [1] * 10 + [2, 2]
+    assert vf.quantile_bin(df, "qty", 3, ties="order")["qty_bucket"].to_list() == [0] * 4 + [1] * 4 + [2] * 4
+
+
+@pytest.mark.parametrize("ties", ["first", "", None, "average"])
+def test_unknown_ties_is_refused(ties):
+    with pytest.raises(VizflowError, match=f"ties={ties!r} for column 'x'; expected 'share'"):
+        vf.quantile_bin(pl.DataFrame({"x": [1.0]}), "x", 2, ties=ties)
+
+
+@pytest.mark.parametrize("q", range(1, 13))
+def test_order_ties_on_every_group_size_up_to_40(q):
+    """Every (m, q) with m up to 40: pandas' buckets off qcut's edges, the exact count of edges
+    ``1 + (m - 1) k / q`` below the rank (in Fractions) everywhere."""
+    for m in range(2, 41):
+        x = pl.DataFrame({"x": [float(v) for v in range(m)]})
+        got = vf.quantile_bin(x, "x", q, ties="order")["x_bucket"].to_list()
+        exact = [sum(1 for k in range(1, q) if r > 1 + Fraction(m - 1) * k / q) for r in range(1, m + 1)]
+        assert got == exact, (m, q)
+        expected = pandas_order_buckets(x, [], q)
+        assert [g if e != "edge" else "edge" for g, e in zip(got, expected, strict=True)] == expected, (m, q)
+
+
+def test_order_ties_keep_a_rank_on_an_edge_below_it():
+    """m = 19, q = 6: rank 16 lies exactly on the edge 1 + 18 * 5 / 6 = 16; pandas' floating-point
+    edge (15.999...) puts it in bucket 5, the right-closed bin (15, 16] is bucket 4."""
+    got = vf.quantile_bin(pl.DataFrame({"x": [float(v) for v in range(19)]}), "x", 6, ties="order")
+    assert got["x_bucket"][15] == 4

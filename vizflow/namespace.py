@@ -179,9 +179,10 @@ class _VfNamespace(Generic[FrameT]):
         by: str | Sequence[str] | None = None,
         *,
         out: str | None = None,
+        ties: Literal["share", "order"] = "share",
     ) -> FrameT:
         """See :func:`vizflow.quantile_bin`."""
-        return ops.quantile_bin(self._frame, column, q, by, out=out)
+        return ops.quantile_bin(self._frame, column, q, by, out=out, ties=ties)
 
     def rank_ic(
         self,
