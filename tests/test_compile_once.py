@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import linecache
+import math
 import subprocess
 import sys
 import textwrap
@@ -101,6 +102,22 @@ def test_regression_an_array_global_is_an_argument_and_read_at_each_call():
     assert results == [[600.0, 1600.0], [6000.0, 16000.0]]
     compiled = jit_rule(rule.fn, np.dtype([("qty", np.int64)]), rule="w", n_args=2)
     assert compiled.names == ("WEIGHTS",)
+
+
+def test_regression_a_rule_calling_an_imported_module_takes_its_values_as_arguments():
+    """``math.sqrt(x)`` compiles differently when ``math`` was imported at module level (3.11+):
+    the recompiled definition did not match the function's bytecode, so every new value compiled."""
+
+    def rule(thresh):
+        return vf.TagCondition("big", lambda r: math.sqrt(r["qty"]) + np.abs(r["t"]) > thresh)
+
+    compiled = jit_rule(rule(10).fn, np.dtype([("qty", np.int64), ("t", np.int64)]), rule="big")
+    assert (compiled.names, compiled.module is not None) == (("thresh",), True)
+    got = [_tags([rule(level)])["big"].to_list() for level in (10, 20)]
+    expected = [
+        [math.sqrt(q) + t > level for q, t in zip(QTY["qty"], QTY["t"], strict=True)] for level in (10, 20)
+    ]
+    assert got == expected
 
 
 def test_default_argument_values_are_arguments_too():

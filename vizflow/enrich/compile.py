@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins
 import dis
 import inspect
+import math
 import threading
 import types
 from collections import OrderedDict
@@ -529,9 +530,12 @@ def _literal_lines(baked: dict[str, Any]) -> list[str] | None:
 
 
 def _literal(value: Any) -> bool:
+    """Whether ``repr(value)`` is Python source giving the same value (``nan`` and ``inf`` are not)."""
     if isinstance(value, tuple):
         return all(map(_literal, value))
-    return value is None or type(value) in {str, bool, int, float}
+    if type(value) is float:
+        return math.isfinite(value)
+    return value is None or type(value) in {str, bool, int}
 
 
 def records_of(frame: pl.DataFrame, columns: list[str], *, where: str) -> np.ndarray:

@@ -66,7 +66,28 @@ def _find(code: types.CodeType) -> FunctionNode | None:
             candidates.append(node)
     # the innermost candidate whose recompiled bytecode is the function's own
     candidates.sort(key=lambda n: (n.end_lineno or 0, n.end_col_offset or 0, -n.lineno, -n.col_offset))
-    return next((n for n in candidates if _same_code(n, code)), None)
+    imports = _module_imports(tree)
+    return next((n for n in candidates if _same_code(n, code, imports)), None)
+
+
+def _module_imports(tree: ast.Module) -> list[ast.stmt]:
+    """Return the module-level imports of ``tree`` (``from __future__`` first), in order.
+
+    They change how the function compiles: CPython 3.11+ loads ``name.attr`` in a call such as
+    ``math.sqrt(x)`` as a plain attribute, not a method, when ``name`` was bound by an import in
+    the module's top-level scope; a ``__future__`` import changes annotations.
+    """
+    found: list[ast.stmt] = []
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        elif not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            for child in ast.iter_child_nodes(node):
+                visit(child)
+
+    visit(tree)
+    return sorted(found, key=lambda n: not (isinstance(n, ast.ImportFrom) and n.module == "__future__"))
 
 
 def _first_line(node: FunctionNode) -> int:
@@ -75,7 +96,7 @@ def _first_line(node: FunctionNode) -> int:
     return node.lineno
 
 
-def _same_code(node: FunctionNode, code: types.CodeType) -> bool:
+def _same_code(node: FunctionNode, code: types.CodeType, imports: list[ast.stmt]) -> bool:
     """Whether ``node``, compiled with ``code``'s closure variables as cells, gives ``code``."""
     inner: ast.stmt
     if isinstance(node, ast.FunctionDef):
@@ -91,7 +112,7 @@ def _same_code(node: FunctionNode, code: types.CodeType) -> bool:
         ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[]),
         [*cells, inner],
     )
-    module = ast.fix_missing_locations(ast.Module(body=[outer], type_ignores=[]))
+    module = ast.fix_missing_locations(ast.Module(body=[*imports, outer], type_ignores=[]))
     try:
         compiled = compile(module, code.co_filename, "exec", dont_inherit=True)
     except (SyntaxError, ValueError, TypeError):
