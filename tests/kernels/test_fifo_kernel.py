@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tests.reference import fifo_reference
-from vizflow.kernels.fifo import OK, fifo_match_nb, first_bad_fill_nb
+from vizflow.kernels.fifo import OK, fifo_match_nb, first_bad_fill_nb, first_time_back_nb
 
 FIELDS = [
     "carrier",
@@ -193,3 +193,16 @@ def test_first_bad_fill_accepts_any_int64_time():
     time = np.array([np.iinfo(np.int64).min, 0, np.iinfo(np.int64).max])
     ones = np.ones(3)
     assert first_bad_fill_nb(np.ones(3, np.int8), ones, ones, time, np.arange(3), 1e-9) == OK
+
+
+@given(
+    time=hnp.arrays(np.float64, st.integers(0, 30), elements=st.sampled_from([0.0, 1.0, 2.0, 3.0])),
+    data=st.data(),
+)
+def test_first_time_back_is_the_first_decrease_inside_a_segment(time, data):
+    n = time.size
+    cuts = sorted(data.draw(st.sets(st.integers(1, max(n - 1, 1)), max_size=5))) if n > 1 else []
+    offsets = np.array([0, *cuts, n] if n else [0], np.int64)
+    starts = set(offsets[:-1].tolist())
+    expected = next((i for i in range(1, n) if i not in starts and time[i] < time[i - 1]), OK)
+    assert first_time_back_nb(time, offsets) == expected

@@ -9,7 +9,7 @@ import polars as pl
 
 from vizflow.enrich.base import ExpandingRule, State
 from vizflow.exceptions import DataError, SchemaError, VizflowError
-from vizflow.kernels.fifo import OK, fifo_match_nb, first_bad_fill_nb
+from vizflow.kernels.fifo import OK, fifo_match_nb, first_bad_fill_nb, first_time_back_nb
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -373,10 +373,8 @@ class FIFOMatch(ExpandingRule):
         time: NDArray[Any],
     ) -> None:
         """Refuse a symbol whose fills go back in ``time_col`` in the matching order."""
-        back = np.flatnonzero(time[1:] < time[:-1]) + 1  # positions where time decreases
-        back = back[~np.isin(back, offsets)]  # ... within one symbol, not at its first fill
-        if back.size:
-            pos = int(back[0])
+        pos = first_time_back_nb(time, offsets)  # time decreasing within one symbol
+        if pos != OK:
             msg = (
                 f"FIFOMatch: the fills of symbol {self._symbol_at(frame, by, pos)!r} are not in "
                 f"{self.time_col!r} order: row {int(row_index[pos])} ({self.time_col}="

@@ -162,6 +162,23 @@ def _fill_ok(d: int, q: float, p: float, t: float, qty_tol: float) -> bool:
     return (d * d == 1) & (q > qty_tol) & (q < np.inf) & (abs(p) < np.inf) & (abs(t) < np.inf)
 
 
+@njit(cache=True)
+def first_time_back_nb(time: np.ndarray, offsets: np.ndarray) -> int:
+    """First position whose time is below the previous fill's of the same segment, or ``OK``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> first_time_back_nb(np.array([3.0, 1.0, 2.0, 1.5]), np.array([0, 1, 4]))
+    3
+    """
+    for g in range(offsets.size - 1):
+        for i in range(offsets[g] + 1, offsets[g + 1]):
+            if time[i] < time[i - 1]:
+                return i
+    return OK
+
+
 def warm_up() -> None:
     """Compile (or load from numba's cache) both specialisations: float64 and int64 times."""
     offsets = np.array([0, 2], np.int64)
@@ -176,3 +193,4 @@ def warm_up() -> None:
             False, 1e-9, *outs, np.empty(2, np.int64), np.empty(2),
         )  # fmt: skip
         first_bad_fill_nb(np.ones(2, np.int8), np.ones(2), np.ones(2), time, np.arange(2), 1e-9)
+        first_time_back_nb(time, offsets)
