@@ -9,6 +9,7 @@ import math
 import subprocess
 import sys
 import textwrap
+from math import floor
 
 import numpy as np
 import polars as pl
@@ -118,6 +119,15 @@ def test_regression_a_rule_calling_an_imported_module_takes_its_values_as_argume
         [math.sqrt(q) + t > level for q, t in zip(QTY["qty"], QTY["t"], strict=True)] for level in (10, 20)
     ]
     assert got == expected
+
+
+def test_a_rule_calling_a_function_imported_from_math_is_cached_on_disk():
+    def rule(thresh):
+        return vf.TagCondition("half", lambda r: floor(r["qty"] / 2) > thresh)
+
+    assert jit_rule(rule(10).fn, RECORD, rule="half").module is not None
+    got = [_tags([rule(level)])["half"].to_list() for level in (60, 150)]
+    assert got == [[q // 2 > level for q in QTY["qty"]] for level in (60, 150)]
 
 
 def test_default_argument_values_are_arguments_too():

@@ -14,6 +14,7 @@ import builtins
 import dis
 import inspect
 import math
+import sys
 import threading
 import types
 from collections import OrderedDict
@@ -510,9 +511,10 @@ def _around(rule: Any) -> CompiledRule:
 def _literal_lines(baked: dict[str, Any]) -> list[str] | None:
     """Return module lines that recreate the baked values, or None if one cannot be written safely.
 
-    Builtins need no line; numpy, math and the like are imported; strings, None and tuples of
-    them are written as literals. Anything else (a user's function or module) keeps the rule in
-    memory: its code could change without the cached rule knowing.
+    Builtins need no line; numpy, math and the like, and their functions (``from math import
+    sqrt``), are imported; strings, None and tuples of them are written as literals. Anything
+    else (a user's function or module) keeps the rule in memory: its code could change without
+    the cached rule knowing.
     """
     lines = []
     for name, value in baked.items():
@@ -520,13 +522,29 @@ def _literal_lines(baked: dict[str, Any]) -> list[str] | None:
             continue
         if getattr(builtins, name, _MISSING) is value:
             continue
-        if isinstance(value, types.ModuleType) and value.__name__.partition(".")[0] in _SAFE_MODULES:
+        home = _safe_home(value)
+        if isinstance(value, types.ModuleType) and home is not None:
             lines.append(f"import {value.__name__} as {name}")
+        elif home is not None:
+            lines.append(f"from {home} import {value.__name__} as {name}")
         elif _literal(value):
             lines.append(f"{name} = {value!r}")
         else:
             return None
     return lines
+
+
+def _safe_home(value: Any) -> str | None:
+    """Return the module of ``value`` (a module, or a function found there by name) if numpy, math..."""
+    home: str | None
+    if isinstance(value, types.ModuleType):
+        home = value.__name__
+    else:
+        home = getattr(value, "__module__", None)
+        module = sys.modules.get(home) if isinstance(home, str) else None
+        if module is None or getattr(module, getattr(value, "__name__", ""), None) is not value:
+            return None
+    return home if isinstance(home, str) and home.partition(".")[0] in _SAFE_MODULES else None
 
 
 def _literal(value: Any) -> bool:

@@ -68,9 +68,11 @@ class Enricher:
     -----
     How a rule runs:
 
-    * a function rule (``TagCondition``/``TagRunning`` with a function) is compiled with numba
-      and called by a generic kernel over the whole frame; the row it sees is a numba record of
-      the columns it reads (numeric or boolean; nulls there are an error);
+    * a function rule (``TagCondition``/``TagRunning`` with a function) is compiled with numba,
+      with a pass over the whole frame, once per shape: the numbers and arrays it reads from
+      globals and closures are passed at each call, so a new value compiles nothing (see
+      :func:`~vizflow.enrich.compile.jit_rule`); the row it sees is a numba record of the columns
+      it reads (numeric or boolean; nulls there are an error);
     * a ``TagCondition`` with a Polars expression runs vectorised per group, in ``sort_by``
       order (``pl.col("price").shift(1)`` is the previous row of the same key, in time), as
       ``expr.over(by)`` on the sorted frame; its values come back in input row order;
