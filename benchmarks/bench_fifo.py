@@ -254,7 +254,7 @@ def main() -> None:
         _plot(sizes, ours_t, bare_t)
     print(f"\nevery key dtype and order; x bare = bare kernel + gather on sorted Int64 keys ({t_bare:.3f} s)")
     print(f"{'keys':<6} {'order':<9} {'ours s':>7} {'x bare':>7}")
-    for kind in ("int", "str"):
+    for kind in ("int", "str", "cat"):
         for order, case in orders(fills(N, kind), "elapsed_seconds").items():
             ours(case.head(1000))
             (t,) = interleaved_medians([lambda c=case: ours(c)], repeats=3)
