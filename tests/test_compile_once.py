@@ -236,6 +236,18 @@ def test_regression_a_value_numba_needs_as_a_constant_is_compiled_in_instead():
     assert got == [[q > 2 for q in QTY["qty"]], [t > 2 for t in QTY["t"]]]
 
 
+def test_a_cache_folder_that_cannot_be_written_compiles_in_memory(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("VIZFLOW_CACHE_DIR", str(blocker / "rules"))
+
+    def rule(thresh):
+        return vf.TagCondition("odd", lambda r: r["qty"] % 2 == 1 and r["qty"] > thresh - 1)
+
+    assert jit_rule(rule(0).fn, RECORD, rule="odd").module is None
+    assert [_tags([rule(level)])["odd"].sum() for level in (0, 10)] == [1, 0]
+
+
 # --- errors -----------------------------------------------------------------------------------------
 
 

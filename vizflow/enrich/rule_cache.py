@@ -38,7 +38,8 @@ def cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
     """Return the folder of compiled rules: ``$VIZFLOW_CACHE_DIR``, else ``$XDG_CACHE_HOME/vizflow/rules``.
 
     Without ``XDG_CACHE_HOME`` the default is ``~/.cache/vizflow/rules``. None when the variable
-    is set to an empty string, ``0``, ``off`` or ``none`` (rules then compile once per process).
+    is set to an empty string, ``0``, ``off`` or ``none`` (rules then compile once per process),
+    or when there is no home directory to default to.
     ``environ`` defaults to ``os.environ``.
 
     Examples
@@ -54,7 +55,12 @@ def cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
     value = env.get(CACHE_ENV)
     if value is not None:
         return None if value.strip().lower() in {"", "0", "off", "none"} else Path(value).expanduser()
-    base = env.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    base = env.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no home directory (HOME unset, no passwd entry): no disk cache
+            return None
     return Path(base) / "vizflow" / "rules"
 
 
@@ -84,7 +90,11 @@ def cached_module(text: str) -> types.ModuleType | None:
         return None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # numba rebuilds a cached function's environment by module name
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except (OSError, ImportError, SyntaxError):  # e.g. the file vanished: compile in memory
+        sys.modules.pop(name, None)
+        return None
     return module
 
 
