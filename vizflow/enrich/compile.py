@@ -255,10 +255,12 @@ MEMO_SIZE = 64
 """How many compiled rules a process keeps (least recently used first out)."""
 
 _MEMO: OrderedDict[Any, CompiledRule] = OrderedDict()
-_LOCK = threading.Lock()
+"""Compiled rules by :func:`_plan` key, least recently used first."""
+
 _BAKED: OrderedDict[tuple[types.CodeType, np.dtype, int], None] = OrderedDict()
 """Rules (code, record dtype, row arguments) that compile only with their values compiled in."""
-"""Compiled rules by :func:`_plan` key, least recently used first."""
+
+_LOCK = threading.Lock()
 
 _RULE = "__vizflow_rule__"
 
