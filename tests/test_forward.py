@@ -783,7 +783,7 @@ def test_wall_clock_time_refuses_what_it_cannot_read():
     seconds = frame.with_columns(ts=pl.Series([0.0, 1.0]))
     with pytest.raises(
         SchemaError,
-        match=r"time column 'ts' is Datetime\(time_unit='us', time_zone=None\) but the reference's 'ts' is Float64",
+        match=r"'ts' is Datetime\(time_unit='us', time_zone=None\) but the reference's 'ts' is Float64",
     ):
         vf.forward_return(frame, ["1s"], "mid", "ts", reference=seconds)
     aware = frame.with_columns(pl.col("ts").dt.replace_time_zone("UTC"))

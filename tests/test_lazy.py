@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import polars as pl
 import pytest
@@ -218,3 +220,27 @@ def test_statistics_multi_date_check_raises_at_collect_time(tmp_path, op, engine
     chain = call(pl.scan_parquet(path).select("date", "symbol", "qty", "return_5"))  # no error yet
     with pytest.raises(vf.DataError, match=rf"{op}: column 'date' holds 2 dates"):
         chain.select(pl.exclude("date")).collect(engine=engine)  # the check survives the projection
+
+
+def test_wall_clock_lookups_are_lazy_and_equal_the_eager_ones(tmp_path):
+    stamps = [dt.datetime(2024, 1, 2, 23, 59, 58) + dt.timedelta(milliseconds=250 * i) for i in range(40)]
+    frame = pl.DataFrame(
+        {
+            "symbol": ["a", "b"] * 20,
+            "ts": stamps,
+            "mid": [float(i % 7 + 1) for i in range(40)],
+            "qty": range(40),
+        }
+    ).sample(fraction=1.0, shuffle=True, seed=3)
+    path = tmp_path / "ticks.parquet"
+    frame.write_parquet(path)
+    for call in (
+        lambda f: vf.forward_return(f, ["1s", "-500ms", "close"], "mid", "ts", tolerance="2s"),
+        lambda f: vf.forward_window(
+            f, ["1s", "-2s", "close"], {"n": pl.len(), "v": pl.col("qty").sum()}, "ts"
+        ),
+    ):
+        chain = call(pl.scan_parquet(path))
+        assert isinstance(chain, pl.LazyFrame)
+        assert_frame_equal(chain.collect(), call(frame))
+        assert_frame_equal(chain.collect(engine="streaming"), call(frame))
