@@ -19,7 +19,7 @@ Put a day of trades on a session-aware clock, bin signals and aggregate, as func
 from __future__ import annotations
 
 import vizflow.namespace  # noqa: F401  (registers lf.vf, df.vf and pl.col(...).vf)
-from vizflow import book, calendar, datasets
+from vizflow import book, calendar, datasets, student
 from vizflow.config import Config
 from vizflow.context import Context
 from vizflow.enrich import (
@@ -115,6 +115,7 @@ __all__ = [
     "scan",
     "session_phase",
     "spread_decomposition",
+    "student",
     "summarize",
     "trading_date",
     "worst_dates",
