@@ -165,7 +165,9 @@ def test_regression_inf_and_nan_never_make_the_colour_range_inf_or_nan():
     assert math.isfinite(trace.zmin)
     assert list(trace.z[0][:2]) == [None, None]
     assert [cell[3] for cell in trace.customdata[0][:2]] == ["inf", "nan"]
-    assert "2 cells without a finite mean not coloured (see hover)" in fig.layout.title.text
+    assert "khaki: 2 cells without a finite mean (see hover)" in fig.layout.title.text
+    assert fig.data[1].name == "undefined"  # drawn khaki, neither a zero nor an empty cell
+    assert list(fig.data[1].z[0]) == [1.0, 1.0, None, None]
 
 
 @pytest.mark.parametrize("agg", ["mean", "median", "sum", "min", "max", "std"])
@@ -767,8 +769,8 @@ def test_heatmap_t_stat_of_a_cell_of_one_cluster_is_blank_and_says_why():
     assert fig.data[0].customdata[0][0][4] == "no band: 1 date (a clustered CI needs 2 or more)"
     assert "%{customdata[4]}" in fig.data[0].hovertemplate
     assert fig.layout.title.text == (
-        "r_t by x and y<br><sup>1 cells without a finite r_t not coloured (see hover); "
-        "95% CI, clustered by date, 1-2 dates (no band where < 2)</sup>"
+        "r_t by x and y<br><sup>95% CI, clustered by date, 1-2 dates (no band where < 2)</sup>"
+        "<br><sup>khaki: 1 cells without a finite r_t (see hover), light grey: no values</sup>"
     )
 
 
@@ -910,7 +912,7 @@ def test_regression_hidden_cells_are_drawn_grey_not_like_a_zero():
     assert grey.isdisjoint(mid)
     assert fig.layout.plot_bgcolor not in (*grey, *scale.values())  # nor is an empty cell
     assert "hidden: < 2 values" in hidden.hovertemplate
-    assert "dark grey: hidden (< 2 values)" in fig.layout.title.text
+    assert "dark grey: 2 cells with < 2 values hidden, light grey: no values" in fig.layout.title.text
     assert len(vz.heatmap(df, "x", "y", "r").data) == 1  # nothing hidden: no grey trace
 
 

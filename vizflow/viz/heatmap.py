@@ -46,6 +46,7 @@ _I, _J, _N, _V = "__vf_i", "__vf_j", "__vf_n", "__vf_v"
 _B, _G = "__vf_band", "__vf_clusters"  # a statistics table's cell: its band text and cluster count
 _EMPTY = "#d0d0d0"  # the plot's background, seen through cells without values: no colour of a scale
 _HIDDEN = "#7a7a7a"  # cells hidden by min_count: darker, never read as a zero
+_UNDEFINED = "#c8b88a"  # shown cells whose value is undefined (a t of one cluster, NaN): no scale's colour
 
 
 def _band_columns(final: pl.DataFrame, se: str, clusters: str, cluster: str) -> list[pl.Series]:
@@ -70,14 +71,26 @@ def _centres(axis: _Axis) -> list:
     return list(coords)
 
 
-def _hidden_trace(
-    x_axis: _Axis, y_axis: _Axis, hidden: np.ndarray, customdata: list, hover: str
+def _flat_trace(
+    x_axis: _Axis, y_axis: _Axis, cells: np.ndarray, customdata: list, hover: str, *, name: str, colour: str
 ) -> go.Heatmap:
+    """One colour over ``cells`` (a boolean grid), over the value trace: hidden or uncoloured cells."""
     return _go().Heatmap(
-        x=x_axis.coords, y=y_axis.coords, z=[[1.0 if h else None for h in row] for row in hidden],
-        customdata=customdata, hovertemplate=hover, colorscale=[[0.0, _HIDDEN], [1.0, _HIDDEN]],
-        showscale=False, name="hidden", zmin=0.0, zmax=1.0, hoverongaps=False,  # only its own cells hover
+        x=x_axis.coords, y=y_axis.coords, z=[[1.0 if h else None for h in row] for row in cells],
+        customdata=customdata, hovertemplate=hover, colorscale=[[0.0, colour], [1.0, colour]],
+        showscale=False, name=name, zmin=0.0, zmax=1.0, hoverongaps=False,  # only its own cells hover
     )  # fmt: skip
+
+
+def _subtitle(notes: list[str], width: int = 100) -> tuple[str, int]:
+    """Join notes into subtitle lines of at most about ``width`` characters; return them and their count."""
+    lines: list[str] = []
+    for note in notes:
+        if lines and len(lines[-1]) + len(note) + 2 <= width:
+            lines[-1] += f"; {note}"
+        else:
+            lines.append(note)
+    return "".join(f"<br><sup>{line}</sup>" for line in lines), len(lines)
 
 
 class _Axis(NamedTuple):
@@ -240,8 +253,9 @@ def heatmap(
         One ``heatmap`` trace; each cell's hover shows its interval, value and count
         (``customdata`` holds ``[interval, y, count, value, band]`` per cell; ``band`` is the
         95% CI text of a statistics table's cell, else empty). Cells hidden by ``min_count``
-        are drawn dark grey by a second trace named ``"hidden"`` (cells without values show
-        the light grey background), so neither reads as a zero.
+        are drawn dark grey by a trace named ``"hidden"``, shown cells whose value is not finite
+        (a t-stat of fewer than 2 clusters, inf, NaN) khaki by a trace named ``"undefined"``,
+        and cells without values show the light grey background: none reads as a zero.
 
     Raises
     ------
@@ -330,11 +344,8 @@ def heatmap(
     shown = tally >= min_count
     drawn = np.where(shown, values, np.nan)
     hidden = int(((tally > 0) & ~shown).sum())
-    if hidden:
-        notes.append(f"{hidden} cells with < {min_count} values hidden")
-    bad = int((shown & (tally > 0) & ~np.isfinite(values)).sum())
-    if bad:
-        notes.append(f"{bad} cells without a finite {agg if counts is None else z} not coloured (see hover)")
+    undefined = shown & (tally > 0) & ~np.isfinite(values)
+    bad = int(undefined.sum())
     zmin, zmax = _colour_range(drawn, agg, quantile)
     sequential = agg in _SEQUENTIAL
     customdata = [
@@ -367,12 +378,27 @@ def heatmap(
             colorbar={"title": {"text": named}},
         )
     )
+    legend = ["light grey: no values"]
+    if bad:
+        legend.insert(0, f"khaki: {bad} cells without a finite {agg if counts is None else z} (see hover)")
+        fig.add_trace(
+            _flat_trace(x_axis, y_axis, undefined, customdata, hover, name="undefined", colour=_UNDEFINED)
+        )
     if hidden:
-        notes.append(f"dark grey: hidden (< {min_count} values); light grey: no values")
+        legend.insert(0, f"dark grey: {hidden} cells with < {min_count} values hidden")
         hidden_hover = hover.replace("<extra>", f"<br>hidden: < {min_count} values<extra>")
-        fig.add_trace(_hidden_trace(x_axis, y_axis, (tally > 0) & ~shown, customdata, hidden_hover))
-    subtitle = f"<br><sup>{'; '.join(notes)}</sup>" if notes else ""
-    fig.update_layout(title=title + subtitle, xaxis_title=x, yaxis_title=y, plot_bgcolor=_EMPTY)
+        fig.add_trace(
+            _flat_trace(
+                x_axis, y_axis, (tally > 0) & ~shown, customdata, hidden_hover, name="hidden", colour=_HIDDEN
+            )
+        )
+    if hidden or bad:
+        notes.append(", ".join(legend))
+    subtitle, lines = _subtitle(notes)
+    fig.update_layout(
+        title=title + subtitle, xaxis_title=x, yaxis_title=y, plot_bgcolor=_EMPTY,
+        margin={"t": 60 + 18 * (title.count("<br>") + lines)} if lines else None,
+    )  # fmt: skip
     fig.update_xaxes(showgrid=False, zeroline=False)  # grid lines would cross the cells without values
     fig.update_yaxes(showgrid=False, zeroline=False)
     if x_axis.categorical:
