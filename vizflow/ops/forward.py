@@ -176,13 +176,17 @@ def forward_return(
         Rows to measure (e.g. trades), DataFrame or LazyFrame; any row order.
     horizons
         One or more horizons, each given once: a finite number in the unit of ``time_col``
-        (seconds for ``elapsed_seconds``; negative: the past, ``0``: the price at ``t`` itself)
-        or ``"close"`` (the key's last price).
+        (seconds for ``elapsed_seconds``; negative: the past, ``0``: the price at ``t`` itself),
+        a Polars duration (``"500ms"``, ``"1m"``, ``"1h30m"``) or ``datetime.timedelta`` (seconds
+        on a numeric ``time_col``, wall-clock time on a Datetime one), or ``"close"`` (the key's
+        last price). Columns are named as given: ``return_60``, ``return_1m``.
     price_col
         The current price (not read with ``current="reference"``): a column of ``frame``, or a
         Polars expression evaluated on ``frame`` (e.g. ``vf.book.microprice()``).
     time_col
-        A numeric time column of ``frame`` (and of ``reference`` unless ``reference_time_col``).
+        The time column of ``frame`` (and of ``reference`` unless ``reference_time_col``):
+        numeric (the session clock, e.g. ``elapsed_seconds``) or a Datetime, Date or Duration
+        (the wall clock, with duration horizons; a bare number has no unit there).
     symbol_col
         The key column, or several (``["date", "symbol"]``), as ``join_asof(by=...)``. Keys of
         any dtype Polars groups by (integers, strings, Categorical/Enum, Date, Duration,
@@ -200,7 +204,8 @@ def forward_return(
         ``"own"`` (default): the current price is ``frame[price_col]``. ``"reference"``: the
         reference price as of ``t`` (e.g. the mid at the trade time; ``tolerance`` applies).
     tolerance
-        Maximum staleness, in time units, of a looked-up price. ``None``: unlimited.
+        Maximum staleness of a looked-up price, as a horizon (a number in time units or a
+        duration such as ``"2s"``). ``None``: unlimited.
     log
         Log returns instead of simple returns.
     prefix
@@ -232,8 +237,9 @@ def forward_return(
     ColumnNotFoundError
         For a missing column (named, with the available ones).
     SchemaError
-        For a non-numeric price or time column; for key columns of different kinds in
-        ``frame`` and ``reference`` (integers vs strings, which never match).
+        For a non-numeric price, a time column that is neither numeric nor temporal, time
+        columns of different kinds in ``frame`` and ``reference``; for key columns of different
+        kinds (integers vs strings, which never match).
     DataError
         For integer times beyond 2**53 (e.g. epoch nanoseconds), which float64 would merge; for
         a key group holding rows of several dates (``date_col``, a Date column, or a Datetime
@@ -241,8 +247,9 @@ def forward_return(
         (the message shows keys that pass); for a reference that
         shares no key with the frame (``600519`` vs ``600519.SH``), which would give only nulls.
     VizflowError
-        For a horizon that is not a finite number or ``"close"``, a duplicated horizon or an
-        empty list; for a bad ``current`` or ``tolerance``; for key lists of different lengths.
+        For a horizon that is not a finite number, a duration or ``"close"``, a duplicated
+        horizon or an empty list, a number horizon on a temporal time column; for a bad
+        ``current`` or ``tolerance``; for key lists of different lengths.
 
     Notes
     -----

@@ -211,14 +211,18 @@ def forward_window(
     frame
         Rows to measure (e.g. trades), DataFrame or LazyFrame; any row order.
     horizons
-        One or more non-zero horizons in the unit of ``time_col``, each given once.
+        One or more horizons, each given once: non-zero numbers in the unit of ``time_col``,
+        Polars durations (``"5s"``, ``"1m"``) or ``datetime.timedelta`` (seconds on a numeric
+        ``time_col``, wall-clock time on a Datetime one), or ``"close"`` (the window ``(t, the
+        key's last row]``). Columns are named as given: ``volume_60``, ``volume_1m``.
     aggs
         Output name -> Polars aggregate over the reference's columns, e.g. ``{"n": pl.len(),
         "volume": pl.col("qty").sum(), "vwap": (pl.col("price") * pl.col("qty")).sum() /
         pl.col("qty").sum(), "high": pl.col("price").max()}``. See the module docstring for the
         shapes that run compiled; any other aggregate runs through Polars per window.
     time_col
-        A numeric time column of ``frame`` (and of ``reference`` unless ``reference_time_col``).
+        The time column of ``frame`` (and of ``reference`` unless ``reference_time_col``):
+        numeric (the session clock) or a Datetime, Date or Duration (the wall clock).
     symbol_col
         The key column, or several (``["date", "symbol"]``); keys of any dtype match by value and
         a null key matches nothing; ``[]`` makes the whole frame one group.
@@ -241,14 +245,16 @@ def forward_window(
     ColumnNotFoundError
         For a missing time, key or aggregated column.
     SchemaError
-        For a non-numeric time column, an aggregate that does not apply to the reference's
-        dtypes, or key columns of different kinds in ``frame`` and ``reference``.
+        For a time column that is neither numeric nor temporal, time columns of different
+        kinds, an aggregate that does not apply to the reference's dtypes, or key columns of
+        different kinds in ``frame`` and ``reference``.
     DataError
         For a key group holding rows of several dates (``date_col``, a Date column, or a
         Datetime column when there is no ``date_col``).
     VizflowError
-        For a zero, non-finite or repeated horizon, an empty ``aggs``, an expression that is not
-        an aggregate (one value per row), or an output column that already exists.
+        For a zero, non-finite or repeated horizon, a number horizon on a temporal time column,
+        an empty ``aggs``, an expression that is not an aggregate (one value per row), or an
+        output column that already exists.
 
     Notes
     -----
