@@ -485,3 +485,28 @@ def test_regression_fills_out_of_time_order_are_refused_not_given_negative_holdi
     assert (
         vf.enrich(ordered, [rule], by="symbol")["holding_period"].to_list()[0] == 1.0
     )  # input order is fine
+
+
+# --- the fast input checks (an Int8 side with entry 1 / exit -1 goes to the kernel as it is) -----
+
+
+@pytest.mark.parametrize(
+    ("entry", "exit_", "dtype"),
+    [(-1, 1, pl.Int8), (1, -1, pl.Int16), (1.0, -1.0, pl.Float64), (1, -1, pl.Int8)],
+)
+def test_every_side_encoding_matches_like_the_int8_one(entry, exit_, dtype):
+    base = fills(
+        [("A", 1, 1, 100, 10.0), ("A", 2, -1, 150, 11.0), ("A", 3, 1, 20, 12.0), ("B", 1, -1, 5, 3.0)]
+    )
+    expected = match(base)
+    side = pl.col("side") * (1 if entry == 1 else -1)
+    rule = vf.FIFOMatch("side", "qty", "t", "price", entry, exit_)
+    got = vf.enrich(base.with_columns(side.cast(dtype)), [rule], by="symbol", sort_by="t")
+    assert got.select(vf.FIFOMatch.COLUMNS).equals(expected.select(vf.FIFOMatch.COLUMNS))
+
+
+@pytest.mark.parametrize("bad", [2, 0, -128])
+def test_an_int8_side_outside_entry_and_exit_is_named(bad):
+    df = fills([("A", 1, 1, 5, 10.0), ("A", 2, bad, 5, 10.0), ("A", 3, bad, 5, 10.0)])
+    with pytest.raises(DataError, match=r"row 1 \(symbol 'A'\): 'side' is neither entry_side 1"):
+        match(df)
