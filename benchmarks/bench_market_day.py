@@ -1,7 +1,7 @@
 """A full market day: forward returns of every trade against quote snapshots, 5,000 symbols.
 
 The day (issue 23): 5,000 Int64 symbols, ~6,000 trades a symbol on average with a skewed spread
-(lognormal, so a few symbols trade 10x the median; ~29M trades), quote snapshots every 3 s for
+(lognormal, sigma 1: the top 1% trade over 10x the median; ~29M trades), quote snapshots every 3 s for
 every symbol (4,800 a symbol, ~24M), horizons 1/10/60/300 s, the future mid from the quotes
 (``reference=``) over the trade's own price. Times are integer milliseconds of trading time
 everywhere, so every implementation computes exactly the same thing:
@@ -26,7 +26,8 @@ lazy chain, ``vf.scan`` -> ``parse_time`` -> ``forward_return(reference=...)`` -
 by side, collected with the streaming engine: time, peak RSS, and the optimized plan's
 projection of each parquet scan (only the needed columns may be read).
 
-Data are generated once per scale into ``$TMPDIR/vizflow-bench-market-day-<scale>`` and reused.
+Data are generated once per scale into ``$TMPDIR/vizflow-bench-market-day-<scale>`` and reused
+(delete that folder after changing :func:`generate`).
 Run: ``python -m benchmarks market_day`` (full day, ~10 min) or ``--scale 0.05`` for a quick run.
 """
 
