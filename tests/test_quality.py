@@ -4,10 +4,13 @@ come from plain Python over its rows."""
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import vizflow as vf
 import vizflow.cli
@@ -275,4 +278,177 @@ def test_vizflow_quality_command_prints_the_worst_dates(tmp_path, capsys):
     saved = pl.read_parquet(tmp_path / "output" / "quality" / "20230202.parquet")
     assert saved.equals(
         vf.quality(t.filter(pl.col("date") == "20230202"), q.filter(pl.col("date") == "20230202"), vf.CN)
+    )
+
+
+# --- against a plain-Python reference on small random days -------------------------------------------
+
+
+# CN times of day, one in each phase: pre-open, the opening auction, continuous (morning), the
+# break, continuous (afternoon), the closing auction, after hours, and a time that is none.
+TIMES = [91000000, 92500000, 93000000, 93010000, 93100000, 100000000, 120000000, 130000000, 130020000,
+         145600000, 145700000, 150000000, 151000000]  # fmt: skip
+PRICES = [None, math.nan, 0.0, -1.0, 10.0, 10.1, 10.2, 10.3]
+
+
+def elapsed(ticktime: int) -> float | None:
+    s = (ticktime // 10000000) * 3600 + (ticktime // 100000 % 100) * 60 + ticktime // 1000 % 100
+    if 34200 <= s < 41400:
+        return s - 34200.0
+    if 46800 <= s < 53820:
+        return 7200.0 + s - 46800
+    return None
+
+
+def phase(ticktime: int | None) -> str | None:
+    if ticktime is None:
+        return None
+    if 91500000 <= ticktime < 93000000:
+        return "auction"
+    if 145700000 <= ticktime < 150500000:
+        return "auction"
+    return "continuous" if continuous(ticktime) else "other"
+
+
+def good(x) -> bool:
+    return x is not None and math.isfinite(x) and x > 0
+
+
+def quality_reference(
+    trades: list[tuple], quotes: list[tuple], stale_after: float
+) -> dict[tuple, dict[str, int]]:
+    out: dict[tuple, dict[str, int]] = {}
+
+    def row(key):
+        return out.setdefault(key, dict.fromkeys(COUNTS, 0))
+
+    seen, last_time = set(), {}
+    for r in trades:
+        date, sym, t, price, qty = r
+        c = row((date, sym))
+        c["trades"] += 1
+        c["bad_prices"] += not (good(price) and good(qty))
+        c["bad_times"] += t is None
+        c["duplicate_trades"] += r in seen or any(
+            x == r or (x[:3] == r[:3] and _same(x[3], price) and x[4] == qty) for x in seen
+        )
+        seen.add(r)
+        prev = last_time.get((date, sym))
+        c["out_of_order"] += t is not None and prev is not None and t < prev
+        if t is not None or (date, sym) not in last_time:
+            last_time[(date, sym)] = t if t is not None else last_time.get((date, sym))
+        p = phase(t)
+        c["auction_trades"] += p == "auction"
+        c["outside_session"] += p == "other"
+        if p == "continuous":
+            book = [q for q in quotes if q[0] == date and q[1] == sym and q[2] <= t]
+            bid, ask = (book[-1][3], book[-1][4]) if book else (None, None)
+            two_sided = good(bid) and good(ask) and bid <= ask
+            c["unquoted_trades"] += not two_sided
+            c["outside_quote"] += two_sided and good(price) and (price < bid or price > ask)
+    last_q = {}
+    clocks: dict[tuple, list[float]] = {}
+    for q in quotes:
+        date, sym, t, bid, ask = q
+        c = row((date, sym))
+        c["quotes"] += 1
+        cont = phase(t) == "continuous"
+        both = bid is not None and ask is not None
+        c["crossed_quotes"] += cont and good(bid) and good(ask) and bid > ask
+        c["locked_quotes"] += cont and good(bid) and good(ask) and bid == ask
+        c["one_sided_quotes"] += cont and not both
+        c["bad_quotes"] += any(x is not None and not good(x) for x in (bid, ask))
+        prev = last_q.get((date, sym))
+        c["quotes_out_of_order"] += prev is not None and t < prev
+        last_q[(date, sym)] = t
+        if cont:
+            clocks.setdefault((date, sym), []).append(elapsed(t))
+    for key, clock in clocks.items():
+        clock.sort()
+        out[key]["stale_quotes"] = sum(b - a > stale_after for a, b in itertools.pairwise(clock))
+    for c in out.values():
+        c["issues"] = sum(c[k] for k in ISSUES)
+    return out
+
+
+def _same(a, b) -> bool:
+    return a == b or (a is not None and b is not None and math.isnan(a) and math.isnan(b))
+
+
+keys = st.tuples(st.sampled_from(["20240102", "20240103"]), st.sampled_from(["A", "B"]))
+
+
+@given(
+    st.lists(
+        st.tuples(
+            keys,
+            st.one_of(st.none(), st.sampled_from(TIMES)),
+            st.sampled_from(PRICES),
+            st.sampled_from([100, 0]),
+        ),
+        max_size=25,
+    ),
+    st.lists(
+        st.tuples(keys, st.sampled_from(TIMES), st.sampled_from(PRICES), st.sampled_from(PRICES)), max_size=25
+    ),
+    st.sampled_from([30.0, 1000.0]),
+)
+def test_quality_equals_plain_python(trade_rows, quote_rows, stale_after):
+    trades = [(d, s, t, p, q) for (d, s), t, p, q in trade_rows]
+    quotes = sorted(
+        ((d, s, t, b, a) for (d, s), t, b, a in quote_rows), key=lambda q: q[2]
+    )  # time order: as-of rows
+    schema_t = {
+        "date": pl.String,
+        "symbol": pl.String,
+        "ticktime": pl.Int64,
+        "price": pl.Float64,
+        "qty": pl.Int64,
+    }
+    schema_q = {
+        "date": pl.String,
+        "symbol": pl.String,
+        "ticktime": pl.Int64,
+        "bid": pl.Float64,
+        "ask": pl.Float64,
+    }
+    got = vf.quality(
+        pl.DataFrame(trades, schema=schema_t, orient="row"),
+        pl.DataFrame(quotes, schema=schema_q, orient="row"),
+        vf.CN,
+        stale_after=stale_after,
+    )
+    expected = quality_reference(trades, quotes, stale_after)
+    counted = {
+        (r["date"], r["symbol"]): {c: r[c] for c in (*COUNTS, "issues")} for r in got.iter_rows(named=True)
+    }
+    assert sorted(counted) == sorted(expected)
+    for key, row in counted.items():
+        assert row == expected[key], {
+            c: (row[c], expected[key][c]) for c in row if row[c] != expected[key][c]
+        }
+
+
+def test_regression_a_null_time_hid_a_step_back_in_time():
+    """A null time between 09:32 and 09:31 made the step back invisible (compared with the null)."""
+    trades = pl.DataFrame(
+        {"date": "d", "symbol": "A", "ticktime": [93200000, None, 93100000], "price": 10.0, "qty": 100}
+    )
+    quotes = pl.DataFrame({"date": "d", "symbol": "A", "ticktime": [93000000], "bid": [9.9], "ask": [10.1]})
+    out = vf.quality(trades, quotes, vf.CN)
+    assert out.select("out_of_order", "bad_times").row(0) == (1, 1)
+
+
+def test_regression_a_nan_book_was_a_quote_and_locked():
+    """NaN == NaN in Polars: a NaN bid and ask counted as a locked quote in force, not a bad one."""
+    trades = pl.DataFrame({"date": "d", "symbol": "A", "ticktime": [93100000], "price": [10.0], "qty": [100]})
+    quotes = pl.DataFrame(
+        {"date": "d", "symbol": "A", "ticktime": [93000000], "bid": [math.nan], "ask": [math.nan]}
+    )
+    out = vf.quality(trades, quotes, vf.CN)
+    assert out.select("bad_quotes", "locked_quotes", "crossed_quotes", "unquoted_trades").row(0) == (
+        1,
+        0,
+        0,
+        1,
     )

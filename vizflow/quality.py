@@ -91,8 +91,12 @@ def _check_keys(trades: pl.Schema, quotes: pl.Schema, keys: list[str]) -> None:
 
 
 def _earlier(time: str, keys: list[str]) -> pl.Expr:
-    """Rows whose time is before the previous row's of the same keys, in file order."""
-    return (pl.col(time) < pl.col(time).shift(1).over(keys)).fill_null(False)
+    """Rows whose time is before the last time of an earlier row of the same keys, in file order.
+
+    A null time in between hides nothing: the comparison is with the last row that has a time.
+    """
+    before = pl.col(time).shift(1).forward_fill()
+    return (pl.col(time) < before).over(keys).fill_null(False)
 
 
 def _count(condition: pl.Expr, name: str) -> pl.Expr:
@@ -125,10 +129,11 @@ def quality(
     - ``duplicate_trades``: a row identical in every column to an earlier one (the copies beyond
       the first);
     - ``out_of_order``: a time earlier than the previous trade's of the same date and symbol, in
-      file order;
+      file order (the previous with a time: a null time hides no step back);
     - ``outside_quote``: a continuous-session print (with a good price) below the bid or above the
       ask of the quote in force (the last quote of the date and symbol at or before its time, any phase);
-    - ``unquoted_trades``: a continuous-session print with no two-sided, uncrossed quote in force;
+    - ``unquoted_trades``: a continuous-session print with no two-sided, uncrossed quote with good
+      prices in force;
     - ``auction_trades``: prints in a call auction (a phase whose name ends in ``auction``): not a
       defect, counted apart;
     - ``outside_session``: prints in no continuous session and no auction (the break, after-hours,
@@ -137,8 +142,8 @@ def quality(
     Quotes (every row counted once in ``quotes``); the book rules apply in the continuous session,
     where an auction's indicative match (bid == ask in CN snapshots) is no defect:
 
-    - ``crossed_quotes`` (bid > ask), ``locked_quotes`` (bid == ask), ``one_sided_quotes`` (a null
-      bid or ask), each in the continuous session;
+    - ``crossed_quotes`` (bid > ask), ``locked_quotes`` (bid == ask), both among good prices,
+      ``one_sided_quotes`` (a null bid or ask), each in the continuous session;
     - ``bad_quotes``: a bid, ask or size (when given) that is present but NaN, infinite, zero or
       negative (null sides are ``one_sided_quotes``), any phase;
     - ``quotes_out_of_order``: as ``out_of_order``, for quotes;
@@ -234,7 +239,7 @@ def quality(
     )
 
     bid, ask = pl.col(bid_col), pl.col(ask_col)
-    book = bid.is_not_null() & ask.is_not_null() & (bid <= ask)
+    book = positive(bid) & positive(ask) & (bid <= ask)  # a NaN or zero price is no quote
     priced = positive(pl.col(price_col))  # a bad price is counted once, in bad_prices
     in_force = (
         t.filter(continuous, pl.col(time_col).is_not_null())
@@ -261,6 +266,7 @@ def quality(
     q = parse_time(q, market, q_time, out=_CLOCK, invalid="null")
     q_continuous = pl.col(_PHASE).cast(pl.String) == _CONTINUOUS
     present_bad = [~positive(pl.col(c)) for c in (bid_col, ask_col, *sizes)]
+    priced_book = positive(bid) & positive(ask)  # a NaN, zero or negative price is a bad quote
     gaps = (
         q.filter(q_continuous, pl.col(_CLOCK).is_not_null())
         .select(*keys, _CLOCK)
@@ -270,8 +276,8 @@ def quality(
     )
     quote_counts = q.group_by(keys).agg(
         pl.len().cast(pl.Int64).alias("quotes"),
-        _count(q_continuous & (bid > ask), "crossed_quotes"),
-        _count(q_continuous & (bid == ask), "locked_quotes"),
+        _count(q_continuous & priced_book & (bid > ask), "crossed_quotes"),
+        _count(q_continuous & priced_book & (bid == ask), "locked_quotes"),
         _count(q_continuous & (bid.is_null() | ask.is_null()), "one_sided_quotes"),
         _count(pl.any_horizontal(present_bad), "bad_quotes"),
         _count(_earlier(q_time, keys), "quotes_out_of_order"),
