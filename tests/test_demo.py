@@ -42,18 +42,20 @@ def _check_year_table(out, state, text):
     assert int(year["n"].sum()) == inputs.select(pl.len()).collect().item()  # every signed trade, once
     assert year.select(pl.col("^return_.*_se$").is_null().any()).row(0) == (False,) * len(BATCH_HORIZONS)
     assert "dates combined (vf.finalize(vf.combine(vf.scan(output))))" in text
-    assert "+/- its 95% CI (bp; se clustered by date, G = 3 dates, t(0.975, G - 1) x se)" in text
-    assert "equal sizes share a tercile" in text  # the terciles' rule for ties
+    dates = inputs.select(pl.col("date").n_unique()).collect().item()  # 3 real days, 4 synthetic ones
+    assert year.select(pl.col("^return_.*_clusters$").max()).row(0) == (dates,) * len(BATCH_HORIZONS)
+    assert f"+/- its 95% CI (bp; se clustered by date, G = {dates} dates, t(0.975, G - 1) x se)" in text
+    assert "ties='share': equal sizes share a tercile" in text  # the terciles' rule for ties
     assert "size_tercile  trades" in text
     report = (out / "report.html").read_text()
-    for figure in ("mean signed markout by horizon (bp)", "95% CI, clustered by date, 3 dates"):
+    for figure in ("mean signed markout by horizon (bp)", f"95% CI, clustered by date, {dates} dates"):
         assert figure in report  # the figures' titles and band labels
     fig = vz.decay(year, SIZE, log_x=True)
     assert [t.name for t in fig.data if t.showlegend is not False] == ["0", "1", "2"]
-    assert fig.layout.meta["band"] == "95% CI, clustered by date, 3 dates"
-    for trace in fig.data:  # the band of every point: t(0.975, 2) = 4.303 x its clustered se
+    assert fig.layout.meta["band"] == f"95% CI, clustered by date, {dates} dates"
+    for trace in fig.data:  # the band of every point: t(0.975, G - 1) (4.303 for 3 dates) x its clustered se
         for e, v in zip(trace.error_y.array, [c[0] for c in trace.customdata], strict=True):
             column = "return_close" if v == "close" else f"return_{int(float(v.removesuffix(' s')))}"
             se = year.filter(pl.col(SIZE) == int(trace.name))[f"{column}_se"].item() * 1e4
-            assert e == pytest.approx(scipy_t.ppf(0.975, 2) * se, rel=1e-12)
+            assert e == pytest.approx(scipy_t.ppf(0.975, dates - 1) * se, rel=1e-12)
     assert fig.layout.xaxis.ticktext[-1] == "close"

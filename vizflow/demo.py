@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
 
@@ -200,7 +201,15 @@ BATCH_HORIZONS: list[float | str] = [1, 5, 30, 60, 300, "close"]
 SIZE = "size_tercile"
 """The batch's cells: terciles of trade size within each date (0: the day's smallest third)."""
 
-TIES_TEXT = "equal sizes share a tercile, so a common lot size such as 100 shares fills the middle one"
+TIES: Literal["share", "order"] = "share"
+"""The size terciles' rule for ties (:func:`vizflow.quantile_bin`): equal sizes share a tercile, so a
+trade's tercile depends on its size alone (``"order"`` would split a common lot size across terciles
+by row order)."""
+
+TIES_TEXT = (
+    f"ties={TIES!r}: equal sizes share a tercile, "
+    + "so a common lot size such as 100 shares fills the middle one"
+)
 """How the size terciles treat ties, as the summary says it."""
 
 
@@ -222,7 +231,7 @@ def daily_pipeline(lf: pl.LazyFrame, ctx: vf.Context) -> pl.LazyFrame:
     )
     returns = [f"return_{h}" for h in BATCH_HORIZONS]
     signed = marked.with_columns(pl.col(*returns) * pl.col("side"))
-    return vf.summarize(vf.quantile_bin(signed, "qty", 3, out=SIZE), SIZE, returns)
+    return vf.summarize(vf.quantile_bin(signed, "qty", 3, out=SIZE, ties=TIES), SIZE, returns)
 
 
 def year_lines(year: pl.DataFrame, scale: float = 1e4) -> list[str]:
