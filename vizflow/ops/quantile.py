@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
+from vizflow._frames import same_kind
 from vizflow._keys import as_keys, guard_dates_in_keys
 from vizflow._validate import require_columns, require_numeric
 from vizflow.exceptions import VizflowError
@@ -151,4 +152,4 @@ def quantile_bin(
         lo_hi = (2 * within(x.rank("average"))).cast(pl.Int64)
         bucket = (int(q) * (lo_hi - 2)) // (2 * m)
     result = frame.lazy().with_columns(bucket.cast(pl.Int64).alias(name))
-    return result.collect() if isinstance(frame, pl.DataFrame) else result
+    return same_kind(frame, result)

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Literal, overload
 
 import polars as pl
 
+from vizflow._frames import same_kind
 from vizflow._keys import as_keys
 from vizflow._validate import require_columns, require_dtype
 from vizflow.exceptions import ColumnNotFoundError, DataError, SchemaError, VizflowError
@@ -318,7 +319,7 @@ def summarize(
     )
     per_cluster = checked_cells.select([*cells, "n", *(["weight"] if weight is not None else []), *packed])
     result = _group(per_cluster, keys, _merge_exprs(names, weighted=weight is not None))
-    return result.collect() if isinstance(frame, pl.DataFrame) else result
+    return same_kind(frame, result)
 
 
 def _layout(schema: pl.Schema, *, where: str) -> tuple[list[str], list[str], bool]:
@@ -655,4 +656,4 @@ def finalize(partial: FrameT, *, se: SeKind = "cluster") -> FrameT:
         t = pl.when(error > 0).then(mean / error)
         exprs += [e.alias(f"{column}_{k}") for k, e in zip(_STATS, (n, mean, std, error, g, t), strict=True)]
     result = partial.lazy().select(exprs)
-    return result.collect() if isinstance(partial, pl.DataFrame) else result
+    return same_kind(partial, result)
