@@ -20,10 +20,12 @@ the mean is the weighted mean of the means, and ``m2`` adds the within parts and
 squared distances of each mean from the merged mean. No sum of squares is ever formed, so a large
 mean with a tiny spread keeps its digits. The cluster fields shift to the merged mean ``M`` the
 same way: with ``d = M - m``, ``S_g - W_g M = (S_g - W_g m) - W_g d``, so ``q' = q - 2 d b + d**2 c``
-and ``b' = b - d c``; then ``g``, ``q``, ``b``, ``c`` add. Clusters are never merged across
-partials: each cluster must lie in one partial (cut partials along cluster boundaries, e.g. one
-per date when clustering by date). ``summarize`` itself is this merge of one-cluster partials
-(``g = 1``, ``q = b = 0``, ``c = W_g**2``), one per cluster of each cell.
+and ``b' = b - d c``; then ``g``, ``q``, ``b``, ``c`` add. By default clusters are never merged
+across partial rows: each cluster must lie in one row (cut partials along cluster boundaries, e.g.
+one per date when clustering by date). ``combine(..., cluster=keys)`` instead pools the rows
+whose ``keys`` are equal into one cluster first (their sums and weights add), for partials that
+keep the cluster among their keys. ``summarize`` itself is the default merge of one-cluster
+partials (``g = 1``, ``q = b = 0``, ``c = W_g**2``), one per cluster of each cell.
 """
 
 from __future__ import annotations
