@@ -320,7 +320,10 @@ def summarize(
         predicate_pushdown=False,
     )
     per_cluster = checked_cells.select([*cells, "n", *(["weight"] if weight is not None else []), *packed])
-    result = _group(per_cluster, keys, _merge_exprs(names, weighted=weight is not None))
+    if cells == keys:  # every cell is one cluster (or the clusters are among the keys): nothing to merge
+        result = per_cluster
+    else:
+        result = _group(per_cluster, keys, _merge_exprs(names, weighted=weight is not None))
     return same_kind(frame, result)
 
 
