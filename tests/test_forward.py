@@ -803,3 +803,15 @@ def test_a_date_time_column_takes_days():
     )
     out = vf.forward_return(daily, ["1d", "2d"], "close", "day", date_col="trading_date")
     assert out.select("return_1d", "return_2d").rows() == [(1.0, 1.0), (0.0, 1.0), (None, None)]
+
+
+def test_regression_time_units_of_both_sides_meet_in_the_finer_one():
+    t0 = dt.datetime(2024, 1, 2, 9, 30)
+    trades = pl.DataFrame(
+        {"symbol": ["A"], "ts": [t0], "px": [1.0]}, schema_overrides={"ts": pl.Datetime("ms")}
+    )
+    quotes = pl.DataFrame(
+        {"symbol": ["A", "A", "A"], "ts": [0, 1_500_000, 3_000_000], "mid": [1.0, 2.0, 3.0]}  # ns after t0
+    ).with_columns(ts=pl.lit(t0).cast(pl.Datetime("ns")) + pl.duration(nanoseconds=pl.col("ts")))
+    out = vf.forward_return(trades, ["1ms", "2ms"], "px", "ts", reference=quotes)
+    assert out.select("return_1ms", "return_2ms").row(0) == (0.0, 1.0)  # 1.5 ms is not truncated to 1 ms

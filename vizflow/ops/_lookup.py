@@ -20,7 +20,7 @@ while the span is below 2**53 units (104 days at nanoseconds, 285 years at micro
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
 import polars as pl
@@ -51,6 +51,7 @@ __all__ = [
 
 EXACT_INT = 2**53  # float64 holds every integer up to this exactly
 _NS_PER = {"ns": 1, "us": 1_000, "ms": 1_000_000}
+_UNIT_OF: dict[float, Literal["ns", "us", "ms"]] = {1.0: "ns", 1_000.0: "us", 1_000_000.0: "ms"}
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,11 @@ def lookup_spec(
         time=time_col,
         ref_time=ref_time,
         date_col=date_col,
-        ns_per_unit=time_unit(schema[time_col]),
+        # the finer unit of both sides, so that casting to it loses nothing
+        ns_per_unit=min(
+            (u for u in (time_unit(schema[time_col]), time_unit(ref_schema[ref_time])) if u is not None),
+            default=None,
+        ),
         has_reference=reference is not None,
     )
 
@@ -316,9 +321,10 @@ def arrange(df: pl.DataFrame, src: pl.DataFrame | None, spec: Lookup) -> Arrange
     frames, frame_keys = ([df], [keys]) if src is None else ([df, src], [keys, ref_keys])
     codes, n_groups = key_codes(frames, frame_keys, nulls="drop")
     n_groups = max(n_groups, 1)  # group 0 (null keys) exists even when empty
-    dtype = df.schema[spec.time]
-    if src is not None and dtype.is_temporal() and src.schema[spec.ref_time] != dtype:
-        src = src.with_columns(pl.col(spec.ref_time).cast(dtype))  # one time unit for both sides
+    if src is not None and df.schema[spec.time] != src.schema[spec.ref_time] and spec.ns_per_unit is not None:
+        unit = _UNIT_OF[spec.ns_per_unit]  # Datetime or Duration in two units: both in the finer one
+        df = df.with_columns(pl.col(spec.time).dt.cast_time_unit(unit))
+        src = src.with_columns(pl.col(spec.ref_time).dt.cast_time_unit(unit))
     origin = _origin(df, src, spec)
     q_time = read_times(df, spec.time, where=spec.where, origin=origin)
     q_rows, q_offsets, q_sorted, q_in_order = sorted_segments(codes[0], n_groups, q_time, where=spec.where)
