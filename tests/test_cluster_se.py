@@ -491,3 +491,14 @@ def test_real_sample_60s_markout_row_of_the_docs_matches_statsmodels() -> None:
     assert (by_date["return_60_clusters"], by_half_hour["return_60_clusters"]) == (3, 24)
     # The numbers the docs print (and the issue's table): +0.125 bp, se 0.128 by date, 0.226 by half hour.
     assert (round(mean, 3), round(se_date, 3), round(se_half_hour, 3)) == (0.125, 0.128, 0.226)
+
+
+@pytest.mark.parametrize("weight", [None, "w"])
+def test_one_cluster_cells_and_merged_cells_have_one_schema(weight: str | None) -> None:
+    """summarize skips its merge when each cell is one cluster; combine still takes both kinds."""
+    df = pl.DataFrame({"date": [1, 1, 2], "k": [1, 1, 1], "x": [1.0, 2.0, 3.0], "w": [1.0, 2.0, 3.0]})
+    single = vf.summarize(df, "k", "x", weight, cluster=[])
+    merged = vf.summarize(df, "k", "x", weight)
+    assert single.schema == merged.schema
+    both = vf.finalize(vf.combine([single, merged])).row(0, named=True)
+    assert both["x_clusters"] == 1 + 2
