@@ -3,8 +3,9 @@
     python dev/convert_real_data.py [--shared ../shared/data]
 
 Reads the DataYes Level-2 files of 600519.SH / 000333.SZ for 2023-02-01..03 with the readers in
-vizflow.datasets.real and writes two parquet files (zstd). The provenance and licence notes are
-in vizflow/datasets/data/PROVENANCE.md; keep them with any copy.
+vizflow.datasets.real and writes two parquet files (zstd): the trades, and the quotes with the best
+bid/ask, their sizes (bid_size/ask_size, level 1 only), mid, last, volume and phase. The
+provenance and licence notes are in vizflow/datasets/data/PROVENANCE.md; keep them with any copy.
 """
 
 from __future__ import annotations
