@@ -25,7 +25,9 @@ def test_t_quantile_matches_scipy_for_dof_1_to_200(dof: int) -> None:
         assert t_quantile(p, dof) == pytest.approx(stats.t.ppf(p, dof), rel=RTOL), (p, dof)
 
 
-@pytest.mark.parametrize("dof", [201, 500, 999, 1000, 1001, 1999, 5000, 10**4, 99_999, 10**5, 10**6, 10**9, 10**15])
+@pytest.mark.parametrize(
+    "dof", [201, 500, 999, 1000, 1001, 1999, 5000, 10**4, 99_999, 10**5, 10**6, 10**9, 10**15]
+)
 def test_t_quantile_matches_scipy_for_many_dof(dof: int) -> None:
     # Across the switch to the Cornish-Fisher expansion (from dof 1000, depending on p).
     for p in (*LEVELS, 0.025, 1e-6, 1e-20):
