@@ -837,3 +837,14 @@ def test_explorer_labels_show_what_a_bin_holds():
     parser = build_parser()
     args = parser.parse_args(["explore", "x.parquet", "--bin-labels", "log_qty_bin=0.5,log10,shares"])
     assert args.bin_labels == ["log_qty_bin=0.5,log10,shares"]
+
+
+def test_regression_heatmap_of_rows_whose_keys_are_all_null_is_an_empty_figure():
+    """A view whose every row has a null X or Y key drew nothing and then failed naming its trace."""
+    rows = pl.DataFrame({"date": ["d1"], TIME: [0.0], "size": pl.Series([None], dtype=pl.Int64), "side": [1],
+                         "return_1": [0.0]})  # fmt: skip
+    fig = heatmap_figure(
+        ExplorerData.from_table(rows, market=None), TIME, "size", "return_1", "mean", min_count=1
+    )
+    assert len(fig.data) == 0
+    assert "no rows to plot" in fig.layout.title.text

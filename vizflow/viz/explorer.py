@@ -75,7 +75,8 @@ def heatmap_figure(
         min_count=min_count, title=f"{label} by {x} and {y}<br><sup>{band}</sup>", max_points=10**9,
         y_labels=(labels or {}).get(y),
     )  # fmt: skip
-    fig.data[0].name = label
+    if fig.data:  # no cell with both keys: an empty figure that says so
+        fig.data[0].name = label
     placed = cells.filter(pl.col(x).is_not_null(), pl.col(y).is_not_null(), pl.col("count") >= min_count)
     if placed.height:
         fig.add_trace(_selectable(placed, x, y, data.x_width if timed else None))
