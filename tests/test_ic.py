@@ -181,3 +181,22 @@ def test_bad_input_is_named():
         vf.rank_ic(df, "signal", [])
     with pytest.raises(SchemaError, match="no '\\*_ic' column"):
         vf.ic_summary(df)
+
+
+@given(st.lists(st.floats(-1, 1, allow_nan=False), min_size=2, max_size=12), st.booleans())
+def test_regression_ic_summary_without_a_date_column_has_a_standard_error(values, with_symbol):
+    # Per-date IC rows without a `date` column (the runner's per-date outputs often drop it) are one
+    # IC per date each: after clustered standard errors came in they formed one cluster and gave a
+    # null se and t. Each row is its own draw: se = sample std / sqrt(rows).
+    ics = pl.DataFrame({"return_60_ic": values})
+    if with_symbol:
+        ics = ics.with_columns(symbol=pl.lit("A"))
+    out = vf.ic_summary(ics, by="symbol" if with_symbol else None)
+    std = statistics.stdev(values)
+    se = out["return_60_ic_se"][0]
+    if std == 0:
+        assert se in (None, 0.0)
+        return
+    assert se == pytest.approx(std / math.sqrt(len(values)), rel=1e-9, abs=1e-15)
+    dated = vf.ic_summary(ics.with_columns(date=pl.int_range(pl.len())), by="symbol" if with_symbol else None)
+    assert dated["return_60_ic_se"][0] == pytest.approx(se, rel=1e-9, abs=1e-15)

@@ -159,7 +159,9 @@ def ic_summary(ics: FrameT, by: str | Sequence[str] | None = None) -> FrameT:
     Notes
     -----
     ``finalize(summarize(ics, by, ic columns))`` with the formulas of :func:`~vizflow.finalize`
-    (each date weighs the same), plus the ratio. The per-date rows are themselves summable: the
+    (each date weighs the same), plus the ratio. Each row is one date's IC: the standard error
+    is clustered by ``date`` when the table has it, else each row is a cluster of its own; with
+    one row per date both equal ``std / sqrt(dates)``. The per-date rows are themselves summable: the
     partials of several years :func:`~vizflow.combine` exactly.
 
     Examples
@@ -182,7 +184,10 @@ def ic_summary(ics: FrameT, by: str | Sequence[str] | None = None) -> FrameT:
         msg = f"ic_summary: no '*_ic' column in {schema.names()}; expected the output of vf.rank_ic"
         raise SchemaError(msg)
     keys: list[str] = as_keys(by, where="ic_summary", name="by")
-    final = finalize(summarize(ics.lazy(), keys, columns))
+    # Each row is one date's IC, an independent draw across dates: cluster by the date column when
+    # there is one (one cluster per date in a cell), else each row is a cluster of its own.
+    cluster = None if "date" in schema else pl.int_range(pl.len())
+    final = finalize(summarize(ics.lazy(), keys, columns, cluster=cluster))
     exprs: list[pl.Expr | str] = [*keys, "n"]
     for c in columns:
         exprs += [f"{c}_{stat}" for stat in ("n", "mean", "std", "se", "t")]
