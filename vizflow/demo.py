@@ -14,8 +14,10 @@ from typing import Literal
 import polars as pl
 
 import vizflow as vf
+import vizflow.viz as vz
 from vizflow._optional import import_optional
 from vizflow.student import ci_halfwidth
+from vizflow.viz.heatmap import MIN_COUNT
 
 __all__ = ["DemoState", "main", "report_notes"]
 
@@ -344,9 +346,6 @@ def report(state: DemoState) -> None:
     except ImportError as exc:
         state.say(f"report: skipped, {exc}")
         return
-    import vizflow.viz as vz
-    from vizflow.viz.heatmap import MIN_COUNT
-
     first = state.trades[KEY].unique().sort()[0]
     quotes = state.quotes.filter(pl.col(KEY) == first, pl.col("ticktime").is_between(93000000, 145700000))
     trades = (

@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING
 from vizflow.market import DAY_NS, get_market
 
 if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
     from vizflow.market import Market
 
-__all__ = ["clock_at", "clock_axis", "clock_label"]
+__all__ = ["clock_at", "clock_axis", "clock_label", "label_time_axis"]
 
 _NS = 1_000_000_000
 
@@ -62,6 +64,24 @@ def clock_axis(market: Market | str, every: float = 1800) -> dict:
     }
 
 
+def label_time_axis(fig: go.Figure, column: str, market: Market | str | None, axis: str = "x") -> None:
+    """Label ``fig``'s ``axis``, an ``elapsed_seconds`` ``column``, with ``market``'s clock times.
+
+    Without a ``market`` the axis is left as it is.
+
+    Examples
+    --------
+    >>> import plotly.graph_objects as go, vizflow as vf
+    >>> fig = go.Figure()
+    >>> label_time_axis(fig, "elapsed_seconds", vf.CN)
+    >>> fig.layout.xaxis.title.text, fig.layout.xaxis.ticktext[0]
+    ('elapsed_seconds (clock time)', '09:30')
+    """
+    if market is not None:
+        settings = clock_axis(market)
+        fig.update_layout({f"{axis}axis": {**settings, "title": {"text": f"{column} (clock time)"}}})
+
+
 def clock_at(market: Market | str, elapsed: float, *, end: bool = False) -> str:
     """Return the wall-clock time of ``elapsed`` session seconds (``HH:MM``, or ``HH:MM:SS``).
 
@@ -76,9 +96,11 @@ def clock_at(market: Market | str, elapsed: float, *, end: bool = False) -> str:
     """
     market = get_market(market)
     start = 0.0
-    for session in market.sessions:
-        close = start + session.length_seconds
+    session = market.sessions[-1]  # a Market has at least one session
+    for candidate in market.sessions:
+        close = start + candidate.length_seconds
         if elapsed < close or (end and elapsed == close):
+            session = candidate
             break
         start = close
     else:  # past the last close: the close

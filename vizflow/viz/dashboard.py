@@ -7,9 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+import vizflow as vf
 from vizflow._optional import import_optional
 from vizflow._validate import require_columns
 from vizflow.exceptions import VizflowError
+from vizflow.viz import figures
+from vizflow.viz.heatmap import MIN_COUNT, heatmap
 from vizflow.viz.labels import bin_labels
 
 if TYPE_CHECKING:
@@ -172,10 +175,6 @@ def sample_dashboard() -> Any:
     the session clock) and trade-size bin (its share range), cells of fewer than ``MIN_COUNT``
     trades hidden.
     """
-    import vizflow as vf
-    from vizflow.viz import figures
-    from vizflow.viz.heatmap import MIN_COUNT, heatmap
-
     quotes = vf.parse_time(  # continuous-session quotes only (no auction or pre-open books)
         vf.datasets.cn_sample_quotes().filter(
             pl.col("symbol") == "600519.SH", pl.col("ticktime").is_between(93000000, 145700000)

@@ -19,9 +19,10 @@ from vizflow.exceptions import VizflowError
 from vizflow.viz.bands import band_label
 from vizflow.viz.cells import STATISTICS, ExplorerData, Statistic, load_table
 from vizflow.viz.dashboard import error_figure
-from vizflow.viz.figures import _go
-from vizflow.viz.heatmap import MIN_COUNT, _values, _x_axis, heatmap
+from vizflow.viz.grid import value_axis, x_axis
+from vizflow.viz.heatmap import MIN_COUNT, heatmap
 from vizflow.viz.horizons import close_position, horizon_ticks
+from vizflow.viz.plotly_import import graph_objects
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -86,17 +87,9 @@ def heatmap_figure(
 
 def _selectable(placed: pl.DataFrame, x: str, y: str, width: float | None) -> go.Scatter:
     # The heatmap's own axis mapping, so each marker sits at the centre of the cell it names.
-    x_axis = _x_axis(placed, x, width, None, 10**9)
-    y_axis = _values(placed, y)
-
-    def centres(axis: Any) -> list:
-        coords, index = axis.coords, axis.cells.to_list()
-        if len(coords) == len(axis.labels) + 1:  # bin edges
-            return [(coords[i] + coords[i + 1]) / 2 for i in index]
-        return [coords[i] for i in index]
-
-    return _go().Scatter(
-        x=centres(x_axis), y=centres(y_axis), mode="markers", name=_CELLS,
+    xs, ys = x_axis(placed, x, width, None, 10**9).row_centres(), value_axis(placed, y).row_centres()
+    return graph_objects().Scatter(
+        x=xs, y=ys, mode="markers", name=_CELLS,
         customdata=placed.select(x, y).rows(), hoverinfo="skip", showlegend=False,
         marker={"size": 12, "opacity": 0}, selected={"marker": {"opacity": 0}},
         unselected={"marker": {"opacity": 0}},
@@ -127,7 +120,7 @@ def decay_figure(
     ([2.0], 2, '95% CI, 1 cluster (no band where < 2)')
     """
     curve, totals = data.decay(x, y, selection, weight=weight, dates=dates)
-    go_ = _go()
+    go_ = graph_objects()
     numeric, close = curve.filter(pl.col("horizon").is_not_null()), curve.filter(pl.col("horizon").is_null())
     h, mean, half = numeric["horizon"].to_list(), numeric["mean"].to_list(), numeric["half"].to_list()
     pairs = list(zip(mean, half, strict=True))

@@ -9,56 +9,26 @@ times when a ``market`` is given (see :func:`vizflow.viz.clock_axis`).
 
 from __future__ import annotations
 
-import numbers
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from vizflow._optional import import_optional
 from vizflow._validate import require_columns
 from vizflow.exceptions import VizflowError
 from vizflow.ops.forward import CLOSE
 from vizflow.viz._stats import finalized, horizon_of, table_kind, value_columns
-from vizflow.viz.axes import clock_axis
+from vizflow.viz.axes import label_time_axis
 from vizflow.viz.bands import band_hover, band_label, halfwidth
 from vizflow.viz.horizons import close_position, dodged, horizon_ticks
+from vizflow.viz.inputs import eager_frame, positive_int
+from vizflow.viz.plotly_import import empty_figure, graph_objects
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     import plotly.graph_objects as go
 
     from vizflow.market import Market
 
 __all__ = ["decay", "holding_histogram", "line", "pnl_curve"]
-
-
-def _go() -> Any:
-    return import_optional("plotly.graph_objects", extra="viz")
-
-
-def _eager(frame: pl.DataFrame | pl.LazyFrame, columns: Sequence[str], where: str) -> pl.DataFrame:
-    require_columns(frame.collect_schema(), columns, where=where)
-    return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
-
-
-def _positive_int(value: object, name: str, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        msg = f"{where}: {name}={value!r}; expected an integer >= 1"
-        raise VizflowError(msg)
-    return int(value)
-
-
-def _empty(title: str) -> go.Figure:
-    fig = _go().Figure()
-    fig.update_layout(title=f"{title}: no rows to plot" if title else "no rows to plot")
-    return fig
-
-
-def _time_axis(fig: go.Figure, column: str, market: Market | str | None, axis: str = "x") -> None:
-    if market is not None:
-        settings = clock_axis(market)
-        fig.update_layout({f"{axis}axis": {**settings, "title": {"text": f"{column} (clock time)"}}})
 
 
 def _decimate(df: pl.DataFrame, max_points: int) -> tuple[pl.DataFrame, bool]:
@@ -100,13 +70,13 @@ def line(
     >>> [(t.name, list(t.y)) for t in fig.data]
     [('a', [0.1, 0.2]), ('b', [0.0, -0.1])]
     """
-    _positive_int(max_points, "max_points", "line")
+    positive_int(max_points, "max_points", "line")
     cols = [x, y] + ([group] if group else [])
-    df = _eager(frame, cols, "line")
+    df = eager_frame(frame, cols, "line")
     title = title if title is not None else (f"{y} by {x}" + (f" per {group}" if group else ""))
     if df.height == 0:
-        return _empty(title)
-    go_ = _go()
+        return empty_figure(title)
+    go_ = graph_objects()
     fig = go_.Figure()
     thinned = False
     parts = df.sort(group, x).partition_by(group, maintain_order=True) if group else [df.sort(x)]
@@ -117,7 +87,7 @@ def line(
         fig.add_trace(go_.Scatter(x=part[x].to_list(), y=part[y].to_list(), mode=mode, name=name))
     note = f" (decimated to <= {max_points} points per line)" if thinned else ""
     fig.update_layout(title=title + note, xaxis_title=x, yaxis_title=y, legend_title_text=group)
-    _time_axis(fig, x, market)
+    label_time_axis(fig, x, market)
     return fig
 
 
@@ -238,14 +208,14 @@ def decay(
     clustered_by = cluster_name(cluster, schema, kind)
     title = title if title is not None else "alpha decay: mean forward return by horizon"
     if final.height == 0 or not final["n"].sum():
-        return _empty(title)
+        return empty_figure(title)
     stats = [f"{v}_{s}" for v in values for s in ("mean", "se")]
     final = final.with_columns(pl.col(*stats).cast(pl.Float64) * scale).sort(keys, nulls_last=False)
     numeric = sorted((h, v) for v, h in horizons.items() if h is not None)
     closes = [v for v, h in horizons.items() if h is None]
     ticks = horizon_ticks([h for h, _ in numeric], log_x=log_x)
     at_close = close_position(ticks, [h for h, _ in numeric], log_x=log_x)
-    go_ = _go()
+    go_ = graph_objects()
     fig = go_.Figure()
     unit = "bp" if scale == BASIS_POINTS else f"x {scale:g}"
     spots = [h for h, _ in numeric] + ([at_close] if closes else [])
@@ -365,7 +335,7 @@ def pnl_curve(
     [1.0, 3.0]
     """
     cols = [time_col, "realized_pnl", "is_closed"] + ([group] if group else [])
-    df = _eager(matched, cols, "pnl_curve").filter(pl.col("is_closed"))
+    df = eager_frame(matched, cols, "pnl_curve").filter(pl.col("is_closed"))
     keys = [group] if group else []
     df = df.sort(*keys, time_col).with_columns(
         cumulative_pnl=pl.col("realized_pnl").cum_sum().over(keys)
@@ -389,15 +359,15 @@ def holding_histogram(
     >>> fig.data[0].type, sum(fig.data[0].y)
     ('bar', 3)
     """
-    df = _eager(matched, [column, "is_closed"], "holding_histogram").filter(pl.col("is_closed"))
+    df = eager_frame(matched, [column, "is_closed"], "holding_histogram").filter(pl.col("is_closed"))
     title = "holding period of closed round trips"
     if df.height == 0:
-        return _empty(title)
+        return empty_figure(title)
     values = df[column]
     if values.dtype == pl.Duration:
         values = values.dt.total_microseconds() / 1e6
     counts = values.hist(bin_count=bins)
-    go_ = _go()
+    go_ = graph_objects()
     edges = counts[counts.columns[0]].to_list()
     width = (edges[1] - edges[0]) if len(edges) > 1 else None
     fig = go_.Figure(

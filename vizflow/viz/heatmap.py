@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from itertools import pairwise
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import numpy as np
 import polars as pl
@@ -13,11 +12,12 @@ import polars as pl
 from vizflow._validate import require_columns, require_numeric
 from vizflow.exceptions import VizflowError
 from vizflow.market import Market, get_market
-from vizflow.ops.binning import bin as bin_frame
+from vizflow.viz import grid
 from vizflow.viz._stats import finalized, statistic_column, table_kind
-from vizflow.viz.axes import clock_at
+from vizflow.viz.axes import label_time_axis
 from vizflow.viz.bands import band_hover, band_label
-from vizflow.viz.figures import _eager, _empty, _go, _positive_int, _time_axis
+from vizflow.viz.inputs import eager_frame, positive_int
+from vizflow.viz.plotly_import import empty_figure, graph_objects
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -56,26 +56,18 @@ def _band_columns(final: pl.DataFrame, se: str, clusters: str, cluster: str) -> 
     return [pl.Series(_B, texts, dtype=pl.String), g.alias(_G)]
 
 
-def _labelled(axis: _Axis, labels: Mapping[Any, str] | Callable[[Any], str] | None) -> _Axis:
-    if labels is None or axis.values is None:
-        return axis
-    if callable(labels):
-        return axis._replace(labels=[str(labels(v)) for v in axis.values])
-    return axis._replace(labels=[str(labels.get(v, v)) for v in axis.values])
-
-
-def _centres(axis: _Axis) -> list:
-    coords = axis.coords
-    if len(coords) == len(axis.labels) + 1:  # bin edges
-        return [(a + b) / 2 for a, b in pairwise(coords)]
-    return list(coords)
-
-
 def _flat_trace(
-    x_axis: _Axis, y_axis: _Axis, cells: np.ndarray, customdata: list, hover: str, *, name: str, colour: str
+    x_axis: grid.CellAxis,
+    y_axis: grid.CellAxis,
+    cells: np.ndarray,
+    customdata: list,
+    hover: str,
+    *,
+    name: str,
+    colour: str,
 ) -> go.Heatmap:
     """One colour over ``cells`` (a boolean grid), over the value trace: hidden or uncoloured cells."""
-    return _go().Heatmap(
+    return graph_objects().Heatmap(
         x=x_axis.coords, y=y_axis.coords, z=[[1.0 if h else None for h in row] for row in cells],
         customdata=customdata, hovertemplate=hover, colorscale=[[0.0, colour], [1.0, colour]],
         showscale=False, name=name, zmin=0.0, zmax=1.0, hoverongaps=False,  # only its own cells hover
@@ -93,52 +85,6 @@ def _subtitle(notes: list[str], width: int = 100) -> tuple[str, int]:
     return "".join(f"<br><sup>{line}</sup>" for line in lines), len(lines)
 
 
-class _Axis(NamedTuple):
-    """One heatmap axis: the cell index of every row, and how the cells are drawn."""
-
-    cells: pl.Series  # cell index (0 .. n - 1) of each row
-    coords: list  # plotly coordinates: n + 1 edges (binned) or n centres / category labels
-    labels: list[str]  # hover text of each cell
-    categorical: bool
-    note: str
-    values: list | None = None  # the column's value of each cell (None: binned on the fly)
-
-
-def _bins(df: pl.DataFrame, column: str, width: float, origin: float, market: Market | str | None) -> _Axis:
-    shifted = df.select((pl.col(column) - origin).alias(column)) if origin else df.select(column)
-    k = bin_frame(shifted, {column: width}, how="floor", suffix="__vf_k")[f"{column}__vf_k"]
-    lo, hi = int(k.min()), int(k.max())  # type: ignore[arg-type]
-    edges = [origin + j * width for j in range(lo, hi + 2)]
-    if market is not None:
-        close = get_market(market).total_seconds
-        labels = [
-            f"{clock_at(market, a)}-{clock_at(market, b, end=True)}"
-            if a < close
-            else f"at or after the close, {a:g} s"
-            for a, b in pairwise(edges)
-        ]
-    else:
-        labels = [f"[{a:.6g}, {b:.6g})" for a, b in pairwise(edges)]
-    return _Axis(k - lo, edges, labels, categorical=False, note="")
-
-
-def _values(df: pl.DataFrame, column: str) -> _Axis:
-    series = df[column]
-    if series.dtype.is_integer():
-        lo, hi = int(series.min()), int(series.max())  # type: ignore[arg-type]
-        if hi - lo < 10 * series.n_unique() + 100:  # the whole integer range: a missing value is a gap
-            values = list(range(lo, hi + 1))
-            return _Axis(
-                series - lo, values, [str(v) for v in values], categorical=False, note="", values=values
-            )
-    # Cells are found by the rank of the value, never by its string form (1e-07 vs '1e-7').
-    rank = series.rank("dense").cast(pl.Int64) - 1
-    firsts = pl.DataFrame({_J: rank, column: series}).group_by(_J).agg(pl.col(column).first()).sort(_J)
-    values = firsts[column].to_list()
-    labels = [str(v) for v in values]
-    return _Axis(rank, labels, labels, categorical=True, note="", values=values)
-
-
 def _colour_range(values: np.ndarray, agg: str, quantile: float) -> tuple[float, float]:
     finite = values[np.isfinite(values)]
     sequential = agg in _SEQUENTIAL
@@ -153,7 +99,7 @@ def _check_options(agg: str, x_width: object, min_count: object, quantile: objec
     if not isinstance(agg, str) or agg not in _REDUCERS:
         msg = f"heatmap: agg={agg!r} is not one of {list(_REDUCERS)}"
         raise VizflowError(msg)
-    _positive_int(min_count, "min_count", "heatmap")
+    positive_int(min_count, "min_count", "heatmap")
     if isinstance(quantile, bool) or not isinstance(quantile, int | float) or not 0 < quantile <= 1:
         msg = f"heatmap: quantile={quantile!r}; expected a number in (0, 1], e.g. 0.95"
         raise VizflowError(msg)
@@ -289,7 +235,7 @@ def heatmap(
     [[0.1, 0.3], [None, None], [-0.2, 0.0]]
     """
     width = _check_options(agg, x_width, min_count, quantile)
-    _positive_int(max_points, "max_points", "heatmap")
+    positive_int(max_points, "max_points", "heatmap")
     if market is not None and width is None:
         msg = (
             f"heatmap: x {x!r} is drawn on the {market if isinstance(market, str) else market.name} "
@@ -311,7 +257,7 @@ def heatmap(
         require_columns(frame.collect_schema(), [hover], where="heatmap")
         frame = frame.with_columns(pl.col(hover).cast(pl.String).alias(_B))
     texts = band is not None or hover is not None
-    df = _eager(frame, [x, y, z, *([counts] if counts else [])], "heatmap")
+    df = eager_frame(frame, [x, y, z, *([counts] if counts else [])], "heatmap")
     if agg != "count" or counts:
         require_numeric(df.schema, z, where="heatmap")
     if counts:
@@ -326,10 +272,10 @@ def heatmap(
     if placed.height < df.height:
         notes.append(f"{df.height - placed.height} rows with null or non-finite {x}/{y} not drawn")
     if placed.height == 0:
-        return _empty(title)
-    y_axis = _labelled(_values(placed, y), y_labels)
+        return empty_figure(title)
+    y_axis = grid.value_axis(placed, y).labelled(y_labels)
     ny = len(y_axis.labels)
-    x_axis = _x_axis(placed, x, width, market, max(1, max_points // ny))
+    x_axis = grid.x_axis(placed, x, width, market, max(1, max_points // ny))
     notes += [x_axis.note] if x_axis.note else []
     cells = _cells(placed, x_axis, y_axis, z, agg=agg, counts=counts)
     nx = len(x_axis.labels)
@@ -355,7 +301,7 @@ def heatmap(
         ]
         for r, y_label in enumerate(y_axis.labels)
     ]
-    go_ = _go()
+    go_ = graph_objects()
     what = z if counts else "count of values" if agg == "count" else f"{agg} {z}"
     named = f"{what} ({unit})" if unit else what
     if band is not None:
@@ -406,8 +352,8 @@ def heatmap(
     if y_axis.categorical:
         fig.update_yaxes(type="category")
     if y_labels is not None:
-        fig.update_yaxes(tickvals=_centres(y_axis), ticktext=y_axis.labels)
-    _time_axis(fig, x, market)
+        fig.update_yaxes(tickvals=y_axis.centres(), ticktext=y_axis.labels)
+    label_time_axis(fig, x, market)
     if market is not None:  # a bin at or past the close (e.g. 15:00:00 prints) must not be clipped
         coords = x_axis.coords
         fig.update_xaxes(range=[min(0.0, coords[0]), max(get_market(market).total_seconds, coords[-1])])
@@ -415,7 +361,13 @@ def heatmap(
 
 
 def _cells(
-    placed: pl.DataFrame, x_axis: _Axis, y_axis: _Axis, z: str, *, agg: str, counts: str | None
+    placed: pl.DataFrame,
+    x_axis: grid.CellAxis,
+    y_axis: grid.CellAxis,
+    z: str,
+    *,
+    agg: str,
+    counts: str | None,
 ) -> pl.DataFrame:
     frame = pl.DataFrame({_I: x_axis.cells, _J: y_axis.cells, z: placed[z]})
     if counts is None:
@@ -444,21 +396,3 @@ def _cells(
 
 def _text(value: float, count: int) -> str:
     return "no values" if count == 0 else f"{value:.6g}"
-
-
-def _x_axis(df: pl.DataFrame, x: str, width: float | None, market: Market | str | None, limit: int) -> _Axis:
-    if width is not None:
-        axis = _bins(df, x, width, 0.0, market)
-        columns = len(axis.labels)
-        if columns <= limit:
-            return axis
-        factor = -(-columns // limit)
-        wide = _bins(df, x, width * factor, 0.0, market)
-        return wide._replace(note=f"x coarsened to {len(wide.labels)} bins of {width * factor:g}")
-    axis = _values(df, x)
-    if len(axis.labels) <= limit or not df[x].dtype.is_numeric():
-        return axis
-    lo, hi = float(df[x].min()), float(df[x].max())  # type: ignore[arg-type]
-    step = (hi - lo) / max(limit - 1, 1) or 1.0
-    wide = _bins(df, x, step, lo, market)
-    return wide._replace(note=f"{df[x].n_unique()} {x} values coarsened to {len(wide.labels)} bins")
