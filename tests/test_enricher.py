@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib
 import math
 import types
 import typing
@@ -787,3 +788,48 @@ def test_regression_long_unsorted_groups_equal_the_row_by_row_reference(
     expected = enrich_reference(arranged, "symbol", "t", running={"seq": (seq, 0), "position": (position, 0)})
     assert out["seq"].to_list() == expected["seq"]
     assert out["position"].to_list() == expected["position"]
+
+
+@given(
+    rows=st.lists(ROW, min_size=1, max_size=60),
+    key_dtype=st.sampled_from([pl.Int64, pl.String]),
+    time_dtype=st.sampled_from([pl.Int64, pl.Float64]),
+)
+def test_regression_sorted_input_is_not_sorted_again(rows, key_dtype, time_dtype):
+    """Rows already in (symbol, time) order take one pass, not key codes and a counting sort (issue 23)."""
+    rows = [r | {"symbol": ord(r["symbol"]) if key_dtype == pl.Int64 else r["symbol"]} for r in rows]
+    schema = SCHEMA | {"symbol": key_dtype, "t": time_dtype}
+    df = pl.DataFrame(rows, schema=schema).sort("symbol", "t", maintain_order=True)
+
+    def no_sort(*args, **kwargs):
+        msg = "sorted again"
+        raise AssertionError(msg)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(importlib.import_module("vizflow.enrich.enricher"), "segments", no_sort)
+        out = vf.enrich(
+            df, [vf.TagRunning("seq", seq, 0), vf.TagRunning("position", position, 0)], "symbol", "t"
+        )
+    ordered = df.to_dicts()
+    expected = enrich_reference(ordered, "symbol", "t", running={"seq": (seq, 0), "position": (position, 0)})
+    assert out["seq"].to_list() == expected["seq"]
+    assert out["position"].to_list() == expected["position"]
+
+
+def test_regression_a_rule_reads_a_record_of_its_own_columns_only(monkeypatch):
+    """A rule reading one column gets a view of it, not a record gather of every rule's columns."""
+    seen = {}
+    original = vf.TagRunning.compute
+
+    def spy(self, records, offsets):
+        seen[self.name] = (records.dtype.names, records.base is not None)
+        return original(self, records, offsets)
+
+    monkeypatch.setattr(vf.TagRunning, "compute", spy)
+    df = pl.DataFrame({"symbol": [1, 1, 2], "t": [1, 2, 1], "qty": [3, 4, 5], "side": [1, -1, 1]})
+    rules = [vf.TagRunning("volume", lambda p, r: p + r["qty"], 0), vf.TagRunning("position", position, 0)]
+    out = vf.enrich(df, rules, "symbol", "t")
+    assert seen["volume"][0] == ("qty",)
+    assert seen["position"][0] == ("qty", "side")
+    assert out["volume"].to_list() == [3, 7, 5]
+    assert out["position"].to_list() == [3, -1, 5]

@@ -44,6 +44,8 @@ __all__ = [
     "memo_size",
     "python_function",
     "read_columns",
+    "record_arrays",
+    "records_from",
     "records_of",
     "return_dtype",
 ]
@@ -558,15 +560,14 @@ def _literal(value: Any) -> bool:
     return value is None or type(value) in {str, bool, int}
 
 
-def records_of(frame: pl.DataFrame, columns: list[str], *, where: str) -> np.ndarray:
-    """Copy ``columns`` (integer, float or boolean only) into a structured array, one record per row.
+def record_arrays(frame: pl.DataFrame, columns: list[str], *, where: str) -> dict[str, np.ndarray]:
+    """Return ``columns`` (integer, float or boolean only) as numpy arrays, each converted once.
 
     Raises
     ------
     SchemaError
         A column of another dtype (string, Decimal, temporal, nested), with the cast to use.
     """
-    fields = []
     for name in columns:
         dtype = frame.schema[name]
         if dtype not in _RECORD_DTYPES:
@@ -575,13 +576,48 @@ def records_of(frame: pl.DataFrame, columns: list[str], *, where: str) -> np.nda
                 f"or boolean columns only. {_encode_hint(name, dtype)}, or use jit=False"
             )
             raise SchemaError(msg)
-        fields.append((name, _numpy_dtype(dtype)))
-    if not fields:  # numba records need a field; a rule reading nothing gets a 1-byte dummy
-        return np.zeros(frame.height, dtype=[("__none", np.uint8)])
-    out = np.empty(frame.height, dtype=fields)
-    for name in columns:
-        out[name] = frame.get_column(name).to_numpy()
-    return out
+    return {name: frame.get_column(name).to_numpy() for name in columns}
+
+
+def records_from(arrays: dict[str, np.ndarray], columns: list[str], n: int) -> np.ndarray:
+    """Return a read-only structured array of ``columns``, one record per row.
+
+    One column is a view of its array (no copy: a record of one field is that field); several
+    are copied into records. A rule that reads no column gets a 1-byte dummy field (numba
+    records need one). Always read-only, so that the compiled passes see one array type.
+
+    Examples
+    --------
+    >>> qty = np.array([5, 7], dtype=np.int64)
+    >>> records = records_from({"qty": qty}, ["qty"], 2)
+    >>> records["qty"].tolist(), np.shares_memory(records, qty)
+    ([5, 7], True)
+    """
+    if not columns:
+        out = np.zeros(n, dtype=[("__none", np.uint8)])
+    elif len(columns) == 1 and arrays[columns[0]].flags.c_contiguous:
+        values = arrays[columns[0]]
+        out = values.view(np.dtype([(columns[0], values.dtype)]))
+    else:
+        out = np.empty(n, dtype=[(name, arrays[name].dtype) for name in columns])
+        for name in columns:
+            out[name] = arrays[name]
+    view = out.view()
+    view.flags.writeable = False
+    return view
+
+
+def records_of(frame: pl.DataFrame, columns: list[str], *, where: str) -> np.ndarray:
+    """Copy ``columns`` (integer, float or boolean only) into a structured array, one record per row.
+
+    :func:`record_arrays` then :func:`records_from` (one column: a view, not a copy).
+
+    Raises
+    ------
+    SchemaError
+        A column of another dtype (string, Decimal, temporal, nested), with the cast to use.
+    """
+    return records_from(record_arrays(frame, columns, where=where), columns, frame.height)
 
 
 def _encode_hint(name: str, dtype: pl.DataType) -> str:
@@ -590,10 +626,6 @@ def _encode_hint(name: str, dtype: pl.DataType) -> str:
     if dtype.is_temporal():
         return f"Cast it first, e.g. pl.col({name!r}).to_physical()"
     return f"Encode it first, e.g. pl.col({name!r}).replace_strict({{'B': 1, 'S': -1}})"
-
-
-def _numpy_dtype(dtype: pl.DataType) -> np.dtype:
-    return pl.Series([], dtype=dtype).to_numpy().dtype
 
 
 def return_dtype(jitted: Any, arg_types: tuple[Any, ...], *, rule: str) -> Any:

@@ -11,7 +11,8 @@ from vizflow._grouping import Segments, segments
 from vizflow._keys import as_keys, check_dates_in_keys, date_columns
 from vizflow._validate import require_columns, require_no_nulls
 from vizflow.enrich.base import ExpandingRule, State, TagRule
-from vizflow.enrich.compile import RowError, records_of
+from vizflow.enrich.compile import RowError, record_arrays, records_from
+from vizflow.enrich.presorted import presorted_segments
 from vizflow.exceptions import DataError, SchemaError, VizflowError
 
 if TYPE_CHECKING:
@@ -183,7 +184,9 @@ class Enricher:
         time_col = self.sort_by[0] if len(self.sort_by) == 1 else None
         check_dates_in_keys(df, self.by, where=where, time_col=time_col)
         self._check_sort_range(df)
-        seg = segments(df, self.by, self.sort_by)
+        seg = presorted_segments(df, self.by, self.sort_by)
+        if seg is None:  # not already in (by, sort_by) order: sort
+            seg = segments(df, self.by, self.sort_by)
         tags = self._tag(df, seg, inputs)
         out = df.with_columns(tags)
         expanding = next((r for r in self.rules if r.expands_rows), None)
@@ -223,13 +226,13 @@ class Enricher:
         ]  # fmt: skip
         record_cols = sorted({c for r in compiled for c in inputs[id(r)]}, key=df.columns.index)
         require_no_nulls(df, record_cols, where="enrich")
-        records = None
+        arrays: dict[str, np.ndarray] = {}
         if compiled:
             # Gather the few columns in sorted order first: a structured-array gather is ~5x slower.
-            source = df.select(record_cols) if record_cols else df
+            source = df.select(record_cols)
             if seg.order is not None and record_cols:
                 source = source.gather(pl.Series(seg.order))
-            records = records_of(source, record_cols, where="enrich")
+            arrays = record_arrays(source, record_cols, where="enrich")
         python_rules = []
         series: list[pl.Series] = []
         for rule in self.rules:
@@ -238,7 +241,9 @@ class Enricher:
             if getattr(rule, "expr", None) is not None:
                 series.append(self._expression(df, seg, rule))
             elif rule in compiled:
-                assert records is not None
+                # Each rule reads a record of its own columns only (one column: a view, no copy).
+                reads = [c for c in record_cols if c in inputs[id(rule)]]
+                records = records_from(arrays, reads, df.height)
                 try:
                     values = _unsort(cast("_Compiled", rule).compute(records, seg.offsets), seg.order)
                 except RowError as exc:

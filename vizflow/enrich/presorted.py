@@ -1,0 +1,93 @@
+"""The segments of a frame already in (by, sort_by) order, found in one pass without a sort."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar
+
+import numpy as np
+import polars as pl
+
+from vizflow._grouping import Segments
+from vizflow.kernels.presorted import sorted_runs_nb
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from numpy.typing import NDArray
+
+__all__ = ["presorted_segments"]
+
+T = TypeVar("T", bound=np.generic)
+
+_MAX_KEYS = 2  # key columns the one-pass check compares
+
+
+def presorted_segments(frame: pl.DataFrame, by: Sequence[str], sort_by: Sequence[str]) -> Segments | None:
+    """Return the segments of ``frame`` if its rows are already in (by, sort_by) order, else None.
+
+    The same :class:`~vizflow._grouping.Segments` as :func:`vizflow._grouping.segments` gives for
+    such a frame (no order, the same offsets), from one compiled pass over the key and time
+    arrays instead of key codes and a counting sort. Covered: at most one numeric or temporal
+    time column without nulls, and no key, one key column (integer, Boolean, temporal or
+    String) or two (integer, Boolean or temporal), without nulls; anything else, and rows out
+    of order, give None (the caller sorts).
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"s": [1, 1, 2], "t": [0.5, 2.0, 1.0]})
+    >>> presorted_segments(df, ["s"], ["t"]).offsets.tolist()
+    [0, 2, 3]
+    >>> presorted_segments(df, [], ["t"]) is None  # the times go back without a key
+    True
+    """
+    n = frame.height
+    if n == 0 or len(sort_by) > 1 or len(by) > _MAX_KEYS:
+        return None
+    times = _times(frame.get_column(sort_by[0])) if sort_by else _readonly(np.zeros(n, dtype=np.int64))
+    keys = [_key(frame.get_column(c), alone=len(by) == 1) for c in by]
+    if times is None or any(k is None for k in keys):
+        return None
+    first = keys[0] if keys else times.view(np.int64)
+    second = keys[1] if len(keys) > 1 else first
+    assert first is not None
+    assert second is not None
+    offsets = np.empty(n + 1, dtype=np.int64)
+    groups = sorted_runs_nb(first, second, len(keys), times, offsets)
+    if groups < 0:
+        return None
+    return Segments(None, offsets[: groups + 1].copy())
+
+
+def _readonly(values: NDArray[T]) -> NDArray[T]:
+    """Return a read-only view: the kernel then sees one array type whether Polars copied or not."""
+    view = values.view()
+    view.flags.writeable = False
+    return view
+
+
+def _times(column: pl.Series) -> NDArray[np.generic] | None:
+    """Return the times as float64 or int64 (ordered as the grouping orders them), or None if not covered."""
+    if column.null_count() or not (column.dtype.is_numeric() or column.dtype.is_temporal()):
+        return None
+    if column.dtype.is_float():
+        return _readonly(column.cast(pl.Float64).to_numpy())
+    if column.dtype == pl.UInt64 or column.dtype.is_decimal():  # UInt64 past 2**63: the sort decides
+        return None
+    return _readonly(column.to_physical().cast(pl.Int64).to_numpy())
+
+
+def _key(column: pl.Series, *, alone: bool) -> NDArray[np.int64] | None:
+    """Int64 values ordering the key as the grouping's codes do, or None if not covered.
+
+    A String key (the only key) is checked sorted by Polars and numbered by its runs.
+    """
+    dtype = column.dtype
+    if column.null_count():
+        return None
+    if dtype == pl.String and alone:
+        if not column.is_sorted():
+            return None
+        return _readonly(column.rle_id().cast(pl.Int64).to_numpy())
+    if dtype == pl.UInt64 or not (dtype.is_integer() or dtype.is_temporal() or dtype == pl.Boolean):
+        return None
+    return _readonly(column.to_physical().cast(pl.Int64).to_numpy())
