@@ -14,6 +14,7 @@ from vizflow.enrich.base import ExpandingRule, State, TagRule
 from vizflow.enrich.compile import RowError, record_arrays, records_from
 from vizflow.enrich.presorted import presorted_segments
 from vizflow.exceptions import DataError, SchemaError, VizflowError
+from vizflow.kernels.scatter import scatter_nb
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -341,7 +342,7 @@ def _unsort(values: NDArray[Any], order: NDArray[np.int64] | None) -> NDArray[An
     if order is None:
         return values
     out = np.empty_like(values)
-    out[order] = values
+    scatter_nb(values, order, out)
     return out
 
 
