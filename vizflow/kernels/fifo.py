@@ -144,21 +144,24 @@ def first_bad_fill_nb(
     """
     n_bad = 0
     for i in range(qty.size):  # branch-free, so it vectorises: the usual answer is none
-        n_bad += not _fill_ok(direction[i], qty[i], price[i], time[i], qty_tol)
+        n_bad += not fill_ok_nb(direction[i], qty[i], price[i], time[i], qty_tol)
     if n_bad == 0:
         return OK
     bad = OK
     first = np.iinfo(np.int64).max
     for i in range(qty.size):
-        if not _fill_ok(direction[i], qty[i], price[i], time[i], qty_tol) and row_id[i] < first:
+        if not fill_ok_nb(direction[i], qty[i], price[i], time[i], qty_tol) and row_id[i] < first:
             first = row_id[i]
             bad = i
     return bad
 
 
 @njit(inline="always")
-def _fill_ok(d: int, q: float, p: float, t: float, qty_tol: float) -> bool:
-    # Comparisons only (NaN fails every one; abs of any int64 is below inf).
+def fill_ok_nb(d: int, q: float, p: float, t: float, qty_tol: float) -> bool:
+    """Whether one fill is valid: side +/-1, finite quantity above ``qty_tol``, finite price and time.
+
+    Comparisons only (NaN fails every one; abs of any int64 is below inf).
+    """
     return (d * d == 1) & (q > qty_tol) & (q < np.inf) & (abs(p) < np.inf) & (abs(t) < np.inf)
 
 
