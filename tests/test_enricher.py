@@ -833,3 +833,22 @@ def test_regression_a_rule_reads_a_record_of_its_own_columns_only(monkeypatch):
     assert seen["position"][0] == ("qty", "side")
     assert out["volume"].to_list() == [3, 7, 5]
     assert out["position"].to_list() == [3, -1, 5]
+
+
+@given(rows=st.lists(ROW, max_size=60))
+def test_regression_row_by_row_conditions_need_no_sort(rows):
+    """Compiled conditions and elementwise expressions give the same values in any row order: no sort."""
+    df = _frame(rows)
+
+    def no_sort(*args, **kwargs):
+        msg = "sorted"
+        raise AssertionError(msg)
+
+    rules = [vf.TagCondition("is_large", is_large), vf.TagCondition("buy", pl.col("side") > 0)]
+    module = importlib.import_module("vizflow.enrich.enricher")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(module, "segments", no_sort)
+        mp.setattr(module, "presorted_segments", no_sort)
+        out = vf.enrich(df, rules, by="symbol", sort_by="t")
+    assert out["is_large"].to_list() == [is_large(r) for r in rows]
+    assert out["buy"].to_list() == [r["side"] > 0 for r in rows]

@@ -13,6 +13,7 @@ from vizflow._validate import require_columns, require_no_nulls
 from vizflow.enrich.base import ExpandingRule, State, TagRule
 from vizflow.enrich.compile import RowError, record_arrays, records_from
 from vizflow.enrich.presorted import presorted_segments
+from vizflow.enrich.rules import TagCondition
 from vizflow.exceptions import DataError, SchemaError, VizflowError
 from vizflow.kernels.scatter import scatter_nb
 
@@ -185,9 +186,7 @@ class Enricher:
         time_col = self.sort_by[0] if len(self.sort_by) == 1 else None
         check_dates_in_keys(df, self.by, where=where, time_col=time_col)
         self._check_sort_range(df)
-        seg = presorted_segments(df, self.by, self.sort_by)
-        if seg is None:  # not already in (by, sort_by) order: sort
-            seg = segments(df, self.by, self.sort_by)
+        seg = self._segments(df)
         tags = self._tag(df, seg, inputs)
         out = df.with_columns(tags)
         expanding = next((r for r in self.rules if r.expands_rows), None)
@@ -205,6 +204,22 @@ class Enricher:
             rows = source if seg.order is None else seg.order[source]
             out = out.gather(pl.Series(rows)).with_columns([s.alias(name) for name, s in columns.items()])
         return out
+
+    def _segments(self, df: pl.DataFrame) -> Segments:
+        """Return the rows in (by, sort_by) order: none needed, already so (one pass), or sorted.
+
+        Rules that see one row at a time (compiled conditions, elementwise expressions) give the
+        same values in any order: with only those, the rows stay as they are, in one group.
+        """
+        columns = [*self.by, *self.sort_by]
+        if not any(_needs_order(r) for r in self.rules) and not any(
+            df.schema[c].is_nested() for c in columns
+        ):
+            return Segments(None, np.array([0, df.height], dtype=np.int64))
+        seg = presorted_segments(df, self.by, self.sort_by)
+        if seg is None:  # not already in (by, sort_by) order: sort
+            seg = segments(df, self.by, self.sort_by)
+        return seg
 
     def _check_sort_range(self, df: pl.DataFrame) -> None:
         """Refuse UInt64 order values above 2**63 - 1: times are ordered (and differenced) in int64."""
@@ -325,6 +340,15 @@ class Enricher:
                     for name in rule.output_columns:
                         values[name].append(result[name])
         return [pl.Series(name, vals) for name, vals in values.items()]
+
+
+def _needs_order(rule: TagRule) -> bool:
+    """Whether a rule's values depend on the order of rows (all but row-by-row conditions)."""
+    if not isinstance(rule, TagCondition):
+        return True
+    if rule.expr is not None:
+        return not rule.elementwise
+    return not rule.jit
 
 
 def _inputs(rule: TagRule, names: list[str]) -> list[str]:
