@@ -19,6 +19,7 @@ import vizflow as vf
 import vizflow.viz as vz
 from tests import test_dashboard
 from vizflow.exceptions import ColumnNotFoundError, DataError, SchemaError, VizflowError
+from vizflow.viz.axes import clock_at
 from vizflow.viz.horizons import dodged
 
 pytest.importorskip("plotly")
@@ -249,6 +250,22 @@ def test_clock_axis_has_no_lunch_gap(trades):
     assert labels[7200.0] == "11:30|13:00"
     assert labels[14400.0] == "15:00"
     assert max(fig.data[0].x) <= 14400.0
+
+
+def _cn_clock(elapsed: int, *, end: bool) -> str:
+    """A hand reference of CN's clock: 09:30-11:30 then 13:00-15:00, the close past 14400 s."""
+    if elapsed < 7200 or (end and elapsed == 7200):
+        seconds = 9 * 3600 + 30 * 60 + elapsed
+    else:
+        seconds = 13 * 3600 + min(elapsed - 7200, 7200)
+    hh, mm, ss = seconds // 3600, seconds // 60 % 60, seconds % 60
+    return f"{hh:02d}:{mm:02d}" + (f":{ss:02d}" if ss else "")
+
+
+@given(elapsed=st.integers(0, 20_000), end=st.booleans())
+def test_clock_at_equals_a_hand_reference_of_the_cn_sessions(elapsed, end):
+    """Each session's own times, the lunch boundary by ``end``, and the close for anything past it."""
+    assert clock_at(vf.CN, float(elapsed), end=end) == _cn_clock(elapsed, end=end)
 
 
 def test_line_groups_and_decimation(trades):
