@@ -56,6 +56,7 @@ from vizflow.ops.ic import ic_summary, rank_ic
 from vizflow.ops.quantile import quantile_bin
 from vizflow.ops.spread import spread_decomposition
 from vizflow.ops.summary import combine, finalize, summarize
+from vizflow.ops.time_weighted import TimeWeighted, time_weighted
 from vizflow.quality import quality, quality_totals, worst_dates
 from vizflow.runner import BatchResult, run, run_batch, run_cluster, run_local
 
@@ -81,6 +82,7 @@ __all__ = [
     "Phase",
     "SchemaError",
     "Session",
+    "TimeWeighted",
     "State",
     "TagCondition",
     "TagRule",
@@ -117,6 +119,7 @@ __all__ = [
     "spread_decomposition",
     "student",
     "summarize",
+    "time_weighted",
     "trading_date",
     "worst_dates",
 ]

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from vizflow.market import Market
     from vizflow.ops.binning import BinHow
     from vizflow.ops.time import Encoding
+    from vizflow.ops.time_weighted import TimeWeighted
 
 __all__ = ["VfDataFrameNamespace", "VfExprNamespace", "VfLazyFrameNamespace"]
 
@@ -120,8 +121,11 @@ class _VfNamespace(Generic[FrameT]):
 
     def forward_window(
         self,
-        horizons: Sequence[float | str | timedelta] | float | str | timedelta,
-        aggs: Mapping[str, pl.Expr],
+        horizons: Sequence[float | str | timedelta | tuple[float | str | timedelta, float | str | timedelta]]
+        | float
+        | str
+        | timedelta,
+        aggs: Mapping[str, pl.Expr | TimeWeighted],
         time_col: str = "elapsed_seconds",
         symbol_col: str | Sequence[str] = "symbol",
         *,
@@ -129,12 +133,13 @@ class _VfNamespace(Generic[FrameT]):
         reference_time_col: str | None = None,
         reference_symbol_col: str | Sequence[str] | None = None,
         date_col: str = "date",
+        prevailing: bool = False,
     ) -> FrameT:
         """See :func:`vizflow.forward_window`."""
         return ops.forward_window(
             self._frame, horizons, aggs, time_col, symbol_col, reference=reference,
             reference_time_col=reference_time_col, reference_symbol_col=reference_symbol_col,
-            date_col=date_col,
+            date_col=date_col, prevailing=prevailing,
         )  # fmt: skip
 
     def session_phase(

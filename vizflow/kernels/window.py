@@ -211,6 +211,118 @@ def window_float_sums_nb(
             out[i] = (sum_hi[b] - sum_hi[a]) + (sum_lo[b] - sum_lo[a])
 
 
+@njit(cache=True, nogil=True)
+def window_pair_bounds_nb(
+    q_offsets: np.ndarray,
+    q_time: np.ndarray,
+    s_offsets: np.ndarray,
+    s_time: np.ndarray,
+    start: float,
+    end: float,
+    slack: float,
+    lo_out: np.ndarray,
+    hi_out: np.ndarray,
+) -> None:
+    """Source range ``[lo, hi)`` of each query's window ``(t + start, t + end]``, ``start < end``.
+
+    Either end may be negative, zero or positive. An end at a non-zero offset is reached with the
+    slack of :func:`window_bounds_nb` (``slack * max(|t|, |offset|, |t + offset|)``: a row within a
+    few ulps of ``t + offset`` counts as at it); an end at offset 0 is ``t`` exactly. NaN source
+    times are in no window; a NaN query time gets an empty window at the end of its group's timed
+    rows. Two forward-moving pointers per group: O(n_query + n_source).
+    """
+    for g in range(q_offsets.size - 1):
+        s_lo = s_offsets[g]
+        last = s_offsets[g + 1]
+        while last > s_lo and math.isnan(s_time[last - 1]):
+            last -= 1
+        a = s_lo
+        b = s_lo
+        for i in range(q_offsets[g], q_offsets[g + 1]):
+            t = q_time[i]
+            if math.isnan(t):
+                lo_out[i] = last
+                hi_out[i] = last
+                continue
+            near = t + start
+            far = t + end
+            if start != 0.0:
+                near += slack * max(abs(t), abs(start), abs(near))
+            if end != 0.0:
+                far += slack * max(abs(t), abs(end), abs(far))
+            while a < last and s_time[a] <= near:
+                a += 1
+            while b < last and s_time[b] <= far:
+                b += 1
+            lo_out[i] = a
+            hi_out[i] = max(a, b)
+
+
+@njit(cache=True, nogil=True)
+def window_prevailing_nb(q_offsets: np.ndarray, s_offsets: np.ndarray, lo: np.ndarray) -> None:
+    """Widen each window ``[lo, hi)`` to the row before it (the row in force at its start), in place.
+
+    The row before ``lo`` is the last of the group at or before the window's start (of tied rows,
+    the last in input order); a window starting before the group's first row has none.
+    """
+    for g in range(q_offsets.size - 1):
+        first = s_offsets[g]
+        for i in range(q_offsets[g], q_offsets[g + 1]):
+            if lo[i] > first:
+                lo[i] -= 1
+
+
+@njit(cache=True, nogil=True)
+def window_time_weighted_nb(
+    q_offsets: np.ndarray,
+    q_time: np.ndarray,
+    s_offsets: np.ndarray,
+    s_time: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    start: float,
+    end: float,
+    values: np.ndarray,
+    valid: np.ndarray,
+    out: np.ndarray,
+    found_out: np.ndarray,
+) -> None:
+    """Time-weighted mean of the valid values of each window ``[lo, hi)`` over ``[t + start, t + end]``.
+
+    Source row ``j`` is in force from its time until the next row of its group (the last row:
+    until the window's end), clipped to the window's span; its weight is that duration. An
+    infinite ``end`` means the group's last timed row (the close). Rows with a null value, and
+    rows in force for no time (tied or at the window's end), weigh nothing; a NaN value in force
+    makes the mean NaN. ``found_out`` is False where nothing weighs (an empty window, a NaN
+    query time): the caller writes null there.
+    """
+    for g in range(q_offsets.size - 1):
+        s_lo = s_offsets[g]
+        last = s_offsets[g + 1]
+        while last > s_lo and math.isnan(s_time[last - 1]):
+            last -= 1
+        for i in range(q_offsets[g], q_offsets[g + 1]):
+            t = q_time[i]
+            found_out[i] = False
+            if math.isnan(t):
+                continue
+            w_start = t + start
+            w_end = t + end
+            if math.isinf(end):
+                w_end = s_time[last - 1] if last > s_lo else w_start
+            total = 0.0
+            weight = 0.0
+            for j in range(lo[i], min(hi[i], last)):
+                until = s_time[j + 1] if j + 1 < last else w_end
+                span = min(until, w_end) - max(s_time[j], w_start)
+                if valid[j] and span > 0.0:
+                    total += values[j] * span
+                    weight += span
+            if weight > 0.0:
+                out[i] = total / weight
+                found_out[i] = True
+
+
 def warm_up() -> None:
     """Compile (or load from numba's cache) the kernels with the argument types the wrapper uses.
 
@@ -232,3 +344,8 @@ def warm_up() -> None:
                 out, found = np.empty(2, dtype), np.empty(2, np.bool_)
                 window_extreme_nb(offsets, lo, hi, values, valid, largest, out, found)
     window_float_sums_nb(lo, hi, sums_hi, sums_lo, n, n, n, np.empty(2))
+    window_pair_bounds_nb(offsets, times, offsets, times, -1.0, 1.0, 1e-15, lo, hi)
+    window_prevailing_nb(offsets, offsets, lo)
+    window_time_weighted_nb(
+        offsets, times, offsets, times, lo, hi, 0.0, 1.0, times, valid, np.empty(2), valid.copy()
+    )

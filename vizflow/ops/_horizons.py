@@ -26,7 +26,16 @@ import numpy as np
 
 from vizflow.exceptions import VizflowError
 
-__all__ = ["CLOSE", "Horizon", "horizon_name", "parse_duration", "parse_horizons", "seconds_of"]
+__all__ = [
+    "CLOSE",
+    "Horizon",
+    "HorizonPair",
+    "horizon_name",
+    "parse_duration",
+    "parse_horizons",
+    "parse_windows",
+    "seconds_of",
+]
 
 CLOSE = "close"  # the horizon of the markout to the key group's last price
 
@@ -122,6 +131,38 @@ def _parse_one(value: object, *, where: str, what: str) -> Horizon:
     raise VizflowError(msg)
 
 
+@dataclass(frozen=True)
+class HorizonPair:
+    """A window ``(t + start, t + end]`` given as a pair of horizons; named ``{start}_{end}``."""
+
+    start: Horizon
+    end: Horizon
+
+    @property
+    def text(self) -> str:
+        """The column suffix: both ends as given, ``-5_5``, ``1s_5s``, ``-1m_0``."""
+        return f"{self.start.text}_{self.end.text}"
+
+
+def _given(horizons: object, *, where: str) -> list[object]:
+    # numbers.Real admits numpy scalars (np.int64 is no int); a timedelta or a string is one horizon.
+    scalar = isinstance(horizons, str | dt.timedelta | np.timedelta64 | numbers.Real | np.bool_)
+    iterable = not scalar and hasattr(horizons, "__iter__")
+    given = list(horizons) if iterable else [horizons]  # type: ignore[call-overload]
+    if not given:
+        msg = f"{where}: horizons is empty; expected e.g. [1, 5, 60] or ['5s', '1m']"
+        raise VizflowError(msg)
+    return given
+
+
+def _unique(parsed: list[Horizon] | list[Horizon | HorizonPair], *, where: str) -> None:
+    names = [h.text for h in parsed]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        msg = f"{where}: duplicate horizons {duplicates}; give each horizon once"
+        raise VizflowError(msg)
+
+
 def parse_horizons(horizons: object, *, where: str) -> list[Horizon]:
     """Read one horizon or several, each given once (by name), refusing anything else with one message.
 
@@ -130,19 +171,39 @@ def parse_horizons(horizons: object, *, where: str) -> list[Horizon]:
     >>> [h.text for h in parse_horizons([60, 0.5, "1m", "close"], where="demo")]
     ['60', '0.5', '1m', 'close']
     """
-    # numbers.Real admits numpy scalars (np.int64 is no int); a timedelta or a string is one horizon.
-    scalar = isinstance(horizons, str | dt.timedelta | np.timedelta64 | numbers.Real | np.bool_)
-    iterable = not scalar and hasattr(horizons, "__iter__")
-    given = list(horizons) if iterable else [horizons]  # type: ignore[call-overload]
-    if not given:
-        msg = f"{where}: horizons is empty; expected e.g. [1, 5, 60] or ['5s', '1m']"
+    parsed = [_parse_one(h, where=where, what="horizon") for h in _given(horizons, where=where)]
+    _unique(parsed, where=where)
+    return parsed
+
+
+def _parse_pair(value: tuple[object, ...] | list[object], *, where: str) -> HorizonPair:
+    if len(value) != 2:  # noqa: PLR2004
+        msg = f"{where}: window {value!r} is not a pair (start, end) of horizons"
         raise VizflowError(msg)
-    parsed = [_parse_one(h, where=where, what="horizon") for h in given]
-    names = [h.text for h in parsed]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        msg = f"{where}: duplicate horizons {duplicates}; give each horizon once"
+    start, end = (_parse_one(v, where=where, what="window end") for v in value)
+    if start.is_close or end.is_close:
+        msg = f"{where}: window {value!r}: 'close' is a horizon of its own, not an end of a pair"
         raise VizflowError(msg)
+    return HorizonPair(start, end)
+
+
+def parse_windows(horizons: object, *, where: str) -> list[Horizon | HorizonPair]:
+    """Read horizons as :func:`parse_horizons` does, and pairs ``(start, end)`` among them.
+
+    A pair is an element of the list (``[(-5, 5)]``); a bare tuple ``(-5, 5)`` stays two horizons.
+
+    Examples
+    --------
+    >>> [h.text for h in parse_windows([60, (-5, 5), ("1s", "5s")], where="demo")]
+    ['60', '-5_5', '1s_5s']
+    """
+    parsed = [
+        _parse_pair(h, where=where)
+        if isinstance(h, tuple | list)
+        else _parse_one(h, where=where, what="horizon")
+        for h in _given(horizons, where=where)
+    ]
+    _unique(parsed, where=where)
     return parsed
 
 

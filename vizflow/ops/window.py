@@ -32,9 +32,13 @@ from vizflow.kernels.window import (
     window_diff_nb,
     window_extreme_nb,
     window_float_sums_nb,
+    window_pair_bounds_nb,
+    window_prevailing_nb,
+    window_time_weighted_nb,
 )
-from vizflow.ops._horizons import parse_horizons
-from vizflow.ops._lookup import Lookup, arrange, lookup_plan, lookup_spec
+from vizflow.ops._horizons import HorizonPair, parse_windows
+from vizflow.ops._lookup import Arranged, Lookup, arrange, lookup_plan, lookup_spec
+from vizflow.ops.time_weighted import TimeWeighted
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -43,7 +47,6 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from vizflow._typing import FrameT
-    from vizflow.ops._horizons import Horizon
 
 __all__ = ["forward_window"]
 
@@ -79,32 +82,59 @@ class _Agg:
     dtype: pl.DataType
     outer: pl.Expr | None
     leaves: tuple[_Leaf, ...]
+    weighted: bool = False  # vf.time_weighted(expr): the kernel of its own
+
+
+class _Window(NamedTuple):
+    """One horizon's window in the time column's unit: ``(t + start, t + end]`` for a pair.
+
+    A single horizon keeps its own edges: ``h > 0`` is ``(t, t + h]`` (start 0, end h), ``h < 0``
+    is ``[t + h, t)`` (start h, end 0), the close ``(t, last]`` (start 0, end inf).
+    """
+
+    pair: bool
+    start: float
+    end: float
 
 
 @dataclass(frozen=True, eq=False)
 class _Spec:
     lookup: Lookup
-    horizons: tuple[float, ...]  # in the time column's unit; inf: up to the key's last row
-    suffixes: tuple[str, ...]  # each horizon as given: 60, -5, 1m, close
+    windows: tuple[_Window, ...]
+    suffixes: tuple[str, ...]  # each horizon as given: 60, -5, 1m, close, -5_5
     aggs: tuple[_Agg, ...]
     roots: tuple[str, ...]
+    prevailing: bool
 
     @property
     def names(self) -> list[str]:
         return [f"{a.name}_{suffix}" for a in self.aggs for suffix in self.suffixes]
 
 
-def _check_horizons(horizons: object, lookup: Lookup) -> tuple[list[Horizon], tuple[float, ...]]:
-    values = parse_horizons(horizons, where=_WHERE)
-    resolved = tuple(lookup.resolve(h) for h in values)
-    for h, value in zip(values, resolved, strict=True):
+def _check_horizons(horizons: object, lookup: Lookup) -> tuple[tuple[str, ...], tuple[_Window, ...]]:
+    values = parse_windows(horizons, where=_WHERE)
+    windows = []
+    for h in values:
+        if isinstance(h, HorizonPair):
+            start, end = lookup.resolve(h.start, "window end"), lookup.resolve(h.end, "window end")
+            if start >= end:
+                msg = (
+                    f"{_WHERE}: window ({h.start.text}, {h.end.text}) is empty; expected a pair "
+                    "(start, end) with start < end: the window (t + start, t + end]"
+                )
+                raise VizflowError(msg)
+            windows.append(_Window(pair=True, start=start, end=end))
+            continue
+        value = lookup.resolve(h)
         if value == 0:
             msg = (
                 f"{_WHERE}: horizon {h.text} makes an empty window; expected a non-zero horizon "
-                "(h > 0: the window (t, t + h]; h < 0: [t + h, t); 'close': (t, the key's last row])"
+                "(h > 0: the window (t, t + h]; h < 0: [t + h, t); 'close': (t, the key's last row]; "
+                "a pair (a, b): (t + a, t + b])"
             )
             raise VizflowError(msg)
-    return values, resolved
+        windows.append(_Window(pair=False, start=min(value, 0.0), end=max(value, 0.0)))
+    return tuple(h.text for h in values), tuple(windows)
 
 
 def _dtype(reference: pl.LazyFrame, expr: pl.Expr, what: str) -> pl.DataType:
@@ -155,7 +185,28 @@ def _compile(expr: pl.Expr, reference: pl.LazyFrame, what: str, leaves: list[_Le
     return None if a is None or b is None else op(a, b)
 
 
-def _check_aggs(aggs: Mapping[str, pl.Expr], reference: pl.LazyFrame) -> tuple[_Agg, ...]:
+def _check_weighted(name: str, given: TimeWeighted, reference: pl.LazyFrame) -> _Agg:
+    what = f"{name!r} ({given!r})"
+    expr = given.expr.meta.undo_aliases()
+    require_columns(
+        reference.collect_schema(), expr.meta.root_names(), where=f"{_WHERE} (aggregate {name!r}, reference)"
+    )
+    dtype = _dtype(reference, expr, what)
+    if (
+        expr.meta.is_scalar()
+        or not expr.meta.is_row_separable()
+        or not (dtype.is_numeric() or dtype == pl.Boolean)
+    ):
+        msg = (
+            f"{_WHERE}: aggregate {what} weighs {dtype} values of a non-elementwise expression or a "
+            "non-numeric column; expected an elementwise expression of numeric columns such as "
+            "vf.time_weighted('mid') or vf.time_weighted(pl.col('ask') - pl.col('bid'))"
+        )
+        raise SchemaError(msg)
+    return _Agg(name, expr, pl.Float64(), None, (), weighted=True)
+
+
+def _check_aggs(aggs: Mapping[str, pl.Expr | TimeWeighted], reference: pl.LazyFrame) -> tuple[_Agg, ...]:
     if not hasattr(aggs, "items") or not aggs:
         msg = (
             f"{_WHERE}: aggs={aggs!r}; expected a non-empty dict of name -> Polars aggregate, "
@@ -166,8 +217,14 @@ def _check_aggs(aggs: Mapping[str, pl.Expr], reference: pl.LazyFrame) -> tuple[_
     out = []
     for name, expr in aggs.items():
         what = f"{name!r} ({expr})" if isinstance(expr, pl.Expr) else repr(name)
+        if isinstance(name, str) and isinstance(expr, TimeWeighted):
+            out.append(_check_weighted(name, expr, reference))
+            continue
         if not isinstance(name, str) or not isinstance(expr, pl.Expr):
-            msg = f"{_WHERE}: aggs entry {name!r}: {expr!r}; expected a column name -> a Polars expression"
+            msg = (
+                f"{_WHERE}: aggs entry {name!r}: {expr!r}; expected a column name -> a Polars "
+                "expression or vf.time_weighted(...)"
+            )
             raise VizflowError(msg)
         require_columns(schema, expr.meta.root_names(), where=f"{_WHERE} (aggregate {name!r}, reference)")
         expr = expr.meta.undo_aliases()
@@ -186,8 +243,11 @@ def _check_aggs(aggs: Mapping[str, pl.Expr], reference: pl.LazyFrame) -> tuple[_
 
 def forward_window(
     frame: FrameT,
-    horizons: Sequence[float | str | timedelta] | float | str | timedelta,
-    aggs: Mapping[str, pl.Expr],
+    horizons: Sequence[float | str | timedelta | tuple[float | str | timedelta, float | str | timedelta]]
+    | float
+    | str
+    | timedelta,
+    aggs: Mapping[str, pl.Expr | TimeWeighted],
     time_col: str = "elapsed_seconds",
     symbol_col: str | Sequence[str] = "symbol",
     *,
@@ -195,6 +255,7 @@ def forward_window(
     reference_time_col: str | None = None,
     reference_symbol_col: str | Sequence[str] | None = None,
     date_col: str = "date",
+    prevailing: bool = False,
 ) -> FrameT:
     """Add aggregates of the reference rows in a time window after (or before) each row.
 
@@ -214,12 +275,19 @@ def forward_window(
         One or more horizons, each given once: non-zero numbers in the unit of ``time_col``,
         Polars durations (``"5s"``, ``"1m"``) or ``datetime.timedelta`` (seconds on a numeric
         ``time_col``, wall-clock time on a Datetime one), or ``"close"`` (the window ``(t, the
-        key's last row]``). Columns are named as given: ``volume_60``, ``volume_1m``.
+        key's last row]``). Columns are named as given: ``volume_60``, ``volume_1m``. An
+        element may also be a pair ``(a, b)`` of such horizons (not ``"close"``), ``a < b`` of
+        either sign: the window ``(t + a, t + b]``, named ``{name}_{a}_{b}`` (``mid_-5_5``,
+        ``volume_1s_5s``). A pair is an element of a list: ``[(-5, 5)]``; a bare tuple
+        ``(-5, 5)`` is two horizons, as before.
     aggs
         Output name -> Polars aggregate over the reference's columns, e.g. ``{"n": pl.len(),
         "volume": pl.col("qty").sum(), "vwap": (pl.col("price") * pl.col("qty")).sum() /
         pl.col("qty").sum(), "high": pl.col("price").max()}``. See the module docstring for the
         shapes that run compiled; any other aggregate runs through Polars per window.
+        :func:`vizflow.time_weighted` (``{"twap": vf.time_weighted("mid")}``) gives the
+        time-weighted mean of a column: each row weighs the time it is in force inside the
+        window (until the key's next reference row), Float64.
     time_col
         The time column of ``frame`` (and of ``reference`` unless ``reference_time_col``):
         numeric (the session clock) or a Datetime, Date or Duration (the wall clock).
@@ -232,6 +300,13 @@ def forward_window(
         Its time and key columns (default: the same names as in ``frame``).
     date_col
         The trading-date column: no key group may hold rows of two dates (key by it).
+    prevailing
+        Also put in each window the reference row in force at its start: the key's last row
+        before the window (at or before ``t + a`` for a pair ``(a, b)`` and for ``h > 0``
+        (``a = 0``); strictly before ``t + h`` for ``h < 0``, whose window holds ``t + h``). Of
+        tied rows, the last in input order. kdb+'s ``wj`` (``wj1`` is the default False),
+        DolphinDB's ``pwj``, QuestDB's ``INCLUDE PREVAILING``. A window before the key's first
+        row has none.
 
     Returns
     -------
@@ -293,7 +368,7 @@ def forward_window(
     │ 30.0            ┆ 0         ┆ 100        ┆ NaN     │
     └─────────────────┴───────────┴────────────┴─────────┘
     """
-    parse_horizons(horizons, where=_WHERE)  # the horizons' own errors come first
+    parse_windows(horizons, where=_WHERE)  # the horizons' own errors come first
     lookup = lookup_spec(
         frame.lazy(),
         None if reference is None else reference.lazy(),
@@ -304,16 +379,20 @@ def forward_window(
         reference_symbol_col=reference_symbol_col,
         date_col=date_col,
     )
-    values, resolved = _check_horizons(horizons, lookup)
+    if not isinstance(prevailing, bool):
+        msg = f"{_WHERE}: prevailing={prevailing!r}; expected True or False"
+        raise VizflowError(msg)
+    suffixes, spans = _check_horizons(horizons, lookup)
     ref_frame = frame if reference is None else reference
     checked = _check_aggs(aggs, ref_frame.lazy())
     roots: dict[str, None] = dict.fromkeys(c for a in checked for c in a.expr.meta.root_names())
     spec = _Spec(
         lookup=lookup,
-        horizons=resolved,
-        suffixes=tuple(h.text for h in values),
+        windows=spans,
+        suffixes=suffixes,
         aggs=checked,
         roots=tuple(roots),
+        prevailing=prevailing,
     )
     clash = [n for n in spec.names if n in frame.collect_schema()]
     if clash:
@@ -346,13 +425,17 @@ def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.Data
         sorted_src = sorted_src.rechunk().gather(at.s_rows)
     leaves = _LeafInputs(sorted_src)
     columns = []
-    for h, suffix in zip(spec.horizons, spec.suffixes, strict=True):
+    for window, suffix in zip(spec.windows, spec.suffixes, strict=True):
         lo, hi = np.empty(df.height, dtype=np.int64), np.empty(df.height, dtype=np.int64)
         lo[: q_offsets[1]] = hi[: q_offsets[1]] = 0  # group 0 (null keys): empty windows; the rest is written
-        _bounds(q_offsets[1:], q_sorted, at.s_offsets[1:], at.s_sorted, h=h, lo=lo, hi=hi)
+        _bounds(q_offsets[1:], q_sorted, at.s_offsets[1:], at.s_sorted, window=window, lo=lo, hi=hi)
+        if spec.prevailing:
+            window_prevailing_nb(q_offsets[1:], at.s_offsets[1:], lo)
         memo: dict[str, pl.Series] = {}  # a leaf shared by aggregates (a VWAP's q.sum()) runs once
         for agg in spec.aggs:
-            if agg.outer is None:
+            if agg.weighted:
+                values = leaves.time_weighted(agg.expr, at, window, lo, hi)
+            elif agg.outer is None:
                 values = _general(sorted_src, lo, hi, agg)
             else:
                 inputs = [
@@ -380,11 +463,28 @@ def _bounds(
     s_offsets: NDArray[np.int64],
     s_sorted: NDArray[np.float64],
     *,
-    h: float,
+    window: _Window,
     lo: NDArray[np.int64],
     hi: NDArray[np.int64],
 ) -> None:
-    """Fill each query's window ``[lo, hi)`` for horizon ``h``, on runs of whole groups in threads."""
+    """Fill each query's window ``[lo, hi)``, on runs of whole groups in threads."""
+    if window.pair:
+        by_group_runs(
+            q_offsets,
+            lambda a, b: window_pair_bounds_nb(
+                q_offsets[a : b + 1],
+                q_sorted,
+                s_offsets[a : b + 1],
+                s_sorted,
+                window.start,
+                window.end,
+                TIE_SLACK,
+                lo,
+                hi,
+            ),
+        )
+        return
+    h = window.start if window.start < 0 else window.end
     by_group_runs(
         q_offsets,
         lambda a, b: window_bounds_nb(
@@ -491,6 +591,30 @@ class _LeafInputs:
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = total / np.where(n > 0, n, 1)
         return pl.Series(mean).set(pl.Series(n == 0), None)
+
+    def time_weighted(
+        self, expr: pl.Expr, at: Arranged, window: _Window, lo: NDArray[np.int64], hi: NDArray[np.int64]
+    ) -> pl.Series:
+        """Return the time-weighted mean of ``expr`` over every window ``[lo, hi)`` (query sort order)."""
+        series, valid, _ = self._column(expr)
+        values = np.ascontiguousarray(series.cast(pl.Float64).fill_null(0.0).to_numpy())
+        out = np.zeros(lo.size)
+        found = np.zeros(lo.size, dtype=np.bool_)
+        window_time_weighted_nb(
+            at.q_offsets[1:],
+            at.q_sorted,
+            at.s_offsets[1:],
+            at.s_sorted,
+            lo,
+            hi,
+            window.start,
+            window.end,
+            values,
+            valid,
+            out,
+            found,
+        )
+        return pl.Series(out).set(pl.Series(~found), None)
 
     def _extreme(
         self, leaf: _Leaf, q_offsets: NDArray[np.int64], lo: NDArray[np.int64], hi: NDArray[np.int64]
