@@ -15,7 +15,7 @@ import vizflow as vf
 from tests.arrangements import force_threads
 from tests.key_dtypes import MIXED_PAIRS, SAME_PAIRS, key_series, picks
 from vizflow.exceptions import ColumnNotFoundError, DataError, SchemaError, VizflowError
-from vizflow.kernels.window import prefix_sums_nb, window_bounds_nb, window_extreme_nb
+from vizflow.kernels.window import prefix_sums_nb, window_bounds_nb, window_extreme_nb, window_pair_bounds_nb
 
 AGGS = {
     "n": pl.len(),
@@ -505,3 +505,280 @@ def test_window_horizons_as_durations_on_the_session_clock():
     )
     assert out["v_500ms"].to_list() == [2, 0, 0, 0, 0]
     assert out["v_close"].to_list() == [30, 28, 24, 16, 0]  # (t, the key's last row]
+
+
+# --- issue 24 part 3: pairs (t + a, t + b], the prevailing row, time-weighted means ------------
+
+WINDOWS = st.lists(
+    st.one_of(
+        st.sampled_from([-7.5, -2, -0.5, 0.5, 1, 3, 10]),
+        st.tuples(st.sampled_from([-7.5, -2, -0.5, 0, 1]), st.sampled_from([-1, 0, 0.5, 2, 3])).filter(
+            lambda p: p[0] < p[1]
+        ),
+    ),
+    min_size=1,
+    max_size=3,
+    unique=True,
+)
+PAIR_AGGS = {
+    "n": pl.len(),
+    "volume": pl.col("qty").sum(),
+    "mean": pl.col("price").mean(),
+    "low": pl.col("qty").min(),
+    "last": pl.col("qty").last(),  # the general path: last by time (the prevailing row if alone)
+    "twap": vf.time_weighted("price"),
+    "twq": vf.time_weighted(pl.col("qty") * 2),
+}
+
+
+def _suffix(window) -> str:
+    return "_".join(f"{v:g}" for v in window) if isinstance(window, tuple) else f"{window:g}"
+
+
+def _edges(window, t: float) -> tuple[float, float, bool]:
+    """The window's start and end times, and whether a row at the start is inside it."""
+    if isinstance(window, tuple):
+        return t + window[0], t + window[1], False
+    return (t, t + window, False) if window > 0 else (t + window, t, True)
+
+
+def _inside(s: float, lo: float, hi: float, closed_start: bool) -> bool:
+    return lo <= s < hi if closed_start else lo < s <= hi
+
+
+def pair_brute_force(frame, ref, windows, aggs, keys, *, prevailing):
+    """Per row and window: pick the reference rows by hand (and the row before them), then aggregate."""
+    plain = {k: v for k, v in aggs.items() if isinstance(v, pl.Expr)}
+    weighted = {k: v for k, v in aggs.items() if not isinstance(v, pl.Expr)}
+    ordered = ref.with_row_index("__i").filter(pl.col("elapsed_seconds").is_not_null())
+    ordered = ordered.sort("elapsed_seconds", maintain_order=True)
+    expected: dict[str, list] = {f"{name}_{_suffix(w)}": [] for name in aggs for w in windows}
+    for row in frame.iter_rows(named=True):
+        t, key = row["elapsed_seconds"], [row[k] for k in keys]
+        same = [r for r in ordered.iter_rows(named=True) if [r[k] for k in keys] == key]
+        for w in windows:
+            names = [f"{name}_{_suffix(w)}" for name in aggs]
+            if t is None or any(v is None for v in key):
+                for name in names:
+                    expected[name].append(None)
+                continue
+            start, end, closed = _edges(w, t)
+            picked = [j for j, r in enumerate(same) if _inside(r["elapsed_seconds"], start, end, closed)]
+            before = [j for j, r in enumerate(same) if j < (picked[0] if picked else len(same))]
+            before = [j for j in before if not _inside(same[j]["elapsed_seconds"], start, end, closed)]
+            before = [j for j in before if same[j]["elapsed_seconds"] <= start]
+            if prevailing and before:
+                picked = [before[-1], *picked]
+            rows = [same[j]["__i"] for j in picked]
+            window = ordered.filter(pl.col("__i").is_in(rows)) if rows else ordered.head(0)
+            for name, value in zip(plain, window.select(**plain).row(0), strict=True):
+                expected[f"{name}_{_suffix(w)}"].append(value)
+            for name, agg in weighted.items():
+                values = ordered.select(agg.expr.cast(pl.Float64)).to_series().to_list()
+                by_i = dict(zip(ordered["__i"].to_list(), values, strict=True))
+                total = weight = 0.0
+                for j in picked:
+                    s = same[j]["elapsed_seconds"]
+                    until = same[j + 1]["elapsed_seconds"] if j + 1 < len(same) else end
+                    span = min(until, end) - max(s, start)
+                    value = by_i[same[j]["__i"]]
+                    if value is not None and span > 0:
+                        total += value * span
+                        weight += span
+                expected[f"{name}_{_suffix(w)}"].append(total / weight if weight > 0 else None)
+    return expected
+
+
+@given(frames(), WINDOWS, st.booleans())
+def test_pairs_and_prevailing_equal_brute_force(frame, windows, prevailing):
+    """Pairs of either sign, single horizons, the prevailing row and time weights; ties, nulls, NaN."""
+    out = vf.forward_window(frame, windows, PAIR_AGGS, prevailing=prevailing)
+    assert out.select(frame.columns).equals(frame)
+    assert_same(out, pair_brute_force(frame, frame, windows, PAIR_AGGS, ["symbol"], prevailing=prevailing))
+
+
+@given(
+    st.sampled_from([pl.Int64, pl.String, pl.Categorical]).flatmap(lambda d: st.tuples(frames(d), frames(d))),
+    WINDOWS,
+    st.booleans(),
+    st.randoms(use_true_random=False),
+)
+def test_pairs_with_a_shuffled_reference_equal_brute_force(pair, windows, prevailing, rnd):
+    frame, ref = pair
+    order = list(range(ref.height))
+    rnd.shuffle(order)
+    ref = ref[order]
+    out = vf.forward_window(
+        frame.select("symbol", "elapsed_seconds"), windows, PAIR_AGGS, reference=ref, prevailing=prevailing
+    )
+    assert_same(out, pair_brute_force(frame, ref, windows, PAIR_AGGS, ["symbol"], prevailing=prevailing))
+
+
+def _duckdb_windows(frame: pl.DataFrame, ref: pl.DataFrame, a: float, b: float, *, prevailing: bool):
+    """(t + a, t + b] as a DuckDB range join, the prevailing row by QUALIFY, time weights by LEAD."""
+    duckdb = pytest.importorskip("duckdb")
+    con = duckdb.connect()
+    con.register("q", frame.with_row_index("qi").to_arrow())
+    con.register("r0", ref.with_row_index("ri").to_arrow())
+    prevail = f"""
+        UNION ALL
+        SELECT * FROM (
+            SELECT q.qi, r.* FROM q JOIN r ON q.date = r.date AND q.symbol = r.symbol
+            AND r.t <= q.t + {a}
+            QUALIFY row_number() OVER (PARTITION BY q.qi ORDER BY r.t DESC, r.ri DESC) = 1
+        )
+    """
+    sql = f"""
+        WITH r AS (
+            SELECT *, elapsed_seconds AS t,
+                lead(elapsed_seconds) OVER (PARTITION BY date, symbol ORDER BY elapsed_seconds, ri) AS next_t
+            FROM r0 WHERE elapsed_seconds IS NOT NULL
+        ),
+        q AS (SELECT *, elapsed_seconds AS t FROM q),
+        w AS (
+            SELECT q.qi, r.* FROM q JOIN r ON q.date = r.date AND q.symbol = r.symbol
+            AND r.t > q.t + {a} AND r.t <= q.t + {b}
+            {prevail if prevailing else ""}
+        ),
+        spans AS (
+            SELECT w.*,
+                greatest(least(coalesce(next_t, q.t + {b}), q.t + {b}) - greatest(w.t, q.t + {a}), 0) AS span
+            FROM w JOIN q USING (qi)
+        )
+        SELECT q.qi, count(spans.ri) AS n, coalesce(sum(spans.qty), 0) AS volume, min(spans.qty) AS low,
+            sum(spans.qty * spans.span) FILTER (WHERE spans.span > 0 AND spans.qty IS NOT NULL)
+            / sum(spans.span) FILTER (WHERE spans.span > 0 AND spans.qty IS NOT NULL) AS twap
+        FROM q LEFT JOIN spans USING (qi)
+        WHERE q.t IS NOT NULL AND q.symbol IS NOT NULL
+        GROUP BY q.qi ORDER BY q.qi
+    """
+    cursor = con.execute(sql)
+    names = [d[0] for d in cursor.description]
+    schema = dict.fromkeys(names, pl.Float64) | {"qi": pl.UInt32, "n": pl.Int64}
+    return pl.DataFrame(cursor.fetchall(), schema=schema, orient="row")
+
+
+@st.composite
+def _dated_frames(draw):
+    frame = draw(frames(pl.Int64, n_max=16))
+    dates = draw(
+        st.lists(st.sampled_from([dt.date(2024, 1, 2), dt.date(2024, 1, 3)]), min_size=16, max_size=16)
+    )
+    return frame.with_columns(date=pl.Series(dates[: frame.height], dtype=pl.Date))
+
+
+@given(
+    _dated_frames(),
+    _dated_frames(),
+    st.sampled_from([(-7.5, -2.0), (-2.0, 3.0), (0.0, 1.0), (0.5, 10.0), (-1.0, 0.0)]),
+    st.booleans(),
+    st.randoms(use_true_random=False),
+)
+def test_pairs_equal_a_duckdb_range_join(frame, ref, window, prevailing, rnd):
+    """Several dates and keys, shuffled reference, ties, null keys, times and values, empty windows."""
+    order = list(range(ref.height))
+    rnd.shuffle(order)
+    ref = ref[order]
+    aggs = {
+        "n": pl.len(),
+        "volume": pl.col("qty").sum(),
+        "low": pl.col("qty").min(),
+        "twap": vf.time_weighted("qty"),
+    }
+    out = vf.forward_window(
+        frame, [window], aggs, symbol_col=["date", "symbol"], reference=ref, prevailing=prevailing
+    ).with_row_index("qi")
+    want = _duckdb_windows(frame, ref, *window, prevailing=prevailing)
+    got = out.join(want.select("qi"), on="qi", how="semi").sort("qi")
+    suffix = _suffix(window)
+    assert got.height == want.height
+    for name in ("n", "volume", "low", "twap"):
+        for a, b in zip(got[f"{name}_{suffix}"].to_list(), want[name].to_list(), strict=True):
+            assert (a is None and b is None) or a == pytest.approx(b, rel=1e-12), (name, a, b)
+    voids = out.filter(pl.col("elapsed_seconds").is_null() | pl.col("symbol").is_null())
+    assert voids.select(pl.col(f"n_{suffix}").is_null().all()).item()
+
+
+def test_pairs_prevailing_and_time_weights_by_hand():
+    quotes = pl.DataFrame(
+        {
+            "symbol": ["A"] * 5,
+            "elapsed_seconds": [0.0, 4.0, 4.0, 6.0, 9.0],
+            "mid": [10.0, 99.0, 11.0, None, 12.0],
+        }
+    )
+    trades = pl.DataFrame({"symbol": ["A", "A", "B"], "elapsed_seconds": [2.0, 5.0, 1.0]})
+    aggs = {"n": pl.len(), "last": pl.col("mid").last(), "twap": vf.time_weighted("mid")}
+    plain = vf.forward_window(trades, [(-2, 2), 3], aggs, reference=quotes)
+    prev = vf.forward_window(trades, [(-2, 2), 3], aggs, reference=quotes, prevailing=True)
+    # t=2, (0, 4]: the two quotes at 4 (the later prevails: 99 lasts no time); t=5, (3, 7]: 4, 4, 6
+    assert plain["n_-2_2"].to_list() == [2, 3, 0]
+    assert prev["n_-2_2"].to_list() == [3, 4, 0]  # + the quote at 0 for both; B has no quotes
+    assert plain["last_-2_2"].to_list() == [11.0, None, None]
+    assert plain["twap_-2_2"].to_list() == [None, 11.0, None]  # t=5: (3, 7]: 11 over [4, 6], null after
+    # t=2 with the prevailing quote: 10 over [0, 4]; t=5: 10 over [3, 4], 11 over [4, 6]
+    assert prev["twap_-2_2"].to_list() == [10.0, pytest.approx(32 / 3), None]
+    # 3 is (t, t + 3]: t=2: (2, 5] holds 99 and 11 at 4, prevailing 10 at 0 weighs [2, 4]
+    assert prev["twap_3"].to_list() == [pytest.approx((10 * 2 + 11 * 1) / 3), pytest.approx(11.0), None]
+    assert list(prev.columns[2:]) == ["n_-2_2", "n_3", "last_-2_2", "last_3", "twap_-2_2", "twap_3"]
+
+
+@pytest.mark.parametrize(
+    ("horizons", "match"),
+    [
+        ([(5, 5)], r"window \(5, 5\) is empty"),
+        ([(5, -5)], r"start < end"),
+        ([(1, 2, 3)], r"not a pair"),
+        ([(0, "close")], r"'close' is a horizon of its own"),
+        ([(0, "1mo")], r"window end '1mo' is not"),
+        ([(-5, 5), (-5, 5)], r"duplicate horizons \['-5_5'\]"),
+    ],
+)
+def test_bad_pairs_are_refused(horizons, match):
+    frame = pl.DataFrame({"symbol": ["A"], "elapsed_seconds": [0.0], "mid": [1.0]})
+    with pytest.raises(VizflowError, match=match):
+        vf.forward_window(frame, horizons, {"n": pl.len()})
+
+
+def test_bad_time_weighted_and_prevailing_are_refused():
+    frame = pl.DataFrame({"symbol": ["A"], "elapsed_seconds": [0.0], "mid": [1.0], "venue": ["x"]})
+    with pytest.raises(SchemaError, match="non-numeric"):
+        vf.forward_window(frame, [1], {"tw": vf.time_weighted("venue")})
+    with pytest.raises(SchemaError, match="non-elementwise"):
+        vf.forward_window(frame, [1], {"tw": vf.time_weighted(pl.col("mid").sum())})
+    with pytest.raises(ColumnNotFoundError):
+        vf.forward_window(frame, [1], {"tw": vf.time_weighted("bid")})
+    with pytest.raises(VizflowError, match="not a column name"):
+        vf.time_weighted(3)  # type: ignore[arg-type]
+    with pytest.raises(VizflowError, match="prevailing="):
+        vf.forward_window(frame, [1], {"n": pl.len()}, prevailing="yes")  # type: ignore[arg-type]
+
+
+def test_pairs_as_durations_on_a_datetime_column_match_the_session_clock():
+    base = dt.datetime(2024, 1, 2, 9, 30)
+    quotes = pl.DataFrame(
+        {"symbol": ["A"] * 4, "elapsed_seconds": [0.0, 1.5, 3.0, 7.0], "mid": [1.0, 2.0, 3.0, 4.0]}
+    )
+    stamped = quotes.with_columns(
+        ts=pl.lit(base) + pl.duration(milliseconds=pl.col("elapsed_seconds") * 1000)
+    )
+    aggs = {"n": pl.len(), "tw": vf.time_weighted("mid")}
+    clock = vf.forward_window(stamped, [(-2, 3)], aggs, prevailing=True)
+    wall = vf.forward_window(
+        stamped, [("-2s", dt.timedelta(seconds=3))], aggs, time_col="ts", prevailing=True
+    )
+    assert wall["n_-2s_3s"].to_list() == clock["n_-2_3"].to_list()
+    assert wall["tw_-2s_3s"].to_list() == pytest.approx(clock["tw_-2_3"].to_list())
+
+
+def test_kernel_pair_bounds_equal_a_loop():
+    rng = np.random.default_rng(7)
+    q = np.sort(rng.integers(0, 20, 30) / 2.0)
+    s = np.sort(rng.integers(0, 20, 25) / 2.0)
+    offsets_q, offsets_s = np.array([0, q.size]), np.array([0, s.size])
+    for a, b in [(-3.0, -1.0), (-2.0, 2.0), (0.0, 1.5), (1.0, 4.0), (-1.0, 0.0)]:
+        lo, hi = np.empty(q.size, np.int64), np.empty(q.size, np.int64)
+        window_pair_bounds_nb(offsets_q, q, offsets_s, s, a, b, 1e-15, lo, hi)
+        for i, t in enumerate(q):
+            inside = np.flatnonzero((s > t + a) & (s <= t + b))
+            assert (lo[i], hi[i]) == ((inside[0], inside[-1] + 1) if inside.size else (lo[i], lo[i]))
