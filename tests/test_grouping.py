@@ -16,6 +16,8 @@ from tests.arrangements import force_threads
 from vizflow._grouping import group_order, key_codes, segments
 from vizflow._keys import as_keys, check_dates_in_keys, guard_dates_in_keys
 from vizflow.exceptions import DataError, SchemaError, VizflowError
+from vizflow.ops import _lookup as lookup_module
+from vizflow.ops._lookup import sorted_segments
 
 
 def _reference_codes(tuples: list[tuple], nulls: str) -> tuple[list[int], int]:
@@ -297,3 +299,34 @@ def test_date_rule_holds_exactly_when_no_key_group_spans_two_dates(rows, keys):
             check()
     if spans:  # the advice passes the same check
         check_dates_in_keys(frame, ["date", *keys], where="demo")
+
+
+@given(
+    data=st.data(), n_groups=st.integers(1, 4), arrangement=st.sampled_from(["sorted", "by time", "shuffled"])
+)
+def test_sorted_segments_equal_group_order_bit_for_bit(data, n_groups, arrangement):
+    """The lookup's one-pass check of sorted input answers exactly what the sort answers (NaN, -0.0, ties)."""
+    rows = data.draw(st.lists(st.tuples(st.integers(0, n_groups - 1), FLOAT_TIMES), max_size=60))
+    rows = _arrange(rows, arrangement, data.draw(st.permutations(range(len(rows)))))
+    codes = np.array([c for c, _ in rows], dtype=np.int64)
+    times = np.array([t for _, t in rows], dtype=np.float64)
+    got = sorted_segments(codes, n_groups, times.copy())
+    want = group_order(codes, n_groups, times.copy())
+    assert got[0].tolist() == want[0].tolist()
+    assert got[1].tolist() == want[1].tolist()
+    assert np.array_equal(got[2].view(np.int64), want[2].view(np.int64))
+    assert got[3] == want[3]
+
+
+def test_regression_sorted_input_is_not_sorted_again_in_a_lookup(monkeypatch):
+    """forward_return on rows already in (key, time) order takes the one-pass check, not the sort."""
+    calls = []
+    real = lookup_module.group_order
+    monkeypatch.setattr(lookup_module, "group_order", lambda *a: calls.append(1) or real(*a))
+    df = pl.DataFrame({"symbol": [1, 1, 2, 2], "t": [0.0, 1.0, 0.0, 2.0], "price": [1.0, 2.0, 4.0, 5.0]})
+    got = vf.forward_return(df, [1], "price", "t", "symbol")
+    assert calls == []
+    assert got["return_1"].to_list() == [1.0, None, 0.0, None]
+    shuffled = vf.forward_return(df.reverse(), [1], "price", "t", "symbol")
+    assert calls == [1]
+    assert shuffled["return_1"].to_list() == [None, 0.0, None, 1.0]

@@ -6,8 +6,17 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from vizflow.kernels.asof import BACKWARD, FORWARD, NEAREST, asof_price_nb, forward_returns_nb
+from vizflow.kernels.asof import (
+    BACKWARD,
+    FORWARD,
+    NEAREST,
+    asof_price_nb,
+    backward_returns_nb,
+    forward_returns_nb,
+)
 
 
 def _one_lookup(quotes: list[float], t: float, h: float, direction: int) -> float:
@@ -44,3 +53,49 @@ def test_asof_price_at_the_row_time_breaks_nearest_ties_backward():
         np.array([1.0, 2.0]), NEAREST, True, math.inf, out,
     )  # fmt: skip
     assert out.tolist() == [1.0]
+
+
+# decimal times whose sums round across each other (0.1 + 0.2 > 0.3, 0.7 + 0.1 < 0.8): ties in the slack
+TIMES = st.sampled_from([0.0, 0.1, 0.2, 0.3, 0.4, 0.7, 0.8, 1.0, -0.1, math.nan])
+PRICES = st.one_of(st.floats(0.5, 20.0), st.sampled_from([0.0, math.nan, -1.0]))
+
+
+def _groups(data: st.DataObject, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """CSR offsets and times sorted within each group (NaN last), as ``arrange`` hands them over."""
+    sizes = [data.draw(st.integers(0, 12)) for _ in range(n_groups)]
+    times = [
+        sorted(data.draw(st.lists(TIMES, min_size=s, max_size=s)), key=lambda t: (math.isnan(t), t))
+        for s in sizes
+    ]
+    offsets = np.cumsum([0, *sizes]).astype(np.int64)
+    return offsets, np.array([t for g in times for t in g], dtype=np.float64)
+
+
+@given(data=st.data(), n_groups=st.integers(1, 3), log=st.booleans(), identity=st.booleans())
+def test_backward_returns_nb_equals_the_general_kernel_bit_for_bit(data, n_groups, log, identity):
+    """The default case's kernel against forward_returns_nb (backward, exact, no tolerance/bounds/close)."""
+    q_offsets, q_time = _groups(data, n_groups)
+    s_offsets, s_time = _groups(data, n_groups)
+    n, m = q_time.size, s_time.size
+    now = np.array(data.draw(st.lists(PRICES, min_size=n, max_size=n)), dtype=np.float64)
+    s_price = np.array(data.draw(st.lists(PRICES, min_size=m, max_size=m)), dtype=np.float64)
+    shifts = np.array(
+        data.draw(
+            st.lists(
+                st.sampled_from([0.0, 0.1, 0.2, 0.3, 0.7, -0.1, 2.5]), min_size=1, max_size=4, unique=True
+            )
+        )
+    )
+    q_rows = (
+        np.arange(n, dtype=np.int64) if identity else np.array(data.draw(st.permutations(range(n))), np.int64)
+    )
+    general = np.full((shifts.size, n), 7.0)
+    forward_returns_nb(
+        q_offsets, q_rows, q_time, now, s_offsets, s_time, s_price, shifts, np.zeros(shifts.size, np.bool_),
+        BACKWARD, True, math.inf, log, np.empty(0), general,
+    )  # fmt: skip
+    fast = np.full((shifts.size, n), 7.0)
+    backward_returns_nb(
+        q_offsets, q_rows, q_time, now, s_offsets, s_time, s_price, shifts, log, identity, fast
+    )
+    assert np.array_equal(fast.view(np.int64), general.view(np.int64))

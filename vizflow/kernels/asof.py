@@ -157,6 +157,67 @@ def forward_returns_nb(
 
 
 @njit(cache=True)
+def backward_returns_nb(
+    q_offsets: np.ndarray,
+    q_rows: np.ndarray,
+    q_time: np.ndarray,
+    now: np.ndarray,
+    s_offsets: np.ndarray,
+    s_time: np.ndarray,
+    s_price: np.ndarray,
+    shifts: np.ndarray,
+    log: bool,
+    identity: bool,
+    out: np.ndarray,
+) -> None:
+    """:func:`forward_returns_nb` for the common case, with fewer branches a row.
+
+    The default lookup only: backward, exact matches allowed, no tolerance, no session bounds
+    and no ``"close"`` horizon, so each shift needs one pointer (the source rows at or before
+    ``t + h``, within :data:`TIE_SLACK`) and no pick. With ``identity`` the query rows are
+    already in input order (``q_rows`` is ``arange``): results are written sequentially
+    without reading ``q_rows``. Same answers, bit for bit, as :func:`forward_returns_nb` with
+    ``direction=BACKWARD, allow_exact=True, tolerance=inf``, no bounds and no close.
+    """
+    n_groups = q_offsets.size - 1
+    n_shifts = shifts.size
+    upto = np.empty(n_shifts, dtype=np.int64)
+    for g in range(n_groups):
+        s_lo = s_offsets[g]
+        last = s_offsets[g + 1] - 1  # last source row with a time (NaN times sort last)
+        while last >= s_lo and math.isnan(s_time[last]):
+            last -= 1
+        last_time = s_time[last] if last >= s_lo else math.nan
+        upto[:] = s_lo
+        for i in range(q_offsets[g], q_offsets[g + 1]):
+            row = i if identity else q_rows[i]
+            t = q_time[i]
+            p0 = now[i]
+            if math.isnan(t) or math.isnan(p0) or p0 == 0.0 or last < s_lo:
+                for k in range(n_shifts):
+                    out[k, row] = math.nan
+                continue
+            for k in range(n_shifts):
+                shift = shifts[k]
+                target = t + shift
+                slack = TIE_SLACK * max(abs(t), abs(shift), abs(target))
+                j = upto[k]
+                while j <= last and s_time[j] <= target + slack:
+                    j += 1
+                upto[k] = j
+                if j == s_lo or target - slack > last_time:  # nothing at or before, or no future price yet
+                    out[k, row] = math.nan
+                    continue
+                price = s_price[j - 1]
+                if log:
+                    ratio = price / p0
+                    ret = math.log(ratio) if ratio > 0.0 else math.nan
+                else:
+                    ret = (price - p0) / p0
+                out[k, row] = ret if math.isfinite(ret) else math.nan
+
+
+@njit(cache=True)
 def asof_price_nb(
     q_offsets: np.ndarray,
     q_time: np.ndarray,
@@ -203,5 +264,8 @@ def warm_up() -> None:
     forward_returns_nb(
         offsets, rows, times, prices, offsets, times, prices, np.ones(1), np.zeros(1, np.bool_),
         BACKWARD, True, math.inf, False, np.empty(0), np.empty((1, 2)),
+    )  # fmt: skip
+    backward_returns_nb(
+        offsets, rows, times, prices, offsets, times, prices, np.ones(1), False, True, np.empty((1, 2))
     )  # fmt: skip
     asof_price_nb(offsets, times, offsets, times, prices, BACKWARD, True, math.inf, np.empty(2))

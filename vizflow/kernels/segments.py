@@ -14,6 +14,8 @@ Times arrive as int64: integer times as they are, float64 times as their bit pat
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -171,6 +173,38 @@ def sort_groups_nb(offsets: np.ndarray, is_float: bool, keys: np.ndarray, order:
     return in_order
 
 
+@njit(cache=True, nogil=True)
+def sorted_offsets_nb(codes: np.ndarray, times: np.ndarray, offsets_out: np.ndarray) -> bool:
+    """Tell whether rows are already in (code, time) order; if so write their CSR offsets.
+
+    One pass over ``codes`` (in ``0..offsets_out.size - 2``) and float64 ``times``: True when
+    the codes never decrease and the times never decrease within a code, with no NaN and no
+    -0.0 anywhere (rows :func:`group_order_nb` and :func:`sort_groups_nb` would leave where
+    they are, with their times unchanged). ``offsets_out`` is then what
+    :func:`group_order_nb` writes; on False it holds nothing useful.
+    """
+    n = codes.size
+    offsets_out[:] = 0
+    prev_code = np.int64(0)
+    prev_time = -math.inf
+    for i in range(n):
+        c = codes[i]
+        t = times[i]
+        if math.isnan(t) or (t == 0.0 and math.copysign(1.0, t) < 0.0):
+            return False
+        if c != prev_code:
+            if c < prev_code:
+                return False
+            prev_code = c
+        elif t < prev_time:
+            return False
+        prev_time = t
+        offsets_out[c + 1] += 1
+    for g in range(offsets_out.size - 1):
+        offsets_out[g + 1] += offsets_out[g]
+    return True
+
+
 def warm_up() -> None:
     """Compile (or load from numba's cache) the kernels for integer and float times."""
     offsets = np.array([0, 2], np.int64)
@@ -180,3 +214,4 @@ def warm_up() -> None:
             np.zeros(2, np.int64), 1, np.array([1, 0], np.int64), is_float, order, offsets.copy(), keys
         )
         sort_groups_nb(offsets, is_float, keys, order)
+    sorted_offsets_nb(np.zeros(2, np.int64), np.array([0.0, 1.0]), np.empty(2, np.int64))

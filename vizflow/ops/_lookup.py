@@ -30,6 +30,7 @@ from vizflow._keys import as_keys, check_dates_in_keys
 from vizflow._node import node_columns, plan_node
 from vizflow._validate import require_columns
 from vizflow.exceptions import DataError, SchemaError, VizflowError
+from vizflow.kernels.segments import sorted_offsets_nb
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -261,6 +262,8 @@ def read_times(
                     "use seconds from an origin, e.g. elapsed_seconds from vf.parse_time"
                 )
             raise DataError(msg)
+    if values.dtype.is_integer() and values.null_count() == 0:
+        return values.to_numpy().astype(np.float64)  # all finite: one pass, a writable array
     times = values.cast(pl.Float64).fill_null(np.nan).to_numpy()
     return np.where(np.isfinite(times), times, np.nan)
 
@@ -277,7 +280,11 @@ def sorted_segments(
     if codes.size != times.size:
         msg = f"{where}: {codes.size} key codes for {times.size} times"
         raise VizflowError(msg)
-    return group_order(codes, n_groups, np.ascontiguousarray(times, np.float64))
+    times = np.ascontiguousarray(times, np.float64)
+    offsets = np.empty(n_groups + 1, dtype=np.int64)
+    if sorted_offsets_nb(codes, times, offsets):  # one pass, no sort, no copy of the times
+        return np.arange(codes.size, dtype=np.int64), offsets, times, True
+    return group_order(codes, n_groups, times)
 
 
 class Arranged(NamedTuple):

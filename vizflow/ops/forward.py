@@ -11,7 +11,14 @@ import polars as pl
 
 from vizflow._validate import require_columns, require_numeric
 from vizflow.exceptions import DataError, SchemaError, VizflowError
-from vizflow.kernels.asof import BACKWARD, FORWARD, NEAREST, asof_price_nb, forward_returns_nb
+from vizflow.kernels.asof import (
+    BACKWARD,
+    FORWARD,
+    NEAREST,
+    asof_price_nb,
+    backward_returns_nb,
+    forward_returns_nb,
+)
 from vizflow.market import get_market, require_choice
 from vizflow.ops._horizons import CLOSE, horizon_name, parse_horizons, parse_tolerance
 from vizflow.ops._lookup import Lookup, arrange, lookup_plan, lookup_spec, read_times, sorted_segments
@@ -378,6 +385,29 @@ class _Spec:
     bounds: tuple[float, ...]
 
 
+def _in_sorted_order(
+    values: NDArray[np.float64], rows: NDArray[np.int64], *, in_order: bool
+) -> NDArray[np.float64]:
+    """Return a writable float64 copy of ``values`` in sorted row order (a plain copy when already in it)."""
+    if in_order:
+        return np.array(values, dtype=np.float64, order="C")
+    return np.ascontiguousarray(values[rows], dtype=np.float64)
+
+
+def _is_plain_backward(spec: _Spec) -> bool:
+    """Tell whether the call is the default lookup that ``backward_returns_nb`` computes.
+
+    Backward, exact matches allowed, no tolerance, no session bounds, no ``"close"`` horizon.
+    """
+    return (
+        spec.direction == BACKWARD
+        and spec.allow_exact
+        and spec.tolerance == math.inf
+        and len(spec.bounds) <= 1
+        and not any(spec.to_close)
+    )
+
+
 def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.DataFrame:
     """Compute the return columns of ``df``'s rows, in its row order (at ``collect()`` time)."""
     at = arrange(df, src, spec.lookup)
@@ -388,7 +418,7 @@ def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.Data
     s_price = own_price if src is None else src.get_column(spec.ref_price).cast(pl.Float64).to_numpy()
     assert s_price is not None
     # The kernel walks sorted arrays: one gather is cheaper than random reads in the pass.
-    s_sorted_price = np.ascontiguousarray(s_price[at.s_rows], dtype=np.float64)
+    s_sorted_price = _in_sorted_order(s_price, at.s_rows, in_order=at.s_in_order)
     q_rows, q_offsets, q_sorted = at.q_rows, at.q_offsets, at.q_sorted
     out = np.empty((len(spec.shifts), df.height))
     out[:, q_rows[q_offsets[0] : q_offsets[1]]] = np.nan  # group 0: a null key matches nothing
@@ -401,11 +431,18 @@ def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.Data
         )  # fmt: skip
     else:
         assert own_price is not None
-        now = s_sorted_price if src is None else np.ascontiguousarray(own_price[q_rows], dtype=np.float64)
-    forward_returns_nb(
-        q_offsets, q_rows, q_sorted, now, s_offsets, at.s_sorted, s_sorted_price,
-        np.array(spec.shifts, dtype=np.float64), np.array(spec.to_close, dtype=np.bool_),
-        spec.direction, spec.allow_exact, spec.tolerance, spec.log, np.array(spec.bounds, np.float64), out,
-    )  # fmt: skip
+        now = s_sorted_price if src is None else _in_sorted_order(own_price, q_rows, in_order=at.q_in_order)
+    shifts = np.array(spec.shifts, dtype=np.float64)
+    if _is_plain_backward(spec):
+        backward_returns_nb(
+            q_offsets, q_rows, q_sorted, now, s_offsets, at.s_sorted, s_sorted_price, shifts, spec.log,
+            at.q_in_order, out,
+        )  # fmt: skip
+    else:
+        forward_returns_nb(
+            q_offsets, q_rows, q_sorted, now, s_offsets, at.s_sorted, s_sorted_price, shifts,
+            np.array(spec.to_close, dtype=np.bool_), spec.direction, spec.allow_exact, spec.tolerance,
+            spec.log, np.array(spec.bounds, np.float64), out,
+        )  # fmt: skip
     columns = [pl.Series(name, out[k], nan_to_null=True) for k, name in enumerate(spec.names)]
     return pl.DataFrame(columns, height=df.height)
