@@ -11,6 +11,9 @@ in one compiled pass per horizon over the (key, time)-sorted arrays (``vizflow.k
 Any other aggregate (``median``, ``std``, ``first``, ``quantile``, ...) is evaluated by Polars over
 each window's rows, gathered by index: exact, but its memory and time grow with the total number
 of rows over all windows.
+A horizon may be a pair ``(a, b)``: the window ``(t + a, t + b]`` (``kernels.window_pair_bounds_nb``);
+``prevailing=True`` widens each window by the row before it (``window_prevailing_nb``), and
+:func:`vizflow.time_weighted` aggregates run in a pass of their own (``window_time_weighted_nb``).
 """
 
 from __future__ import annotations
