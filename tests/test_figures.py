@@ -667,6 +667,29 @@ def test_decay_band_equals_statsmodels_clustered_ci_on_the_real_sample():
     assert fig.layout.meta["band"] == "95% CI, clustered by date, 3 dates"
 
 
+@given(st.integers(2, 5), st.integers(2, 4), st.integers(0, 2**32 - 1))
+def test_regression_decay_of_partials_cut_finer_than_the_curve_counts_each_date_once(dates, sizes, seed):
+    # Per-date partials keyed by (date, size bucket), drawn as one curve: combined by [] each
+    # (date, bucket) cell counted as a cluster of its own (G = dates x buckets, se too small).
+    # The curve pools each date into one cluster: the band equals the one from the raw rows.
+    rng = np.random.default_rng(seed)
+    n = dates * sizes * 4
+    rows = pl.DataFrame(
+        {
+            "date": np.repeat(np.arange(dates), sizes * 4),
+            "size": np.tile(np.repeat(np.arange(sizes), 4), dates),
+            "return_5": rng.normal(0, 1e-4, n),
+        }
+    )
+    part = vf.summarize(rows, ["date", "size"], "return_5")
+    from_rows, from_partials = vz.decay(rows).data[0], vz.decay(part).data[0]
+    assert [c[3] for c in from_partials.customdata] == [dates]
+    assert from_partials.error_y.array[0] == pytest.approx(from_rows.error_y.array[0], rel=1e-9)
+    # Without the date among the keys the table cannot say which cells share a date: no band.
+    undated = vz.decay(part.drop("date")).data[0]
+    assert undated.error_y.array[0] is None
+
+
 def test_decay_of_a_finalized_table_with_sign_is_refused():
     """sign must be applied before summarize: a partial or finalized table cannot be re-signed."""
     df = pl.DataFrame({"side": [1, -1], "return_5": [1e-4, 3e-4]})

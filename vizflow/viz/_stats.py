@@ -20,7 +20,7 @@ from vizflow.ops.summary import combine, finalize, summarize
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["TableKind", "finalized", "statistic_column", "table_kind", "value_columns"]
+__all__ = ["TableKind", "combined", "finalized", "statistic_column", "table_kind", "value_columns"]
 
 TableKind: TypeAlias = Literal["raw", "partial", "final"]
 STATISTICS = ("mean", "std", "se", "t", "n", "clusters")
@@ -153,7 +153,7 @@ def finalized(
         )
         raise VizflowError(msg)
     if kind == "partial":
-        return finalize(combine(frame.lazy(), by=list(keys))).collect()
+        return combined(frame, list(keys))
     table = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
     cells = table.select(keys).n_unique() if keys else min(table.height, 1)
     if cells < table.height:
@@ -165,6 +165,43 @@ def finalized(
         )
         raise VizflowError(msg)
     return table
+
+
+def combined(
+    partial: pl.DataFrame | pl.LazyFrame, keys: list[str], *, date_col: str = "date"
+) -> pl.DataFrame:
+    """Finalize a partial table combined by ``keys``, never counting one cluster twice.
+
+    Cells cut by keys that ``keys`` drops may hold the same cluster (the size terciles of one
+    date): combined as they are, each would count as a cluster of its own and the standard error
+    would come out too small. When the table is keyed by ``date_col`` and each row holds one
+    cluster, the rows of a date pool into one cluster (``combine(..., cluster=date_col)``);
+    otherwise ``{v}_se``, ``{v}_t`` and ``{v}_clusters`` are withheld (null), so no band is drawn.
+
+    Examples
+    --------
+    >>> import polars as pl, vizflow as vf
+    >>> rows = pl.DataFrame({"date": [1, 1, 2, 2, 3, 3], "size": [0, 1] * 3, "r": [1.0, 2, 3, 5, 4, 4]})
+    >>> part = vf.summarize(rows, ["date", "size"], "r")  # one cluster (date) per row
+    >>> combined(part, [])["r_clusters"].to_list()  # 3 dates, not 6 cells
+    [3]
+    >>> combined(part.drop("date"), [])["r_clusters"].to_list()  # cannot tell: withheld
+    [None]
+    """
+    schema = partial.collect_schema()
+    structs = [c for c, d in schema.items() if isinstance(d, pl.Struct)]
+    table_keys = [c for c in schema.names() if c not in structs and c not in ("n", "weight")]
+    lf = partial.lazy()
+    if all(k in keys for k in table_keys):
+        return finalize(combine(lf, by=keys)).collect()
+    if date_col in table_keys:
+        try:
+            return finalize(combine(lf, by=keys, cluster=date_col)).collect()
+        except DataError:  # a row holds several clusters (summarized with finer clusters)
+            pass
+    final = finalize(combine(lf, by=keys)).collect()
+    withheld = [pl.lit(None, pl.Float64).alias(f"{v}_{s}") for v in structs for s in ("se", "t")]
+    return final.with_columns(*withheld, *(pl.lit(None, pl.Int64).alias(f"{v}_clusters") for v in structs))
 
 
 def _is_key(column: str, schema: pl.Schema) -> bool:
