@@ -115,4 +115,7 @@ def test_the_checker_reads_imports_inside_functions():
         "import os\n\ndef f():\n    if True:\n        from vizflow.ops.time import _guard\n"
         "    import vizflow.market\n"
     )
-    assert _imports_in(source) == [("vizflow.ops.time", "_guard", 5), ("vizflow.market", None, 6)]
+    assert sorted(_imports_in(source), key=lambda i: i[2]) == [
+        ("vizflow.ops.time", "_guard", 5),
+        ("vizflow.market", None, 6),
+    ]
