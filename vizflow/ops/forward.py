@@ -21,7 +21,15 @@ from vizflow.kernels.asof import (
 )
 from vizflow.market import get_market, require_choice
 from vizflow.ops._horizons import CLOSE, horizon_name, parse_horizons, parse_tolerance
-from vizflow.ops._lookup import Lookup, arrange, lookup_plan, lookup_spec, read_times, sorted_segments
+from vizflow.ops._lookup import (
+    Arranged,
+    Lookup,
+    arrange,
+    lookup_plan,
+    lookup_spec,
+    read_times,
+    sorted_segments,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -110,12 +118,14 @@ def _check_price(schema: pl.Schema, price: str, *, what: str) -> None:
 
 
 def _check_overlap(
-    df: pl.DataFrame, keys: list[str], src: pl.DataFrame, ref_keys: list[str], codes: list[NDArray[np.int64]]
+    df: pl.DataFrame, keys: list[str], src: pl.DataFrame, ref_keys: list[str], at: Arranged
 ) -> None:
-    """Refuse a reference sharing no key with the frame (every return would be null)."""
-    mine, theirs = np.unique(codes[0]), np.unique(codes[1])
-    mine, theirs = mine[mine > 0], theirs[theirs > 0]
-    if mine.size and theirs.size and not np.intersect1d(mine, theirs).size:
+    """Refuse a reference sharing no key with the frame (every return would be null).
+
+    Reads the groups' sizes from both sides' offsets per shared key code (group 0: null keys).
+    """
+    mine, theirs = np.diff(at.q_offsets)[1:] > 0, np.diff(at.s_offsets)[1:] > 0
+    if mine.any() and theirs.any() and not (mine & theirs).any():
         sample = df.select(keys).drop_nulls().unique(maintain_order=True).head(3).rows()
         ref_sample = src.select(ref_keys).drop_nulls().unique(maintain_order=True).head(3).rows()
         msg = (
@@ -412,7 +422,7 @@ def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.Data
     """Compute the return columns of ``df``'s rows, in its row order (at ``collect()`` time)."""
     at = arrange(df, src, spec.lookup)
     if src is not None:
-        _check_overlap(df, list(spec.lookup.keys), src, list(spec.lookup.ref_keys), at.codes)
+        _check_overlap(df, list(spec.lookup.keys), src, list(spec.lookup.ref_keys), at)
     own_price = None if spec.price is None else df.get_column(spec.price).cast(pl.Float64).to_numpy()
     # nulls arrive as NaN
     s_price = own_price if src is None else src.get_column(spec.ref_price).cast(pl.Float64).to_numpy()
