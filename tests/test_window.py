@@ -553,6 +553,10 @@ def pair_brute_force(frame, ref, windows, aggs, keys, *, prevailing):
     ordered = ref.with_row_index("__i").filter(pl.col("elapsed_seconds").is_not_null())
     ordered = ordered.sort("elapsed_seconds", maintain_order=True)
     expected: dict[str, list] = {f"{name}_{_suffix(w)}": [] for name in aggs for w in windows}
+    weights = {
+        name: dict(zip(ordered["__i"], ordered.select(agg.expr.cast(pl.Float64)).to_series(), strict=True))
+        for name, agg in weighted.items()
+    }
     for row in frame.iter_rows(named=True):
         t, key = row["elapsed_seconds"], [row[k] for k in keys]
         same = [r for r in ordered.iter_rows(named=True) if [r[k] for k in keys] == key]
@@ -573,9 +577,7 @@ def pair_brute_force(frame, ref, windows, aggs, keys, *, prevailing):
             window = ordered.filter(pl.col("__i").is_in(rows)) if rows else ordered.head(0)
             for name, value in zip(plain, window.select(**plain).row(0), strict=True):
                 expected[f"{name}_{_suffix(w)}"].append(value)
-            for name, agg in weighted.items():
-                values = ordered.select(agg.expr.cast(pl.Float64)).to_series().to_list()
-                by_i = dict(zip(ordered["__i"].to_list(), values, strict=True))
+            for name, by_i in weights.items():
                 total = weight = 0.0
                 for j in picked:
                     s = same[j]["elapsed_seconds"]
