@@ -315,8 +315,9 @@ def forward_window(
     -------
     DataFrame or LazyFrame
         The same kind as ``frame``, same rows in the same order, with one column
-        ``{name}_{h}`` per aggregate and horizon (``volume_60``, ``volume_-5``), of the dtype
-        Polars gives the aggregate. A row with a null key or time gets nulls.
+        ``{name}_{h}`` per aggregate and horizon (``volume_60``, ``volume_-5``; ``volume_-5_5``
+        for a pair), of the dtype Polars gives the aggregate (Float64 for ``time_weighted``).
+        A row with a null key or time gets nulls.
 
     Raises
     ------
@@ -330,7 +331,8 @@ def forward_window(
         For a key group holding rows of several dates (``date_col``, a Date column, or a
         Datetime column when there is no ``date_col``).
     VizflowError
-        For a zero, non-finite or repeated horizon, a number horizon on a temporal time column,
+        For a zero, non-finite or repeated horizon, a pair that is not two horizons or makes
+        an empty window (``start >= end``), a number horizon on a temporal time column,
         an empty ``aggs``, an expression that is not an aggregate (one value per row), or an
         output column that already exists.
 
