@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import polars as pl
 
+from vizflow._frames import same_kind
 from vizflow.market import DAY_NS, OUTSIDE_POLICIES, Market, get_market, require_choice
 from vizflow.ops.phase import session_phase
 from vizflow.ops.time_of_day import (
@@ -320,7 +321,7 @@ def parse_time(
         # The values parse_time refuses were checked above, so the phase needs no second
         # check ("null" for the rest).
         result = session_phase(result, market, column, out=phase, invalid="null")
-    return result.collect() if isinstance(frame, pl.DataFrame) else result
+    return same_kind(frame, result)
 
 
 _INSIDE = "__vizflow_inside"
