@@ -784,3 +784,22 @@ def test_kernel_pair_bounds_equal_a_loop():
         for i, t in enumerate(q):
             inside = np.flatnonzero((s > t + a) & (s <= t + b))
             assert (lo[i], hi[i]) == ((inside[0], inside[-1] + 1) if inside.size else (lo[i], lo[i]))
+
+
+@given(
+    st.sampled_from([pl.Int64, pl.String]).flatmap(lambda d: st.tuples(frames(d, n_max=20), frames(d))),
+    WINDOWS,
+    st.booleans(),
+)
+def test_pairs_in_threaded_runs_and_lazy_equal_brute_force(pair, windows, prevailing):
+    """Pair bounds on runs of whole groups in three threads; the lazy plan node gives the same."""
+    frame, ref = pair
+    with pytest.MonkeyPatch.context() as mp:
+        force_threads(mp)
+        lazy = vf.forward_window(
+            frame.lazy().select("symbol", "elapsed_seconds"), windows, PAIR_AGGS, reference=ref.lazy(),
+            prevailing=prevailing,
+        )  # fmt: skip
+        out = lazy.collect()
+    assert lazy.collect_schema() == out.schema
+    assert_same(out, pair_brute_force(frame, ref, windows, PAIR_AGGS, ["symbol"], prevailing=prevailing))
