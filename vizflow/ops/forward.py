@@ -419,10 +419,22 @@ def _is_plain_backward(spec: _Spec) -> bool:
 
 
 def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.DataFrame:
-    """Compute the return columns of ``df``'s rows, in its row order (at ``collect()`` time)."""
+    """Compute the return columns of ``df``'s rows, in its row order (at ``collect()`` time).
+
+    The sorted arrays die with :func:`_returns` before the columns are built, so that the
+    peak holds the returns array and the columns, not every intermediate as well.
+    """
+    out = _returns(df, src, spec)
+    columns = [pl.Series(name, out[k], nan_to_null=True) for k, name in enumerate(spec.names)]
+    return pl.DataFrame(columns, height=df.height)
+
+
+def _returns(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> NDArray[np.float64]:
+    """Return the returns as ``float64[n_horizons, df.height]`` in ``df``'s row order, NaN for null."""
     at = arrange(df, src, spec.lookup)
     if src is not None:
         _check_overlap(df, list(spec.lookup.keys), src, list(spec.lookup.ref_keys), at)
+    at = at._replace(codes=[], q_time=at.q_sorted)  # free the key codes and unsorted times now
     own_price = None if spec.price is None else df.get_column(spec.price).cast(pl.Float64).to_numpy()
     # nulls arrive as NaN
     s_price = own_price if src is None else src.get_column(spec.ref_price).cast(pl.Float64).to_numpy()
@@ -454,5 +466,4 @@ def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.Data
             np.array(spec.to_close, dtype=np.bool_), spec.direction, spec.allow_exact, spec.tolerance,
             spec.log, np.array(spec.bounds, np.float64), out,
         )  # fmt: skip
-    columns = [pl.Series(name, out[k], nan_to_null=True) for k, name in enumerate(spec.names)]
-    return pl.DataFrame(columns, height=df.height)
+    return out
