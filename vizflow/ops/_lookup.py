@@ -273,9 +273,11 @@ def sorted_segments(
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], bool]:
     """Rows in (key, time) order: input positions, CSR offsets, sorted times, and identity or not.
 
-    A compiled counting sort by key, then a radix sort of only the keys whose times are out of
-    order (``vizflow.kernels.segments``), replaces a Polars sort; rows with a null key form group
-    0, which the caller leaves out. ``where`` names the operation in errors.
+    Rows already in that order (codes and times never decreasing, no NaN or -0.0 time) are found
+    by one compiled pass and returned as they are (the times not copied); otherwise a compiled
+    counting sort by key, then a radix sort of only the keys whose times are out of order
+    (``vizflow.kernels.segments``), replaces a Polars sort; rows with a null key form group 0,
+    which the caller leaves out. ``where`` names the operation in errors.
     """
     if codes.size != times.size:
         msg = f"{where}: {codes.size} key codes for {times.size} times"
