@@ -84,6 +84,10 @@ class Enricher:
     * an :class:`~vizflow.enrich.base.ExpandingRule` runs last on the sorted, tagged frame and
       may turn a row into several.
 
+    Input already in ``(by, sort_by)`` order is recognised in one compiled pass and not sorted
+    (see :func:`~vizflow.enrich.presorted.presorted_segments` for the key and time dtypes
+    covered); a rule set of row-by-row conditions needs no order at all.
+
     On a LazyFrame nothing runs at call time: the rules are a plan node run at ``collect()``
     (any engine), over only the columns they read plus the keys and the order; the node needs
     all rows of those columns in memory at once (a group's state runs through all its rows in
@@ -344,7 +348,7 @@ class Enricher:
 
 def _needs_order(rule: TagRule) -> bool:
     """Whether a rule's values depend on the order of rows (all but row-by-row conditions)."""
-    if not isinstance(rule, TagCondition):
+    if type(rule) is not TagCondition:  # a subclass may keep state in its own compute
         return True
     if rule.expr is not None:
         return not rule.elementwise
