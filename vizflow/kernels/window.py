@@ -273,6 +273,13 @@ def window_prevailing_nb(q_offsets: np.ndarray, s_offsets: np.ndarray, lo: np.nd
 
 
 @njit(cache=True, nogil=True)
+def time_weighted_span_nb(s_time: np.ndarray, j: int, last: int, w_start: float, w_end: float) -> float:
+    """Return the time source row ``j`` is in force inside ``[w_start, w_end]`` (until the next row)."""
+    until = s_time[j + 1] if j + 1 < last else w_end
+    return min(until, w_end) - max(s_time[j], w_start)
+
+
+@njit(cache=True, nogil=True)
 def window_time_weighted_nb(
     q_offsets: np.ndarray,
     q_time: np.ndarray,
@@ -284,6 +291,13 @@ def window_time_weighted_nb(
     end: float,
     values: np.ndarray,
     valid: np.ndarray,
+    x_hi: np.ndarray,
+    x_lo: np.ndarray,
+    x_nan: np.ndarray,
+    x_pos: np.ndarray,
+    x_neg: np.ndarray,
+    w_hi: np.ndarray,
+    w_lo: np.ndarray,
     out: np.ndarray,
     found_out: np.ndarray,
 ) -> None:
@@ -295,6 +309,11 @@ def window_time_weighted_nb(
     rows in force for no time (tied or at the window's end), weigh nothing; a NaN value in force
     makes the mean NaN. ``found_out`` is False where nothing weighs (an empty window, a NaN
     query time): the caller writes null there.
+
+    O(1) per window: the first and last rows of a window are clipped to its span here; the rows
+    between them are in force for their whole gap to the next row, whose sums come from prefix
+    sums (:func:`prefix_sums_nb`) of ``value * gap`` (``x_*``) and of ``gap`` (``w_*``) over
+    the rows whose value is valid and whose gap is positive.
     """
     for g in range(q_offsets.size - 1):
         s_lo = s_offsets[g]
@@ -310,14 +329,35 @@ def window_time_weighted_nb(
             w_end = t + end
             if math.isinf(end):
                 w_end = s_time[last - 1] if last > s_lo else w_start
+            a = lo[i]
+            b = min(hi[i], last)
+            if b <= a:
+                continue
             total = 0.0
             weight = 0.0
-            for j in range(lo[i], min(hi[i], last)):
-                until = s_time[j + 1] if j + 1 < last else w_end
-                span = min(until, w_end) - max(s_time[j], w_start)
-                if valid[j] and span > 0.0:
-                    total += values[j] * span
+            span = time_weighted_span_nb(s_time, a, last, w_start, w_end)
+            if valid[a] and span > 0.0:
+                total += values[a] * span
+                weight += span
+            if b - 1 > a:
+                span = time_weighted_span_nb(s_time, b - 1, last, w_start, w_end)
+                if valid[b - 1] and span > 0.0:
+                    total += values[b - 1] * span
                     weight += span
+            c = a + 1
+            d = b - 1
+            if d > c:  # the rows between: whole gaps, from the prefix sums
+                has_pos = x_pos[d] > x_pos[c]
+                has_neg = x_neg[d] > x_neg[c]
+                if x_nan[d] > x_nan[c] or (has_pos and has_neg):
+                    total = math.nan
+                elif has_pos:
+                    total += math.inf
+                elif has_neg:
+                    total -= math.inf
+                else:
+                    total += (x_hi[d] - x_hi[c]) + (x_lo[d] - x_lo[c])
+                weight += (w_hi[d] - w_hi[c]) + (w_lo[d] - w_lo[c])
             if weight > 0.0:
                 out[i] = total / weight
                 found_out[i] = True
@@ -347,5 +387,7 @@ def warm_up() -> None:
     window_pair_bounds_nb(offsets, times, offsets, times, -1.0, 1.0, 1e-15, lo, hi)
     window_prevailing_nb(offsets, offsets, lo)
     window_time_weighted_nb(
-        offsets, times, offsets, times, lo, hi, 0.0, 1.0, times, valid, np.empty(2), valid.copy()
-    )
+        offsets, times, offsets, times, lo, hi, 0.0, 1.0, times, valid,
+        sums_hi, sums_lo, n, n, n, sums_hi, sums_lo, np.empty(2), valid.copy(),
+    )  # fmt: skip
+    time_weighted_span_nb(times, 0, 2, 0.0, 1.0)

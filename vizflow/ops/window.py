@@ -523,6 +523,15 @@ class _FloatPrefix(NamedTuple):
     neg_inf: NDArray[np.int64]
 
 
+def _float_prefix(values: NDArray[np.float64], valid: NDArray[np.bool_]) -> _FloatPrefix:
+    """Prefix sums (double-double) and counts of the valid float values, non-finite ones apart."""
+    n = values.size + 1
+    sums_hi, sums_lo = np.empty(n), np.empty(n)
+    count, nan, pos, neg = (np.empty(n, dtype=np.int64) for _ in range(4))
+    prefix_sums_nb(values, valid, sums_hi, sums_lo, count, nan, pos, neg)
+    return _FloatPrefix(count, sums_hi, sums_lo, nan, pos, neg)
+
+
 class _LeafInputs:
     """The sorted reference's inputs to the compiled aggregates, each prepared once per call."""
 
@@ -530,6 +539,7 @@ class _LeafInputs:
         self._src = sorted_src
         self._prefixes: dict[str, _IntPrefix | _FloatPrefix] = {}
         self._values: dict[str, tuple[pl.Series, NDArray[np.bool_], NDArray[np.generic]]] = {}
+        self._gap_prefixes: dict[str, tuple[_FloatPrefix, _FloatPrefix]] = {}
 
     def _column(self, inner: pl.Expr) -> tuple[pl.Series, NDArray[np.bool_], NDArray[np.generic]]:
         """Evaluate the inner expression: the series, its validity and its physical values (nulls 0)."""
@@ -546,16 +556,12 @@ class _LeafInputs:
         assert leaf.inner is not None
         key = str(leaf.inner)
         if key not in self._prefixes:
-            series, valid, values = self._column(leaf.inner)
+            _, valid, values = self._column(leaf.inner)
             if values.dtype != np.float64:
                 count = np.concatenate([[0], np.cumsum(valid)]).astype(np.int64)
                 self._prefixes[key] = _IntPrefix(count, np.concatenate([[0], np.cumsum(values)]))
             else:
-                n = series.len() + 1
-                sums_hi, sums_lo = np.empty(n), np.empty(n)
-                count, nan, pos, neg = (np.empty(n, dtype=np.int64) for _ in range(4))
-                prefix_sums_nb(values, valid, sums_hi, sums_lo, count, nan, pos, neg)
-                self._prefixes[key] = _FloatPrefix(count, sums_hi, sums_lo, nan, pos, neg)
+                self._prefixes[key] = _float_prefix(values.astype(np.float64, copy=False), valid)
         return self._prefixes[key]
 
     def window(
@@ -603,23 +609,33 @@ class _LeafInputs:
         """Return the time-weighted mean of ``expr`` over every window ``[lo, hi)`` (query sort order)."""
         series, valid, _ = self._column(expr)
         values = np.ascontiguousarray(series.cast(pl.Float64).fill_null(0.0).to_numpy())
+        x, w = self._gaps(str(expr), at, values, valid)
         out = np.zeros(lo.size)
         found = np.zeros(lo.size, dtype=np.bool_)
         window_time_weighted_nb(
-            at.q_offsets[1:],
-            at.q_sorted,
-            at.s_offsets[1:],
-            at.s_sorted,
-            lo,
-            hi,
-            window.start,
-            window.end,
-            values,
-            valid,
-            out,
-            found,
-        )
+            at.q_offsets[1:], at.q_sorted, at.s_offsets[1:], at.s_sorted, lo, hi, window.start,
+            window.end, values, valid, x.sums_hi, x.sums_lo, x.nan, x.pos_inf, x.neg_inf,
+            w.sums_hi, w.sums_lo, out, found,
+        )  # fmt: skip
         return pl.Series(out).set(pl.Series(~found), None)
+
+    def _gaps(
+        self, key: str, at: Arranged, values: NDArray[np.float64], valid: NDArray[np.bool_]
+    ) -> tuple[_FloatPrefix, _FloatPrefix]:
+        """Prefix sums of ``value * gap`` and of ``gap`` (a row's time to the next row of its key)."""
+        if key not in self._gap_prefixes:
+            times = at.s_sorted
+            gap = np.zeros(times.size)
+            if times.size:
+                gap[:-1] = np.diff(times)
+                ends = at.s_offsets[1:-1]
+                gap[ends[ends > 0] - 1] = 0.0  # a key's last row has no next row
+                gap[~np.isfinite(gap)] = 0.0  # next to a null time
+            weighs = valid & (gap > 0)
+            with np.errstate(invalid="ignore"):
+                product = np.where(weighs, values * gap, 0.0)
+            self._gap_prefixes[key] = (_float_prefix(product, weighs), _float_prefix(gap, weighs))
+        return self._gap_prefixes[key]
 
     def _extreme(
         self, leaf: _Leaf, q_offsets: NDArray[np.int64], lo: NDArray[np.int64], hi: NDArray[np.int64]
