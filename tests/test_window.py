@@ -803,3 +803,46 @@ def test_pairs_in_threaded_runs_and_lazy_equal_brute_force(pair, windows, prevai
         out = lazy.collect()
     assert lazy.collect_schema() == out.schema
     assert_same(out, pair_brute_force(frame, ref, windows, PAIR_AGGS, ["symbol"], prevailing=prevailing))
+
+
+@pytest.mark.parametrize("window", ["close", (-30, 30), (5, 60), -20])
+def test_time_weighted_over_long_windows_equals_a_loop(window):
+    """Windows of many rows (the rows between the first and last come from prefix sums), ties, nulls."""
+    rng = np.random.default_rng(11)
+    n = 400
+    quotes = pl.DataFrame(
+        {
+            "symbol": rng.integers(0, 3, n),
+            "elapsed_seconds": rng.integers(0, 600, n).astype(float),
+            "mid": pl.Series(1e6 + rng.normal(0, 1, n)).set(pl.Series(rng.random(n) < 0.1), None),
+        }
+    ).sample(fraction=1.0, shuffle=True, seed=3)
+    trades = pl.DataFrame({"symbol": rng.integers(0, 3, 60), "elapsed_seconds": rng.uniform(0, 600, 60)})
+    out = vf.forward_window(
+        trades, [window], {"tw": vf.time_weighted("mid")}, reference=quotes, prevailing=True
+    )
+    ordered = quotes.with_row_index("i").sort("symbol", "elapsed_seconds", "i")
+    for (sym, t), got in zip(trades.iter_rows(), out.get_column(out.columns[-1]), strict=True):
+        rows = ordered.filter(pl.col("symbol") == sym).select("elapsed_seconds", "mid").rows()
+        times = [r[0] for r in rows]
+        if window == "close":
+            start, end = t, times[-1]
+            inside = [j for j, s in enumerate(times) if s > t]
+        elif isinstance(window, tuple):
+            start, end = t + window[0], t + window[1]
+            inside = [j for j, s in enumerate(times) if start < s <= end]
+        else:
+            start, end = t + window, t
+            inside = [j for j, s in enumerate(times) if start <= s < end]
+        before = [j for j, s in enumerate(times) if s <= start and (not inside or j < inside[0])]
+        before = [j for j in before if j not in inside]
+        picked = ([before[-1]] if before else []) + inside
+        total = weight = 0.0
+        for j in picked:
+            until = times[j + 1] if j + 1 < len(times) else end
+            span = min(until, end) - max(times[j], start)
+            if rows[j][1] is not None and span > 0:
+                total += rows[j][1] * span
+                weight += span
+        want = total / weight if weight > 0 else None
+        assert (got is None and want is None) or got == pytest.approx(want, rel=1e-14), (sym, t, got, want)
