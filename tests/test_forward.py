@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 import vizflow as vf
 from tests.arrangements import arrange, force_threads
@@ -815,3 +816,28 @@ def test_regression_time_units_of_both_sides_meet_in_the_finer_one():
     ).with_columns(ts=pl.lit(t0).cast(pl.Datetime("ns")) + pl.duration(nanoseconds=pl.col("ts")))
     out = vf.forward_return(trades, ["1ms", "2ms"], "px", "ts", reference=quotes)
     assert out.select("return_1ms", "return_2ms").row(0) == (0.0, 1.0)  # 1.5 ms is not truncated to 1 ms
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"direction": "nearest"}, {"tolerance": 2}, {"allow_exact_matches": False}, {"log": True}],
+    ids=["default", "nearest", "tolerance", "strict", "log"],
+)
+@given(
+    rows=st.lists(st.tuples(st.sampled_from(["a", "b", "c", "d", None]), times, prices), max_size=80),
+    horizons=horizons_strategy,
+    in_order=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_lookup_in_threads_equals_one_thread(options, rows, horizons, in_order, seed):
+    """Runs of whole groups in three threads (the kernels release the GIL) give the same returns."""
+    df = pl.DataFrame(rows, schema=SCHEMA, orient="row")
+    df = df.sort("symbol", "t", nulls_last=True) if in_order else arrange(df, "shuffled", seed)
+    quotes = df.rename({"px": "mid"}).sample(fraction=1.0, shuffle=True, seed=seed + 1)
+    one = vf.forward_return(df, horizons, "px", "t", "symbol", reference=quotes, **options)
+    with pytest.MonkeyPatch.context() as mp:
+        force_threads(mp)
+        three = vf.forward_return(df, horizons, "px", "t", "symbol", reference=quotes, **options)
+        own = vf.forward_return(df, horizons, "px", "t", "symbol", **options)
+    assert_frame_equal(three, one)
+    assert_frame_equal(own, vf.forward_return(df, horizons, "px", "t", "symbol", **options))

@@ -54,7 +54,7 @@ def _pick_nb(
     return back if target - s_time[back] <= tolerance + slack else -1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def forward_returns_nb(
     q_offsets: np.ndarray,
     q_rows: np.ndarray,
@@ -156,7 +156,7 @@ def forward_returns_nb(
                 out[k, row] = ret if math.isfinite(ret) else math.nan
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def backward_returns_nb(
     q_offsets: np.ndarray,
     q_rows: np.ndarray,
@@ -177,7 +177,8 @@ def backward_returns_nb(
     ``t + h``, within :data:`TIE_SLACK`) and no pick. With ``identity`` the query rows are
     already in input order (``q_rows`` is ``arange``): results are written sequentially
     without reading ``q_rows``. Same answers, bit for bit, as :func:`forward_returns_nb` with
-    ``direction=BACKWARD, allow_exact=True, tolerance=inf``, no bounds and no close.
+    ``direction=BACKWARD, allow_exact=True, tolerance=inf``, no bounds and no close. Both
+    release the GIL: runs of whole groups (slices of both offsets) can go to threads.
     """
     n_groups = q_offsets.size - 1
     n_shifts = shifts.size

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import polars as pl
 
+from vizflow._grouping import by_group_runs
 from vizflow._validate import require_columns, require_numeric
 from vizflow.exceptions import DataError, SchemaError, VizflowError
 from vizflow.kernels.asof import (
@@ -455,15 +456,21 @@ def _returns(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> NDArray
         assert own_price is not None
         now = s_sorted_price if src is None else _in_sorted_order(own_price, q_rows, in_order=at.q_in_order)
     shifts = np.array(spec.shifts, dtype=np.float64)
-    if _is_plain_backward(spec):
-        backward_returns_nb(
-            q_offsets, q_rows, q_sorted, now, s_offsets, at.s_sorted, s_sorted_price, shifts, spec.log,
-            at.q_in_order, out,
-        )  # fmt: skip
-    else:
-        forward_returns_nb(
-            q_offsets, q_rows, q_sorted, now, s_offsets, at.s_sorted, s_sorted_price, shifts,
-            np.array(spec.to_close, dtype=np.bool_), spec.direction, spec.allow_exact, spec.tolerance,
-            spec.log, np.array(spec.bounds, np.float64), out,
-        )  # fmt: skip
+    to_close, bounds = np.array(spec.to_close, dtype=np.bool_), np.array(spec.bounds, np.float64)
+    plain = _is_plain_backward(spec)
+
+    def run(a: int, b: int) -> None:  # groups a..b-1, in a thread (the kernels release the GIL)
+        qo, so = q_offsets[a : b + 1], s_offsets[a : b + 1]
+        if plain:
+            backward_returns_nb(
+                qo, q_rows, q_sorted, now, so, at.s_sorted, s_sorted_price, shifts, spec.log, at.q_in_order,
+                out,
+            )  # fmt: skip
+        else:
+            forward_returns_nb(
+                qo, q_rows, q_sorted, now, so, at.s_sorted, s_sorted_price, shifts, to_close, spec.direction,
+                spec.allow_exact, spec.tolerance, spec.log, bounds, out,
+            )  # fmt: skip
+
+    by_group_runs(q_offsets, run)
     return out
