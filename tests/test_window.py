@@ -289,7 +289,6 @@ def test_regression_time_errors_name_forward_window():
     ("horizons", "match"),
     [
         ([], "horizons is empty"),
-        ([0], "non-zero"),
         ([1, 1.0], "duplicate"),
         ([math.inf], "finite"),
         ([True], "True"),
@@ -299,6 +298,26 @@ def test_bad_horizons(horizons, match):
     df = pl.DataFrame({"symbol": ["A"], "elapsed_seconds": [0.0]})
     with pytest.raises(VizflowError, match=match):
         vf.forward_window(df, horizons, {"n": pl.len()})
+
+
+def test_regression_a_zero_horizon_is_taken_as_forward_return_takes_it():
+    # forward_return took 0 (the price at t) and forward_window refused it: one rule for both.
+    # 0 is the empty window (t, t]; with prevailing=True it holds the row in force at t, whose
+    # price is the one forward_return reads at 0 (ties at t: the last row).
+    quotes = pl.DataFrame(
+        {"symbol": ["a"] * 4 + ["b"], "t": [0.0, 1.0, 1.0, 3.0, 0.0], "mid": [1.0, 2.0, 3.0, 4.0, 9.0]}
+    )
+    trades = pl.DataFrame(
+        {"symbol": ["a", "a", "a", "b", "c"], "t": [0.5, 1.0, 2.5, 0.0, 1.0], "p": [1.0] * 5}
+    )
+    aggs = {"n": pl.len(), "last": pl.col("mid").last()}
+    plain = vf.forward_window(trades, [0], aggs, "t", "symbol", reference=quotes)
+    assert plain["n_0"].to_list() == [0] * 5
+    prevailing = vf.forward_window(trades, [0], aggs, "t", "symbol", reference=quotes, prevailing=True)
+    assert prevailing["n_0"].to_list() == [1, 1, 1, 1, 0]
+    assert prevailing["last_0"].to_list() == [1.0, 3.0, 3.0, 9.0, None]
+    at_t = vf.forward_return(trades, [0], "p", "t", "symbol", reference=quotes, reference_price_col="mid")
+    assert (at_t["return_0"] + 1).to_list() == prevailing["last_0"].to_list()
 
 
 def test_bad_aggregates_are_refused_clearly():

@@ -129,13 +129,9 @@ def _check_horizons(horizons: object, lookup: Lookup) -> tuple[tuple[str, ...], 
             windows.append(_Window(pair=True, start=start, end=end))
             continue
         value = lookup.resolve(h)
-        if value == 0:
-            msg = (
-                f"{_WHERE}: horizon {h.text} makes an empty window; expected a non-zero horizon "
-                "(h > 0: the window (t, t + h]; h < 0: [t + h, t); 'close': (t, the key's last row]; "
-                "a pair (a, b): (t + a, t + b])"
-            )
-            raise VizflowError(msg)
+        if value == 0:  # (t, t]: empty, but with prevailing=True the row in force at t
+            windows.append(_Window(pair=True, start=0.0, end=0.0))
+            continue
         windows.append(_Window(pair=False, start=min(value, 0.0), end=max(value, 0.0)))
     return tuple(h.text for h in values), tuple(windows)
 
@@ -275,7 +271,9 @@ def forward_window(
     frame
         Rows to measure (e.g. trades), DataFrame or LazyFrame; any row order.
     horizons
-        One or more horizons, each given once: non-zero numbers in the unit of ``time_col``,
+        One or more horizons, each given once: numbers in the unit of ``time_col`` (``0`` is
+        the empty window ``(t, t]``, which ``prevailing=True`` fills with the row in force at
+        ``t``: the price ``forward_return`` reads at ``0``),
         Polars durations (``"5s"``, ``"1m"``) or ``datetime.timedelta`` (seconds on a numeric
         ``time_col``, wall-clock time on a Datetime one), or ``"close"`` (the window ``(t, the
         key's last row]``). Columns are named as given: ``volume_60``, ``volume_1m``. An
@@ -331,7 +329,7 @@ def forward_window(
         For a key group holding rows of several dates (``date_col``, a Date column, or a
         Datetime column when there is no ``date_col``).
     VizflowError
-        For a zero, non-finite or repeated horizon, a pair that is not two horizons or makes
+        For a non-finite or repeated horizon, a pair that is not two horizons or makes
         an empty window (``start >= end``), a number horizon on a temporal time column,
         an empty ``aggs``, an expression that is not an aggregate (one value per row), or an
         output column that already exists.
