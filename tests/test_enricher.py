@@ -852,3 +852,50 @@ def test_regression_row_by_row_conditions_need_no_sort(rows):
         out = vf.enrich(df, rules, by="symbol", sort_by="t")
     assert out["is_large"].to_list() == [is_large(r) for r in rows]
     assert out["buy"].to_list() == [r["side"] > 0 for r in rows]
+
+
+@given(
+    rows=st.lists(
+        st.tuples(ROW, st.sampled_from(["a", "b", None])).map(lambda x: x[0] | {"symbol": x[1]}),
+        min_size=1,
+        max_size=60,
+    ),
+    time_dtype=st.sampled_from([pl.Int64, pl.Float64]),
+)
+def test_regression_a_feed_in_time_order_is_not_sorted(rows, time_dtype):
+    """Keys interleaved, each key's rows in time order: running values per key code, no sort (issue 23)."""
+    df = pl.DataFrame(rows, schema=SCHEMA | {"t": time_dtype}).sort("t", maintain_order=True)
+
+    def no_sort(*args, **kwargs):
+        msg = "sorted"
+        raise AssertionError(msg)
+
+    rules = [
+        vf.TagRunning("seq", seq, 0),
+        vf.TagRunning("position", position, 0),
+        vf.TagCondition("l", is_large),
+    ]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(importlib.import_module("vizflow.enrich.enricher"), "segments", no_sort)
+        out = vf.enrich(df, rules, by="symbol", sort_by="t")
+    ordered = df.to_dicts()
+    expected = enrich_reference(
+        ordered,
+        "symbol",
+        "t",
+        conditions={"l": is_large},
+        running={"seq": (seq, 0), "position": (position, 0)},
+    )
+    assert out["seq"].to_list() == expected["seq"]
+    assert out["position"].to_list() == expected["position"]
+    assert out["l"].to_list() == expected["l"]
+
+
+def test_regression_a_feed_overflow_names_the_row_and_uint64_stays_uint64():
+    df = pl.DataFrame({"symbol": [1, 2, 1, 2], "t": [1, 1, 2, 2], "q": [2**62, 1, 2**62, 2]})
+    with pytest.raises(DataError, match=r"rule 'cum' failed at row 2 \(symbol=1, t=2\).*overflows"):
+        vf.enrich(df, [vf.TagRunning("cum", lambda p, r: p + r["q"], 0)], by="symbol", sort_by="t")
+    unsigned = df.with_columns(pl.col("q").cast(pl.UInt64))
+    out = vf.enrich(unsigned, [vf.TagRunning("cum", lambda p, r: p + r["q"], 0)], by="symbol", sort_by="t")
+    assert out["cum"].dtype == pl.UInt64
+    assert out["cum"].to_list() == [2**62, 1, 2**63, 3]

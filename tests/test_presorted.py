@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vizflow._grouping import segments
-from vizflow.enrich.presorted import presorted_segments
+from vizflow.enrich.presorted import keyed_in_order, presorted_segments
 
 TIMES = {
     "float": (pl.Float64, st.sampled_from([0.0, -0.0, 1.5, 1.5, 2.0, -3.0, math.nan, math.inf])),
@@ -90,3 +90,27 @@ def test_several_chunks_and_empty_frames():
     assert presorted_segments(df, ["s"], ["t"]).offsets.tolist() == [0, 3, 4]
     assert presorted_segments(df.clear(), ["s"], ["t"]) is None
     assert np.array_equal(segments(df, ["s"], ["t"]).offsets, [0, 3, 4])
+
+
+@given(
+    keys=st.lists(st.sampled_from(["a", "b", None]), max_size=30),
+    times=st.lists(st.sampled_from([0.0, -0.0, 1.0, 2.5, math.nan]), min_size=30, max_size=30),
+)
+def test_keyed_in_order_is_each_keys_times_in_order(keys, times):
+    df = pl.DataFrame({"s": keys, "t": times[: len(keys)]}, schema={"s": pl.String, "t": pl.Float64})
+    found = keyed_in_order(df, ["s"], ["t"])
+    per_key: dict = {}
+    for k, t in zip(keys, times, strict=False):
+        per_key.setdefault(k, []).append(t)
+
+    def in_order(ts):  # NaN last, equal to another NaN
+        rank = [(math.isnan(t), 0.0 if math.isnan(t) else t) for t in ts]
+        return rank == sorted(rank)
+
+    assert (found is not None) == all(in_order(ts) for ts in per_key.values())
+    if found is not None:
+        codes, n = found
+        assert n == len(per_key)
+        first = {}
+        assert all(first.setdefault(k, c) == c for k, c in zip(keys, codes.tolist(), strict=True))
+        assert len(set(first.values())) == n

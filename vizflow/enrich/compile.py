@@ -297,10 +297,37 @@ def __vizflow_running_checked__(offsets, records, initial, out, pos_out{values})
             if abs(float(prev) - shadow) > {wrap!r}:
                 return i
     return -1
+
+
+@__vizflow_njit__
+def __vizflow_running_keyed__(codes, state, records, out, pos_out{values}):
+    for i in range(records.size):
+        pos_out[0] = i
+        c = codes[i]
+        value = __vizflow_rule__(state[c], records[i]{values})
+        state[c] = value
+        out[i] = value
+
+
+@__vizflow_njit__
+def __vizflow_running_keyed_checked__(codes, state, shadow, records, out, pos_out{values}):
+    for i in range(records.size):
+        pos_out[0] = i
+        c = codes[i]
+        value = __vizflow_rule__(state[c], records[i]{values})
+        mirror = __vizflow_rule__(shadow[c], records[i]{values})
+        state[c] = value
+        shadow[c] = mirror
+        out[i] = value
+        if abs(float(value) - mirror) > {wrap!r}:
+            return i
+    return -1
 """
 """The compiled passes over all rows. They call the rule by name, not as an argument (a function
 argument defeats numba's disk cache); ``{values}`` are the values the rule reads.
-``running_checked`` carries a float64 shadow of an integer value: a gap of more than
+The ``keyed`` passes run the rows in input order with each key's value in ``state[code]`` (rows
+already in time order within each key, keys interleaved: no sort). ``running_checked`` carries a
+float64 shadow of an integer value: a gap of more than
 :data:`WRAP` between them means the integer wrapped around (a sum past 2**63)."""
 
 WRAP = 2.0**62
@@ -324,6 +351,8 @@ class CompiledRule:
     condition: Any
     running: Any
     running_checked: Any
+    running_keyed: Any
+    running_keyed_checked: Any
     names: tuple[str, ...]
     n_defaults: int
     module: str | None
@@ -499,6 +528,8 @@ def _compiled_from(
         condition=namespace["__vizflow_condition__"],
         running=namespace["__vizflow_running__"],
         running_checked=namespace["__vizflow_running_checked__"],
+        running_keyed=namespace["__vizflow_running_keyed__"],
+        running_keyed_checked=namespace["__vizflow_running_keyed_checked__"],
         names=names,
         n_defaults=n_defaults,
         module=module,

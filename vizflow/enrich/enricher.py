@@ -12,8 +12,8 @@ from vizflow._keys import as_keys, check_dates_in_keys, date_columns
 from vizflow._validate import require_columns, require_no_nulls
 from vizflow.enrich.base import ExpandingRule, State, TagRule
 from vizflow.enrich.compile import RowError, record_arrays, records_from
-from vizflow.enrich.presorted import presorted_segments
-from vizflow.enrich.rules import TagCondition
+from vizflow.enrich.presorted import keyed_in_order, presorted_segments
+from vizflow.enrich.rules import TagCondition, TagRunning
 from vizflow.exceptions import DataError, SchemaError, VizflowError
 from vizflow.kernels.scatter import scatter_nb
 
@@ -190,8 +190,8 @@ class Enricher:
         time_col = self.sort_by[0] if len(self.sort_by) == 1 else None
         check_dates_in_keys(df, self.by, where=where, time_col=time_col)
         self._check_sort_range(df)
-        seg = self._segments(df)
-        tags = self._tag(df, seg, inputs)
+        seg, keyed = self._segments(df)
+        tags = self._tag(df, seg, inputs, keyed)
         out = df.with_columns(tags)
         expanding = next((r for r in self.rules if r.expands_rows), None)
         if expanding is not None:
@@ -209,21 +209,28 @@ class Enricher:
             out = out.gather(pl.Series(rows)).with_columns([s.alias(name) for name, s in columns.items()])
         return out
 
-    def _segments(self, df: pl.DataFrame) -> Segments:
-        """Return the rows in (by, sort_by) order: none needed, already so (one pass), or sorted.
+    def _segments(self, df: pl.DataFrame) -> tuple[Segments, tuple[NDArray[np.int64], int] | None]:
+        """Return how to visit the rows: their (by, sort_by) order, and key codes for a keyed pass.
 
         Rules that see one row at a time (compiled conditions, elementwise expressions) give the
         same values in any order: with only those, the rows stay as they are, in one group.
+        Rows already in (by, sort_by) order are found in one pass. Rows whose keys interleave
+        but each key's rows are in time order (a feed), with only those rules and compiled
+        ``TagRunning`` rules, stay as they are too: the running values are kept per key code
+        (the second item). Anything else is sorted.
         """
-        columns = [*self.by, *self.sort_by]
-        if not any(_needs_order(r) for r in self.rules) and not any(
-            df.schema[c].is_nested() for c in columns
-        ):
-            return Segments(None, np.array([0, df.height], dtype=np.int64))
+        whole = Segments(None, np.array([0, df.height], dtype=np.int64))
+        nested = any(df.schema[c].is_nested() for c in [*self.by, *self.sort_by])  # segments() refuses
+        if not nested and not any(map(_needs_order, self.rules)):
+            return whole, None
         seg = presorted_segments(df, self.by, self.sort_by)
-        if seg is None:  # not already in (by, sort_by) order: sort
-            seg = segments(df, self.by, self.sort_by)
-        return seg
+        if seg is not None:
+            return seg, None
+        if df.height and not nested and all(map(_keyed_pass, self.rules)):
+            keyed = keyed_in_order(df, self.by, self.sort_by)
+            if keyed is not None:
+                return whole, keyed
+        return segments(df, self.by, self.sort_by), None
 
     def _check_sort_range(self, df: pl.DataFrame) -> None:
         """Refuse UInt64 order values above 2**63 - 1: times are ordered (and differenced) in int64."""
@@ -237,8 +244,14 @@ class Enricher:
                 )
                 raise DataError(msg)
 
-    def _tag(self, df: pl.DataFrame, seg: Segments, inputs: dict[int, list[str]]) -> list[pl.Series]:
-        """Each ordinary rule's column(s), in input row order."""
+    def _tag(
+        self,
+        df: pl.DataFrame,
+        seg: Segments,
+        inputs: dict[int, list[str]],
+        keyed: tuple[NDArray[np.int64], int] | None = None,
+    ) -> list[pl.Series]:
+        """Each ordinary rule's column(s), in input row order (``keyed``: per key code, unsorted)."""
         compiled = [
             r for r in self.rules
             if hasattr(r, "compute") and getattr(r, "jit", True) and getattr(r, "expr", None) is None
@@ -265,7 +278,10 @@ class Enricher:
                 reads = [c for c in record_cols if c in inputs[id(rule)]]
                 records = records_from(arrays, reads, df.height)
                 try:
-                    values = _unsort(cast("_Compiled", rule).compute(records, seg.offsets), seg.order)
+                    if keyed is not None and isinstance(rule, TagRunning):
+                        values = rule.compute_keyed(records, *keyed)
+                    else:
+                        values = _unsort(cast("_Compiled", rule).compute(records, seg.offsets), seg.order)
                 except RowError as exc:
                     raise self._row_error(df, seg, rule, inputs[id(rule)], exc) from exc.__cause__
                 series.append(pl.Series(rule.output_columns[0], values))
@@ -353,6 +369,11 @@ def _needs_order(rule: TagRule) -> bool:
     if rule.expr is not None:
         return not rule.elementwise
     return not rule.jit
+
+
+def _keyed_pass(rule: TagRule) -> bool:
+    """Whether a rule runs on rows in input order with a value per key (or needs no order)."""
+    return not _needs_order(rule) or (type(rule) is TagRunning and rule.jit)
 
 
 def _inputs(rule: TagRule, names: list[str]) -> list[str]:

@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 import polars as pl
 
-from vizflow._grouping import Segments
-from vizflow.kernels.presorted import sorted_runs_nb
+from vizflow._grouping import Segments, key_codes
+from vizflow.kernels.presorted import in_order_by_key_nb, sorted_runs_nb
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from numpy.typing import NDArray
 
-__all__ = ["presorted_segments"]
+__all__ = ["keyed_in_order", "presorted_segments"]
 
 T = TypeVar("T", bound=np.generic)
 
@@ -56,6 +56,37 @@ def presorted_segments(frame: pl.DataFrame, by: Sequence[str], sort_by: Sequence
     if groups < 0:
         return None
     return Segments(None, offsets[: groups + 1].copy())
+
+
+def keyed_in_order(
+    frame: pl.DataFrame, by: Sequence[str], sort_by: Sequence[str]
+) -> tuple[NDArray[np.int64], int] | None:
+    """Return each row's key code and the number of keys if every key's rows are in time order.
+
+    Keys may interleave (a feed in time order across symbols): a pass in input order with one
+    state per key code then gives the values of the sorted pass, without a sort. Codes are
+    :func:`vizflow._grouping.key_codes`' (any key dtype; a null key is a key). None when the
+    rows of some key go back in time, or the time column is not covered (several ``sort_by``
+    columns, nulls, a non-numeric dtype).
+
+    Examples
+    --------
+    >>> feed = pl.DataFrame({"s": ["b", "a", "b"], "t": [1, 2, 3]})
+    >>> codes, n = keyed_in_order(feed, ["s"], ["t"])
+    >>> codes.tolist(), n
+    ([1, 0, 1], 2)
+    >>> keyed_in_order(feed, [], ["t"])[1], keyed_in_order(feed.reverse(), ["s"], ["t"])
+    (1, None)
+    """
+    if len(sort_by) > 1:
+        return None
+    times = _times(frame.get_column(sort_by[0])) if sort_by else None
+    if sort_by and times is None:
+        return None
+    (codes,), n_keys = key_codes([frame], [by])
+    if times is not None and not in_order_by_key_nb(codes, n_keys, times):
+        return None
+    return codes, n_keys
 
 
 def _readonly(values: NDArray[T]) -> NDArray[T]:

@@ -245,9 +245,26 @@ class TagRunning(_FunctionRule):
             records, 2, lambda compiled, values: self._pass(records, offsets, compiled, values)
         )
 
+    def compute_keyed(self, records: np.ndarray, codes: NDArray[np.int64], n_keys: int) -> NDArray[Any]:
+        """Compiled path for rows in input order, each key's rows in time order: a value per key code.
+
+        ``codes[i]`` (in ``0..n_keys-1``) is row ``i``'s key; the rows of one key must already be
+        in time order (keys may interleave, as in a feed). Same values as :meth:`compute` on
+        the rows sorted by key.
+        """
+        keyed = (codes, n_keys)
+        return self._with_compiled(
+            records, 2, lambda compiled, values: self._pass(records, keyed, compiled, values)
+        )
+
     def _pass(
-        self, records: np.ndarray, offsets: NDArray[np.int64], compiled: CompiledRule, values: tuple[Any, ...]
+        self,
+        records: np.ndarray,
+        rows: NDArray[np.int64] | tuple[NDArray[np.int64], int],
+        compiled: CompiledRule,
+        values: tuple[Any, ...],
     ) -> NDArray[Any]:
+        """Run the pass over ``rows``: group offsets (sorted rows) or ``(codes, n_keys)`` (keyed)."""
         value_types = tuple(map(numba.typeof, values))
         record = numba.from_dtype(records.dtype)
         state = _initial_type(self.initial, records.dtype)
@@ -262,13 +279,22 @@ class TagRunning(_FunctionRule):
         dtype = as_numpy(state, rule=self.name)
         out = np.empty(records.size, dtype=dtype)
         initial = dtype.type(self.initial)
-        if dtype.kind not in "iu" or not self._has_float_shadow(compiled.function, record, value_types):
-            _run(compiled.running, offsets, records, initial, out, values=values, rule=self.name)
-            return out
-        wrapped = _run(
-            compiled.running_checked, offsets, records, initial, out, values=values, rule=self.name
-        )
-        if wrapped >= 0:
+        checked = dtype.kind in "iu" and self._has_float_shadow(compiled.function, record, value_types)
+        args: tuple[Any, ...]
+        if isinstance(rows, tuple):
+            codes, n_keys = rows
+            start = np.full(n_keys, initial, dtype=dtype)
+            if checked:
+                shadow = np.full(n_keys, float(initial), dtype=np.float64)
+                kernel, args = compiled.running_keyed_checked, (codes, start, shadow, records, out)
+            else:
+                kernel, args = compiled.running_keyed, (codes, start, records, out)
+        elif checked:
+            kernel, args = compiled.running_checked, (rows, records, initial, out)
+        else:
+            kernel, args = compiled.running, (rows, records, initial, out)
+        wrapped = _run(kernel, *args, values=values, rule=self.name)
+        if checked and wrapped >= 0:
             kind = pl.Series(out[:0]).dtype
             msg = (
                 f"the running {kind} value overflows here (it would wrap around); start from a "

@@ -1,4 +1,4 @@
-"""Recognising rows already in (key, time) order, and their group boundaries, in one pass.
+"""Recognising rows already in (key, time) order, or in time order within each key, in one pass.
 
 Input that arrives sorted by symbol and time (a day's file written per symbol) needs no sort:
 one pass over the key and time arrays checks the order and finds where each key's rows start.
@@ -48,6 +48,26 @@ def sorted_runs_nb(
     return groups + 1
 
 
+@njit(cache=True, nogil=True)
+def in_order_by_key_nb(codes: np.ndarray, n_keys: int, times: np.ndarray) -> bool:
+    """Whether each key's rows (``codes`` in ``0..n_keys-1``) come in time order, keys interleaved.
+
+    Equal times are in order, and so is a NaN after anything; a number after a NaN is not.
+    """
+    last = np.empty(n_keys, dtype=times.dtype)
+    seen = np.zeros(n_keys, dtype=np.bool_)
+    for i in range(times.size):
+        c = codes[i]
+        t = times[i]
+        if seen[c]:
+            before = last[c]
+            if t < before or (np.isnan(before) and not np.isnan(t)):
+                return False
+        seen[c] = True
+        last[c] = t
+    return True
+
+
 def warm_up() -> None:
     """Compile (or load from numba's cache) the kernel for int64 and float64 times, read-only arrays."""
     keys = np.zeros(2, np.int64)
@@ -55,3 +75,4 @@ def warm_up() -> None:
     for times in (np.arange(2, dtype=np.int64), np.arange(2, dtype=np.float64)):
         times.flags.writeable = False
         sorted_runs_nb(keys, keys, 1, times, np.empty(3, np.int64))
+        in_order_by_key_nb(np.zeros(2, np.int64), 1, times)
