@@ -341,8 +341,9 @@ _SAFE_MODULES = frozenset({"numpy", "math", "cmath", "numba", "operator"})
 class CompiledRule:
     """A rule compiled once, with its passes; the values it reads are passed at each call.
 
-    ``function(*row_arguments, *values)`` is the rule; ``condition``, ``running`` and
-    ``running_checked`` are the passes over all rows (each taking the values last). ``names``
+    ``function(*row_arguments, *values)`` is the rule; ``condition``, ``running``,
+    ``running_checked`` and their ``running_keyed`` twins (a value per key code, rows in input
+    order) are the passes over all rows (each taking the values last). ``names``
     are the globals and closure variables passed as arguments, after the function's defaults
     (``n_defaults`` of them).
     """

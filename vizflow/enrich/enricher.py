@@ -86,7 +86,9 @@ class Enricher:
 
     Input already in ``(by, sort_by)`` order is recognised in one compiled pass and not sorted
     (see :func:`~vizflow.enrich.presorted.presorted_segments` for the key and time dtypes
-    covered); a rule set of row-by-row conditions needs no order at all.
+    covered); a rule set of row-by-row conditions needs no order at all, and rows in time order
+    with keys interleaved (a feed) run as they are when the rules are compiled conditions and
+    running values (a value per key).
 
     On a LazyFrame nothing runs at call time: the rules are a plan node run at ``collect()``
     (any engine), over only the columns they read plus the keys and the order; the node needs
