@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import vizflow as vf
 import vizflow.cli
+from vizflow import demo
 from vizflow.quality import COUNTS, ISSUES
 
 DAY, SYMBOL = "20230201", "600519.SH"
@@ -452,3 +453,27 @@ def test_regression_a_nan_book_was_a_quote_and_locked():
         0,
         1,
     )
+
+
+def test_the_demo_reports_the_samples_quality_and_cost_tables(tmp_path):
+    """The demo's step (its summary lines are the report's notes) on the real sample."""
+    state = demo.DemoState(output=tmp_path)
+    for step in (demo.load_sample, demo.session_clock, demo.costs_and_quality):
+        step(state)
+    text = "\n".join(state.lines)
+    assert (
+        "600519.SH: 3 symbol-day(s), 78,404 trades (1,340 in auctions), 15,310 quotes; outside_quote 21,880"
+        in text
+    )
+    assert "000333.SZ: 3 symbol-day(s), 0 trades (0 in auctions), 15,034 quotes; no defect" in text
+    saved = vf.load(tmp_path / "quality.parquet").collect()
+    assert saved.equals(vf.quality(state.trades, state.quotes, vf.CN))
+    table = vf.load(tmp_path / "spread_decomposition.parquet").collect()
+    assert table["size"].cast(pl.String).to_list() == ["<=100", "101-500", ">500"]
+    assert table["n"].sum() == (vf.datasets.cn_sample_trades()["side"] != 0).sum()
+    gap = table["effective_spread_mean"] - table["realized_spread_60_mean"] - table["price_impact_60_mean"]
+    # The means keep the identity up to the 8 prints of 14:56 whose mid 60 s later is null (the
+    # closing auction's 14:57:00 snapshot has an empty book).
+    assert (table["realized_spread_60_n"].sum(), table["effective_spread_n"].sum()) == (77_056, 77_064)
+    assert gap.abs().max() < 1e-3
+    assert "<=100 (68,149 trades): quoted +3.31 +/-" in text

@@ -16,6 +16,7 @@ import polars as pl
 import vizflow as vf
 import vizflow.viz as vz
 from vizflow._optional import import_optional
+from vizflow.quality import ISSUES as QUALITY_ISSUES
 from vizflow.student import ci_halfwidth
 from vizflow.viz.heatmap import MIN_COUNT
 
@@ -323,6 +324,57 @@ def batch(state: DemoState) -> None:
         state.say(f"  {line}")
 
 
+SIZE_BREAKS = (100, 500)
+SIZES = pl.Enum(["<=100", "101-500", ">500"])
+"""Trade-size buckets (shares) of the spread decomposition table, split at ``SIZE_BREAKS``."""
+LISTED = 5
+"""The quality summary lists each symbol up to this many, else one line for all."""
+
+
+def costs_and_quality(state: DemoState) -> None:
+    """Count the sample's data defects and split its trades' costs (quality, spread decomposition).
+
+    Writes ``quality.parquet`` (one row per date and symbol) and ``spread_decomposition.parquet``
+    (effective = realized + impact at 60 s by trade size, in bp, finalized with se clustered by
+    date); the summary and the report list both.
+    """
+    table = vf.quality(state.trades, state.quotes, vf.CN)
+    vf.save(table, state.output / "quality.parquet")
+    per_symbol = vf.quality_totals(table)
+    listed = per_symbol if per_symbol.height <= LISTED else vf.quality_totals(table, None)
+    state.say("data quality (vf.quality; each rule in docs/data-quality.md), over the dates:")
+    for row in listed.iter_rows(named=True):
+        found = ", ".join(f"{c} {row[c]:,}" for c in QUALITY_ISSUES if row[c]) or "no defect"
+        who = row.get("symbol", f"{per_symbol.height} symbols")
+        state.say(
+            f"  {who}: {row['dates']} symbol-day(s), {row['trades']:,} trades ({row['auction_trades']:,} "
+            f"in auctions), {row['quotes']:,} quotes; {found}"
+        )
+    columns = ["quoted_spread", "effective_spread", "realized_spread_60", "price_impact_60"]
+    small, medium = SIZE_BREAKS
+    size = (
+        pl.when(pl.col("qty") <= small).then(pl.lit(SIZES.categories[0]))
+        .when(pl.col("qty") <= medium).then(pl.lit(SIZES.categories[1]))
+        .otherwise(pl.lit(SIZES.categories[2]))
+    ).cast(SIZES)  # fmt: skip
+    trades = state.trades.select(*KEYS, "elapsed_seconds", "price", "side", "qty").filter(pl.col("side") != 0)
+    costs = vf.spread_decomposition(trades, [60], state.quotes, symbol_col=KEYS)
+    costs = costs.with_columns(pl.col(columns) * 1e4, size=size)
+    decomposition = vf.finalize(vf.summarize(costs, "size", columns))
+    vf.save(decomposition, state.output / "spread_decomposition.parquet")
+    state.say(
+        "where the trades' cost goes (vf.spread_decomposition: effective spread = realized spread + "
+        "price impact at 60 s, in the aggressor's direction; bp, mean +/- its 95% CI, se clustered by "
+        "date), by trade size in shares:"
+    )
+    for row in decomposition.iter_rows(named=True):
+        cells = [
+            f"{name} {_mean_ci(row[f'{c}_mean'], row[f'{c}_se'], row.get(f'{c}_clusters'), 1.0)}"
+            for c, name in zip(columns, ["quoted", "effective", "realized", "impact"], strict=True)
+        ]
+        state.say(f"  {row['size']:>7} ({row['n']:,} trades): " + ", ".join(cells))
+
+
 def report_notes(lines: list[str]) -> list[str]:
     """Fold the summary's indented lines into the line above them: one report bullet each.
 
@@ -382,7 +434,10 @@ def report(state: DemoState) -> None:
     state.say(f"report: {path} ({len(figures)} figures, opens offline)")
 
 
-STEPS = [load_sample, session_clock, size_profile, forward_returns, tags, round_trips, batch, report]
+STEPS = [
+    load_sample, session_clock, size_profile, forward_returns, tags, round_trips, batch, costs_and_quality,
+    report,
+]  # fmt: skip
 """The demo's steps, in order."""
 
 
