@@ -806,7 +806,7 @@ def test_regression_sorted_input_is_not_sorted_again(rows, key_dtype, time_dtype
         raise AssertionError(msg)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(importlib.import_module("vizflow.enrich.enricher"), "segments", no_sort)
+        _forbid_sorting(mp, no_sort)
         out = vf.enrich(
             df, [vf.TagRunning("seq", seq, 0), vf.TagRunning("position", position, 0)], "symbol", "t"
         )
@@ -845,10 +845,9 @@ def test_regression_row_by_row_conditions_need_no_sort(rows):
         raise AssertionError(msg)
 
     rules = [vf.TagCondition("is_large", is_large), vf.TagCondition("buy", pl.col("side") > 0)]
-    module = importlib.import_module("vizflow.enrich.enricher")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(module, "segments", no_sort)
-        mp.setattr(module, "presorted_segments", no_sort)
+        _forbid_sorting(mp, no_sort)
+        mp.setattr(importlib.import_module("vizflow.enrich.presorted"), "presorted_segments", no_sort)
         out = vf.enrich(df, rules, by="symbol", sort_by="t")
     assert out["is_large"].to_list() == [is_large(r) for r in rows]
     assert out["buy"].to_list() == [r["side"] > 0 for r in rows]
@@ -876,7 +875,7 @@ def test_regression_a_feed_in_time_order_is_not_sorted(rows, time_dtype):
         vf.TagCondition("l", is_large),
     ]
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(importlib.import_module("vizflow.enrich.enricher"), "segments", no_sort)
+        _forbid_sorting(mp, no_sort)
         out = vf.enrich(df, rules, by="symbol", sort_by="t")
     ordered = df.to_dicts()
     expected = enrich_reference(
@@ -899,3 +898,9 @@ def test_regression_a_feed_overflow_names_the_row_and_uint64_stays_uint64():
     out = vf.enrich(unsigned, [vf.TagRunning("cum", lambda p, r: p + r["q"], 0)], by="symbol", sort_by="t")
     assert out["cum"].dtype == pl.UInt64
     assert out["cum"].to_list() == [2**62, 1, 2**63, 3]
+
+
+def _forbid_sorting(mp: pytest.MonkeyPatch, fail: typing.Callable[..., typing.Any]) -> None:
+    """Make every way the enricher sorts rows call ``fail``."""
+    for name, attr in [("enricher", "segments"), ("presorted", "segments"), ("presorted", "group_order")]:
+        mp.setattr(importlib.import_module(f"vizflow.enrich.{name}"), attr, fail)

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vizflow._grouping import segments
-from vizflow.enrich.presorted import keyed_in_order, presorted_segments
+from vizflow.enrich.presorted import keyed_in_order, presorted_segments, row_order
 
 TIMES = {
     "float": (pl.Float64, st.sampled_from([0.0, -0.0, 1.5, 1.5, 2.0, -3.0, math.nan, math.inf])),
@@ -57,6 +57,12 @@ def test_equals_segments_on_sorted_and_unsorted_rows(case):
     assert (found is not None) == (seg.order is None)
     if found is not None:
         assert found.offsets.tolist() == seg.offsets.tolist()
+    # row_order without a keyed pass: exactly segments() (sorted from the codes and times it read).
+    got, keyed = row_order(df, by, ["t"], keyed=False)
+    assert keyed is None
+    assert (got.order is None) == (seg.order is None)
+    assert got.order is None or got.order.tolist() == seg.order.tolist()
+    assert got.offsets.tolist() == seg.offsets.tolist()
 
 
 def test_no_sort_by_is_one_run_per_key():

@@ -12,7 +12,7 @@ from vizflow._keys import as_keys, check_dates_in_keys, date_columns
 from vizflow._validate import require_columns, require_no_nulls
 from vizflow.enrich.base import ExpandingRule, State, TagRule
 from vizflow.enrich.compile import RowError, record_arrays, records_from
-from vizflow.enrich.presorted import keyed_in_order, presorted_segments
+from vizflow.enrich.presorted import row_order
 from vizflow.enrich.rules import TagCondition, TagRunning
 from vizflow.exceptions import DataError, SchemaError, VizflowError
 from vizflow.kernels.scatter import scatter_nb
@@ -225,14 +225,9 @@ class Enricher:
         nested = any(df.schema[c].is_nested() for c in [*self.by, *self.sort_by])  # segments() refuses
         if not nested and not any(map(_needs_order, self.rules)):
             return whole, None
-        seg = presorted_segments(df, self.by, self.sort_by)
-        if seg is not None:
-            return seg, None
-        if df.height and not nested and all(map(_keyed_pass, self.rules)):
-            keyed = keyed_in_order(df, self.by, self.sort_by)
-            if keyed is not None:
-                return whole, keyed
-        return segments(df, self.by, self.sort_by), None
+        if nested:
+            return segments(df, self.by, self.sort_by), None
+        return row_order(df, self.by, self.sort_by, keyed=all(map(_keyed_pass, self.rules)))
 
     def _check_sort_range(self, df: pl.DataFrame) -> None:
         """Refuse UInt64 order values above 2**63 - 1: times are ordered (and differenced) in int64."""

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 import polars as pl
 
-from vizflow._grouping import Segments, key_codes
+from vizflow._grouping import Segments, group_order, key_codes, segments
 from vizflow.kernels.presorted import in_order_by_key_nb, sorted_runs_nb
 
 if TYPE_CHECKING:
@@ -15,14 +15,20 @@ if TYPE_CHECKING:
 
     from numpy.typing import NDArray
 
-__all__ = ["keyed_in_order", "presorted_segments"]
+__all__ = ["keyed_in_order", "presorted_segments", "row_order"]
 
 T = TypeVar("T", bound=np.generic)
 
 _MAX_KEYS = 2  # key columns the one-pass check compares
 
 
-def presorted_segments(frame: pl.DataFrame, by: Sequence[str], sort_by: Sequence[str]) -> Segments | None:
+def presorted_segments(
+    frame: pl.DataFrame,
+    by: Sequence[str],
+    sort_by: Sequence[str],
+    *,
+    times: NDArray[np.generic] | None = None,
+) -> Segments | None:
     """Return the segments of ``frame`` if its rows are already in (by, sort_by) order, else None.
 
     The same :class:`~vizflow._grouping.Segments` as :func:`vizflow._grouping.segments` gives for
@@ -30,7 +36,7 @@ def presorted_segments(frame: pl.DataFrame, by: Sequence[str], sort_by: Sequence
     arrays instead of key codes and a counting sort. Covered: at most one numeric or temporal
     time column without nulls, and no key, one key column (integer, Boolean, temporal or
     String) or two (integer, Boolean or temporal), without nulls; anything else, and rows out
-    of order, give None (the caller sorts).
+    of order, give None (the caller sorts). ``times``: the time array already read, if it was.
 
     Examples
     --------
@@ -43,7 +49,8 @@ def presorted_segments(frame: pl.DataFrame, by: Sequence[str], sort_by: Sequence
     n = frame.height
     if n == 0 or len(sort_by) > 1 or len(by) > _MAX_KEYS:
         return None
-    times = _times(frame.get_column(sort_by[0])) if sort_by else _readonly(np.zeros(n, dtype=np.int64))
+    if times is None:
+        times = _sort_times(frame, sort_by)
     keys = [_key(frame.get_column(c), alone=len(by) == 1) for c in by]
     if times is None or any(k is None for k in keys):
         return None
@@ -56,6 +63,48 @@ def presorted_segments(frame: pl.DataFrame, by: Sequence[str], sort_by: Sequence
     if groups < 0:
         return None
     return Segments(None, offsets[: groups + 1].copy())
+
+
+def row_order(
+    frame: pl.DataFrame, by: Sequence[str], sort_by: Sequence[str], *, keyed: bool
+) -> tuple[Segments, tuple[NDArray[np.int64], int] | None]:
+    """Return how to visit the rows: the (by, sort_by) order, and key codes for a keyed pass.
+
+    In order of cost: rows already in (by, sort_by) order (:func:`presorted_segments`); with
+    ``keyed``, rows whose keys interleave but each key's are in time order (the segments are
+    then the whole frame in input order and the codes come second, see
+    :func:`keyed_in_order`); else the order of :func:`vizflow._grouping.segments`, sorted from
+    the key codes and times already read (:func:`vizflow._grouping.group_order`), or by
+    ``segments`` itself for what this module does not cover.
+
+    Examples
+    --------
+    >>> feed = pl.DataFrame({"s": ["b", "a", "b"], "t": [1, 2, 3]})
+    >>> seg, keyed = row_order(feed, ["s"], ["t"], keyed=True)
+    >>> seg.order, keyed[0].tolist()
+    (None, [1, 0, 1])
+    >>> row_order(feed, ["s"], ["t"], keyed=False)[0].order.tolist()
+    [1, 0, 2]
+    """
+    n = frame.height
+    times = _sort_times(frame, sort_by)
+    if n == 0 or times is None:
+        return segments(frame, by, sort_by), None
+    found = presorted_segments(frame, by, sort_by, times=times)
+    if found is not None:
+        return found, None
+    (codes,), n_keys = key_codes([frame], [by])
+    if keyed and in_order_by_key_nb(codes, n_keys, times):
+        return Segments(None, np.array([0, n], dtype=np.int64)), (codes, n_keys)
+    order, offsets, _, identity = group_order(codes, n_keys, times)
+    return Segments(None if identity else order, offsets), None
+
+
+def _sort_times(frame: pl.DataFrame, sort_by: Sequence[str]) -> NDArray[np.generic] | None:
+    """Return the times the order is checked on (zeros without ``sort_by``), or None if not covered."""
+    if not sort_by:
+        return _readonly(np.zeros(frame.height, dtype=np.int64))
+    return _times(frame.get_column(sort_by[0])) if len(sort_by) == 1 else None
 
 
 def keyed_in_order(
@@ -78,13 +127,11 @@ def keyed_in_order(
     >>> keyed_in_order(feed, [], ["t"])[1], keyed_in_order(feed.reverse(), ["s"], ["t"])
     (1, None)
     """
-    if len(sort_by) > 1:
-        return None
-    times = _times(frame.get_column(sort_by[0])) if sort_by else None
-    if sort_by and times is None:
+    times = _sort_times(frame, sort_by)
+    if times is None:
         return None
     (codes,), n_keys = key_codes([frame], [by])
-    if times is not None and not in_order_by_key_nb(codes, n_keys, times):
+    if not in_order_by_key_nb(codes, n_keys, times):
         return None
     return codes, n_keys
 
