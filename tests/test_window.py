@@ -64,6 +64,25 @@ def brute_force(
     return expected
 
 
+def shares_no_key(
+    frame: pl.DataFrame, ref: pl.DataFrame, keys: list[str], ref_keys: list[str] | None = None
+) -> bool:
+    """Both sides hold non-null keys and none in common: refused, as forward_return refuses it."""
+    ref_keys = keys if ref_keys is None else ref_keys
+    mine = frame.select(keys).drop_nulls().unique().with_columns(side=pl.lit(0))
+    theirs = ref.select([pl.col(r).alias(k) for r, k in zip(ref_keys, keys, strict=True)])
+    theirs = theirs.drop_nulls().unique().with_columns(side=pl.lit(1))
+    if mine.height == 0 or theirs.height == 0:
+        return False
+    both = pl.concat([mine, theirs], how="vertical_relaxed").group_by(keys).agg(pl.col("side").n_unique())
+    return both.filter(pl.col("side") == 2).height == 0
+
+
+def refused_for_sharing_no_key(call) -> None:
+    with pytest.raises(DataError, match="no key of the frame"):
+        call()
+
+
 def assert_same(out: pl.DataFrame, expected: dict) -> None:
     for name, want in expected.items():
         got = out.get_column(name).to_list()
@@ -120,14 +139,21 @@ def test_own_rows_equal_brute_force(frame, horizons):
 def test_reference_frame_equals_brute_force(pair, horizons):
     frame, ref = pair
     ref = ref.rename({"elapsed_seconds": "t", "symbol": "sym"})
-    out = vf.forward_window(
-        frame.select("symbol", "elapsed_seconds"),
-        horizons,
-        AGGS,
-        reference=ref,
-        reference_time_col="t",
-        reference_symbol_col="sym",
-    )
+
+    def call() -> pl.DataFrame:
+        return vf.forward_window(
+            frame.select("symbol", "elapsed_seconds"),
+            horizons,
+            AGGS,
+            reference=ref,
+            reference_time_col="t",
+            reference_symbol_col="sym",
+        )
+
+    if shares_no_key(frame, ref, ["symbol"], ["sym"]):
+        refused_for_sharing_no_key(call)
+        return
+    out = call()
     expected = brute_force(frame, ref, horizons, AGGS, ["symbol"], ref_keys=["sym"], ref_time="t")
     assert_same(out, expected)
 
@@ -175,8 +201,14 @@ def test_threaded_runs_of_groups_equal_brute_force(pair, horizons):
     with pytest.MonkeyPatch.context() as mp:
         force_threads(mp)
         own = vf.forward_window(frame, horizons, AGGS)
-        other = vf.forward_window(frame.select("symbol", "elapsed_seconds"), horizons, AGGS, reference=ref)
-    assert_same(own, brute_force(frame, frame, horizons, AGGS, ["symbol"]))
+        assert_same(own, brute_force(frame, frame, horizons, AGGS, ["symbol"]))
+        call = lambda: vf.forward_window(  # noqa: E731
+            frame.select("symbol", "elapsed_seconds"), horizons, AGGS, reference=ref
+        )
+        if shares_no_key(frame, ref, ["symbol"]):
+            refused_for_sharing_no_key(call)
+            return
+        other = call()
     assert_same(other, brute_force(frame, ref, horizons, AGGS, ["symbol"]))
 
 
@@ -320,6 +352,19 @@ def test_regression_a_zero_horizon_is_taken_as_forward_return_takes_it():
     assert (at_t["return_0"] + 1).to_list() == prevailing["last_0"].to_list()
 
 
+def test_regression_a_reference_sharing_no_key_is_refused_as_forward_return_refuses_it():
+    # forward_return raised and forward_window returned empty windows for every row: one rule.
+    trades = pl.DataFrame({"symbol": ["600519", "600519"], "elapsed_seconds": [0.0, 1.0], "p": [1.0, 2.0]})
+    quotes = pl.DataFrame({"symbol": ["600519.SH"], "elapsed_seconds": [0.5], "mid": [1.0]})
+    with pytest.raises(DataError, match=r"forward_window: no key of the frame.*'600519'.*'600519\.SH'"):
+        vf.forward_window(trades, [1], {"n": pl.len()}, reference=quotes)
+    with pytest.raises(DataError, match=r"forward_return: no key of the frame.*'600519'.*'600519\.SH'"):
+        vf.forward_return(trades, [1], "p", reference=quotes, reference_price_col="mid")
+    # Keys that agree are looked up: the quote at 0.5 lies in (0, 1] of the first trade only.
+    agreed = quotes.with_columns(symbol=pl.lit("600519"))
+    assert vf.forward_window(trades, [1], {"n": pl.len()}, reference=agreed)["n_1"].to_list() == [1, 0]
+
+
 def test_bad_aggregates_are_refused_clearly():
     df = pl.DataFrame({"symbol": ["A"], "elapsed_seconds": [0.0], "qty": [1], "side": ["B"]})
     with pytest.raises(VizflowError, match="non-empty dict"):
@@ -427,8 +472,11 @@ def _keyed_frames(draw):
 def test_keys_of_every_dtype_equal_brute_force(pair, horizons):
     frame, ref = pair
     aggs = {"n": pl.len(), "volume": pl.col("qty").sum()}
-    out = vf.forward_window(frame.select("symbol", "elapsed_seconds"), horizons, aggs, reference=ref)
-    assert_same(out, brute_force(frame, ref, horizons, aggs, ["symbol"]))
+    call = lambda: vf.forward_window(frame.select("symbol", "elapsed_seconds"), horizons, aggs, reference=ref)  # noqa: E731
+    if shares_no_key(frame, ref, ["symbol"]):
+        refused_for_sharing_no_key(call)
+        return
+    assert_same(call(), brute_force(frame, ref, horizons, aggs, ["symbol"]))
 
 
 @pytest.mark.parametrize(
@@ -629,9 +677,13 @@ def test_pairs_with_a_shuffled_reference_equal_brute_force(pair, windows, prevai
     order = list(range(ref.height))
     rnd.shuffle(order)
     ref = ref[order]
-    out = vf.forward_window(
+    call = lambda: vf.forward_window(  # noqa: E731
         frame.select("symbol", "elapsed_seconds"), windows, PAIR_AGGS, reference=ref, prevailing=prevailing
     )
+    if shares_no_key(frame, ref, ["symbol"]):
+        refused_for_sharing_no_key(call)
+        return
+    out = call()
     assert_same(out, pair_brute_force(frame, ref, windows, PAIR_AGGS, ["symbol"], prevailing=prevailing))
 
 
@@ -706,9 +758,13 @@ def test_pairs_equal_a_duckdb_range_join(frame, ref, window, prevailing, rnd):
         "low": pl.col("qty").min(),
         "twap": vf.time_weighted("qty"),
     }
-    out = vf.forward_window(
+    call = lambda: vf.forward_window(  # noqa: E731
         frame, [window], aggs, symbol_col=["date", "symbol"], reference=ref, prevailing=prevailing
-    ).with_row_index("qi")
+    )
+    if shares_no_key(frame, ref, ["date", "symbol"]):
+        refused_for_sharing_no_key(call)
+        return
+    out = call().with_row_index("qi")
     want = _duckdb_windows(frame, ref, *window, prevailing=prevailing)
     got = out.join(want.select("qi"), on="qi", how="semi").sort("qi")
     suffix = _suffix(window)
@@ -819,6 +875,9 @@ def test_pairs_in_threaded_runs_and_lazy_equal_brute_force(pair, windows, prevai
             frame.lazy().select("symbol", "elapsed_seconds"), windows, PAIR_AGGS, reference=ref.lazy(),
             prevailing=prevailing,
         )  # fmt: skip
+        if shares_no_key(frame, ref, ["symbol"]):
+            refused_for_sharing_no_key(lazy.collect)
+            return
         out = lazy.collect()
     assert lazy.collect_schema() == out.schema
     assert_same(out, pair_brute_force(frame, ref, windows, PAIR_AGGS, ["symbol"], prevailing=prevailing))

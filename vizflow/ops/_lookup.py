@@ -346,3 +346,24 @@ def arrange(df: pl.DataFrame, src: pl.DataFrame | None, spec: Lookup) -> Arrange
     return Arranged(
         codes, q_time, q_rows, q_offsets, q_sorted, q_in_order, s_rows, s_offsets, s_sorted, s_in_order
     )
+
+
+def require_shared_keys(
+    df: pl.DataFrame, src: pl.DataFrame, spec: Lookup, at: Arranged, *, nothing: str
+) -> None:
+    """Refuse a reference sharing no key with the frame: ``nothing`` says what every row would get.
+
+    Reads the groups' sizes from both sides' offsets per shared key code (group 0: null keys).
+    A frame or reference without a non-null key has nothing to match and is not refused.
+    """
+    mine, theirs = np.diff(at.q_offsets)[1:] > 0, np.diff(at.s_offsets)[1:] > 0
+    if mine.any() and theirs.any() and not (mine & theirs).any():
+        keys, ref_keys = list(spec.keys), list(spec.ref_keys)
+        sample = df.select(keys).drop_nulls().unique(maintain_order=True).head(3).rows()
+        ref_sample = src.select(ref_keys).drop_nulls().unique(maintain_order=True).head(3).rows()
+        msg = (
+            f"{spec.where}: no key of the frame ({keys}, e.g. {sample}) occurs in the reference "
+            f"({ref_keys}, e.g. {ref_sample}); {nothing}. Make the keys "
+            "agree (e.g. strip or add an exchange suffix) before the call"
+        )
+        raise DataError(msg)

@@ -11,7 +11,7 @@ import polars as pl
 
 from vizflow._grouping import by_group_runs
 from vizflow._validate import require_columns, require_numeric
-from vizflow.exceptions import DataError, SchemaError, VizflowError
+from vizflow.exceptions import SchemaError, VizflowError
 from vizflow.kernels.asof import (
     BACKWARD,
     FORWARD,
@@ -23,12 +23,12 @@ from vizflow.kernels.asof import (
 from vizflow.market import get_market, require_choice
 from vizflow.ops._horizons import CLOSE, horizon_name, parse_horizons, parse_tolerance
 from vizflow.ops._lookup import (
-    Arranged,
     Lookup,
     arrange,
     lookup_plan,
     lookup_spec,
     read_times,
+    require_shared_keys,
     sorted_segments,
 )
 
@@ -116,25 +116,6 @@ def _check_price(schema: pl.Schema, price: str, *, what: str) -> None:
     where = f"forward_return ({what})"
     require_columns(schema, [price], where=where)
     require_numeric(schema, price, where=where)
-
-
-def _check_overlap(
-    df: pl.DataFrame, keys: list[str], src: pl.DataFrame, ref_keys: list[str], at: Arranged
-) -> None:
-    """Refuse a reference sharing no key with the frame (every return would be null).
-
-    Reads the groups' sizes from both sides' offsets per shared key code (group 0: null keys).
-    """
-    mine, theirs = np.diff(at.q_offsets)[1:] > 0, np.diff(at.s_offsets)[1:] > 0
-    if mine.any() and theirs.any() and not (mine & theirs).any():
-        sample = df.select(keys).drop_nulls().unique(maintain_order=True).head(3).rows()
-        ref_sample = src.select(ref_keys).drop_nulls().unique(maintain_order=True).head(3).rows()
-        msg = (
-            f"forward_return: no key of the frame ({keys}, e.g. {sample}) occurs in the reference "
-            f"({ref_keys}, e.g. {ref_sample}); every return would be null. Make the keys agree "
-            "(e.g. strip or add an exchange suffix) before the call"
-        )
-        raise DataError(msg)
 
 
 def _times(frame: pl.DataFrame, time: str, *, where: str = "forward_return") -> NDArray[np.float64]:
@@ -434,7 +415,7 @@ def _returns(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> NDArray
     """Return the returns as ``float64[n_horizons, df.height]`` in ``df``'s row order, NaN for null."""
     at = arrange(df, src, spec.lookup)
     if src is not None:
-        _check_overlap(df, list(spec.lookup.keys), src, list(spec.lookup.ref_keys), at)
+        require_shared_keys(df, src, spec.lookup, at, nothing="every return would be null")
     at = at._replace(codes=[], q_time=at.q_sorted)  # free the key codes and unsorted times now
     own_price = None if spec.price is None else df.get_column(spec.price).cast(pl.Float64).to_numpy()
     # nulls arrive as NaN

@@ -40,7 +40,7 @@ from vizflow.kernels.window import (
     window_time_weighted_nb,
 )
 from vizflow.ops._horizons import HorizonPair, parse_windows
-from vizflow.ops._lookup import Arranged, Lookup, arrange, lookup_plan, lookup_spec
+from vizflow.ops._lookup import Arranged, Lookup, arrange, lookup_plan, lookup_spec, require_shared_keys
 from vizflow.ops.time_weighted import TimeWeighted
 
 if TYPE_CHECKING:
@@ -327,7 +327,9 @@ def forward_window(
         different kinds in ``frame`` and ``reference``.
     DataError
         For a key group holding rows of several dates (``date_col``, a Date column, or a
-        Datetime column when there is no ``date_col``).
+        Datetime column when there is no ``date_col``), or a ``reference`` sharing no key with
+        the frame (``600519`` vs ``600519.SH``: every window would be empty), as
+        :func:`forward_return` refuses it.
     VizflowError
         For a non-finite or repeated horizon, a pair that is not two horizons or makes
         an empty window (``start >= end``), a number horizon on a temporal time column,
@@ -419,6 +421,8 @@ def forward_window(
 def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.DataFrame:
     """Compute the aggregate columns of ``df``'s rows, in its row order (at ``collect()`` time)."""
     at = arrange(df, src, spec.lookup)
+    if src is not None:
+        require_shared_keys(df, src, spec.lookup, at, nothing="every window would be empty")
     q_rows, q_offsets, q_sorted = at.q_rows, at.q_offsets, at.q_sorted
     source = df if src is None else src
     # An aggregate may read no column (pl.len()): the frame keeps the source's height all the same.
