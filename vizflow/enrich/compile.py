@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 import numba
 import numpy as np
 import polars as pl
+from numba.core.errors import NumbaError
+from numba.core.types import unliteral
 from numba.np.numpy_support import as_dtype
 
 from vizflow.enrich.rule_cache import cached_module, forget_module
@@ -670,7 +672,7 @@ def return_dtype(jitted: Any, arg_types: tuple[Any, ...], *, rule: str) -> Any:
     """
     try:
         jitted.compile(arg_types)
-    except (numba.core.errors.NumbaError, TypeError) as exc:
+    except (NumbaError, TypeError) as exc:
         reason = next(
             (line.strip() for line in str(exc).splitlines() if line.strip() and "Failed" not in line),
             str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
@@ -686,7 +688,7 @@ def return_dtype(jitted: Any, arg_types: tuple[Any, ...], *, rule: str) -> Any:
         raise CompileError(msg) from None
     for sig in jitted.nopython_signatures:
         if tuple(sig.args) == tuple(arg_types):
-            return numba.core.types.unliteral(sig.return_type)
+            return unliteral(sig.return_type)
     msg = f"rule {rule!r}: numba compiled no signature for {arg_types}"  # pragma: no cover
     raise CompileError(msg)
 
@@ -701,7 +703,7 @@ def as_numpy(numba_type: Any, *, rule: str) -> np.dtype:
     """
     try:
         dtype = as_dtype(numba_type)
-    except (numba.core.errors.NumbaError, NotImplementedError):
+    except (NumbaError, NotImplementedError):
         dtype = None
     if dtype is None or dtype.kind not in "biuf":
         msg = (

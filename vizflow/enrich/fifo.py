@@ -350,7 +350,7 @@ class FIFOMatch(ExpandingRule):
             msg = f"FIFOMatch: a fill fails the side, quantity, price or time checks ({self.inputs})"
             raise DataError(msg)
         # The first offending row in input order, and the first check it fails.
-        pos = int(any_bad.gather((row_index[any_bad.to_numpy()]).argmin()).item())
+        pos = int(any_bad.gather(int(row_index[any_bad.to_numpy()].argmin())).item())
         failed = (
             frame.slice(pos, 1)
             .select(e.fill_null(True).alias(f"c{i}") for i, (e, _) in enumerate(checks))

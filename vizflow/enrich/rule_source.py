@@ -11,6 +11,7 @@ source (``exec``, ``python -c``, an edited file) gets None: its values stay bake
 from __future__ import annotations
 
 import ast
+import copy
 import linecache
 import types
 from collections import OrderedDict
@@ -100,7 +101,8 @@ def _same_code(node: FunctionNode, code: types.CodeType, imports: list[ast.stmt]
     """Whether ``node``, compiled with ``code``'s closure variables as cells, gives ``code``."""
     inner: ast.stmt
     if isinstance(node, ast.FunctionDef):
-        inner = ast.FunctionDef(**{**_fields(node), "decorator_list": []})
+        inner = copy.copy(node)  # shallow: the original keeps its decorators
+        inner.decorator_list = []
     else:
         inner = ast.Assign(targets=[ast.Name("__vizflow_f__", ast.Store())], value=node)
     cells: list[ast.stmt] = [
@@ -119,10 +121,6 @@ def _same_code(node: FunctionNode, code: types.CodeType, imports: list[ast.stmt]
         return False
     found = [c for c in _nested(compiled) if c.co_name == code.co_name and _equal(c, code)]
     return bool(found)
-
-
-def _fields(node: ast.AST) -> dict[str, Any]:
-    return {name: getattr(node, name, None) for name in node._fields}
 
 
 def _nested(code: types.CodeType) -> list[types.CodeType]:

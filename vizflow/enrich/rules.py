@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numba
 import numpy as np
 import polars as pl
+from numba.core.errors import NumbaError
 
 from vizflow.enrich.base import State, TagRule
 from vizflow.enrich.compile import (
@@ -77,7 +78,7 @@ def _run(kernel: Any, *args: Any, values: tuple[Any, ...], rule: str) -> Any:
         return kernel(*args, pos, *values)
     except Warning:  # e.g. a numba warning turned into an error by the caller's filters
         raise
-    except numba.core.errors.NumbaError as exc:  # the pass itself did not compile for this rule
+    except NumbaError as exc:  # the pass itself did not compile for this rule
         msg = f"rule {rule!r} does not compile with numba: {str(exc).strip().splitlines()[0]}"
         raise CompileError(msg) from None
     except Exception as exc:  # raised inside the user's compiled function (ZeroDivisionError...)
@@ -268,6 +269,7 @@ class TagRunning(_FunctionRule):
         value_types = tuple(map(numba.typeof, values))
         record = numba.from_dtype(records.dtype)
         state = _initial_type(self.initial, records.dtype)
+        ret = state
         for _ in range(4):  # widen the state type until update(state, r) returns the same type
             ret = return_dtype(compiled.function, (state, record, *value_types), rule=self.name)
             if ret == state:

@@ -136,7 +136,7 @@ def forward_returns_nb(
                         last,
                         below[k],
                         upto[k],
-                        target,
+                        target,  # pyright: ignore[reportArgumentType]  (numpy's stubs type a scalar read as an array)
                         slack,
                         direction,
                         allow_exact,

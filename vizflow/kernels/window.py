@@ -335,12 +335,12 @@ def window_time_weighted_nb(
                 continue
             total = 0.0
             weight = 0.0
-            span = time_weighted_span_nb(s_time, a, last, w_start, w_end)
+            span = time_weighted_span_nb(s_time, a, last, w_start, w_end)  # pyright: ignore[reportArgumentType]  (numpy stubs: scalar reads)
             if valid[a] and span > 0.0:
                 total += values[a] * span
                 weight += span
             if b - 1 > a:
-                span = time_weighted_span_nb(s_time, b - 1, last, w_start, w_end)
+                span = time_weighted_span_nb(s_time, b - 1, last, w_start, w_end)  # pyright: ignore[reportArgumentType]  (numpy stubs: scalar reads)
                 if valid[b - 1] and span > 0.0:
                     total += values[b - 1] * span
                     weight += span

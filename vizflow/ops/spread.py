@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import numbers
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import polars as pl
 
@@ -26,9 +26,10 @@ _DIRECTIONS = (-1.0, 0.0, 1.0)
 
 
 def _as_list(horizons: Sequence[float | str] | float | str) -> list[float | str]:
-    if isinstance(horizons, str) or not hasattr(horizons, "__iter__"):
-        return [horizons]
-    return list(horizons)
+    if isinstance(horizons, str) or not hasattr(horizons, "__iter__"):  # numpy scalars too
+        one: Any = horizons
+        return [one]
+    return list(cast("Sequence[float | str]", horizons))
 
 
 def _is_zero(horizon: float | str) -> bool:
