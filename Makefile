@@ -9,7 +9,7 @@ MIN_STAMP := $(MIN_VENV)/.installed
 MIN_EXTRAS := viz,dask,calendars
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test test-min lint fmt bench docs figures clean
+.PHONY: help demo test test-fast test-min lint fmt bench docs figures clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ demo: $(STAMP) ## run the main job end to end on the built-in sample (writes dem
 
 test: $(STAMP) ## run the test suite (tests/ and the docstring examples)
 	$(PY) -m pytest -q
+
+test-fast: $(STAMP) ## the suite without the slow, browser and cluster tests (marked slow or browser)
+	$(PY) -m pytest -q -m "not slow and not browser"
 
 $(MIN_STAMP): pyproject.toml dev/min_constraints.py
 	rm -rf $(MIN_VENV)
@@ -59,7 +62,7 @@ bench: $(STAMP) ## run the benchmarks (slow; figures go to benchmarks/RESULTS.md
 # The browser tests draw the README's and docs' images into a temporary folder; here into docs/img/.
 figures: $(STAMP) ## redraw the committed images in docs/img/ (headless Chromium, real sample)
 	VIZFLOW_FIGURES=$(CURDIR)/docs/img $(PY) -m pytest -q -p no:cacheprovider -m browser \
-		tests/test_dashboard.py tests/test_explorer.py tests/test_figures.py
+		tests/viz/test_dashboard.py tests/viz/test_explorer.py tests/viz/test_figures.py
 
 docs: $(STAMP) ## execute the notebooks in docs/
 	$(PY) -m pytest -q tests/test_notebooks.py

@@ -6,7 +6,7 @@
 By default the file covers every whole year for which exchange_calendars records XSHG holidays:
 from the first 1 January on or after the calendar's ``bound_min()`` to its ``bound_max()``
 (exchange_calendars 4.13.2: 19910101..20261231). Re-run it after upgrading exchange_calendars once
-a new year's holidays are listed, then run ``pytest tests/test_calendar.py``, which compares the
+a new year's holidays are listed, then run ``pytest tests/calendar/test_calendar.py``, which compares the
 file with the package. The ``# span:`` line tells :func:`vizflow.calendar.load` which dates the file
 knows about, so a holiday at either end (1 January) is a known non-session, not an unknown date.
 """

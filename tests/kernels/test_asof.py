@@ -1,4 +1,4 @@
-"""The as-of kernels called directly, on arrays (the public API is tested in tests/test_forward.py)."""
+"""The as-of kernels called directly, on arrays (the public API is tested in tests/ops/test_forward.py)."""
 
 from __future__ import annotations
 

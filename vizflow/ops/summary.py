@@ -95,7 +95,7 @@ def _group(lf: pl.LazyFrame, keys: list[str], exprs: list[pl.Expr]) -> pl.LazyFr
 
 def _unweighted(x: str) -> tuple[list[pl.Expr], list[pl.Expr], pl.Expr]:
     # Polars' var is a stable (Welford-type) one-pass update on its fast group_by path; n * var
-    # is m2 without a sum of squares (tests/test_summary.py checks the digits it keeps).
+    # is m2 without a sum of squares (tests/ops/test_summary.py checks the digits it keeps).
     count = pl.col(x).count()
     agg = [
         count.cast(pl.Int64).alias(f"{x}.n"),

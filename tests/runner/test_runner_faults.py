@@ -21,7 +21,7 @@ import vizflow as vf
 from tests import pipelines
 
 DATES = ["20240102", "20240103", "20240104", "20240105", "20240108", "20240109"]
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

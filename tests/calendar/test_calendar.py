@@ -503,7 +503,7 @@ def test_dev_script_regenerates_the_shipped_file():
     _exchange_calendars_not_older_than_the_shipped_file()
     import importlib.util
 
-    script = Path(__file__).resolve().parents[1] / "dev" / "make_xshg_calendar.py"
+    script = Path(__file__).resolve().parents[2] / "dev" / "make_xshg_calendar.py"
     spec = importlib.util.spec_from_file_location("make_xshg_calendar", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -25,7 +25,7 @@ import vizflow as vf
 from tests.reference import fifo_reference, forward_return_reference
 
 L2 = "cn_l2_datayes_600519_000333_202302"
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 NOT_DATA = {"PROVENANCE.md", "LICENSE", "COPYING", "COPYING.LESSER"}
 
 

@@ -19,7 +19,7 @@ from tests import pipelines
 from vizflow.exceptions import VizflowError
 
 DATES = ["20240102", "20240103", "20240104", "20240105"]
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -252,7 +252,7 @@ def test_shell_lines_run_the_real_cli_under_hostile_paths(tmp_path):
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
     for line in vf.run_cluster(pipelines.clock, cfg, DAYS[:2]):
         subprocess.run(
-            ["bash", "-c", line], cwd=Path(__file__).resolve().parents[1], env=env, check=True, timeout=300
+            ["bash", "-c", line], cwd=Path(__file__).resolve().parents[2], env=env, check=True, timeout=300
         )
     assert not list(tmp_path.rglob("X"))
     for day in DAYS[:2]:

@@ -17,7 +17,7 @@ from scipy.stats import t as scipy_t
 
 import vizflow as vf
 import vizflow.viz as vz
-from tests import test_dashboard
+from tests.viz import test_dashboard
 from vizflow.exceptions import ColumnNotFoundError, DataError, SchemaError, VizflowError
 from vizflow.viz.axes import clock_at
 from vizflow.viz.horizons import dodged
@@ -846,7 +846,7 @@ def test_decay_of_an_infinite_return_names_the_figure_and_the_column():
 
 def test_regression_tests_draw_images_into_a_temporary_folder(img):
     """`make test` rewrote six tracked images under docs/img/; only `make figures` may write there."""
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     if os.environ.get(test_dashboard.FIGURES):
         assert img == Path(os.environ[test_dashboard.FIGURES])
     else:

@@ -15,7 +15,7 @@ import vizflow as vf
 from tests.strategies import ms_times_of_day
 from vizflow.exceptions import DataError, VizflowError
 
-RESOURCES = Path(__file__).parent / "resources" / "markets"
+RESOURCES = Path(__file__).resolve().parents[1] / "resources" / "markets"
 
 
 class MarketAnswers:

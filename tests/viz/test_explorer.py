@@ -33,8 +33,8 @@ from scipy.stats import t as scipy_t
 
 import vizflow as vf
 import vizflow.viz as vz
-from tests import test_dashboard
-from tests.test_dashboard import CHROMIUM, DRIVER, _free_port, _wait
+from tests.viz import test_dashboard
+from tests.viz.test_dashboard import CHROMIUM, DRIVER, _free_port, _wait
 from vizflow.cli import build_parser
 from vizflow.exceptions import ColumnNotFoundError, SchemaError, VizflowError
 from vizflow.viz.cells import STATISTICS, ExplorerData

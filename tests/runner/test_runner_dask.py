@@ -22,7 +22,7 @@ from tests import pipelines
 distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
 
 DATES = ["20240102", "20240103", "20240104", "20240105"]
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DASK = str(Path(sys.executable).parent / "dask")  # the `dask` command of this environment
 
 
