@@ -50,11 +50,15 @@ def test_lazy_and_eager_namespaces_have_the_same_methods():
         "forward_return",
         "forward_window",
         "parse_time",
+        "quality",
+        "quality_totals",
         "quantile_bin",
         "rank_ic",
         "session_phase",
+        "spread_decomposition",
         "summarize",
         "trading_date",
+        "worst_dates",
     ]
 
 
@@ -138,3 +142,67 @@ def test_statistics_forwarders_equal_their_functions(lazy, name, args, kwargs):
     if lazy:
         forwarded, direct = forwarded.collect(), direct.collect()
     assert forwarded.equals(direct)
+
+
+SAMPLE_DAY = "20230201"
+
+
+@pytest.fixture(scope="module")
+def sample_day() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The real sample's first date: trades and quotes, both on the session clock."""
+    trades = vf.parse_time(vf.datasets.cn_sample_trades(SAMPLE_DAY), vf.CN)
+    quotes = vf.parse_time(vf.datasets.cn_sample_quotes(SAMPLE_DAY), vf.CN)
+    return trades, quotes
+
+
+def _same(forwarded, direct, frame) -> None:
+    assert type(forwarded) is type(direct) is type(frame)
+    if isinstance(frame, pl.LazyFrame):
+        forwarded, direct = forwarded.collect(), direct.collect()
+    assert forwarded.height > 0
+    assert forwarded.equals(direct)
+
+
+@pytest.mark.parametrize("lazy", [True, False])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"bid_size_col": "bid_size", "ask_size_col": "ask_size", "stale_after": 5.0, "time_col": "ticktime"},
+    ],
+)
+def test_quality_forwarder_equals_the_function(sample_day, lazy, kwargs):
+    trades, quotes = sample_day
+    frame = trades.lazy() if lazy else trades
+    _same(frame.vf.quality(quotes, vf.CN, **kwargs), vf.quality(frame, quotes, "CN", **kwargs), frame)
+
+
+@pytest.mark.parametrize("lazy", [True, False])
+def test_quality_table_forwarders_equal_their_functions(lazy):
+    table = vf.quality(vf.datasets.cn_sample_trades(), vf.datasets.cn_sample_quotes(), vf.CN)
+    frame = table.lazy() if lazy else table
+    for by in ("symbol", None, ["date"]):
+        _same(frame.vf.quality_totals(by), vf.quality_totals(frame, by=by), frame)
+    _same(frame.vf.quality_totals(), vf.quality_totals(frame), frame)
+    _same(frame.vf.worst_dates(2), vf.worst_dates(frame, n=2), frame)
+    _same(frame.vf.worst_dates(date_col="date"), vf.worst_dates(frame), frame)
+
+
+@pytest.mark.parametrize("lazy", [True, False])
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [
+        (([60],), {}),
+        (([5, 60, "close"], "price", "side", "mid", "elapsed_seconds", ["date", "symbol"]),
+         {"quoted": False}),
+        (([30],), {"symbol_col": ["date", "symbol"], "tolerance": 10.0, "returns_within": "session",
+                   "market": vf.CN}),
+    ],
+)  # fmt: skip
+def test_spread_decomposition_forwarder_equals_the_function(sample_day, lazy, args, kwargs):
+    trades, quotes = sample_day
+    trades = trades.filter(pl.col("side") != 0).select("date", "symbol", "elapsed_seconds", "price", "side")
+    frame = trades.lazy() if lazy else trades
+    horizons, *rest = args
+    forwarded = frame.vf.spread_decomposition(horizons, quotes, *rest, **kwargs)
+    _same(forwarded, vf.spread_decomposition(frame, horizons, quotes, *rest, **kwargs), frame)

@@ -22,6 +22,7 @@ import vizflow.namespace  # noqa: F401  (registers lf.vf, df.vf and pl.col(...).
 from vizflow import book, calendar, datasets, student
 from vizflow.config import Config
 from vizflow.context import Context
+from vizflow.data_quality import quality, quality_totals, worst_dates
 from vizflow.enrich import (
     Enricher,
     ExpandingRule,
@@ -57,7 +58,6 @@ from vizflow.ops.quantile import quantile_bin
 from vizflow.ops.spread import spread_decomposition
 from vizflow.ops.summary import combine, finalize, summarize
 from vizflow.ops.time_weighted import TimeWeighted, time_weighted
-from vizflow.quality import quality, quality_totals, worst_dates
 from vizflow.runner import BatchResult, run, run_batch, run_cluster, run_local
 
 __version__ = "0.8.0"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from vizflow.config import Config
-from vizflow.quality import quality_pipeline, quality_totals, worst_dates
+from vizflow.data_quality import quality_pipeline, quality_totals, worst_dates
 from vizflow.runner import run_batch
 
 if TYPE_CHECKING:
@@ -185,8 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser(
         "quality",
-        help="count data defects per date and symbol (vizflow.quality) and print the worst dates",
-        description="Run vizflow.quality over dates through the runner: the config's main input "
+        help="count data defects per date and symbol (vf.quality) and print the worst dates",
+        description="Run vf.quality over dates through the runner: the config's main input "
         "is the trades, its source 'quotes' the quotes; one table per date goes to "
         "<output_dir>/quality/. Exit code 1 if any date failed.",
     )

@@ -16,7 +16,7 @@ import polars as pl
 import vizflow as vf
 import vizflow.viz as vz
 from vizflow._optional import import_optional
-from vizflow.quality import ISSUES as QUALITY_ISSUES
+from vizflow.data_quality import ISSUES as QUALITY_ISSUES
 from vizflow.student import ci_halfwidth
 from vizflow.viz.heatmap import MIN_COUNT
 

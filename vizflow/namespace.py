@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Generic, Literal
 
 import polars as pl
 
-from vizflow import ops
+from vizflow import data_quality, ops
 from vizflow._typing import FrameT
 from vizflow.enrich import State, enrich
+from vizflow.ops.spread import spread_decomposition
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -197,6 +198,105 @@ class _VfNamespace(Generic[FrameT]):
     ) -> FrameT:
         """See :func:`vizflow.rank_ic`."""
         return ops.rank_ic(self._frame, signal, returns, by)
+
+    def spread_decomposition(  # noqa: PLR0917  (the function's positional signature)
+        self,
+        horizons: Sequence[float | str] | float | str,
+        quotes: pl.DataFrame | pl.LazyFrame,
+        price_col: str = "price",
+        side_col: str = "side",
+        mid_col: str = "mid",
+        time_col: str = "elapsed_seconds",
+        symbol_col: str | Sequence[str] = "symbol",
+        *,
+        bid_col: str = "bid",
+        ask_col: str = "ask",
+        quote_time_col: str | None = None,
+        quote_symbol_col: str | Sequence[str] | None = None,
+        tolerance: float | None = None,
+        date_col: str = "date",
+        direction: Literal["backward", "forward", "nearest"] = "backward",
+        allow_exact_matches: bool = True,
+        returns_within: Literal["day", "session"] = "day",
+        market: Market | str | None = None,
+        quoted: bool = True,
+    ) -> FrameT:
+        """See :func:`vizflow.spread_decomposition`; the frame is the trades.
+
+        >>> import polars as pl, vizflow as vf
+        >>> quotes = pl.DataFrame(
+        ...     {"symbol": "A", "elapsed_seconds": [0.0, 10.0, 20.0], "bid": [9.9, 10.0, 10.0],
+        ...      "ask": [10.1, 10.2, 10.2], "mid": [10.0, 10.1, 10.1]}
+        ... )  # fmt: skip
+        >>> trades = pl.DataFrame({"symbol": "A", "elapsed_seconds": [5.0], "price": [10.1], "side": [1]})
+        >>> out = trades.vf.spread_decomposition([10], quotes)
+        >>> out.select(pl.col("effective_spread", "realized_spread_10", "price_impact_10").round(6)).row(0)
+        (0.02, 0.0, 0.02)
+        """
+        return spread_decomposition(
+            self._frame, horizons, quotes, price_col, side_col, mid_col, time_col, symbol_col,
+            bid_col=bid_col, ask_col=ask_col, quote_time_col=quote_time_col,
+            quote_symbol_col=quote_symbol_col, tolerance=tolerance, date_col=date_col,
+            direction=direction, allow_exact_matches=allow_exact_matches,
+            returns_within=returns_within, market=market, quoted=quoted,
+        )  # fmt: skip
+
+    def quality(
+        self,
+        quotes: pl.DataFrame | pl.LazyFrame,
+        market: Market | str,
+        *,
+        time_col: str = "ticktime",
+        price_col: str = "price",
+        size_col: str = "qty",
+        bid_col: str = "bid",
+        ask_col: str = "ask",
+        bid_size_col: str | None = None,
+        ask_size_col: str | None = None,
+        symbol_col: str = "symbol",
+        date_col: str = "date",
+        quote_time_col: str | None = None,
+        stale_after: float = 30.0,
+    ) -> FrameT:
+        """See :func:`vizflow.quality`; the frame is the trades.
+
+        >>> import polars as pl, vizflow as vf
+        >>> trades = pl.DataFrame(
+        ...     {"date": "20240102", "symbol": "A", "ticktime": [93000500, 93000400], "price": [10.05, 0.0],
+        ...      "qty": [100, 100]}
+        ... )  # fmt: skip
+        >>> quotes = pl.DataFrame(
+        ...     {"date": "20240102", "symbol": "A", "ticktime": [93000000], "bid": [10.0], "ask": [10.1]}
+        ... )
+        >>> trades.vf.quality(quotes, vf.CN).select("trades", "bad_prices", "out_of_order").row(0)
+        (2, 1, 1)
+        """
+        return data_quality.quality(
+            self._frame, quotes, market, time_col=time_col, price_col=price_col, size_col=size_col,
+            bid_col=bid_col, ask_col=ask_col, bid_size_col=bid_size_col, ask_size_col=ask_size_col,
+            symbol_col=symbol_col, date_col=date_col, quote_time_col=quote_time_col,
+            stale_after=stale_after,
+        )  # fmt: skip
+
+    def quality_totals(self, by: str | list[str] | None = "symbol") -> FrameT:
+        """See :func:`vizflow.quality_totals`; the frame is a :func:`vizflow.quality` table.
+
+        >>> import polars as pl, vizflow as vf
+        >>> table = pl.DataFrame({"date": ["1", "2"], "symbol": "A", "trades": [3, 4], "issues": [1, 0]})
+        >>> table.vf.quality_totals(None).row(0)
+        (2, 7, 1)
+        """
+        return data_quality.quality_totals(self._frame, by)
+
+    def worst_dates(self, n: int = 5, date_col: str = "date") -> FrameT:
+        """See :func:`vizflow.worst_dates`; the frame is a :func:`vizflow.quality` table.
+
+        >>> import polars as pl, vizflow as vf
+        >>> table = pl.DataFrame({"date": ["1", "2"], "symbol": "A", "issues": [1, 4]})
+        >>> table.vf.worst_dates(1).rows()
+        [('2', 1, 4)]
+        """
+        return data_quality.worst_dates(self._frame, n, date_col)
 
 
 @pl.api.register_lazyframe_namespace("vf")

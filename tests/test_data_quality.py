@@ -1,9 +1,11 @@
-"""vizflow.quality: each defect injected into the real sample is counted back; the clean sample's counts
-come from plain Python over its rows."""
+"""vizflow.data_quality (vf.quality): each defect injected into the real sample is counted back; the
+clean sample's counts come from plain Python over its rows."""
 
 from __future__ import annotations
 
 import bisect
+import importlib
+import importlib.util
 import itertools
 import math
 
@@ -15,7 +17,7 @@ from hypothesis import strategies as st
 import vizflow as vf
 import vizflow.cli
 from vizflow import demo
-from vizflow.quality import COUNTS, ISSUES
+from vizflow.data_quality import COUNTS, ISSUES
 
 DAY, SYMBOL = "20230201", "600519.SH"
 
@@ -477,3 +479,13 @@ def test_the_demo_reports_the_samples_quality_and_cost_tables(tmp_path):
     assert (table["realized_spread_60_n"].sum(), table["effective_spread_n"].sum()) == (77_056, 77_064)
     assert gap.abs().max() < 1e-3
     assert "<=100 (68,149 trades): quoted +3.31 +/-" in text
+
+
+def test_regression_vf_quality_is_the_function_and_its_module_is_named_apart():
+    """The module was ``vizflow.quality``, shadowed by the function ``vf.quality`` it re-exported."""
+    module = importlib.import_module("vizflow.data_quality")
+    assert importlib.util.find_spec("vizflow.quality") is None
+    assert vf.quality is module.quality
+    assert vf.quality_totals is module.quality_totals
+    assert vf.worst_dates is module.worst_dates
+    assert callable(vf.quality)

@@ -1,4 +1,7 @@
-"""``quality``: counts of what is wrong with a day of trades and quotes, per date and symbol.
+"""Data quality: counts of what is wrong with a day of trades and quotes, per date and symbol.
+
+The functions are ``vf.quality``, ``vf.quality_totals`` and ``vf.worst_dates``; the module is named
+``data_quality`` so that ``vizflow.quality`` is only ever the function, never a module it shadows.
 
 Each count is a number of rows, so tables of many dates add up (:func:`quality_totals`), and the
 worst dates come first in :func:`worst_dates`. The rules are in :func:`quality` and in
