@@ -18,6 +18,8 @@ from vizflow.kernels.asof import (
     forward_returns_nb,
 )
 
+ONE_SLOT = np.zeros((1, 1), np.int64)  # one shift, one value column, written to out[0]
+
 
 def _one_lookup(quotes: list[float], t: float, h: float, direction: int) -> float:
     """The price (1 + return on a unit price) found at t + h among quotes priced 10, 20, 30, ..."""
@@ -25,8 +27,9 @@ def _one_lookup(quotes: list[float], t: float, h: float, direction: int) -> floa
     prices = 10.0 * np.arange(1, len(quotes) + 1)
     out = np.empty((1, 1))
     forward_returns_nb(
-        q_offsets, np.zeros(1, np.int64), np.array([t]), np.ones(1), s_offsets, np.array(quotes), prices,
-        np.array([h]), np.zeros(1, np.bool_), direction, True, math.inf, False, np.empty(0), out,
+        q_offsets, np.zeros(1, np.int64), np.array([t]), np.ones(1), s_offsets, np.array(quotes),
+        prices.reshape(1, -1), ONE_SLOT, np.array([h]), np.zeros(1, np.bool_), direction, True, math.inf,
+        False, False, np.empty(0), out,
     )  # fmt: skip
     return out[0, 0] + 1
 
@@ -89,13 +92,112 @@ def test_backward_returns_nb_equals_the_general_kernel_bit_for_bit(data, n_group
     q_rows = (
         np.arange(n, dtype=np.int64) if identity else np.array(data.draw(st.permutations(range(n))), np.int64)
     )
+    values, slots = s_price.reshape(1, -1), np.arange(shifts.size, dtype=np.int64).reshape(-1, 1)
     general = np.full((shifts.size, n), 7.0)
     forward_returns_nb(
-        q_offsets, q_rows, q_time, now, s_offsets, s_time, s_price, shifts, np.zeros(shifts.size, np.bool_),
-        BACKWARD, True, math.inf, log, np.empty(0), general,
+        q_offsets, q_rows, q_time, now, s_offsets, s_time, values, slots, shifts,
+        np.zeros(shifts.size, np.bool_), BACKWARD, True, math.inf, log, False, np.empty(0), general,
     )  # fmt: skip
     fast = np.full((shifts.size, n), 7.0)
     backward_returns_nb(
-        q_offsets, q_rows, q_time, now, s_offsets, s_time, s_price, shifts, log, identity, fast
+        q_offsets, q_rows, q_time, now, s_offsets, s_time, values, slots, shifts, log, False, identity, fast
+    )
+    assert np.array_equal(fast.view(np.int64), general.view(np.int64))
+
+
+def _slots(data: st.DataObject, n_shifts: int, n_cols: int) -> np.ndarray:
+    """Output slots ``[shift, column]``, some -1 (not wanted), numbered in order."""
+    wanted = np.array(
+        data.draw(st.lists(st.booleans(), min_size=n_shifts * n_cols, max_size=n_shifts * n_cols))
+    )
+    slots = np.full(n_shifts * n_cols, -1, np.int64)
+    slots[wanted] = np.arange(wanted.sum())
+    return slots.reshape(n_shifts, n_cols)
+
+
+@given(
+    data=st.data(),
+    n_groups=st.integers(1, 3),
+    direction=st.sampled_from([BACKWARD, FORWARD, NEAREST]),
+    allow_exact=st.booleans(),
+    tolerance=st.sampled_from([math.inf, 0.0, 0.2]),
+)
+def test_levels_of_several_columns_are_what_each_one_column_return_reads(
+    data, n_groups, direction, allow_exact, tolerance
+):
+    """One pass writing two columns' levels at chosen shifts = one-column returns lookups, bit for bit.
+
+    For every slot (shift k, column c) the level L found gives the one-column return's value
+    ``(L - now) / now`` (NaN where that is not finite, or where ``now`` is NaN or 0), so the match
+    is the same source row; levels never read ``now``.
+    """
+    q_offsets, q_time = _groups(data, n_groups)
+    s_offsets, s_time = _groups(data, n_groups)
+    n, m = q_time.size, s_time.size
+    now = np.array(data.draw(st.lists(PRICES, min_size=n, max_size=n)), dtype=np.float64)
+    values = np.array(data.draw(st.lists(PRICES, min_size=2 * m, max_size=2 * m)), np.float64).reshape(2, m)
+    shifts = np.array(
+        data.draw(st.lists(st.sampled_from([0.0, 0.1, 0.3, -0.1, 2.5]), min_size=1, max_size=3, unique=True))
+    )
+    slots = _slots(data, shifts.size, 2)
+    rows = np.array(data.draw(st.permutations(range(n))), np.int64)
+    close = np.zeros(shifts.size, np.bool_)
+    levels = np.full((int(slots.max()) + 1, n), 7.0)
+    forward_returns_nb(
+        q_offsets, rows, q_time, np.empty(0), s_offsets, s_time, values, slots, shifts, close, direction,
+        allow_exact, tolerance, False, True, np.empty(0), levels,
+    )  # fmt: skip
+    for (k, c), slot in np.ndenumerate(slots):
+        if slot < 0:
+            continue
+        one = np.full((1, n), 7.0)
+        forward_returns_nb(
+            q_offsets, rows, q_time, now, s_offsets, s_time, values[c : c + 1], ONE_SLOT, shifts[k : k + 1],
+            close[:1], direction, allow_exact, tolerance, False, False, np.empty(0), one,
+        )  # fmt: skip
+        level = levels[slot]
+        sorted_now = np.empty(n)
+        sorted_now[rows] = now
+        with np.errstate(all="ignore"):
+            expected = (level - sorted_now) / sorted_now
+        expected[~np.isfinite(expected)] = np.nan
+        assert np.array_equal(one[0].view(np.int64), expected.view(np.int64)), (k, c)
+        assert not np.isinf(level).any()
+
+
+@given(data=st.data(), n_groups=st.integers(1, 3), identity=st.booleans())
+def test_backward_levels_equal_the_general_kernel_bit_for_bit(data, n_groups, identity):
+    """Levels of two columns: the default case's kernel against forward_returns_nb."""
+    q_offsets, q_time = _groups(data, n_groups)
+    s_offsets, s_time = _groups(data, n_groups)
+    n, m = q_time.size, s_time.size
+    values = np.array(data.draw(st.lists(PRICES, min_size=2 * m, max_size=2 * m)), np.float64).reshape(2, m)
+    shifts = np.array(
+        data.draw(st.lists(st.sampled_from([0.0, 0.1, 0.7, -0.1]), min_size=1, max_size=3, unique=True))
+    )
+    slots = _slots(data, shifts.size, 2)
+    rows = (
+        np.arange(n, dtype=np.int64) if identity else np.array(data.draw(st.permutations(range(n))), np.int64)
+    )
+    general = np.full((int(slots.max()) + 1, n), 7.0)
+    forward_returns_nb(
+        q_offsets, rows, q_time, np.empty(0), s_offsets, s_time, values, slots, shifts,
+        np.zeros(shifts.size, np.bool_), BACKWARD, True, math.inf, False, True, np.empty(0), general,
+    )  # fmt: skip
+    fast = np.full_like(general, 7.0)
+    backward_returns_nb(
+        q_offsets,
+        rows,
+        q_time,
+        np.empty(0),
+        s_offsets,
+        s_time,
+        values,
+        slots,
+        shifts,
+        False,
+        True,
+        identity,
+        fast,
     )
     assert np.array_equal(fast.view(np.int64), general.view(np.int64))

@@ -195,3 +195,33 @@ def test_quoted_false_leaves_out_the_spread_lookup_and_nothing_else():
     assert lean.equals(full.select(kept))
     with pytest.raises(vf.VizflowError, match="quoted="):
         vf.spread_decomposition(trades, [5], quotes, quoted="yes")
+
+
+def test_regression_one_lookup_reads_the_mids_and_the_spread_in_force(monkeypatch):
+    """The mid at t and at every t + h and the spread at t come from one lookup (one plan node)."""
+    calls = []
+    compute = vf.ops.forward._compute
+    monkeypatch.setattr(vf.ops.forward, "_compute", lambda *a: calls.append(1) or compute(*a))
+    quotes = pl.DataFrame({"symbol": "A", "t": [0.0, 9.0], "bid": 99.0, "ask": 101.0, "mid": 100.0})
+    trades = pl.DataFrame({"symbol": "A", "t": [1.0, 2.0], "price": 100.5, "side": [1, -1]})
+    out = vf.spread_decomposition(trades, [0, 5, 30], quotes, time_col="t")
+    assert calls == [1]
+    assert out["quoted_spread"].to_list() == [0.02, 0.02]
+
+
+def test_regression_levels_below_one_are_read_as_they_are():
+    """A spread (or a mid) below 1 is not rounded through a return on a unit price, 1 + (x - 1)."""
+    quotes = pl.DataFrame(
+        {"symbol": "A", "t": [0.0, 9.0], "bid": [10.0, 0.29], "ask": [10.01, 0.31], "mid": [10.005, 0.3]}
+    )
+    trades = pl.DataFrame({"symbol": "A", "t": [1.0, 9.0], "price": [10.01, 0.31], "side": [1, 1]})
+    out = vf.spread_decomposition(trades, [0], quotes, time_col="t")
+    q = quotes.select(s=pl.col("ask") - pl.col("bid"), m=pl.col("mid"), p=trades["price"])
+    expected = q.select(
+        quoted=pl.col("s") / pl.col("m"),
+        effective=2.0 / pl.col("m") * (pl.col("p") - pl.col("m")),
+        effective_hs=2.0 / pl.col("s") * (pl.col("p") - pl.col("m")),
+    )
+    assert out["quoted_spread"].to_list() == expected["quoted"].to_list()
+    assert out["effective_spread"].to_list() == expected["effective"].to_list()
+    assert out["effective_spread_hs"].to_list() == expected["effective_hs"].to_list()

@@ -54,6 +54,46 @@ def _pick_nb(
     return back if target - s_time[back] <= tolerance + slack else -1
 
 
+@njit(cache=True, inline="always")
+def _write_nan_nb(out: np.ndarray, slots: np.ndarray, k: int, row: int) -> None:
+    """Write NaN to the slots of shift ``k`` (every shift when ``k < 0``) of output ``row``."""
+    for kk in range(slots.shape[0]):
+        if k >= 0 and kk != k:
+            continue
+        for c in range(slots.shape[1]):
+            slot = slots[kk, c]
+            if slot >= 0:
+                out[slot, row] = math.nan
+
+
+@njit(cache=True, inline="always")
+def _write_values_nb(
+    out: np.ndarray,
+    slots: np.ndarray,
+    k: int,
+    row: int,
+    s_values: np.ndarray,
+    j: int,
+    p0: float,
+    log: bool,
+    levels: bool,
+) -> None:
+    """Write the values of source row ``j`` to the slots of shift ``k``: levels or returns on ``p0``."""
+    for c in range(slots.shape[1]):
+        slot = slots[k, c]
+        if slot < 0:
+            continue
+        price = s_values[c, j]
+        if levels:
+            ret = price
+        elif log:
+            ratio = price / p0
+            ret = math.log(ratio) if ratio > 0.0 else math.nan
+        else:
+            ret = (price - p0) / p0
+        out[slot, row] = ret if math.isfinite(ret) else math.nan
+
+
 @njit(cache=True, nogil=True)
 def forward_returns_nb(
     q_offsets: np.ndarray,
@@ -62,17 +102,19 @@ def forward_returns_nb(
     now: np.ndarray,
     s_offsets: np.ndarray,
     s_time: np.ndarray,
-    s_price: np.ndarray,
+    s_values: np.ndarray,
+    slots: np.ndarray,
     shifts: np.ndarray,
     to_close: np.ndarray,
     direction: int,
     allow_exact: bool,
     tolerance: float,
     log: bool,
+    levels: bool,
     bounds: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """Write the returns at every shift to ``out[k, row]``, in one pass over each group.
+    """Write the returns (or levels) at every shift to ``out[slot, row]``, in one pass over each group.
 
     Both sides are sorted by (group, time) and share group numbering (``q_offsets`` and
     ``s_offsets`` have the same length); ``q_time`` and ``now`` (the current price) are in query
@@ -82,9 +124,13 @@ def forward_returns_nb(
     :data:`TIE_SLACK`); a backward match is null beyond the group's last source time (no
     future price yet). Where ``to_close[k]``, the price is the group's last one (the close).
     With ``bounds`` (the sessions' edges on the clock, ascending) a window ``[t, t + h]`` that
-    leaves the session holding ``t`` is null. The return is ``(price - now) / now`` or
-    ``log(price / now)``; NaN times or prices, zero current prices and non-finite returns give
-    NaN. Two pointers per shift move forward through the group: O(n_query * n_shifts + n_source).
+    leaves the session holding ``t`` is null. ``s_values[c]`` is the ``c``-th reference value
+    column in source sort order; the row matched at shift ``k`` gives ``out[slots[k, c], row]``
+    for each ``c`` with ``slots[k, c] >= 0`` (one match, several columns read). The value is the
+    return ``(price - now) / now`` or ``log(price / now)``, or with ``levels`` the price itself
+    (``now`` and ``log`` then unread); NaN times or prices, zero current prices (returns) and
+    non-finite values give NaN. Two pointers per shift move forward through the group:
+    O(n_query * n_shifts + n_source).
     """
     n_groups = q_offsets.size - 1
     n_shifts = shifts.size
@@ -104,10 +150,9 @@ def forward_returns_nb(
         for i in range(q_offsets[g], q_offsets[g + 1]):
             row = q_rows[i]
             t = q_time[i]
-            p0 = now[i]
+            p0 = 1.0 if levels else now[i]
             if math.isnan(t) or math.isnan(p0) or p0 == 0.0 or last < s_lo:
-                for k in range(n_shifts):
-                    out[k, row] = math.nan
+                _write_nan_nb(out, slots, -1, row)
                 continue
             lo_edge, hi_edge = -math.inf, math.inf
             if n_bounds > 1:  # the session holding t: [bounds[b], bounds[b + 1]), the last one closed
@@ -119,7 +164,7 @@ def forward_returns_nb(
                 target = last_time if to_close[k] else t + shift
                 slack = TIE_SLACK * max(abs(t), abs(shift), abs(target))
                 if target < lo_edge - slack or target > hi_edge + slack:
-                    out[k, row] = math.nan
+                    _write_nan_nb(out, slots, k, row)
                     continue
                 if to_close[k]:
                     j = last
@@ -145,15 +190,9 @@ def forward_returns_nb(
                     if j >= 0 and direction == BACKWARD and target - slack > last_time:
                         j = -1  # no future price yet
                 if j < 0:
-                    out[k, row] = math.nan
+                    _write_nan_nb(out, slots, k, row)
                     continue
-                price = s_price[j]
-                if log:
-                    ratio = price / p0
-                    ret = math.log(ratio) if ratio > 0.0 else math.nan
-                else:
-                    ret = (price - p0) / p0
-                out[k, row] = ret if math.isfinite(ret) else math.nan
+                _write_values_nb(out, slots, k, row, s_values, j, p0, log, levels)
 
 
 @njit(cache=True, nogil=True)
@@ -164,9 +203,11 @@ def backward_returns_nb(
     now: np.ndarray,
     s_offsets: np.ndarray,
     s_time: np.ndarray,
-    s_price: np.ndarray,
+    s_values: np.ndarray,
+    slots: np.ndarray,
     shifts: np.ndarray,
     log: bool,
+    levels: bool,
     identity: bool,
     out: np.ndarray,
 ) -> None:
@@ -177,7 +218,8 @@ def backward_returns_nb(
     ``t + h``, within :data:`TIE_SLACK`) and no pick. With ``identity`` the query rows are
     already in input order (``q_rows`` is ``arange``): results are written sequentially
     without reading ``q_rows``. Same answers, bit for bit, as :func:`forward_returns_nb` with
-    ``direction=BACKWARD, allow_exact=True, tolerance=inf``, no bounds and no close. Both
+    ``direction=BACKWARD, allow_exact=True, tolerance=inf``, no bounds and no close (``s_values``,
+    ``slots`` and ``levels`` as there). Both
     release the GIL: runs of whole groups (slices of both offsets) can go to threads.
     """
     n_groups = q_offsets.size - 1
@@ -193,10 +235,9 @@ def backward_returns_nb(
         for i in range(q_offsets[g], q_offsets[g + 1]):
             row = i if identity else q_rows[i]
             t = q_time[i]
-            p0 = now[i]
+            p0 = 1.0 if levels else now[i]
             if math.isnan(t) or math.isnan(p0) or p0 == 0.0 or last < s_lo:
-                for k in range(n_shifts):
-                    out[k, row] = math.nan
+                _write_nan_nb(out, slots, -1, row)
                 continue
             for k in range(n_shifts):
                 shift = shifts[k]
@@ -207,15 +248,9 @@ def backward_returns_nb(
                     j += 1
                 upto[k] = j
                 if j == s_lo or target - slack > last_time:  # nothing at or before, or no future price yet
-                    out[k, row] = math.nan
+                    _write_nan_nb(out, slots, k, row)
                     continue
-                price = s_price[j - 1]
-                if log:
-                    ratio = price / p0
-                    ret = math.log(ratio) if ratio > 0.0 else math.nan
-                else:
-                    ret = (price - p0) / p0
-                out[k, row] = ret if math.isfinite(ret) else math.nan
+                _write_values_nb(out, slots, k, row, s_values, j - 1, p0, log, levels)
 
 
 @njit(cache=True)
@@ -262,11 +297,13 @@ def warm_up() -> None:
     """Compile (or load from numba's cache) the kernels with the argument types the wrapper uses."""
     offsets, rows = np.array([0, 2], np.int64), np.arange(2, dtype=np.int64)
     times, prices = np.array([0.0, 1.0]), np.ones(2)
+    values, slots = prices.reshape(1, 2), np.zeros((1, 1), np.int64)
     forward_returns_nb(
-        offsets, rows, times, prices, offsets, times, prices, np.ones(1), np.zeros(1, np.bool_),
-        BACKWARD, True, math.inf, False, np.empty(0), np.empty((1, 2)),
+        offsets, rows, times, prices, offsets, times, values, slots, np.ones(1), np.zeros(1, np.bool_),
+        BACKWARD, True, math.inf, False, False, np.empty(0), np.empty((1, 2)),
     )  # fmt: skip
     backward_returns_nb(
-        offsets, rows, times, prices, offsets, times, prices, np.ones(1), False, True, np.empty((1, 2))
+        offsets, rows, times, prices, offsets, times, values, slots, np.ones(1), False, False, True,
+        np.empty((1, 2)),
     )  # fmt: skip
     asof_price_nb(offsets, times, offsets, times, prices, BACKWARD, True, math.inf, np.empty(2))

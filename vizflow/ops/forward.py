@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from vizflow.market import Market
     from vizflow.ops._horizons import Horizon
 
-__all__ = ["CLOSE", "forward_return", "horizon_name"]
+__all__ = ["CLOSE", "forward_levels", "forward_return", "horizon_name"]
 
 _DIRECTIONS = {"backward": BACKWARD, "forward": FORWARD, "nearest": NEAREST}
 _WHERE = "forward_return"
@@ -295,11 +295,7 @@ def forward_return(
     if current == "reference" and reference is None:
         msg = "forward_return: current='reference' needs a reference frame"
         raise VizflowError(msg)
-    tol = parse_tolerance(tolerance, where=_WHERE)
-    require_choice("direction", direction, list(_DIRECTIONS), where=_WHERE)
-    if not isinstance(allow_exact_matches, bool | np.bool_):
-        msg = f"forward_return: allow_exact_matches={allow_exact_matches!r}; expected True or False"
-        raise VizflowError(msg)
+    tol = _check_options(tolerance, direction, allow_exact_matches)
     lazy, price = frame.lazy(), ""  # with current="reference" the frame's price is not read
     if current == "own":
         lazy, price = _with_price(lazy, price_col, _PRICE, what="frame")
@@ -321,36 +317,66 @@ def forward_return(
         _check_price(lazy.collect_schema(), price, what="frame")
     if ref_lazy is not None:
         _check_price(ref_lazy.collect_schema(), ref_price, what="reference")
-    bounds = _session_bounds(market, returns_within, session_clock=lookup.ns_per_unit is None)
-    shifts = tuple(0.0 if h.is_close else lookup.resolve(h) for h in values)
-    tol_units = math.inf if tol is None else lookup.resolve(tol, "tolerance")
     columns = _names(values, names, prefix)
     clash = [n for n in columns if n in frame.collect_schema()]
     if clash:
         msg = f"forward_return: output column(s) {clash} already exist; drop them or set prefix= or names="
         raise VizflowError(msg)
-
     spec = _Spec(
         lookup=lookup,
-        shifts=shifts,
-        to_close=tuple(h.is_close for h in values),
         names=tuple(columns),
         price=price if current == "own" else None,
-        ref_price=ref_price if ref_lazy is not None else price,
+        values=(ref_price if ref_lazy is not None else price,),
+        slots=tuple((k,) for k in range(len(values))),
+        levels=False,
         current=current,
-        tolerance=tol_units,
         log=log,
+        match=_matching(lookup, values, tol, direction, allow_exact_matches, returns_within, market),
+    )
+    return _attach(frame, lazy, ref_lazy, spec)
+
+
+def _check_options(
+    tolerance: float | str | timedelta | None, direction: str, allow_exact_matches: object
+) -> Horizon | None:
+    """Check the matching options given to a lookup; return the tolerance read as a horizon."""
+    tol = parse_tolerance(tolerance, where=_WHERE)
+    require_choice("direction", direction, list(_DIRECTIONS), where=_WHERE)
+    if not isinstance(allow_exact_matches, bool | np.bool_):
+        msg = f"forward_return: allow_exact_matches={allow_exact_matches!r}; expected True or False"
+        raise VizflowError(msg)
+    return tol
+
+
+def _matching(  # noqa: PLR0917  (forward_return's options, in its order)
+    lookup: Lookup,
+    values: list[Horizon],
+    tol: Horizon | None,
+    direction: str,
+    allow_exact_matches: bool,
+    returns_within: str,
+    market: Market | str | None,
+) -> _Match:
+    """Return the matching rule of a checked lookup, in the time column's unit."""
+    bounds = _session_bounds(market, returns_within, session_clock=lookup.ns_per_unit is None)
+    return _Match(
+        shifts=tuple(0.0 if h.is_close else lookup.resolve(h) for h in values),
+        to_close=tuple(h.is_close for h in values),
+        tolerance=math.inf if tol is None else lookup.resolve(tol, "tolerance"),
         direction=_DIRECTIONS[direction],
         allow_exact=bool(allow_exact_matches),
         bounds=bounds,
     )
-    reads = [spec.price] if spec.price else []
+
+
+def _attach(frame: FrameT, lazy: pl.LazyFrame, ref_lazy: pl.LazyFrame | None, spec: _Spec) -> FrameT:
+    """Place the lookup's plan node beside ``frame``: computed now for a DataFrame, lazily otherwise."""
     returns = lookup_plan(
         lazy,
         ref_lazy,
-        lookup,
-        reads=reads,
-        ref_reads=[spec.ref_price],
+        spec.lookup,
+        reads=[spec.price] if spec.price else [],
+        ref_reads=list(spec.values),
         compute=lambda df, src: _compute(df, src, spec),
         schema=dict.fromkeys(spec.names, pl.Float64()),
     )
@@ -359,19 +385,135 @@ def forward_return(
     return pl.concat([frame, returns], how="horizontal")
 
 
+def forward_levels(
+    frame: FrameT,
+    horizons: Sequence[float | str | timedelta] | float | str | timedelta,
+    reference: pl.DataFrame | pl.LazyFrame,
+    columns: Sequence[str],
+    names: Sequence[Sequence[str | None]],
+    *,
+    time_col: str = "elapsed_seconds",
+    symbol_col: str | Sequence[str] = "symbol",
+    reference_time_col: str | None = None,
+    reference_symbol_col: str | Sequence[str] | None = None,
+    tolerance: float | str | timedelta | None = None,
+    date_col: str = "date",
+    direction: Literal["backward", "forward", "nearest"] = "backward",
+    allow_exact_matches: bool = True,
+    returns_within: Literal["day", "session"] = "day",
+    market: Market | str | None = None,
+) -> FrameT:
+    """Add reference values (levels, not returns) found at each horizon, several columns in one lookup.
+
+    The reference row matched at ``t + h`` is the one :func:`forward_return` reads its future
+    price from (same keys, directions, tolerance, sessions and nulls); here every column of
+    ``columns`` is read from it, with one key coding, one sort and one pass for all of them.
+    ``names[k][c]`` names the value of ``columns[c]`` at ``horizons[k]`` (None: not wanted).
+    A null, NaN or infinite value, or no match, gives null.
+
+    Parameters
+    ----------
+    frame, horizons, time_col, symbol_col
+        As for :func:`forward_return`.
+    reference
+        The frame the values are read from (e.g. quotes).
+    columns
+        Numeric columns of ``reference``.
+    names
+        One row per horizon, one output name (or None) per column.
+    reference_time_col, reference_symbol_col, tolerance, date_col, direction
+        As for :func:`forward_return`.
+    allow_exact_matches, returns_within, market
+        As for :func:`forward_return`.
+
+    Returns
+    -------
+    DataFrame or LazyFrame
+        ``frame`` with one Float64 column per name, in ``names`` order (horizon by horizon).
+
+    Raises
+    ------
+    VizflowError
+        For ``names`` not of the horizons' and columns' shape, a repeated or existing name; and
+        as :func:`forward_return` raises.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> quotes = pl.DataFrame({"symbol": "A", "t": [0.0, 10.0], "bid": [9.0, 9.5], "ask": [11.0, 10.5]})
+    >>> trades = pl.DataFrame({"symbol": "A", "t": [5.0]})
+    >>> names = [["bid", "ask"], ["bid_5", None]]  # both at t, the bid only at t + 5
+    >>> forward_levels(trades, [0, 5], quotes, ["bid", "ask"], names, time_col="t").rows()
+    [('A', 5.0, 9.0, 11.0, 9.5)]
+    """
+    values = parse_horizons(horizons, where=_WHERE)
+    tol = _check_options(tolerance, direction, allow_exact_matches)
+    lazy, ref_lazy = frame.lazy(), reference.lazy()
+    lookup = lookup_spec(
+        lazy,
+        ref_lazy,
+        where=_WHERE,
+        time_col=time_col,
+        symbol_col=symbol_col,
+        reference_time_col=reference_time_col,
+        reference_symbol_col=reference_symbol_col,
+        date_col=date_col,
+    )
+    ref_schema = ref_lazy.collect_schema()
+    for column in columns:
+        _check_price(ref_schema, column, what="reference")
+    rows = [list(row) for row in names]
+    if len(rows) != len(values) or any(len(row) != len(columns) for row in rows):
+        msg = (
+            f"forward_return: names={names!r}; expected one row per horizon ({len(values)}) of one "
+            f"name or None per column ({len(columns)})"
+        )
+        raise VizflowError(msg)
+    wanted = [n for row in rows for n in row if n is not None]
+    if len(set(wanted)) != len(wanted) or not all(isinstance(n, str) and n for n in wanted):
+        msg = f"forward_return: names={names!r}; expected distinct non-empty names"
+        raise VizflowError(msg)
+    clash = [n for n in wanted if n in frame.collect_schema()]
+    if clash:
+        msg = f"forward_return: output column(s) {clash} already exist; drop them or rename them"
+        raise VizflowError(msg)
+    order = iter(range(len(wanted)))
+    spec = _Spec(
+        lookup=lookup,
+        names=tuple(wanted),
+        price=None,
+        values=tuple(columns),
+        slots=tuple(tuple(-1 if n is None else next(order) for n in row) for row in rows),
+        levels=True,
+        current="own",
+        log=False,
+        match=_matching(lookup, values, tol, direction, allow_exact_matches, returns_within, market),
+    )
+    return _attach(frame, lazy, ref_lazy, spec)
+
+
 @dataclass(frozen=True)
 class _Spec:
     """A validated call: what the plan node computes at ``collect()`` time."""
 
     lookup: Lookup
-    shifts: tuple[float, ...]  # in the time column's unit (0 for the close)
-    to_close: tuple[bool, ...]
-    names: tuple[str, ...]
-    price: str | None
-    ref_price: str
+    names: tuple[str, ...]  # one per output slot
+    price: str | None  # the frame's current price (None: not read)
+    values: tuple[str, ...]  # the source's value columns (the frame's price without a reference)
+    slots: tuple[tuple[int, ...], ...]  # [shift][value column]: output slot, or -1
+    levels: bool  # write the values found, not returns on the current price
     current: str
-    tolerance: float
     log: bool
+    match: _Match
+
+
+@dataclass(frozen=True)
+class _Match:
+    """Where a lookup matches: the shifts (in the time column's unit, 0 for the close) and the rule."""
+
+    shifts: tuple[float, ...]
+    to_close: tuple[bool, ...]
+    tolerance: float
     direction: int
     allow_exact: bool
     bounds: tuple[float, ...]
@@ -386,17 +528,32 @@ def _in_sorted_order(
     return np.ascontiguousarray(values[rows], dtype=np.float64)
 
 
+def _sorted_values(
+    frame: pl.DataFrame, columns: Sequence[str], rows: NDArray[np.int64], *, in_order: bool
+) -> NDArray[np.float64]:
+    """Return ``float64[len(columns), height]``: each column (nulls as NaN) in sorted row order."""
+    out = np.empty((len(columns), frame.height))
+    for c, column in enumerate(columns):
+        values = frame.get_column(column).cast(pl.Float64).to_numpy()
+        if in_order:
+            out[c] = values
+        else:
+            np.take(values, rows, out=out[c])
+    return out
+
+
 def _is_plain_backward(spec: _Spec) -> bool:
     """Tell whether the call is the default lookup that ``backward_returns_nb`` computes.
 
     Backward, exact matches allowed, no tolerance, no session bounds, no ``"close"`` horizon.
     """
+    match = spec.match
     return (
-        spec.direction == BACKWARD
-        and spec.allow_exact
-        and spec.tolerance == math.inf
-        and len(spec.bounds) <= 1
-        and not any(spec.to_close)
+        match.direction == BACKWARD
+        and match.allow_exact
+        and match.tolerance == math.inf
+        and len(match.bounds) <= 1
+        and not any(match.to_close)
     )
 
 
@@ -412,45 +569,47 @@ def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.Data
 
 
 def _returns(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> NDArray[np.float64]:
-    """Return the returns as ``float64[n_horizons, df.height]`` in ``df``'s row order, NaN for null."""
-    at = arrange(df, src, spec.lookup)
+    """Return the outputs as ``float64[n_slots, df.height]`` in ``df``'s row order, NaN for null."""
+    at, match = arrange(df, src, spec.lookup), spec.match
     if src is not None:
         require_shared_keys(df, src, spec.lookup, at, nothing="every return would be null")
     at = at._replace(codes=[], q_time=at.q_sorted)  # free the key codes and unsorted times now
-    own_price = None if spec.price is None else df.get_column(spec.price).cast(pl.Float64).to_numpy()
-    # nulls arrive as NaN
-    s_price = own_price if src is None else src.get_column(spec.ref_price).cast(pl.Float64).to_numpy()
-    assert s_price is not None
     # The kernel walks sorted arrays: one gather is cheaper than random reads in the pass.
-    s_sorted_price = _in_sorted_order(s_price, at.s_rows, in_order=at.s_in_order)
+    s_values = _sorted_values(df if src is None else src, spec.values, at.s_rows, in_order=at.s_in_order)
     q_rows, q_offsets, q_sorted = at.q_rows, at.q_offsets, at.q_sorted
-    out = np.empty((len(spec.shifts), df.height))
+    out = np.empty((len(spec.names), df.height))
     out[:, q_rows[q_offsets[0] : q_offsets[1]]] = np.nan  # group 0: a null key matches nothing
     q_offsets, s_offsets = q_offsets[1:], at.s_offsets[1:]
-    if spec.current == "reference":
+    if spec.levels:
+        now = np.empty(0)  # not read
+    elif spec.current == "reference":
         now = np.empty(df.height)
         asof_price_nb(
-            q_offsets, q_sorted, s_offsets, at.s_sorted, s_sorted_price, spec.direction, spec.allow_exact,
-            spec.tolerance, now,
+            q_offsets, q_sorted, s_offsets, at.s_sorted, s_values[0], match.direction, match.allow_exact,
+            match.tolerance, now,
         )  # fmt: skip
+    elif src is None:
+        now = s_values[0]
     else:
-        assert own_price is not None
-        now = s_sorted_price if src is None else _in_sorted_order(own_price, q_rows, in_order=at.q_in_order)
-    shifts = np.array(spec.shifts, dtype=np.float64)
-    to_close, bounds = np.array(spec.to_close, dtype=np.bool_), np.array(spec.bounds, np.float64)
+        assert spec.price is not None  # nulls arrive as NaN
+        own_price = df.get_column(spec.price).cast(pl.Float64).to_numpy()
+        now = _in_sorted_order(own_price, q_rows, in_order=at.q_in_order)
+    slots = np.array(spec.slots, dtype=np.int64)
+    shifts = np.array(match.shifts, dtype=np.float64)
+    to_close, bounds = np.array(match.to_close, dtype=np.bool_), np.array(match.bounds, np.float64)
     plain = _is_plain_backward(spec)
 
     def run(a: int, b: int) -> None:  # groups a..b-1, in a thread (the kernels release the GIL)
         qo, so = q_offsets[a : b + 1], s_offsets[a : b + 1]
         if plain:
             backward_returns_nb(
-                qo, q_rows, q_sorted, now, so, at.s_sorted, s_sorted_price, shifts, spec.log, at.q_in_order,
-                out,
+                qo, q_rows, q_sorted, now, so, at.s_sorted, s_values, slots, shifts, spec.log, spec.levels,
+                at.q_in_order, out,
             )  # fmt: skip
         else:
             forward_returns_nb(
-                qo, q_rows, q_sorted, now, so, at.s_sorted, s_sorted_price, shifts, to_close, spec.direction,
-                spec.allow_exact, spec.tolerance, spec.log, bounds, out,
+                qo, q_rows, q_sorted, now, so, at.s_sorted, s_values, slots, shifts, to_close,
+                match.direction, match.allow_exact, match.tolerance, spec.log, spec.levels, bounds, out,
             )  # fmt: skip
 
     by_group_runs(q_offsets, run)

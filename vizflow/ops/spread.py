@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import numbers
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -10,7 +9,7 @@ import polars as pl
 
 from vizflow._validate import require_columns
 from vizflow.exceptions import DataError, SchemaError, VizflowError
-from vizflow.ops.forward import forward_return, horizon_name
+from vizflow.ops.forward import forward_levels, horizon_name
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = ["spread_decomposition"]
 
-_ONE, _SPREAD, _D = "_vf_spread_one", "_vf_spread_quoted", "_vf_spread_direction"
+_SPREAD, _D = "_vf_spread_quoted", "_vf_spread_direction"
 _W, _W_HS = "_vf_spread_weight", "_vf_spread_weight_hs"
 _DIRECTIONS = (-1.0, 0.0, 1.0)
 
@@ -112,8 +111,8 @@ def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
     bid_col, ask_col
         The quotes' best bid and ask (for ``quoted_spread`` and the ``_hs`` columns).
     quoted
-        ``False``: leave out ``quoted_spread`` and the ``_hs`` columns, and with them the second
-        lookup (the spread in force), which costs about as much as the first.
+        ``False``: leave out ``quoted_spread`` and the ``_hs`` columns (the spread in force is
+        then not read).
     quote_time_col, quote_symbol_col
         The quotes' time and key columns (default: the trades' names).
     tolerance, date_col, direction, allow_exact_matches, returns_within, market
@@ -145,10 +144,11 @@ def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
 
     Notes
     -----
-    Two :func:`vizflow.forward_return` lookups (the mid at horizon 0 and at every ``h``, in one
-    pass; the spread in force at horizon 0) followed by expressions: lazy in, lazy out, computed
-    at ``collect()``. The mids are looked up as levels (the return from a unit price), so the
-    three measures are formed from ``P``, ``M_t`` and ``M_{t+h}`` directly.
+    One lookup as :func:`vizflow.forward_return` makes it (one key coding, one sort, one pass):
+    the quote matched at ``t`` gives the mid and the spread in force, the quote matched at each
+    ``t + h`` the mid; then expressions: lazy in, lazy out, computed at ``collect()``. The mids
+    and the spread are read as they are (levels, not returns), so the measures are formed from
+    ``P``, ``M_t``, ``A_t - B_t`` and ``M_{t+h}`` directly.
 
     Examples
     --------
@@ -189,22 +189,25 @@ def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
         raise VizflowError(msg)
     later: list[float | str] = [h for h in values if not _is_zero(h)]
     names: list[str] = ["_vf_spread_mid_now", *(f"_vf_spread_mid_{k}" for k in range(len(later)))]
-    clash = [n for n in (*names, _ONE, _SPREAD, _D, _W, _W_HS) if n in schema]
+    clash = [n for n in (*names, _SPREAD, _D, _W, _W_HS) if n in schema]
     if clash:
         msg = f"{where}: column(s) {clash} are vizflow's temporary names; rename them"
         raise VizflowError(msg)
 
-    lookup = functools.partial(
-        forward_return, time_col=time_col, symbol_col=symbol_col, reference_time_col=quote_time_col,
-        reference_symbol_col=quote_symbol_col, tolerance=tolerance, date_col=date_col,
-        direction=direction, allow_exact_matches=allow_exact_matches, returns_within=returns_within,
-        market=market,
+    # One lookup: the mid (and the spread in force) at t, the mid at every later horizon.
+    in_force = quotes.lazy()
+    columns: list[str] = [mid_col]
+    at: list[list[str | None]] = [[n] for n in names]
+    if quoted:
+        in_force = in_force.with_columns((pl.col(ask_col) - pl.col(bid_col)).alias(_SPREAD))
+        columns.append(_SPREAD)
+        at = [[names[0], _SPREAD], *([n, None] for n in names[1:])]
+    lazy = forward_levels(  # validates the horizons
+        trades.lazy(), [0.0, *later], in_force, columns, at, time_col=time_col, symbol_col=symbol_col,
+        reference_time_col=quote_time_col, reference_symbol_col=quote_symbol_col, tolerance=tolerance,
+        date_col=date_col, direction=direction, allow_exact_matches=allow_exact_matches,
+        returns_within=returns_within, market=market,
     )  # fmt: skip
-    base = trades.lazy().with_columns(pl.lit(1.0).alias(_ONE))
-    # The return from a unit price is the level minus 1: M = 1 + r, exact for prices >= 1.
-    lazy = lookup(
-        base, [0.0, *later], _ONE, reference=quotes, reference_price_col=mid_col, names=names
-    )  # validates the horizons
     out_names: list[str] = ["effective_spread"]
     for h in values:
         out_names += [horizon_name(h, "realized_spread_"), horizon_name(h, "price_impact_")]
@@ -219,19 +222,10 @@ def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
         msg = f"{where}: output column(s) {clash} already exist in trades; drop or rename them"
         raise VizflowError(msg)
     mid_now, spread = pl.col(names[0]), pl.col(_SPREAD)
-    levels = [(1.0 + pl.col(n)).alias(n) for n in names]
-    if quoted:
-        in_force = quotes.lazy().with_columns((pl.col(ask_col) - pl.col(bid_col)).alias(_SPREAD))
-        # A second lookup beside the first (not after it), so each reads the trades as given.
-        spread_now = lookup(
-            base, [0.0], _ONE, reference=in_force, reference_price_col=_SPREAD, names=[_SPREAD]
-        )
-        lazy = pl.concat([lazy, spread_now.select(_SPREAD)], how="horizontal")
-        levels.append((1.0 + spread).alias(_SPREAD))
-    # Levels and weights first, in their own columns, so each is computed once (the side check is
-    # a Python UDF, which common-subexpression elimination does not merge); then every measure is
-    # one difference of levels times a weight: 2 D / M_t (relative) or 2 D / (A_t - B_t) (_hs).
-    lazy = lazy.with_columns(_direction(side_col).alias(_D), *levels)
+    # The direction and weights first, in their own columns, so each is computed once (the side
+    # check is a Python UDF, which common-subexpression elimination does not merge); then every
+    # measure is one difference of levels times a weight: 2 D / M_t (relative) or 2 D / (A_t - B_t) (_hs).
+    lazy = lazy.with_columns(_direction(side_col).alias(_D))
     d = pl.col(_D)
     weights = [(2.0 * d / mid_now).alias(_W)]
     if quoted:
@@ -250,7 +244,7 @@ def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
     measures = [(pl.col(_W) * move).alias(name) for name, move in moves.items()]
     if quoted:
         measures += [(pl.col(_W_HS) * move).alias(f"{name}_hs") for name, move in moves.items()]
-    temporary = [_ONE, _D, _W, *names, *([_SPREAD, _W_HS] if quoted else [])]
+    temporary = [_D, _W, *names, *([_SPREAD, _W_HS] if quoted else [])]
     lazy = lazy.with_columns(measures).drop(temporary).select(*schema.names(), *out_names)
     if isinstance(trades, pl.DataFrame):
         return lazy.collect()
