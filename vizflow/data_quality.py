@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from vizflow.context import Context
     from vizflow.market import Market
 
-__all__ = ["COUNTS", "ISSUES", "quality", "quality_pipeline", "quality_totals", "worst_dates"]
+__all__ = ["COUNTS", "ISSUES", "RULES", "quality", "quality_pipeline", "quality_totals", "worst_dates"]
 
 TRADE_COUNTS = (
     "trades",
@@ -56,6 +56,27 @@ COUNTS = (*TRADE_COUNTS, *QUOTE_COUNTS)
 
 ISSUES = tuple(c for c in COUNTS if c not in {"trades", "quotes", "auction_trades"})
 """The counts that are defects; ``issues`` is their sum (auction prints are counted apart, not as defects)."""
+
+RULES = {
+    "trades": "prints (rows)",
+    "bad_prices": "prints with a null, NaN, infinite, zero or negative price or size",
+    "bad_times": "prints with a null time or one that is no time of day",
+    "duplicate_trades": "prints identical in every column to an earlier one (the copies)",
+    "out_of_order": "prints earlier than the previous print of the date and symbol, in file order",
+    "outside_quote": "continuous-session prints below the bid or above the ask of the quote in force",
+    "unquoted_trades": "continuous-session prints with no two-sided, uncrossed quote in force",
+    "auction_trades": "prints in a call auction (not a defect)",
+    "outside_session": "prints in no continuous session and no auction",
+    "quotes": "quotes (rows)",
+    "crossed_quotes": "continuous-session quotes with bid > ask",
+    "locked_quotes": "continuous-session quotes with bid == ask",
+    "one_sided_quotes": "continuous-session quotes with a null bid or ask",
+    "bad_quotes": "quotes with a NaN, infinite, zero or negative bid, ask or size",
+    "quotes_out_of_order": "quotes earlier than the previous quote of the date and symbol, in file order",
+    "stale_quotes": "gaps longer than stale_after seconds of the session clock between continuous quotes",
+    "issues": "the sum of the defect counts",
+}
+"""Each count of :func:`quality` (and ``issues``) in one line, for captions (the rules: its docstring)."""
 
 _PHASE, _ROW, _CLOCK = "_vf_quality_phase", "_vf_quality_row", "_vf_quality_clock"
 _CONTINUOUS = "continuous"

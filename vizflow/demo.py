@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
@@ -17,8 +17,15 @@ import vizflow as vf
 import vizflow.viz as vz
 from vizflow._optional import import_optional
 from vizflow.data_quality import ISSUES as QUALITY_ISSUES
+from vizflow.data_quality import RULES as QUALITY_RULES
 from vizflow.student import ci_halfwidth
 from vizflow.viz.heatmap import MIN_COUNT
+from vizflow.viz.tables import Table
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import plotly.graph_objects as go
 
 __all__ = ["DemoState", "main", "report_notes"]
 
@@ -40,11 +47,18 @@ class DemoState:
     year: pl.DataFrame = field(default_factory=pl.DataFrame)
     synthetic: bool = False
     lines: list[str] = field(default_factory=list)
+    tables: dict[str, Table] = field(default_factory=dict)
+    tabled: set[int] = field(default_factory=set)
 
     def say(self, line: str) -> None:
         """Add one line to the printed summary."""
         self.lines.append(line)
         print(line, flush=True)
+
+    def show(self, heading: str, table: Table, since: int) -> None:
+        """Show the summary's lines from ``since`` on as ``table`` in the report, not as notes."""
+        self.tables[heading] = table
+        self.tabled.update(range(since, len(self.lines)))
 
 
 KEYS = ["date", "symbol"]
@@ -98,9 +112,22 @@ def session_clock(state: DemoState) -> None:
         {"trades": pl.len(), "shares": pl.col("qty").sum()},
     )
     vf.save(per_session, state.output / "trades_per_session.parquet")
+    since = len(state.lines)
     state.say("trades per session:")
     for row in per_session.iter_rows(named=True):
         state.say(f"  {row['session']:<14} {row['trades']:>9,} trades {row['shares']:>14,} shares")
+    total = per_session.select(pl.lit("all").alias("session"), pl.col("trades", "shares").sum())
+    caption = (
+        f"The prints of the sample's {state.trades['date'].n_unique()} day(s) by session, and their sum."
+    )
+    meanings = {
+        "session": "open auction: before 09:30; morning: 09:30-11:30; afternoon: from 13:00 to the close "
+        "auction; close auction: the prints at 15:00",
+        "trades": "prints",
+        "shares": "their sizes summed",
+    }
+    table = pl.concat([per_session.with_columns(pl.col("session").cast(pl.String)), total])
+    state.show("trades per session", Table(table, caption, meanings, totals=1), since)
 
 
 def size_profile(state: DemoState) -> None:
@@ -314,6 +341,7 @@ def batch(state: DemoState) -> None:
     state.year = vf.finalize(vf.combine(vf.scan(folder / "output" / "*.parquet"))).collect()
     vf.save(state.year, folder / "year.parquet")
     clusters = sorted({c for v in state.year.columns if v.endswith("_clusters") for c in state.year[v]})
+    since = len(state.lines)
     state.say(
         f"the {len(dates)} dates combined (vf.finalize(vf.combine(vf.scan(output)))): mean markout from "
         "the trade price to the later mid, in the aggressor's direction, +/- its 95% CI (bp; se clustered "
@@ -322,6 +350,71 @@ def batch(state: DemoState) -> None:
     )
     for line in year_lines(state.year):
         state.say(f"  {line}")
+    returns = [c.removesuffix("_mean") for c in state.year.columns if c.endswith("_mean")]
+    names = {v: v.removeprefix("return_") + ("" if v.endswith("close") else " s") for v in returns}
+    caption = (
+        f"The {len(dates)} dates combined (vf.finalize(vf.combine(vf.scan(output)))): the mean markout "
+        "from the trade price to the mid h later, in the aggressor's direction, in bp, by size tercile."
+    )
+    first = names[returns[0]]
+    meanings = {
+        SIZE: f"terciles of trade size within each date, 0 the smallest ({TIES_TEXT})",
+        "n": "prints with an aggressor side",
+        first: f"the mean markout at h = {first}, and so on for each horizon (close: the day's last mid)",
+    }
+    table = ci_table(
+        state.year, SIZE, names, caption, meanings, clusters=clusters, scale=1e4, key_header="size tercile"
+    )
+    state.show(YEAR_TABLE, table, since)
+
+
+YEAR_TABLE = "the batch's dates combined: markout by size tercile"
+"""The heading of the batch's table in the report (drawn beside its decay figure)."""
+
+
+def ci_table(
+    finalized: pl.DataFrame,
+    key: str,
+    names: Mapping[str, str],
+    caption: str,
+    meanings: Mapping[str, str],
+    *,
+    clusters: list[int],
+    scale: float = 1.0,
+    key_header: str | None = None,
+) -> Table:
+    """Make a report table of a finalized summary: ``key``, ``trades`` (``n``), each value's mean and CI.
+
+    ``names`` maps each value column ``v`` to its header: the column of its mean (times ``scale``),
+    followed by the half-width of its 95% CI (``t(0.975, G - 1) x se`` with ``G`` its clusters; null
+    for fewer than 2), headed ``±``. ``meanings`` (by key, ``n`` or header) go under the caption,
+    and a last one says what ``±`` is, with the ``clusters`` (dates) seen.
+
+    >>> import polars as pl, vizflow as vf
+    >>> rows = pl.DataFrame({"date": ["d1", "d2", "d3"], "k": 0, "r": [1e-4, 3e-4, 2e-4]})
+    >>> summary = vf.finalize(vf.summarize(rows, "k", "r"))
+    >>> table = ci_table(summary, "k", {"r": "r (bp)"}, "", {}, clusters=[3], scale=1e4)
+    >>> [table.cell(c, v) for c, v in zip(table.frame.columns, table.frame.row(0))]
+    ['0', '3', '+2.00', '2.48']
+    """
+    columns: list[pl.Expr] = [pl.col(key).cast(pl.String), pl.col("n")]
+    headers = {"n": "trades"} | ({key: key_header} if key_header else {})
+    formats: dict[str, str] = {}
+    for v, name in names.items():
+        half = [
+            ci_halfwidth(se * scale, g) if se is not None else None
+            for se, g in zip(finalized[f"{v}_se"], finalized[f"{v}_clusters"], strict=True)
+        ]
+        columns += [(pl.col(f"{v}_mean") * scale).alias(name), pl.lit(pl.Series(f"{name} ci95", half))]
+        headers[f"{name} ci95"] = "\u00b1"
+        formats[name] = "+,.2f"
+    first = f"{next(iter(names.values()))} ci95"
+    band = (
+        "the half-width of the 95% CI of the mean to its left, t(0.975, G - 1) x se, with se clustered by "
+        f"date (G = {'/'.join(map(str, clusters))} dates)"
+    )
+    frame = finalized.select(columns).cast({f"{name} ci95": pl.Float64 for name in names.values()})
+    return Table(frame, caption, {**meanings, first: band}, headers=headers, formats=formats)
 
 
 SIZE_BREAKS = (100, 500)
@@ -340,6 +433,7 @@ def costs_and_quality(state: DemoState) -> None:
     """
     table = vf.quality(state.trades, state.quotes, vf.CN)
     vf.save(table, state.output / "quality.parquet")
+    since = len(state.lines)
     per_symbol = vf.quality_totals(table)
     listed = per_symbol if per_symbol.height <= LISTED else vf.quality_totals(table, None)
     state.say("data quality (vf.quality; each rule in docs/data-quality.md), over the dates:")
@@ -350,6 +444,7 @@ def costs_and_quality(state: DemoState) -> None:
             f"  {who}: {row['dates']} symbol-day(s), {row['trades']:,} trades ({row['auction_trades']:,} "
             f"in auctions), {row['quotes']:,} quotes; {found}"
         )
+    state.show("data quality: defects per date and symbol (vf.quality)", quality_table(table), since)
     columns = ["quoted_spread", "effective_spread", "realized_spread_60", "price_impact_60"]
     small, medium = SIZE_BREAKS
     size = (
@@ -362,6 +457,7 @@ def costs_and_quality(state: DemoState) -> None:
     costs = costs.with_columns(pl.col(columns) * 1e4, size=size)
     decomposition = vf.finalize(vf.summarize(costs, "size", columns))
     vf.save(decomposition, state.output / "spread_decomposition.parquet")
+    since = len(state.lines)
     state.say(
         "where the trades' cost goes (vf.spread_decomposition: effective spread = realized spread + "
         "price impact at 60 s, in the aggressor's direction; bp, mean +/- its 95% CI, se clustered by "
@@ -373,6 +469,44 @@ def costs_and_quality(state: DemoState) -> None:
             for c, name in zip(columns, ["quoted", "effective", "realized", "impact"], strict=True)
         ]
         state.say(f"  {row['size']:>7} ({row['n']:,} trades): " + ", ".join(cells))
+    unmarked = int(decomposition["n"].sum()) - int(decomposition["realized_spread_60_n"].sum())
+    clusters = sorted(set(decomposition["effective_spread_clusters"].to_list()))
+    caption = (
+        "vf.spread_decomposition of every print with an aggressor side: the mean of each measure over the "
+        "prints, in bp, by trade size. D is +1 for a buyer-initiated print, -1 for a seller-initiated one; "
+        "P its price; B, A and M the bid, ask and mid of the last snapshot at or before the print (t) "
+        "and 60 s later (t+60). effective = realized + impact, print by print."
+    )
+    meanings = {
+        "size": "shares in the print",
+        "n": f"prints ({unmarked:,} of them with no mid 60 s later, left out of realized and impact)",
+        "quoted": "the quoted spread (A_t - B_t) / M_t",
+        "effective": "2D (P - M_t) / M_t, what the print paid over the mid, both ways",
+        "realized 60 s": "2D (P - M_t+60) / M_t, what the other side kept after 60 s",
+        "impact 60 s": "2D (M_t+60 - M_t) / M_t, how far the mid moved the print's way",
+    }
+    names = dict(zip(columns, ["quoted", "effective", "realized 60 s", "impact 60 s"], strict=True))
+    shown = ci_table(decomposition, "size", names, caption, meanings, clusters=clusters, key_header="size")
+    state.show("where the cost of a trade goes: the spread decomposition at 60 s", shown, since)
+
+
+def quality_table(table: pl.DataFrame) -> Table:
+    """Make the report's table of :func:`vizflow.quality` output: its rows and their sum, defects found only.
+
+    The columns are the keys, ``trades``, ``auction_trades``, ``quotes``, the defect counts that
+    are not 0 on every row, and ``issues``; the caption says what each means and which are all 0.
+    """
+    found = [c for c in QUALITY_ISSUES if table[c].sum() > 0]
+    shown = ["trades", "auction_trades", "quotes", *found, "issues"]
+    total = table.select(pl.lit("all").alias("date"), pl.lit("").alias("symbol"), pl.col(shown).sum())
+    rows = pl.concat([table.select(pl.col("date", "symbol").cast(pl.String), *shown), total])
+    zero = [c for c in QUALITY_ISSUES if c not in found]
+    caption = (
+        "vf.quality of the sample: one row per date and symbol, then their sum; each count is a number of "
+        "rows (the rules in docs/data-quality.md)."
+        + (f" 0 on every row, so not shown: {', '.join(zero)}." if zero else "")
+    )
+    return Table(rows, caption, {c: QUALITY_RULES[c] for c in shown}, totals=1)
 
 
 def report_notes(lines: list[str]) -> list[str]:
@@ -409,7 +543,7 @@ def report(state: DemoState) -> None:
         f"mean 60 s markout (bp, trade price to the later mid, aggressor's direction) by half hour and "
         f"trade size (log10 shares, bins of 0.5; cells of fewer than {MIN_COUNT} trades hidden)"
     )
-    figures = {
+    day: dict[str, go.Figure] = {
         f"mid of {first} on the session clock": vz.line(quotes, "elapsed_seconds", "mid", market=vf.CN),
         "alpha decay: markout from the trade price to the later mid, in the aggressor's direction": vz.decay(
             trades, sign="side", title="mean signed markout by horizon (bp)"
@@ -421,17 +555,22 @@ def report(state: DemoState) -> None:
         "cumulative realized P&L of the composed fills": vz.pnl_curve(state.matched, group=KEY, market=vf.CN),
         "holding periods of the composed round trips": vz.holding_histogram(state.matched),
     }  # fmt: skip
+    # The day's tables first, then its figures, then the batch's table beside its figure.
+    sections: dict[str, go.Figure | Table] = {h: t for h, t in state.tables.items() if h != YEAR_TABLE}
+    sections.update(day)
     if state.year.height:
         combined = (
             "the batch's dates combined (vf.finalize(vf.combine(vf.scan(output)))): markout from the "
             "trade price to the later mid, in the aggressor's direction, by size tercile of the day"
         )
-        figures[combined] = vz.decay(
+        sections[YEAR_TABLE] = state.tables[YEAR_TABLE]
+        sections[combined] = vz.decay(
             state.year, SIZE, log_x=True, title="mean signed markout by horizon (bp)"
         )
-    notes = report_notes(state.lines)
-    path = vz.write_report(figures, state.output / "report.html", title="vizflow demo", notes=notes)
-    state.say(f"report: {path} ({len(figures)} figures, opens offline)")
+    notes = report_notes([line for i, line in enumerate(state.lines) if i not in state.tabled])
+    path = vz.write_report(sections, state.output / "report.html", title="vizflow demo", notes=notes)
+    shown = sum(isinstance(s, Table) for s in sections.values())
+    state.say(f"report: {path} ({len(sections) - shown} figures, {shown} tables, opens offline)")
 
 
 STEPS = [
