@@ -8,7 +8,8 @@ from scipy.stats import t as scipy_t
 
 import vizflow as vf
 import vizflow.viz as vz
-from vizflow.demo import BATCH_HORIZONS, SIZE, main
+from tests.viz.report_tables import number, report_tables
+from vizflow.demo import BATCH_HORIZONS, SIZE, YEAR_TABLE, main
 
 
 @pytest.mark.slow
@@ -48,6 +49,7 @@ def _check_year_table(out, state, text):
     assert "ties='share': equal sizes share a tercile" in text  # the terciles' rule for ties
     assert "size_tercile  trades" in text
     report = (out / "report.html").read_text()
+    _check_year_report_table(report_tables(report)[YEAR_TABLE], year, dates)
     for figure in ("mean signed markout by horizon (bp)", f"95% CI, clustered by date, {dates} dates"):
         assert figure in report  # the figures' titles and band labels
     fig = vz.decay(year, SIZE, log_x=True)
@@ -59,3 +61,19 @@ def _check_year_table(out, state, text):
             se = year.filter(pl.col(SIZE) == int(trace.name))[f"{column}_se"].item() * 1e4
             assert e == pytest.approx(scipy_t.ppf(0.975, dates - 1) * se, rel=1e-12)
     assert fig.layout.xaxis.ticktext[-1] == "close"
+
+
+def _check_year_report_table(table, year, dates):
+    """The report's table of the batch: per tercile, the trades and each horizon's mean and 95% CI (bp)."""
+    heads = [f"{h} s" if h != "close" else "close" for h in BATCH_HORIZONS]
+    assert table.header == ["size tercile", "trades", *(c for h in heads for c in (h, "\u00b1"))]
+    assert [row[0] for row in table.body] == ["0", "1", "2"]
+    for row, cell in zip(table.body, year.iter_rows(named=True), strict=True):
+        assert number(row[1]) == cell["n"]
+        for k, h in enumerate(BATCH_HORIZONS):
+            mean, se = cell[f"return_{h}_mean"] * 1e4, cell[f"return_{h}_se"] * 1e4
+            assert number(row[2 + 2 * k]) == pytest.approx(mean, abs=0.005 + 1e-9)
+            assert number(row[3 + 2 * k]) == pytest.approx(
+                scipy_t.ppf(0.975, dates - 1) * se, abs=0.005 + 1e-9
+            )
+    assert f"se clustered by date (G = {dates} dates)" in table.caption
