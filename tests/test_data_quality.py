@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import vizflow as vf
 import vizflow.cli
 from vizflow import demo
-from vizflow.data_quality import COUNTS, ISSUES
+from vizflow.data_quality import COUNTS, ISSUES, RULES
 
 DAY, SYMBOL = "20230201", "600519.SH"
 
@@ -489,3 +489,9 @@ def test_regression_vf_quality_is_the_function_and_its_module_is_named_apart():
     assert vf.quality_totals is module.quality_totals
     assert vf.worst_dates is module.worst_dates
     assert callable(vf.quality)
+
+
+def test_every_count_has_its_one_line_rule():
+    """The report's captions read RULES for each count shown: none may be missing or left over."""
+    assert list(RULES) == [*COUNTS, "issues"]
+    assert all(rule and not rule.endswith(".") for rule in RULES.values())

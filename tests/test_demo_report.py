@@ -26,15 +26,20 @@ OPEN, LUNCH, AFTERNOON, CLOSE = 34_200, 41_400, 46_800, 54_000  # CN: 09:30, 11:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> dict[str, ParsedTable]:
-    """The demo's steps that the report's day tables need (no batch), then the report."""
+def page(tmp_path_factory) -> str:
+    """The demo's steps that the report's day tables need (no batch), then the report's HTML."""
     state = demo.DemoState(output=tmp_path_factory.mktemp("demo"))
     for step in (
         demo.load_sample, demo.session_clock, demo.forward_returns, demo.round_trips,
         demo.costs_and_quality, demo.report,
     ):  # fmt: skip
         step(state)
-    return report_tables((state.output / "report.html").read_text(encoding="utf-8"))
+    return (state.output / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def report(page) -> dict[str, ParsedTable]:
+    return report_tables(page)
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +65,12 @@ def clock(ticktime: int) -> float:
     return LUNCH - OPEN + max(s - AFTERNOON, 0.0)
 
 
-def test_the_report_shows_the_day_tables(report):
+def test_the_report_shows_the_day_tables(report, page):
     assert list(report) == [SESSIONS, QUALITY, COSTS]  # no batch ran: no table of its dates
+    notes = page[page.index("<ul>") : page.index("</ul>")]
+    assert "FIFO on" in notes
+    for tabled in ("trades per session:", "data quality (vf.quality", "where the trades' cost goes"):
+        assert tabled not in notes  # shown as a table, not repeated as a note
 
 
 def test_trades_per_session_table(report, trades):
