@@ -12,8 +12,10 @@ from vizflow.viz.figures import decay, holding_histogram, line, pnl_curve
 from vizflow.viz.heatmap import heatmap
 from vizflow.viz.labels import bin_labels
 from vizflow.viz.report import write_report
+from vizflow.viz.tables import Table
 
 __all__ = [
+    "Table",
     "bin_labels",
     "clock_axis",
     "dashboard",
