@@ -100,8 +100,8 @@ def test_backward_returns_nb_equals_the_general_kernel_bit_for_bit(data, n_group
     )  # fmt: skip
     fast = np.full((shifts.size, n), 7.0)
     backward_returns_nb(
-        q_offsets, q_rows, q_time, now, s_offsets, s_time, values, slots, shifts, log, False, identity, fast
-    )
+        q_offsets, q_rows, q_time, now, s_offsets, s_time, values, None, shifts, log, False, identity, fast
+    )  # slots None: the compiled case without slot reads, against explicit slots
     assert np.array_equal(fast.view(np.int64), general.view(np.int64))
 
 
@@ -152,7 +152,7 @@ def test_levels_of_several_columns_are_what_each_one_column_return_reads(
             continue
         one = np.full((1, n), 7.0)
         forward_returns_nb(
-            q_offsets, rows, q_time, now, s_offsets, s_time, values[c : c + 1], ONE_SLOT, shifts[k : k + 1],
+            q_offsets, rows, q_time, now, s_offsets, s_time, values[c : c + 1], None, shifts[k : k + 1],
             close[:1], direction, allow_exact, tolerance, False, False, np.empty(0), one,
         )  # fmt: skip
         level = levels[slot]

@@ -54,9 +54,20 @@ def _pick_nb(
     return back if target - s_time[back] <= tolerance + slack else -1
 
 
-@njit(cache=True, inline="always")
-def _write_nan_nb(out: np.ndarray, slots: np.ndarray, k: int, row: int) -> None:
-    """Write NaN to the slots of shift ``k`` (every shift when ``k < 0``) of output ``row``."""
+@njit(cache=True)
+def _write_nan_nb(out: np.ndarray, slots: np.ndarray | None, k: int, row: int) -> None:
+    """Write NaN to the slots of shift ``k`` (every shift when ``k < 0``) of output ``row``.
+
+    ``slots`` None: one value column, shift ``k`` writes ``out[k]`` (numba compiles this case
+    apart, without the slot reads, which cost the returns kernels half their speed).
+    """
+    if slots is None:
+        if k >= 0:
+            out[k, row] = math.nan
+        else:
+            for kk in range(out.shape[0]):
+                out[kk, row] = math.nan
+        return
     for kk in range(slots.shape[0]):
         if k >= 0 and kk != k:
             continue
@@ -66,10 +77,10 @@ def _write_nan_nb(out: np.ndarray, slots: np.ndarray, k: int, row: int) -> None:
                 out[slot, row] = math.nan
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _write_values_nb(
     out: np.ndarray,
-    slots: np.ndarray,
+    slots: np.ndarray | None,
     k: int,
     row: int,
     s_values: np.ndarray,
@@ -79,19 +90,26 @@ def _write_values_nb(
     levels: bool,
 ) -> None:
     """Write the values of source row ``j`` to the slots of shift ``k``: levels or returns on ``p0``."""
+    if slots is None:
+        out[k, row] = _value_nb(s_values[0, j], p0, log, levels)
+        return
     for c in range(slots.shape[1]):
         slot = slots[k, c]
-        if slot < 0:
-            continue
-        price = s_values[c, j]
-        if levels:
-            ret = price
-        elif log:
-            ratio = price / p0
-            ret = math.log(ratio) if ratio > 0.0 else math.nan
-        else:
-            ret = (price - p0) / p0
-        out[slot, row] = ret if math.isfinite(ret) else math.nan
+        if slot >= 0:
+            out[slot, row] = _value_nb(s_values[c, j], p0, log, levels)
+
+
+@njit(cache=True, inline="always")
+def _value_nb(price: float, p0: float, log: bool, levels: bool) -> float:
+    """Return the level ``price``, or its return on ``p0``; NaN where not finite."""
+    if levels:
+        ret = price
+    elif log:
+        ratio = price / p0
+        ret = math.log(ratio) if ratio > 0.0 else math.nan
+    else:
+        ret = (price - p0) / p0
+    return ret if math.isfinite(ret) else math.nan
 
 
 @njit(cache=True, nogil=True)
@@ -103,7 +121,7 @@ def forward_returns_nb(
     s_offsets: np.ndarray,
     s_time: np.ndarray,
     s_values: np.ndarray,
-    slots: np.ndarray,
+    slots: np.ndarray | None,
     shifts: np.ndarray,
     to_close: np.ndarray,
     direction: int,
@@ -126,7 +144,8 @@ def forward_returns_nb(
     With ``bounds`` (the sessions' edges on the clock, ascending) a window ``[t, t + h]`` that
     leaves the session holding ``t`` is null. ``s_values[c]`` is the ``c``-th reference value
     column in source sort order; the row matched at shift ``k`` gives ``out[slots[k, c], row]``
-    for each ``c`` with ``slots[k, c] >= 0`` (one match, several columns read). The value is the
+    for each ``c`` with ``slots[k, c] >= 0`` (one match, several columns read; ``slots`` None:
+    ``s_values[0]`` to ``out[k, row]``, compiled without the slot reads). The value is the
     return ``(price - now) / now`` or ``log(price / now)``, or with ``levels`` the price itself
     (``now`` and ``log`` then unread); NaN times or prices, zero current prices (returns) and
     non-finite values give NaN. Two pointers per shift move forward through the group:
@@ -191,8 +210,10 @@ def forward_returns_nb(
                         j = -1  # no future price yet
                 if j < 0:
                     _write_nan_nb(out, slots, k, row)
-                    continue
-                _write_values_nb(out, slots, k, row, s_values, j, p0, log, levels)
+                elif slots is None:
+                    out[k, row] = _value_nb(s_values[0, j], p0, log, levels)
+                else:
+                    _write_values_nb(out, slots, k, row, s_values, j, p0, log, levels)
 
 
 @njit(cache=True, nogil=True)
@@ -204,7 +225,7 @@ def backward_returns_nb(
     s_offsets: np.ndarray,
     s_time: np.ndarray,
     s_values: np.ndarray,
-    slots: np.ndarray,
+    slots: np.ndarray | None,
     shifts: np.ndarray,
     log: bool,
     levels: bool,
@@ -249,8 +270,10 @@ def backward_returns_nb(
                 upto[k] = j
                 if j == s_lo or target - slack > last_time:  # nothing at or before, or no future price yet
                     _write_nan_nb(out, slots, k, row)
-                    continue
-                _write_values_nb(out, slots, k, row, s_values, j - 1, p0, log, levels)
+                elif slots is None:
+                    out[k, row] = _value_nb(s_values[0, j - 1], p0, log, levels)
+                else:
+                    _write_values_nb(out, slots, k, row, s_values, j - 1, p0, log, levels)
 
 
 @njit(cache=True)
@@ -297,13 +320,14 @@ def warm_up() -> None:
     """Compile (or load from numba's cache) the kernels with the argument types the wrapper uses."""
     offsets, rows = np.array([0, 2], np.int64), np.arange(2, dtype=np.int64)
     times, prices = np.array([0.0, 1.0]), np.ones(2)
-    values, slots = prices.reshape(1, 2), np.zeros((1, 1), np.int64)
-    forward_returns_nb(
-        offsets, rows, times, prices, offsets, times, values, slots, np.ones(1), np.zeros(1, np.bool_),
-        BACKWARD, True, math.inf, False, False, np.empty(0), np.empty((1, 2)),
-    )  # fmt: skip
-    backward_returns_nb(
-        offsets, rows, times, prices, offsets, times, values, slots, np.ones(1), False, False, True,
-        np.empty((1, 2)),
-    )  # fmt: skip
+    values = prices.reshape(1, 2)
+    for slots in (None, np.zeros((1, 1), np.int64)):  # returns / levels of several columns
+        forward_returns_nb(
+            offsets, rows, times, prices, offsets, times, values, slots, np.ones(1), np.zeros(1, np.bool_),
+            BACKWARD, True, math.inf, False, slots is not None, np.empty(0), np.empty((1, 2)),
+        )  # fmt: skip
+        backward_returns_nb(
+            offsets, rows, times, prices, offsets, times, values, slots, np.ones(1), False, slots is not None,
+            True, np.empty((1, 2)),
+        )  # fmt: skip
     asof_price_nb(offsets, times, offsets, times, prices, BACKWARD, True, math.inf, np.empty(2))

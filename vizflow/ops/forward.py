@@ -594,7 +594,8 @@ def _returns(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> NDArray
         assert spec.price is not None  # nulls arrive as NaN
         own_price = df.get_column(spec.price).cast(pl.Float64).to_numpy()
         now = _in_sorted_order(own_price, q_rows, in_order=at.q_in_order)
-    slots = np.array(spec.slots, dtype=np.int64)
+    one_column = all(row == (k,) for k, row in enumerate(spec.slots))  # the kernels' fast case
+    slots = None if one_column else np.array(spec.slots, dtype=np.int64)
     shifts = np.array(match.shifts, dtype=np.float64)
     to_close, bounds = np.array(match.to_close, dtype=np.bool_), np.array(match.bounds, np.float64)
     plain = _is_plain_backward(spec)
