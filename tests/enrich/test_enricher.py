@@ -900,7 +900,81 @@ def test_regression_a_feed_overflow_names_the_row_and_uint64_stays_uint64():
     assert out["cum"].to_list() == [2**62, 1, 2**63, 3]
 
 
+def test_regression_shuffled_overflow_is_found_through_the_order():
+    """Running values on unsorted rows visit them through the order: the overflow check still runs there."""
+    df = pl.DataFrame({"symbol": [1, 1, 2, 1], "t": [3, 1, 1, 2], "q": [1, 2**62, 5, 2**62]})
+    with pytest.raises(
+        DataError, match=r"rule 'cum' failed at row 3 \(symbol=1, t=2\).*Int64 value overflows"
+    ):
+        vf.enrich(df, [vf.TagRunning("cum", lambda p, r: p + r["q"], 0)], by="symbol", sort_by="t")
+    threaded = pl.concat([df.with_columns(pl.col("symbol") + 10 * k) for k in range(40)])
+    with pytest.MonkeyPatch.context() as mp:
+        force_threads(mp)
+        with pytest.raises(
+            DataError, match=r"failed at row 3 \(symbol=1, t=2\)"
+        ):  # the first, not a later run's
+            vf.enrich(threaded, [vf.TagRunning("cum", lambda p, r: p + r["q"], 0)], by="symbol", sort_by="t")
+
+
+@given(rows=st.lists(ROW, max_size=80), seed=st.integers(0, 2**16), threaded=st.booleans())
+def test_regression_unsorted_rows_are_read_in_place_not_gathered(rows, seed, threaded):
+    """Built-in rules on unsorted rows read the input columns where they are (no gather, no scatter)."""
+    df = _frame(rows).with_row_index("i").sample(fraction=1.0, shuffle=True, seed=seed)
+
+    def no_gather(*args, **kwargs):
+        msg = "gathered"
+        raise AssertionError(msg)
+
+    rules = [
+        vf.TagRunning("seq", seq, 0),
+        vf.TagRunning("position", position, 0),
+        vf.TagCondition("l", is_large),
+    ]
+    with pytest.MonkeyPatch.context() as mp:
+        if threaded:
+            force_threads(mp)
+        mp.setattr(importlib.import_module("vizflow.enrich.enricher"), "_unsort", no_gather)
+        mp.setattr(pl.DataFrame, "gather", no_gather)
+        out = vf.enrich(df, rules, by="symbol", sort_by="t")
+    expected = enrich_reference(
+        [rows[i] for i in df["i"]],
+        "symbol",
+        "t",
+        conditions={"l": is_large},
+        running={"seq": (seq, 0), "position": (position, 0)},
+    )
+    assert out["seq"].to_list() == expected["seq"]
+    assert out["position"].to_list() == expected["position"]
+    assert out["l"].to_list() == expected["l"]
+
+
+class _Volume(vf.TagRunning):
+    """A subclass may read its records in sorted order: its columns are gathered into it."""
+
+
+@given(rows=st.lists(ROW, max_size=60), seed=st.integers(0, 2**16))
+def test_regression_a_column_read_in_place_and_gathered_reaches_each_rule_in_its_order(rows, seed):
+    """``qty`` is read where it is by ``position`` and gathered into (symbol, t) order for the subclass."""
+    df = _frame(rows).with_row_index("i").sample(fraction=1.0, shuffle=True, seed=seed)
+    volume = _Volume("volume", lambda p, r: p + r["qty"], 0)
+    out = vf.enrich(df, [vf.TagRunning("position", position, 0), volume], by="symbol", sort_by="t")
+    expected = enrich_reference(
+        [rows[i] for i in df["i"]],
+        "symbol",
+        "t",
+        running={"position": (position, 0), "volume": (lambda p, r: p + r["qty"], 0)},
+    )
+    assert out["position"].to_list() == expected["position"]
+    assert out["volume"].to_list() == expected["volume"]
+
+
 def _forbid_sorting(mp: pytest.MonkeyPatch, fail: typing.Callable[..., typing.Any]) -> None:
     """Make every way the enricher sorts rows call ``fail``."""
-    for name, attr in [("enricher", "segments"), ("presorted", "segments"), ("presorted", "group_order")]:
+    sorts = [
+        ("enricher", "segments"),
+        ("presorted", "segments"),
+        ("presorted", "group_order"),
+        ("presorted", "packed_order"),
+    ]
+    for name, attr in sorts:
         mp.setattr(importlib.import_module(f"vizflow.enrich.{name}"), attr, fail)

@@ -302,6 +302,33 @@ def __vizflow_running_checked__(offsets, records, initial, out, pos_out{values})
 
 
 @__vizflow_njit__
+def __vizflow_running_ordered__(order, offsets, records, initial, out, pos_out{values}):
+    for g in range(offsets.size - 1):
+        prev = initial
+        for k in range(offsets[g], offsets[g + 1]):
+            pos_out[0] = k
+            i = order[k]
+            prev = __vizflow_rule__(prev, records[i]{values})
+            out[i] = prev
+
+
+@__vizflow_njit__
+def __vizflow_running_ordered_checked__(order, offsets, records, initial, out, pos_out{values}):
+    for g in range(offsets.size - 1):
+        prev = initial
+        shadow = float(initial)
+        for k in range(offsets[g], offsets[g + 1]):
+            pos_out[0] = k
+            i = order[k]
+            prev = __vizflow_rule__(prev, records[i]{values})
+            shadow = __vizflow_rule__(shadow, records[i]{values})
+            out[i] = prev
+            if abs(float(prev) - shadow) > {wrap!r}:
+                return k
+    return -1
+
+
+@__vizflow_njit__
 def __vizflow_running_keyed__(codes, state, records, out, pos_out{values}):
     for i in range(records.size):
         pos_out[0] = i
@@ -328,7 +355,10 @@ def __vizflow_running_keyed_checked__(codes, state, shadow, records, out, pos_ou
 """The compiled passes over all rows. They call the rule by name, not as an argument (a function
 argument defeats numba's disk cache); ``{values}`` are the values the rule reads.
 The ``keyed`` passes run the rows in input order with each key's value in ``state[code]`` (rows
-already in time order within each key, keys interleaved: no sort). ``running_checked`` carries a
+already in time order within each key, keys interleaved: no sort); the ``ordered`` passes visit
+input rows through a (key, time) order (``order[k]``, sorted position ``k``) and write each value
+at its input row: no gather of the columns into that order, no scatter of the values back.
+The passes release the GIL: runs of whole groups may run in threads. ``running_checked`` carries a
 float64 shadow of an integer value: a gap of more than
 :data:`WRAP` between them means the integer wrapped around (a sum past 2**63)."""
 
@@ -344,8 +374,9 @@ class CompiledRule:
     """A rule compiled once, with its passes; the values it reads are passed at each call.
 
     ``function(*row_arguments, *values)`` is the rule; ``condition``, ``running``,
-    ``running_checked`` and their ``running_keyed`` twins (a value per key code, rows in input
-    order) are the passes over all rows (each taking the values last). ``names``
+    ``running_checked``, their ``running_ordered`` twins (input rows visited through an order)
+    and their ``running_keyed`` twins (a value per key code, rows in input order) are the passes
+    over all rows (each taking the values last). ``names``
     are the globals and closure variables passed as arguments, after the function's defaults
     (``n_defaults`` of them).
     """
@@ -354,6 +385,8 @@ class CompiledRule:
     condition: Any
     running: Any
     running_checked: Any
+    running_ordered: Any
+    running_ordered_checked: Any
     running_keyed: Any
     running_keyed_checked: Any
     names: tuple[str, ...]
@@ -506,13 +539,18 @@ def _compile(
     lines = _literal_lines(baked)
     if lines is not None:
         header = f'"""vizflow rule {fn.__qualname__}, rows {record.descr} (generated; do not edit)."""'
-        imports = [header, "from numba import njit", *lines, "__vizflow_njit__ = njit(cache=True)"]
+        imports = [
+            header,
+            "from numba import njit",
+            *lines,
+            "__vizflow_njit__ = njit(cache=True, nogil=True)",
+        ]
         text = "\n".join([*imports, "", "", "@__vizflow_njit__", definition, passes])
         module = cached_module(text)
         if module is not None:
             return _compiled_from(vars(module), names, n_defaults, module=module.__name__)
     namespace = {k: v for k, v in baked.items() if "." not in k and v is not _MISSING}
-    namespace |= {"__vizflow_njit__": numba.njit, "__builtins__": builtins}
+    namespace |= {"__vizflow_njit__": numba.njit(nogil=True), "__builtins__": builtins}
     text = "\n".join(["@__vizflow_njit__", definition, passes])
     exec(compile(text, f"<vizflow rule {fn.__qualname__}>", "exec"), namespace)
     return _compiled_from(namespace, names, n_defaults, module=None)
@@ -531,6 +569,8 @@ def _compiled_from(
         condition=namespace["__vizflow_condition__"],
         running=namespace["__vizflow_running__"],
         running_checked=namespace["__vizflow_running_checked__"],
+        running_ordered=namespace["__vizflow_running_ordered__"],
+        running_ordered_checked=namespace["__vizflow_running_ordered_checked__"],
         running_keyed=namespace["__vizflow_running_keyed__"],
         running_keyed_checked=namespace["__vizflow_running_keyed_checked__"],
         names=names,
@@ -541,7 +581,7 @@ def _compiled_from(
 
 def _around(rule: Any) -> CompiledRule:
     """Build the passes around an already compiled rule that takes no values (all baked in)."""
-    namespace = {_RULE: rule, "__vizflow_njit__": numba.njit, "__builtins__": builtins}
+    namespace = {_RULE: rule, "__vizflow_njit__": numba.njit(nogil=True), "__builtins__": builtins}
     exec(compile(_passes(0), "<vizflow passes>", "exec"), namespace)
     return _compiled_from(namespace, (), 0, module=None)
 

@@ -256,13 +256,18 @@ class Enricher:
         ]  # fmt: skip
         record_cols = sorted({c for r in compiled for c in inputs[id(r)]}, key=df.columns.index)
         require_no_nulls(df, record_cols, where="enrich")
+        # Conditions and built-in running values read the input rows where they are (a running
+        # value visits them through the order); other compiled rules read columns gathered into it.
+        gathered = [r for r in compiled if seg.order is not None and not _reads_in_place(r)]
+        gather_cols = sorted({c for r in gathered for c in inputs[id(r)]}, key=df.columns.index)
+        in_place_cols = {c for r in compiled if r not in gathered for c in inputs[id(r)]}
+        in_place = record_arrays(df, [c for c in record_cols if c in in_place_cols], where="enrich")
         arrays: dict[str, np.ndarray] = {}
-        if compiled:
+        if gather_cols:
             # Gather the few columns in sorted order first: a structured-array gather is ~5x slower.
-            source = df.select(record_cols)
-            if seg.order is not None and record_cols:
-                source = source.gather(pl.Series(seg.order))
-            arrays = record_arrays(source, record_cols, where="enrich")
+            assert seg.order is not None
+            source = df.select(gather_cols).gather(pl.Series(seg.order))
+            arrays = record_arrays(source, gather_cols, where="enrich")
         python_rules = []
         series: list[pl.Series] = []
         for rule in self.rules:
@@ -273,14 +278,17 @@ class Enricher:
             elif rule in compiled:
                 # Each rule reads a record of its own columns only (one column: a view, no copy).
                 reads = [c for c in record_cols if c in inputs[id(rule)]]
-                records = records_from(arrays, reads, df.height)
+                # A failing position is sorted for a gathered rule or a running value, else a row.
+                where = seg if rule in gathered or isinstance(rule, TagRunning) else _whole(df.height)
                 try:
-                    if keyed is not None and isinstance(rule, TagRunning):
-                        values = rule.compute_keyed(records, *keyed)
-                    else:
+                    if rule in gathered:
+                        records = records_from(arrays, reads, df.height)
                         values = _unsort(cast("_Compiled", rule).compute(records, seg.offsets), seg.order)
+                    else:
+                        records = records_from(in_place, reads, df.height)
+                        values = self._in_place(rule, records, seg, keyed)
                 except RowError as exc:
-                    raise self._row_error(df, seg, rule, inputs[id(rule)], exc) from exc.__cause__
+                    raise self._row_error(df, where, rule, inputs[id(rule)], exc) from exc.__cause__
                 series.append(pl.Series(rule.output_columns[0], values))
             else:
                 python_rules.append(rule)
@@ -291,6 +299,17 @@ class Enricher:
                 for values in self._python_path(ordered, seg.offsets, python_rules, inputs)
             )
         return series
+
+    @staticmethod
+    def _in_place(
+        rule: TagRule, records: np.ndarray, seg: Segments, keyed: tuple[NDArray[np.int64], int] | None
+    ) -> NDArray[Any]:
+        """Values of a rule reading the input rows where they are (see :func:`_reads_in_place`)."""
+        if isinstance(rule, TagRunning) and keyed is not None:
+            return rule.compute_keyed(records, *keyed)
+        if isinstance(rule, TagRunning) and seg.order is not None:
+            return rule.compute_ordered(records, seg.order, seg.offsets)
+        return cast("_Compiled", rule).compute(records, seg.offsets)
 
     def _expression(self, df: pl.DataFrame, seg: Segments, rule: Any) -> pl.Series:
         """Evaluate a TagCondition expression per ``by`` group in sorted order, in input order."""
@@ -366,6 +385,20 @@ def _needs_order(rule: TagRule) -> bool:
     if rule.expr is not None:
         return not rule.elementwise
     return not rule.jit
+
+
+def _reads_in_place(rule: TagRule) -> bool:
+    """Whether a compiled rule reads the input rows in input order whatever their order.
+
+    Row-by-row conditions need no order; a built-in running value visits the rows through the
+    order (or keeps a value per key on a feed). A subclass may read records in sorted order.
+    """
+    return not _needs_order(rule) or type(rule) is TagRunning
+
+
+def _whole(n: int) -> Segments:
+    """Return the rows as they are, in one group."""
+    return Segments(None, np.array([0, n], dtype=np.int64))
 
 
 def _keyed_pass(rule: TagRule) -> bool:

@@ -7,19 +7,22 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 import polars as pl
 
-from vizflow._grouping import Segments, group_order, key_codes, segments
+from vizflow._grouping import Segments, by_group_runs, group_order, key_codes, segments
 from vizflow.kernels.presorted import in_order_by_key_nb, sorted_runs_nb
+from vizflow.kernels.radix import exact_ints_nb, place_by_code_nb, rows_of_nb, sort_buckets_nb
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from numpy.typing import NDArray
 
-__all__ = ["keyed_in_order", "presorted_segments", "row_order"]
+__all__ = ["keyed_in_order", "packed_order", "presorted_segments", "row_order"]
 
 T = TypeVar("T", bound=np.generic)
 
 _MAX_KEYS = 2  # key columns the one-pass check compares
+_SCALES = (1.0, 1e3, 1e6, 1e9)  # decimal units float times are tried in (seconds to nanoseconds)
+_WORD_BITS = 64
 
 
 def presorted_segments(
@@ -74,8 +77,9 @@ def row_order(
     ``keyed``, rows whose keys interleave but each key's are in time order (the segments are
     then the whole frame in input order and the codes come second, see
     :func:`keyed_in_order`); else the order of :func:`vizflow._grouping.segments`, sorted from
-    the key codes and times already read (:func:`vizflow._grouping.group_order`), or by
-    ``segments`` itself for what this module does not cover.
+    the key codes and times already read (:func:`packed_order` when the times are integers in a
+    span that fits, else :func:`vizflow._grouping.group_order`), or by ``segments`` itself for
+    what this module does not cover.
 
     Examples
     --------
@@ -96,8 +100,61 @@ def row_order(
     (codes,), n_keys = key_codes([frame], [by])
     if keyed and in_order_by_key_nb(codes, n_keys, times):
         return Segments(None, np.array([0, n], dtype=np.int64)), (codes, n_keys)
-    order, offsets, _, identity = group_order(codes, n_keys, times)
+    packed = packed_order(codes, n_keys, times)
+    if packed is None:
+        order, offsets, _, identity = group_order(codes, n_keys, times)
+    else:
+        order, offsets, identity = packed
     return Segments(None if identity else order, offsets), None
+
+
+def packed_order(
+    codes: NDArray[np.int64], n_keys: int, times: NDArray[np.generic]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], bool] | None:
+    """Order rows by (code, time) stably, one packed word a row; None if the times do not fit.
+
+    The same order and offsets as :func:`vizflow._grouping.group_order` (and whether no row
+    moved), from a counting sort by code and a radix sort of each code's rows by time
+    (:mod:`vizflow.kernels.radix`), in threads on runs of whole codes. Covered: integer
+    times, and float times that are all exact multiples of a second, millisecond, microsecond
+    or nanosecond (no NaN), whose span needs at most ``64 - bits(rows)`` bits.
+
+    Examples
+    --------
+    >>> order, offsets, identity = packed_order(np.array([1, 0, 1]), 2, np.array([5.0, 7.0, 2.0]))
+    >>> order.tolist(), offsets.tolist(), identity
+    ([1, 2, 0], [0, 1, 3], False)
+    >>> packed_order(np.array([0, 0]), 1, np.array([0.1, np.nan])) is None
+    True
+    """
+    n = codes.size
+    ints = _integer_times(times)
+    if ints is None or n == 0:
+        return None
+    smallest, largest = int(ints.min()), int(ints.max())
+    row_bits = max(1, (n - 1).bit_length())
+    time_bits = (largest - smallest).bit_length()
+    if row_bits + time_bits > _WORD_BITS:
+        return None
+    words = np.empty(n, dtype=np.uint64)
+    offsets = np.empty(n_keys + 1, dtype=np.int64)
+    place_by_code_nb(codes, n_keys, ints, smallest, row_bits, words, offsets)
+    if time_bits:
+        by_group_runs(offsets, lambda a, b: sort_buckets_nb(words, offsets[a : b + 1], row_bits, time_bits))
+    order = np.empty(n, dtype=np.int64)
+    identity = rows_of_nb(words, row_bits, order)
+    return order, offsets, identity
+
+
+def _integer_times(times: NDArray[np.generic]) -> NDArray[np.int64] | None:
+    """Integers ordered as ``times`` are (int64 times as they are), or None if none is found."""
+    if times.dtype == np.int64:
+        return times.astype(np.int64, copy=False)
+    out = np.empty(times.size, dtype=np.int64)
+    for scale in _SCALES:
+        if exact_ints_nb(times, scale, out):
+            return out
+    return None
 
 
 def _sort_times(frame: pl.DataFrame, sort_by: Sequence[str]) -> NDArray[np.generic] | None:

@@ -10,6 +10,7 @@ import numpy as np
 import polars as pl
 from numba.core.errors import NumbaError
 
+from vizflow._grouping import by_group_runs
 from vizflow.enrich.base import State, TagRule
 from vizflow.enrich.compile import (
     CompiledRule,
@@ -246,6 +247,20 @@ class TagRunning(_FunctionRule):
             records, 2, lambda compiled, values: self._pass(records, offsets, compiled, values)
         )
 
+    def compute_ordered(
+        self, records: np.ndarray, order: NDArray[np.int64], offsets: NDArray[np.int64]
+    ) -> NDArray[Any]:
+        """Compiled path for rows in input order, visited in their (key, time) order: values in input order.
+
+        ``order[k]`` is the input row at sorted position ``k`` and group ``g`` is sorted positions
+        ``offsets[g]:offsets[g + 1]``; ``records`` are in input order. Same values as
+        :meth:`compute` on the records gathered by ``order``, put back in input order, without
+        the gather and the scatter. A failing row is named by its sorted position.
+        """
+        return self._with_compiled(
+            records, 2, lambda compiled, values: self._pass(records, offsets, compiled, values, order=order)
+        )
+
     def compute_keyed(self, records: np.ndarray, codes: NDArray[np.int64], n_keys: int) -> NDArray[Any]:
         """Compiled path for rows in input order, each key's rows in time order: a value per key code.
 
@@ -264,8 +279,14 @@ class TagRunning(_FunctionRule):
         rows: NDArray[np.int64] | tuple[NDArray[np.int64], int],
         compiled: CompiledRule,
         values: tuple[Any, ...],
+        *,
+        order: NDArray[np.int64] | None = None,
     ) -> NDArray[Any]:
-        """Run the pass over ``rows``: group offsets (sorted rows) or ``(codes, n_keys)`` (keyed)."""
+        """Run the pass over ``rows``: group offsets (sorted rows) or ``(codes, n_keys)`` (keyed).
+
+        With ``order``, the offsets are of sorted positions and the records in input order (the
+        ``ordered`` passes). Passes over group offsets run on runs of whole groups in threads.
+        """
         value_types = tuple(map(numba.typeof, values))
         record = numba.from_dtype(records.dtype)
         state = _initial_type(self.initial, records.dtype)
@@ -282,20 +303,31 @@ class TagRunning(_FunctionRule):
         out = np.empty(records.size, dtype=dtype)
         initial = dtype.type(self.initial)
         checked = dtype.kind in "iu" and self._has_float_shadow(compiled.function, record, value_types)
-        args: tuple[Any, ...]
         if isinstance(rows, tuple):
             codes, n_keys = rows
             start = np.full(n_keys, initial, dtype=dtype)
+            args: tuple[Any, ...]
             if checked:
                 shadow = np.full(n_keys, float(initial), dtype=np.float64)
                 kernel, args = compiled.running_keyed_checked, (codes, start, shadow, records, out)
             else:
                 kernel, args = compiled.running_keyed, (codes, start, records, out)
-        elif checked:
-            kernel, args = compiled.running_checked, (rows, records, initial, out)
+            wrapped = _run(kernel, *args, values=values, rule=self.name)
         else:
-            kernel, args = compiled.running, (rows, records, initial, out)
-        wrapped = _run(kernel, *args, values=values, rule=self.name)
+            head: tuple[NDArray[np.int64], ...] = ()
+            if order is None:
+                kernel = compiled.running_checked if checked else compiled.running
+            else:
+                kernel = compiled.running_ordered_checked if checked else compiled.running_ordered
+                head = (order,)
+            offsets = rows
+            ends = by_group_runs(  # each run of groups its own pass (and failing position), in threads
+                offsets,
+                lambda a, b: _run(
+                    kernel, *head, offsets[a : b + 1], records, initial, out, values=values, rule=self.name
+                ),
+            )
+            wrapped = next((w for w in ends if checked and w >= 0), -1)
         if checked and wrapped >= 0:
             kind = pl.Series(out[:0]).dtype
             msg = (
