@@ -77,7 +77,7 @@ def _write_nan_nb(out: np.ndarray, slots: np.ndarray | None, k: int, row: int) -
                 out[slot, row] = math.nan
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _write_values_nb(
     out: np.ndarray,
     slots: np.ndarray | None,
