@@ -14,8 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.arrangements import force_threads
+from vizflow.enrich import presorted
 from vizflow.enrich.presorted import packed_order
-from vizflow.kernels.radix import exact_ints_nb, place_by_code_nb, rows_of_nb, sort_buckets_nb
+from vizflow.kernels.radix import exact_ints_nb, place_by_code_nb, sort_buckets_nb
 
 
 def _reference(codes: np.ndarray, n_keys: int, times: np.ndarray) -> tuple[list[int], list[int]]:
@@ -49,8 +50,9 @@ def _int_times(n):
 def test_integer_times_equal_a_stable_lexsort(case, threaded):
     codes, n_keys, times = case
     with pytest.MonkeyPatch.context() as mp:
-        if threaded:
+        if threaded:  # runs of codes sorted, and parts of rows placed, in three threads
             force_threads(mp)
+            mp.setattr(presorted, "_ROWS_PER_PART", 1)
         found = packed_order(codes, n_keys, times)
     assert found is not None
     order, offsets, identity = found
@@ -113,9 +115,10 @@ def test_one_row_and_empty_frames():
 )
 def test_exact_ints_accepts_only_an_order_preserving_map(values):
     times = np.array(values, dtype=np.float64)
-    out = np.empty(times.size, dtype=np.int64)
-    if not exact_ints_nb(times, 1000.0, out):
+    out, bounds = np.empty(times.size, dtype=np.int64), np.empty(2, dtype=np.int64)
+    if not exact_ints_nb(times, 1000.0, out, bounds):
         return
+    assert bounds.tolist() == [out.min(), out.max()]
     # Accepted: every pair of times compares as their integers do.
     for a in range(times.size):
         for b in range(times.size):
@@ -123,17 +126,22 @@ def test_exact_ints_accepts_only_an_order_preserving_map(values):
             assert (times[a] == times[b]) == (out[a] == out[b])
 
 
-def test_buckets_sorted_in_disjoint_runs_equal_one_run():
+def test_rows_placed_and_buckets_sorted_in_parts_equal_one_part():
     rng = np.random.default_rng(5)
     codes = rng.integers(0, 7, 5000)
     times = rng.integers(0, 1 << 30, 5000)
-    words, offsets = np.empty(5000, np.uint64), np.empty(8, np.int64)
-    place_by_code_nb(codes, 7, times, 0, 13, words, offsets)
-    whole = words.copy()
-    sort_buckets_nb(whole, offsets, 13, 30)
-    sort_buckets_nb(words, offsets[:4], 13, 30)
-    sort_buckets_nb(words, offsets[3:], 13, 30)
+    offsets = np.zeros(8, np.int64)
+    np.cumsum(np.bincount(codes, minlength=7), out=offsets[1:])
+    whole = np.empty(5000, np.uint64)
+    place_by_code_nb(codes, times, 0, 5000, offsets[:-1].copy(), 0, 13, whole)
+    words = np.empty(5000, np.uint64)
+    fill = offsets[:-1].copy()
+    place_by_code_nb(codes, times, 0, 2000, fill, 0, 13, words)  # the second part follows the first
+    place_by_code_nb(codes, times, 2000, 5000, fill, 0, 13, words)
     assert whole.tolist() == words.tolist()
-    order = np.empty(5000, np.int64)
-    rows_of_nb(words, 13, order)
-    assert order.tolist() == np.lexsort((times, codes)).tolist()
+    order, parts = np.empty(5000, np.int64), np.empty(5000, np.int64)
+    assert not sort_buckets_nb(whole, offsets, 13, 30, order)
+    assert not sort_buckets_nb(words, offsets[:4], 13, 30, parts)
+    assert not sort_buckets_nb(words, offsets[3:], 13, 30, parts)
+    assert whole.tolist() == words.tolist()
+    assert order.tolist() == parts.tolist() == np.lexsort((times, codes)).tolist()

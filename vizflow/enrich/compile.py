@@ -657,8 +657,8 @@ def records_from(arrays: dict[str, np.ndarray], columns: list[str], n: int) -> n
     """Return a read-only structured array of ``columns``, one record per row.
 
     One column is a view of its array (no copy: a record of one field is that field); several
-    are copied into records. A rule that reads no column gets a 1-byte dummy field (numba
-    records need one). Always read-only, so that the compiled passes see one array type.
+    are copied into records. A rule that reads no column gets one record of a 1-byte dummy
+    field (numba records need one), repeated ``n`` times without a copy. Always read-only, so that the compiled passes see one array type.
 
     Examples
     --------
@@ -667,8 +667,8 @@ def records_from(arrays: dict[str, np.ndarray], columns: list[str], n: int) -> n
     >>> records["qty"].tolist(), np.shares_memory(records, qty)
     ([5, 7], True)
     """
-    if not columns:
-        out = np.zeros(n, dtype=[("__none", np.uint8)])
+    if not columns:  # one record seen n times (a zero stride): nothing to read per row
+        out = np.lib.stride_tricks.as_strided(np.zeros(1, dtype=[("__none", np.uint8)]), (n,), (0,))
     elif len(columns) == 1 and arrays[columns[0]].flags.c_contiguous:
         values = arrays[columns[0]]
         out = values.view(np.dtype([(columns[0], values.dtype)]))

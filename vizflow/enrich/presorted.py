@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 import polars as pl
 
 from vizflow._grouping import Segments, by_group_runs, group_order, key_codes, segments
 from vizflow.kernels.presorted import in_order_by_key_nb, sorted_runs_nb
-from vizflow.kernels.radix import exact_ints_nb, place_by_code_nb, rows_of_nb, sort_buckets_nb
+from vizflow.kernels.radix import bounds_nb, count_codes_nb, exact_ints_nb, place_by_code_nb, sort_buckets_nb
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from numpy.typing import NDArray
 
@@ -23,6 +24,7 @@ T = TypeVar("T", bound=np.generic)
 _MAX_KEYS = 2  # key columns the one-pass check compares
 _SCALES = (1.0, 1e3, 1e6, 1e9)  # decimal units float times are tried in (seconds to nanoseconds)
 _WORD_BITS = 64
+_ROWS_PER_PART = 250_000  # below this, a thread costs more than it saves
 
 
 def presorted_segments(
@@ -128,32 +130,61 @@ def packed_order(
     True
     """
     n = codes.size
-    ints = _integer_times(times)
-    if ints is None or n == 0:
+    found = _integer_times(times) if n else None
+    if found is None:
         return None
-    smallest, largest = int(ints.min()), int(ints.max())
+    ints, smallest, largest = found
     row_bits = max(1, (n - 1).bit_length())
     time_bits = (largest - smallest).bit_length()
     if row_bits + time_bits > _WORD_BITS:
         return None
+    # A counting sort in parts of rows (in threads): part p's rows of a code follow part p-1's.
+    cuts = [n * p // _parts(n) for p in range(_parts(n) + 1)]
+    counts = np.empty((len(cuts) - 1, n_keys), dtype=np.int64)
+    _threads(lambda p: count_codes_nb(codes, cuts[p], cuts[p + 1], counts[p]), len(cuts) - 1)
+    offsets = np.zeros(n_keys + 1, dtype=np.int64)
+    np.cumsum(counts.sum(axis=0), out=offsets[1:])
+    fills = offsets[:-1] + np.cumsum(counts, axis=0) - counts
     words = np.empty(n, dtype=np.uint64)
-    offsets = np.empty(n_keys + 1, dtype=np.int64)
-    place_by_code_nb(codes, n_keys, ints, smallest, row_bits, words, offsets)
-    if time_bits:
-        by_group_runs(offsets, lambda a, b: sort_buckets_nb(words, offsets[a : b + 1], row_bits, time_bits))
+    _threads(
+        lambda p: place_by_code_nb(codes, ints, cuts[p], cuts[p + 1], fills[p], smallest, row_bits, words),
+        len(cuts) - 1,
+    )
     order = np.empty(n, dtype=np.int64)
-    identity = rows_of_nb(words, row_bits, order)
-    return order, offsets, identity
+    identity = by_group_runs(
+        offsets, lambda a, b: sort_buckets_nb(words, offsets[a : b + 1], row_bits, time_bits, order)
+    )
+    return order, offsets, all(identity)
 
 
-def _integer_times(times: NDArray[np.generic]) -> NDArray[np.int64] | None:
-    """Integers ordered as ``times`` are (int64 times as they are), or None if none is found."""
+def _parts(n: int) -> int:
+    """How many parts of rows a pass over ``n`` rows runs in: one a thread, not under 250,000 rows."""
+    return max(1, min(pl.thread_pool_size(), n // _ROWS_PER_PART))
+
+
+def _threads(call: Callable[[int], Any], parts: int) -> None:
+    """Call ``call(p)`` for ``p`` in ``range(parts)``, in threads when more than one."""
+    if parts == 1:
+        call(0)
+        return
+    with ThreadPoolExecutor(parts) as pool:
+        list(pool.map(call, range(parts)))
+
+
+def _integer_times(times: NDArray[np.generic]) -> tuple[NDArray[np.int64], int, int] | None:
+    """Integers ordered as ``times`` are, and their bounds, or None if none is found.
+
+    int64 times as they are; float64 times scaled by the first decimal unit they are all exact
+    multiples of (:func:`vizflow.kernels.radix.exact_ints_nb`).
+    """
+    bounds = np.empty(2, dtype=np.int64)
     if times.dtype == np.int64:
-        return times.astype(np.int64, copy=False)
+        bounds_nb(times, bounds)
+        return cast("NDArray[np.int64]", times), int(bounds[0]), int(bounds[1])
     out = np.empty(times.size, dtype=np.int64)
     for scale in _SCALES:
-        if exact_ints_nb(times, scale, out):
-            return out
+        if exact_ints_nb(times, scale, out, bounds):
+            return out, int(bounds[0]), int(bounds[1])
     return None
 
 
