@@ -18,6 +18,10 @@ References (issue 23):
   end, three ``pl.Series`` out: the floor. Its time on sorted Int64 keys is the denominator of
   every "x bare" figure (other key dtypes and orders included: a bare loop needs them sorted and
   integer).
+- **bare numba sweep, 2 threads**: the same loop on two runs of whole symbols (the rows split at
+  the symbol change nearest the middle), one thread each (``nogil``), into one output: what the
+  2 cores allow. It does not change "x bare"; it bounds "x join_asof": Polars' time over this
+  floor is the largest ratio any implementation can reach on this machine (printed per key dtype).
 - pandas ``merge_asof`` per horizon (issue 3's reference), once.
 
 Targets (issue 23), sorted input, Int64/String/Categorical keys: >= 3x Polars ``join_asof`` and
@@ -26,6 +30,8 @@ Run: ``python -m benchmarks forward_return`` (``--scale 0.05`` for a quick check
 """
 
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
 import numpy as np
@@ -126,16 +132,18 @@ def pandas_merge_asof(df: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values("i").reset_index(drop=True)
 
 
-@njit(cache=True)
-def bare_sweep_nb(sym, t, p, horizons):
-    """All horizons in one pass over (symbol, time)-sorted arrays; NaN past each symbol's end."""
-    n, nh = t.size, horizons.size
-    out = np.empty((nh, n))
+@njit(cache=True, nogil=True)
+def bare_sweep_into_nb(sym, t, p, horizons, start, stop, out):  # noqa: PLR0917
+    """All horizons in one pass over rows ``start:stop`` (whole symbols); NaN past a symbol's end.
+
+    The arrays are sorted by (symbol, time).
+    """
+    nh = horizons.size
     ptr = np.empty(nh, np.int64)
-    lo = 0
-    while lo < n:
+    lo = start
+    while lo < stop:
         hi = lo + 1
-        while hi < n and sym[hi] == sym[lo]:
+        while hi < stop and sym[hi] == sym[lo]:
             hi += 1
         last = t[hi - 1]
         ptr[:] = lo
@@ -148,6 +156,13 @@ def bare_sweep_nb(sym, t, p, horizons):
                 ptr[k] = j
                 out[k, i] = (p[j] - p[i]) / p[i] if target <= last else np.nan
         lo = hi
+
+
+@njit(cache=True)
+def bare_sweep_nb(sym, t, p, horizons):
+    """The sweep over all rows in one thread."""
+    out = np.empty((horizons.size, t.size))
+    bare_sweep_into_nb(sym, t, p, horizons, 0, t.size, out)
     return out
 
 
@@ -156,6 +171,23 @@ def bare(df: pl.DataFrame) -> pl.DataFrame:
     out = bare_sweep_nb(
         df["symbol"].to_numpy(), df["ms"].to_numpy(), df["price"].to_numpy(), np.array(HORIZONS_MS, np.int64)
     )
+    return df.hstack([pl.Series(name, out[k]) for k, name in enumerate(NAMES)])
+
+
+def bare_threads(df: pl.DataFrame) -> pl.DataFrame:
+    """The floor on 2 cores: the sweep on two runs of whole symbols, one thread each."""
+    sym, t, p = df["symbol"].to_numpy(), df["ms"].to_numpy(), df["price"].to_numpy()
+    n, horizons = t.size, np.array(HORIZONS_MS, np.int64)
+    out = np.empty((horizons.size, n))
+    cut = n // 2
+    while 0 < cut < n and sym[cut] == sym[cut - 1]:
+        cut += 1
+    with ThreadPoolExecutor(2) as pool:
+        runs = [
+            pool.submit(bare_sweep_into_nb, sym, t, p, horizons, a, b, out) for a, b in ((0, cut), (cut, n))
+        ]
+        for run in runs:
+            run.result()
     return df.hstack([pl.Series(name, out[k]) for k, name in enumerate(NAMES)])
 
 
@@ -184,6 +216,7 @@ def main() -> None:
     ints = keyed(df, "int")
     expected = ours(ints)
     same("bare", bare(ints), expected)
+    same("bare, 2 threads", bare_threads(ints), expected)
     print(f"rows: {n:,}, symbols: {N_SYMBOLS}, horizons {HORIZONS_MS} ms (integer-ms times everywhere)")
 
     # Headline (Int64 keys): every reference once, interleaved with ours.
@@ -196,14 +229,15 @@ def main() -> None:
     same("duckdb shuffled", duckdb_asof(con, "shuffled_t"), expected)
     pdf = ints.to_pandas()
     same("pandas", pl.from_pandas(pandas_merge_asof(pdf)), expected)
-    t_ours, t_bare, t_duck, t_duck_sh = interleaved_medians(
-        [lambda: ours(ints), lambda: bare(ints), lambda: duckdb_asof(con, "sorted_t"),
-         lambda: duckdb_asof(con, "shuffled_t")], repeats=5,
+    t_ours, t_bare, t_bare2, t_duck, t_duck_sh = interleaved_medians(
+        [lambda: ours(ints), lambda: bare(ints), lambda: bare_threads(ints),
+         lambda: duckdb_asof(con, "sorted_t"), lambda: duckdb_asof(con, "shuffled_t")], repeats=5,
     )  # fmt: skip
     t_pandas = median_time(lambda: pandas_merge_asof(pdf), repeats=1, warmup=0)
     rows = [
         {"case": "vizflow forward_return, Int64 sorted", "seconds": t_ours},
         {"case": "bare numba sweep, Int64 sorted", "seconds": t_bare},
+        {"case": "bare numba sweep, 2 threads, Int64 sorted", "seconds": t_bare2},
         {"case": "DuckDB ASOF JOIN x3, sorted table", "seconds": t_duck},
         {"case": "DuckDB ASOF JOIN x3, shuffled table", "seconds": t_duck_sh},
         {"case": "pandas merge_asof per horizon (1 run)", "seconds": t_pandas},
@@ -215,8 +249,15 @@ def main() -> None:
         )
 
     # Every key dtype and order: ours and Polars interleaved; x bare against the sorted Int64 floor.
-    print(f"\nbare sweep (sorted Int64 arrays): {t_bare:.3f} s; ours and Polars median of 5 interleaved")
-    print(f"{'keys':<6} {'order':<9} {'ours s':>7} {'join_asof s':>11} {'x join_asof':>11} {'x bare':>7}")
+    print(
+        f"\nbare sweep (sorted Int64 arrays): {t_bare:.3f} s, 2 threads {t_bare2:.3f} s; ours and Polars"
+        " median of 5 interleaved; 'join_asof / 2 threads' = Polars' time over the 2-thread floor, the"
+        " largest 'x join_asof' this machine allows"
+    )
+    print(
+        f"{'keys':<6} {'order':<9} {'ours s':>7} {'join_asof s':>11} {'x join_asof':>11} {'x bare':>7}"
+        f" {'join_asof / 2 threads':>22}"
+    )
     for kind in ("int", "str", "cat"):
         for order, case in orders(keyed(df, kind), "ms").items():
             presorted = order == "sorted"
@@ -225,10 +266,14 @@ def main() -> None:
             t_o, t_p = interleaved_medians(
                 [lambda c=case: ours(c), lambda c=case, s=presorted: polars_asof(c, presorted=s)], repeats=5
             )
-            print(f"{kind:<6} {order:<9} {t_o:7.3f} {t_p:11.3f} {t_p / t_o:10.2f}x {t_bare / t_o:6.2f}x")
+            print(
+                f"{kind:<6} {order:<9} {t_o:7.3f} {t_p:11.3f} {t_p / t_o:10.2f}x {t_bare / t_o:6.2f}x"
+                f" {t_p / t_bare2:21.2f}x"
+            )
             rows.append(
                 {"case": f"matrix {kind} {order}", "keys": kind, "order": order, "ours_s": t_o,
-                 "polars_join_asof_s": t_p, "x_join_asof": t_p / t_o, "x_bare": t_bare / t_o}
+                 "polars_join_asof_s": t_p, "x_join_asof": t_p / t_o, "x_bare": t_bare / t_o,
+                 "join_asof_over_bare_2_threads": t_p / t_bare2}
             )  # fmt: skip
     data_bytes = ints.estimated_size() + n * 8 * len(HORIZONS_MS)
     peak = peak_memory_mib(_memory_case)
