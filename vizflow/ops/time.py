@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
-import operator
-from functools import partial, reduce
-from typing import TYPE_CHECKING, NamedTuple
+from functools import partial
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from vizflow._frames import same_kind
-from vizflow.market import DAY_NS, OUTSIDE_POLICIES, Market, get_market, require_choice
+from vizflow.market import OUTSIDE_POLICIES, Market, get_market, require_choice
 from vizflow.ops.phase import session_phase
+from vizflow.ops.time_kernel import ClockPass
 from vizflow.ops.time_of_day import (
     ENCODINGS,
     INVALID_POLICIES,
+    NS_PER_S,
     Encoding,
     encoding_of,
-    invalid_message,
-    raise_if_any,
-    require_encoding,
     require_new_column,
     time_of_day,
-    to_unit,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from vizflow._typing import FrameT, InvalidPolicy, OutsidePolicy
 
 __all__ = ["Encoding", "elapsed_expr", "encoding_of", "parse_time"]
@@ -99,26 +98,13 @@ def elapsed_expr(
     require_choice("encoding", encoding, ENCODINGS, where="elapsed_expr")
     raw = pl.col(expr) if isinstance(expr, str) else expr
     market = get_market(market)
-    clock_input, clock_tz = raw, tz
     if encoding == "datetime":  # the dtype is known only when collected: aware or naive, as parse_time
-        zone = tz if tz is not None else market.tz
-        clock_input = raw.map_batches(
-            partial(_market_wall_clock, tz=zone), return_dtype=_WALL, is_elementwise=True
-        )
-        clock_tz = None
-    parts = _clock(clock_input, market, encoding, clock_tz)
-    seconds = parts.seconds + require_encoding(raw, encoding)
-    if parts.valid is not None:
-        if invalid == "null":
-            seconds = pl.when(parts.valid).then(seconds)
-        else:
-            bad = raw.is_not_null() & ~parts.valid.fill_null(False)
-            seconds = seconds + raise_if_any(bad, raw, invalid_message(encoding), encoding=encoding)
-    if outside == "null":
-        seconds = pl.when(parts.inside).then(seconds)
-    elif outside == "raise":
-        bad = ~parts.inside & seconds.is_not_null()
-        seconds = seconds + raise_if_any(bad, raw, _outside_message(parts.market))
+        wall = partial(_market_wall_clock, tz=tz if tz is not None else market.tz)
+        clock = _clock_pass(market, encoding, None, before=wall)
+    else:
+        clock = _clock_pass(market, encoding, tz)
+    seconds = clock.seconds(raw, null_outside=outside != "clamp")
+    seconds = clock.checked(seconds, raw, invalid=invalid, outside=outside, check_dtype=True)
     return seconds.alias(raw.meta.output_name(raise_if_undetermined=False) or "elapsed_seconds")
 
 
@@ -137,53 +123,40 @@ def _market_wall_clock(values: pl.Series, tz: str | None) -> pl.Series:
     return values.dt.replace_time_zone(None).cast(_WALL)
 
 
-class _Clock(NamedTuple):
-    """The pieces of the clock expression: clamped seconds, validity and the inside mask."""
+def _clock_pass(
+    market: Market,
+    encoding: Encoding,
+    tz: str | None,
+    *,
+    before: Callable[[pl.Series], pl.Series] | None = None,
+) -> ClockPass:
+    """Build the compiled clock over ``encoding``.
 
-    market: Market
-    seconds: pl.Expr
-    valid: pl.Expr | None
-    inside: pl.Expr
-
-
-def _clock(raw: pl.Expr, market: Market, encoding: Encoding, tz: str | None) -> _Clock:
-    tod, valid, unit = time_of_day(raw, encoding, tz)
-    anchor, starts, lengths, split, day = (to_unit(x, unit) for x in (*market.layout[:4], DAY_NS))
-    pos = tod if anchor == 0 else (tod - anchor) % day
-    if split < day:
-        pos = pl.when(pos >= split).then(pos - day).otherwise(pos)
-    # Sum of each session's clipped share; `+`, not sum_horizontal, so a null time stays null.
-    elapsed = reduce(operator.add, [(pos - s).clip(0, n) for s, n in zip(starts, lengths, strict=True)])
-    seconds = elapsed.cast(pl.Float64).map_batches(
-        partial(_exact_divide, divisor=float(unit)), return_dtype=pl.Float64, is_elementwise=True
-    )
-    lo_ok = (lambda s: pos >= s) if market.closed in ("left", "both") else (lambda s: pos > s)
-    hi_ok = (lambda e: pos <= e) if market.closed in ("right", "both") else (lambda e: pos < e)
-    inside = pl.any_horizontal([lo_ok(s) & hi_ok(s + n) for s, n in zip(starts, lengths, strict=True)])
-    return _Clock(market, seconds, valid, inside)
-
-
-def _exact_divide(s: pl.Series, divisor: float) -> pl.Series:
-    """``s / divisor`` correctly rounded and deterministic.
-
-    On large arrays Polars divides by a scalar by multiplying with its reciprocal (up to one ulp
-    off, so ``7200.5`` could read ``7200.500000000001``) and on small ones it divides exactly;
-    numpy's true division is exact every time. Integer-valued inputs hold no NaN, so NaN here
-    can only be a null.
+    Raw HHMMSSmmm integers go to the kernel as they are (it decodes and validates them), the
+    other encodings as Int64 nanoseconds since midnight.
     """
-    return pl.Series(s.name, s.to_numpy() / divisor, nan_to_null=True)
+    if encoding == "hhmmssmmm":
+        return ClockPass(market, encoding, 1_000, _same)
+    return ClockPass(
+        market, encoding, NS_PER_S, partial(_time_of_day_ns, encoding=encoding, tz=tz, before=before)
+    )
+
+
+def _same(raw: pl.Expr) -> pl.Expr:
+    return raw
+
+
+def _time_of_day_ns(
+    raw: pl.Expr, *, encoding: Encoding, tz: str | None, before: Callable[[pl.Series], pl.Series] | None
+) -> pl.Expr:
+    if before is not None:
+        raw = raw.map_batches(before, return_dtype=_WALL, is_elementwise=True)
+    return time_of_day(raw, encoding, tz)[0]
 
 
 def _require_policies(outside: OutsidePolicy, invalid: InvalidPolicy, *, where: str) -> None:
     require_choice("outside", outside, OUTSIDE_POLICIES, where=where)
     require_choice("invalid", invalid, INVALID_POLICIES, where=where)
-
-
-def _outside_message(market: Market) -> str:
-    return (
-        f"parse_time: {{count}} time(s) outside every session of {market.name} "
-        f"({market.describe()}), first: {{value!r}}; pass outside='clamp' or 'null' to keep them"
-    )
 
 
 def parse_time(
@@ -294,34 +267,15 @@ def parse_time(
     encoding = encoding_of(dtype, column=column)
     tz = market.tz if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None else None
     raw = pl.col(column)
-    parts = _clock(raw, market, encoding, tz)
-    # Stage 1 computes the clock in one elementwise pass (invalid values -> null, the inside
-    # mask kept aside); stage 2 checks the policies on those cheap columns. This is ~2x faster
-    # than guarding inside one expression, where the checks re-decode the times.
-    seconds = parts.seconds if parts.valid is None else pl.when(parts.valid).then(parts.seconds)
-    stage1 = {out: seconds}
-    if outside != "clamp":
-        stage1[_INSIDE] = parts.inside
-    result = frame.lazy().with_columns(**stage1)
-    value = pl.col(out)
-    if parts.valid is not None and invalid == "raise":
-        bad = value.is_null() & raw.is_not_null()
-        value = value + raise_if_any(
-            bad, raw, invalid_message(encoding), count=value.null_count() - raw.null_count()
-        )
-    if outside == "null":
-        value = pl.when(pl.col(_INSIDE)).then(value)
-    elif outside == "raise":
-        value = value + raise_if_any(
-            ~pl.col(_INSIDE) & pl.col(out).is_not_null(), raw, _outside_message(market)
-        )
-    if outside != "clamp" or (parts.valid is not None and invalid == "raise"):
-        result = result.with_columns(value.alias(out)).drop(_INSIDE, strict=False)
+    clock = _clock_pass(market, encoding, tz)
+    # One compiled elementwise pass decodes, validates and maps the times (it streams); the
+    # "raise" policies add a whole-column step that costs two null counts unless it must raise.
+    seconds = clock.seconds(raw, null_outside=outside != "clamp")
+    if invalid == "raise" or outside == "raise":
+        seconds = clock.checked(seconds, raw, invalid=invalid, outside=outside)
+    result = frame.lazy().with_columns(seconds.alias(out))
     if phase is not None:
         # The values parse_time refuses were checked above, so the phase needs no second
         # check ("null" for the rest).
         result = session_phase(result, market, column, out=phase, invalid="null")
     return same_kind(frame, result)
-
-
-_INSIDE = "__vizflow_inside"

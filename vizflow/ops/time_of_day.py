@@ -31,6 +31,7 @@ __all__ = [
     "raise_if_any",
     "require_encoding",
     "require_new_column",
+    "require_series_encoding",
     "time_of_day",
     "to_unit",
 ]
@@ -117,14 +118,28 @@ def require_encoding(raw: pl.Expr, encoding: Encoding) -> pl.Expr:
     """Return a scalar 0 that raises :class:`SchemaError` at collect time unless ``raw``'s dtype fits."""
 
     def check(s: pl.Series) -> pl.Series:
-        encoding_of(s.dtype, column=s.name, where="elapsed_expr")  # e.g. a Float64 column
-        hint = encoding_hint(s.dtype, encoding)
-        if hint:
-            msg = f"elapsed_expr: column {s.name!r} does not hold encoding={encoding!r}{hint}"
-            raise SchemaError(msg)
+        require_series_encoding(s, encoding)
         return pl.Series([0], dtype=pl.Int8)
 
     return raw.head(0).map_batches(check, return_dtype=pl.Int8, returns_scalar=True)
+
+
+def require_series_encoding(s: pl.Series, encoding: Encoding) -> None:
+    """Raise :class:`SchemaError` unless ``s``'s dtype holds ``encoding`` (naming the one it holds).
+
+    Examples
+    --------
+    >>> require_series_encoding(pl.Series("t", [93000000]), "hhmmssmmm")
+    >>> require_series_encoding(pl.Series("t", [1.5]), "hhmmssmmm")
+    Traceback (most recent call last):
+    ...
+    vizflow.exceptions.SchemaError: elapsed_expr: column 't' has dtype Float64; expected an integer ...
+    """
+    encoding_of(s.dtype, column=s.name, where="elapsed_expr")  # e.g. a Float64 column
+    hint = encoding_hint(s.dtype, encoding)
+    if hint:
+        msg = f"elapsed_expr: column {s.name!r} does not hold encoding={encoding!r}{hint}"
+        raise SchemaError(msg)
 
 
 def raise_if_any(
