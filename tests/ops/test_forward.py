@@ -841,3 +841,49 @@ def test_lookup_in_threads_equals_one_thread(options, rows, horizons, in_order, 
         own = vf.forward_return(df, horizons, "px", "t", "symbol", **options)
     assert_frame_equal(three, one)
     assert_frame_equal(own, vf.forward_return(df, horizons, "px", "t", "symbol", **options))
+
+
+# --- integer times: compared as integers, the same answers as float times ----------------------
+
+int_times = st.one_of(st.integers(-5, 30), st.sampled_from([2**47 - 3, 2**47, 2**47 + 2]), st.none())
+int_rows = st.lists(st.tuples(st.sampled_from(["a", "b"]), int_times, prices), max_size=30)
+int_horizons = st.lists(st.sampled_from([0, 1, 2, 5, -3, 0.5, 2**47]), min_size=1, max_size=3, unique=True)
+
+
+@given(rows=int_rows, source=int_rows, horizons=int_horizons, shuffled=st.booleans(), seed=st.integers(0, 99))
+def test_integer_times_give_the_answers_of_float_times_bit_for_bit(rows, source, horizons, shuffled, seed):
+    """Int64 times (read as integers when exact, without the float slack) = the same times as Float64.
+
+    Times and horizons near 2**47 take the float path on one side or both; nulls take it too.
+    """
+    schema = {"symbol": pl.String, "t": pl.Int64, "px": pl.Float64}
+    frame, quotes = (
+        pl.DataFrame(rows, schema=schema, orient="row"),
+        pl.DataFrame(source, schema=schema, orient="row"),
+    )
+    frame = frame.with_row_index("i")
+    if shuffled:
+        frame = frame.sample(fraction=1.0, shuffle=True, seed=seed)
+    floats = [pl.col("t").cast(pl.Float64)]
+    for ref in (None, quotes):
+        call = partial(vf.forward_return, horizons=horizons, price_col="px", time_col="t")
+        kwargs = {} if ref is None else {"reference": ref, "reference_price_col": "px"}
+        if ref is not None and quotes.get_column("symbol").drop_nulls().is_in(frame["symbol"]).sum() == 0:
+            continue  # a reference sharing no key is refused, in both paths
+        got = call(frame, **kwargs)
+        float_ref = {} if ref is None else {"reference": ref.with_columns(floats)}
+        expected = call(frame.with_columns(floats), **{**kwargs, **float_ref})
+        for h in horizons:
+            name = horizon_name(h)
+            a, b = got[name].to_numpy(), expected[name].to_numpy()
+            assert np.array_equal(a.view(np.int64), b.view(np.int64)), (h, a, b)
+
+
+def test_integer_times_are_read_as_integers_when_exact():
+    frame = pl.DataFrame({"t": [3, 1, 2**47]})
+    assert vf.ops._lookup.read_times(frame, "t", integer=True).dtype == np.int64
+    assert vf.ops._lookup.read_times(frame, "t").dtype == np.float64  # forward_window's reading
+    beyond = pl.DataFrame({"t": [3, 2**47 + 1]})
+    assert vf.ops._lookup.read_times(beyond, "t", integer=True).dtype == np.float64
+    with_null = pl.DataFrame({"t": [3, None]})
+    assert vf.ops._lookup.read_times(with_null, "t", integer=True).dtype == np.float64

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 # Slack of ``t + h`` in units of its magnitude: four float64 epsilons (at least two ulps), enough
 # to absorb the rounding of t, h, their sum and the source time, so that decimal ties such as
@@ -14,6 +15,27 @@ TIE_SLACK = 4.0 * 2.220446049250313e-16
 
 
 BACKWARD, FORWARD, NEAREST = 0, 1, 2  # as-of directions, as in pandas ``merge_asof``
+
+# Integer times and shifts up to this magnitude (|t| + |h|) compare exactly as float64 times with
+# the slack do (the slack stays below a quarter unit), so a kernel may read them as integers.
+EXACT_INT_TIMES = 2**48
+
+
+def tie_slack(t: float, shift: float, target: float) -> float:
+    """Return the slack of ``target = t + shift``: :data:`TIE_SLACK` of the largest magnitude.
+
+    In compiled code, integer times (below :data:`EXACT_INT_TIMES`) get no slack: integers
+    compare exactly, and the float slack of such times never reaches half a unit.
+    """
+    return TIE_SLACK * max(abs(t), abs(shift), abs(target))
+
+
+@overload(tie_slack, inline="always")
+def _tie_slack_ol(t, shift, target):  # noqa: ANN001, ANN202  (numba compares the signatures)
+    """Choose :func:`tie_slack`'s compiled body by the argument types."""
+    if isinstance(t, types.Integer) and isinstance(shift, types.Integer):
+        return lambda t, shift, target: 0
+    return lambda t, shift, target: TIE_SLACK * max(abs(t), abs(shift), abs(target))
 
 
 @njit(cache=True)
@@ -238,7 +260,9 @@ def backward_returns_nb(
     and no ``"close"`` horizon, so each shift needs one pointer (the source rows at or before
     ``t + h``, within :data:`TIE_SLACK`) and no pick. With ``identity`` the query rows are
     already in input order (``q_rows`` is ``arange``): results are written sequentially
-    without reading ``q_rows``. Same answers, bit for bit, as :func:`forward_returns_nb` with
+    without reading ``q_rows``. Integer times and shifts (int64, ``|t| + |h|`` below
+    :data:`EXACT_INT_TIMES`) are compared as integers, without the float slack or a cast of the
+    times. Same answers, bit for bit, as :func:`forward_returns_nb` with
     ``direction=BACKWARD, allow_exact=True, tolerance=inf``, no bounds and no close (``s_values``,
     ``slots`` and ``levels`` as there). Both
     release the GIL: runs of whole groups (slices of both offsets) can go to threads.
@@ -263,7 +287,7 @@ def backward_returns_nb(
             for k in range(n_shifts):
                 shift = shifts[k]
                 target = t + shift
-                slack = TIE_SLACK * max(abs(t), abs(shift), abs(target))
+                slack = tie_slack(t, shift, target)
                 j = upto[k]
                 while j <= last and s_time[j] <= target + slack:
                     j += 1
@@ -326,8 +350,9 @@ def warm_up() -> None:
             offsets, rows, times, prices, offsets, times, values, slots, np.ones(1), np.zeros(1, np.bool_),
             BACKWARD, True, math.inf, False, slots is not None, np.empty(0), np.empty((1, 2)),
         )  # fmt: skip
-        backward_returns_nb(
-            offsets, rows, times, prices, offsets, times, values, slots, np.ones(1), False, slots is not None,
-            True, np.empty((1, 2)),
-        )  # fmt: skip
+        for time, shift in ((times, np.ones(1)), (np.array([0, 1], np.int64), np.ones(1, np.int64))):
+            backward_returns_nb(
+                offsets, rows, time, prices, offsets, time, values, slots, shift, False, slots is not None,
+                True, np.empty((1, 2)),
+            )  # fmt: skip
     asof_price_nb(offsets, times, offsets, times, prices, BACKWARD, True, math.inf, np.empty(2))

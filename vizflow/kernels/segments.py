@@ -177,7 +177,7 @@ def sort_groups_nb(offsets: np.ndarray, is_float: bool, keys: np.ndarray, order:
 def sorted_offsets_nb(codes: np.ndarray, times: np.ndarray, offsets_out: np.ndarray) -> bool:
     """Tell whether rows are already in (code, time) order; if so write their CSR offsets.
 
-    One pass over ``codes`` (in ``0..offsets_out.size - 2``) and float64 ``times``: True when
+    One pass over ``codes`` (in ``0..offsets_out.size - 2``) and float64 (or int64) ``times``: True when
     the codes never decrease and the times never decrease within a code, with no NaN and no
     -0.0 anywhere (rows :func:`group_order_nb` and :func:`sort_groups_nb` would leave where
     they are, with their times unchanged). ``offsets_out`` is then what
@@ -214,4 +214,5 @@ def warm_up() -> None:
             np.zeros(2, np.int64), 1, np.array([1, 0], np.int64), is_float, order, offsets.copy(), keys
         )
         sort_groups_nb(offsets, is_float, keys, order)
-    sorted_offsets_nb(np.zeros(2, np.int64), np.array([0.0, 1.0]), np.empty(2, np.int64))
+    for times in (np.array([0.0, 1.0]), np.array([0, 1], np.int64)):
+        sorted_offsets_nb(np.zeros(2, np.int64), times, np.empty(2, np.int64))

@@ -30,6 +30,7 @@ from vizflow._keys import as_keys, check_dates_in_keys
 from vizflow._node import node_columns, plan_node
 from vizflow._validate import require_columns
 from vizflow.exceptions import DataError, SchemaError, VizflowError
+from vizflow.kernels.asof import EXACT_INT_TIMES
 from vizflow.kernels.segments import sorted_offsets_nb
 
 if TYPE_CHECKING:
@@ -231,21 +232,26 @@ def lookup_plan(
 
 
 def read_times(
-    frame: pl.DataFrame, time: str, *, where: str = "forward_return", origin: int = 0
-) -> NDArray[np.float64]:
+    frame: pl.DataFrame, time: str, *, where: str = "forward_return", origin: int = 0, integer: bool = False
+) -> NDArray[Any]:
     """Float64 times; null, NaN and infinite times become NaN (they match nothing).
 
     A temporal column is read as integers of its unit counted from ``origin`` (its physical
     value). ``where`` names the operation in errors (``forward_window`` passes its own name).
+    ``integer``: integer times without nulls, none beyond ``EXACT_INT_TIMES / 2`` in magnitude,
+    come as int64 as they are (no cast); others as float64.
 
     Examples
     --------
     >>> read_times(pl.DataFrame({"t": [1.5, None, float("inf")]}), "t").tolist()
     [1.5, nan, nan]
+    >>> read_times(pl.DataFrame({"t": [3, 1]}), "t", integer=True).dtype
+    dtype('int64')
     """
     column = frame.get_column(time)
     temporal = column.dtype.is_temporal()
     values = column.to_physical().cast(pl.Int64) - origin if temporal else column
+    largest = 0
     if values.dtype.is_integer() and values.null_count() < values.len():
         largest = max(abs(int(values.min())), abs(int(values.max())))  # type: ignore[arg-type]
         if largest > EXACT_INT:
@@ -263,26 +269,29 @@ def read_times(
                 )
             raise DataError(msg)
     if values.dtype.is_integer() and values.null_count() == 0:
+        if integer and values.len() and largest <= EXACT_INT_TIMES // 2:
+            return np.ascontiguousarray(values.cast(pl.Int64).to_numpy())
         return values.to_numpy().astype(np.float64)  # all finite: one pass, a writable array
     times = values.cast(pl.Float64).fill_null(np.nan).to_numpy()
     return np.where(np.isfinite(times), times, np.nan)
 
 
 def sorted_segments(
-    codes: NDArray[np.int64], n_groups: int, times: NDArray[np.float64], *, where: str = "forward_return"
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], bool]:
+    codes: NDArray[np.int64], n_groups: int, times: NDArray[Any], *, where: str = "forward_return"
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[Any], bool]:
     """Rows in (key, time) order: input positions, CSR offsets, sorted times, and identity or not.
 
     Rows already in that order (codes and times never decreasing, no NaN or -0.0 time) are found
     by one compiled pass and returned as they are (the times not copied); otherwise a compiled
     counting sort by key, then a radix sort of only the keys whose times are out of order
     (``vizflow.kernels.segments``), replaces a Polars sort; rows with a null key form group 0,
-    which the caller leaves out. ``where`` names the operation in errors.
+    which the caller leaves out. ``where`` names the operation in errors. Times are float64, or
+    int64 (from :func:`read_times` with ``integer``), and come back in their dtype.
     """
     if codes.size != times.size:
         msg = f"{where}: {codes.size} key codes for {times.size} times"
         raise VizflowError(msg)
-    times = np.ascontiguousarray(times, np.float64)
+    times = np.ascontiguousarray(times, np.int64 if times.dtype == np.int64 else np.float64)
     offsets = np.empty(n_groups + 1, dtype=np.int64)
     if sorted_offsets_nb(codes, times, offsets):  # one pass, no sort, no copy of the times
         return np.arange(codes.size, dtype=np.int64), offsets, times, True
@@ -295,17 +304,19 @@ class Arranged(NamedTuple):
     ``q_*`` are the frame's rows, ``s_*`` the reference's (the same arrays without a
     reference): input position of each sorted row, CSR offsets per key code (group 0 holds the
     rows with a null key), the sorted times, and whether the rows were already in that order.
+    The times are float64, or int64 on both sides when ``arrange`` was asked for integers and
+    both sides' times are exact integers.
     """
 
     codes: list[NDArray[np.int64]]
-    q_time: NDArray[np.float64]
+    q_time: NDArray[Any]
     q_rows: NDArray[np.int64]
     q_offsets: NDArray[np.int64]
-    q_sorted: NDArray[np.float64]
+    q_sorted: NDArray[Any]
     q_in_order: bool
     s_rows: NDArray[np.int64]
     s_offsets: NDArray[np.int64]
-    s_sorted: NDArray[np.float64]
+    s_sorted: NDArray[Any]
     s_in_order: bool
 
 
@@ -320,8 +331,11 @@ def _origin(df: pl.DataFrame, src: pl.DataFrame | None, spec: Lookup) -> int:
     return min(found) if found else 0
 
 
-def arrange(df: pl.DataFrame, src: pl.DataFrame | None, spec: Lookup) -> Arranged:
-    """Check dates, code the keys of both sides together and sort both by (key, time)."""
+def arrange(df: pl.DataFrame, src: pl.DataFrame | None, spec: Lookup, *, integer: bool = False) -> Arranged:
+    """Check dates, code the keys of both sides together and sort both by (key, time).
+
+    ``integer``: read exact integer times as int64 (:func:`read_times`) when both sides have them.
+    """
     keys, ref_keys = list(spec.keys), list(spec.ref_keys)
     check_dates_in_keys(df, keys, where=spec.where, date_col=spec.date_col, time_col=spec.time)
     if src is not None:
@@ -335,13 +349,18 @@ def arrange(df: pl.DataFrame, src: pl.DataFrame | None, spec: Lookup) -> Arrange
         df = df.with_columns(pl.col(spec.time).dt.cast_time_unit(unit))
         src = src.with_columns(pl.col(spec.ref_time).dt.cast_time_unit(unit))
     origin = _origin(df, src, spec)
-    q_time = read_times(df, spec.time, where=spec.where, origin=origin)
-    q_rows, q_offsets, q_sorted, q_in_order = sorted_segments(codes[0], n_groups, q_time, where=spec.where)
+    q_time = read_times(df, spec.time, where=spec.where, origin=origin, integer=integer)
     if src is None:
+        q_rows, q_offsets, q_sorted, q_in_order = sorted_segments(
+            codes[0], n_groups, q_time, where=spec.where
+        )
         return Arranged(
             codes, q_time, q_rows, q_offsets, q_sorted, q_in_order, q_rows, q_offsets, q_sorted, q_in_order
         )
-    s_time = read_times(src, spec.ref_time, where=f"{spec.where} (reference)", origin=origin)
+    s_time = read_times(src, spec.ref_time, where=f"{spec.where} (reference)", origin=origin, integer=integer)
+    if q_time.dtype != s_time.dtype:  # one side's times are not exact integers: both as float64
+        q_time, s_time = q_time.astype(np.float64), s_time.astype(np.float64)
+    q_rows, q_offsets, q_sorted, q_in_order = sorted_segments(codes[0], n_groups, q_time, where=spec.where)
     s_rows, s_offsets, s_sorted, s_in_order = sorted_segments(codes[1], n_groups, s_time, where=spec.where)
     return Arranged(
         codes, q_time, q_rows, q_offsets, q_sorted, q_in_order, s_rows, s_offsets, s_sorted, s_in_order

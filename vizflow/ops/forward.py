@@ -14,6 +14,7 @@ from vizflow._validate import require_columns, require_numeric
 from vizflow.exceptions import SchemaError, VizflowError
 from vizflow.kernels.asof import (
     BACKWARD,
+    EXACT_INT_TIMES,
     FORWARD,
     NEAREST,
     asof_price_nb,
@@ -570,7 +571,13 @@ def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.Data
 
 def _returns(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> NDArray[np.float64]:
     """Return the outputs as ``float64[n_slots, df.height]`` in ``df``'s row order, NaN for null."""
-    at, match = arrange(df, src, spec.lookup), spec.match
+    match = spec.match
+    integer = (
+        _is_plain_backward(spec)
+        and spec.current == "own"
+        and all(float(h).is_integer() and abs(h) <= EXACT_INT_TIMES // 2 for h in match.shifts)
+    )  # the default lookup compares exact integer times as integers
+    at = arrange(df, src, spec.lookup, integer=integer)
     if src is not None:
         require_shared_keys(df, src, spec.lookup, at, nothing="every return would be null")
     at = at._replace(codes=[], q_time=at.q_sorted)  # free the key codes and unsorted times now
@@ -596,7 +603,7 @@ def _returns(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> NDArray
         now = _in_sorted_order(own_price, q_rows, in_order=at.q_in_order)
     one_column = all(row == (k,) for k, row in enumerate(spec.slots))  # the kernels' fast case
     slots = None if one_column else np.array(spec.slots, dtype=np.int64)
-    shifts = np.array(match.shifts, dtype=np.float64)
+    shifts = np.array(match.shifts, dtype=at.q_sorted.dtype)  # int64 shifts with int64 times
     to_close, bounds = np.array(match.to_close, dtype=np.bool_), np.array(match.bounds, np.float64)
     plain = _is_plain_backward(spec)
 
