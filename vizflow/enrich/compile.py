@@ -29,7 +29,12 @@ from numba.core.types import unliteral
 from numba.np.numpy_support import as_dtype
 
 from vizflow.enrich.rule_cache import cached_module, forget_module
-from vizflow.enrich.rule_source import FunctionNode, definition_with_parameters, function_node
+from vizflow.enrich.rule_source import (
+    FunctionNode,
+    definition_with_parameters,
+    function_node,
+    running_sum_step,
+)
 from vizflow.exceptions import CompileError, SchemaError
 
 if TYPE_CHECKING:
@@ -267,6 +272,7 @@ _BAKED: OrderedDict[tuple[types.CodeType, np.dtype, int], None] = OrderedDict()
 _LOCK = threading.Lock()
 
 _RULE = "__vizflow_rule__"
+_STEP = "__vizflow_step__"
 
 _PASSES = """
 @__vizflow_njit__
@@ -352,6 +358,63 @@ def __vizflow_running_keyed_checked__(codes, state, shadow, records, out, pos_ou
             return i
     return -1
 """
+_SUM_PASSES = """
+@__vizflow_njit__
+def __vizflow_running_sum__(offsets, records, initial, low, high, out, pos_out{values}):
+    for g in range(offsets.size - 1):
+        prev = initial
+        for i in range(offsets[g], offsets[g + 1]):
+            pos_out[0] = i
+            step = __vizflow_step__(prev, records[i]{values})
+            if {wraps}:
+                return i
+            prev = {form}
+            out[i] = prev
+    return -1
+
+
+@__vizflow_njit__
+def __vizflow_running_ordered_sum__(order, offsets, records, initial, low, high, out, pos_out{values}):
+    for g in range(offsets.size - 1):
+        prev = initial
+        for k in range(offsets[g], offsets[g + 1]):
+            pos_out[0] = k
+            i = order[k]
+            step = __vizflow_step__(prev, records[i]{values})
+            if {wraps}:
+                return k
+            prev = {form}
+            out[i] = prev
+    return -1
+
+
+@__vizflow_njit__
+def __vizflow_running_keyed_sum__(codes, state, records, low, high, out, pos_out{values}):
+    for i in range(records.size):
+        pos_out[0] = i
+        c = codes[i]
+        prev = state[c]
+        step = __vizflow_step__(prev, records[i]{values})
+        if {wraps}:
+            return i
+        prev = {form}
+        state[c] = prev
+        out[i] = prev
+    return -1
+"""
+"""Checked passes of a running sum (``prev + step``, ``step + prev``, ``prev - step``; see
+:func:`~vizflow.enrich.rule_source.running_sum_step`): before the value is built from the step
+as the rule builds it, the step is compared with the room left between the value and the
+bounds of its integer type (``low``, ``high``); no float64 shadow. The test does not look at
+the wrapped value: the compiler may assume a signed sum never wraps and drop such a test."""
+
+_WRAPS = {
+    "prev + step": "(step > 0 and prev > high - step) or (step < 0 and prev < low - step)",
+    "step + prev": "(step > 0 and prev > high - step) or (step < 0 and prev < low - step)",
+    "prev - step": "(step > 0 and prev < low + step) or (step < 0 and prev > high + step)",
+}
+"""When a step would take the value past the bounds of its type, by form."""
+
 """The compiled passes over all rows. They call the rule by name, not as an argument (a function
 argument defeats numba's disk cache); ``{values}`` are the values the rule reads.
 The ``keyed`` passes run the rows in input order with each key's value in ``state[code]`` (rows
@@ -389,6 +452,11 @@ class CompiledRule:
     running_ordered_checked: Any
     running_keyed: Any
     running_keyed_checked: Any
+    step: Any
+    """A running sum's step, and its checked passes without a float shadow (None for other rules)."""
+    running_sum: Any
+    running_ordered_sum: Any
+    running_keyed_sum: Any
     names: tuple[str, ...]
     n_defaults: int
     module: str | None
@@ -536,6 +604,11 @@ def _compile(
     if definition is None:  # no source to rewrite: everything baked in, as numba does
         return _around(numba.njit(fn))
     passes = _passes(n_defaults + len(names))
+    summed = running_sum_step(node) if node is not None else None
+    if summed is not None:
+        step = definition_with_parameters(summed[0], _STEP, names)
+        if step is not None:
+            passes += f"\n\n@__vizflow_njit__\n{step}\n{_sum_passes(n_defaults + len(names), summed[1])}"
     lines = _literal_lines(baked)
     if lines is not None:
         header = f'"""vizflow rule {fn.__qualname__}, rows {record.descr} (generated; do not edit)."""'
@@ -561,6 +634,13 @@ def _passes(n_values: int) -> str:
     return _PASSES.replace("{values}", values).replace("{wrap!r}", repr(WRAP))
 
 
+def _sum_passes(n_values: int, form: str) -> str:
+    """Return the checked passes of a running sum whose value is ``form`` (see :data:`_SUM_PASSES`)."""
+    values = "".join(f", __vizflow_v{i}" for i in range(n_values))
+    text = _SUM_PASSES.replace("{values}", values).replace("{form}", form)
+    return text.replace("{wraps}", _WRAPS[form])
+
+
 def _compiled_from(
     namespace: dict[str, Any], names: tuple[str, ...], n_defaults: int, *, module: str | None
 ) -> CompiledRule:
@@ -573,6 +653,10 @@ def _compiled_from(
         running_ordered_checked=namespace["__vizflow_running_ordered_checked__"],
         running_keyed=namespace["__vizflow_running_keyed__"],
         running_keyed_checked=namespace["__vizflow_running_keyed_checked__"],
+        step=namespace.get(_STEP),
+        running_sum=namespace.get("__vizflow_running_sum__"),
+        running_ordered_sum=namespace.get("__vizflow_running_ordered_sum__"),
+        running_keyed_sum=namespace.get("__vizflow_running_keyed_sum__"),
         names=names,
         n_defaults=n_defaults,
         module=module,
@@ -658,7 +742,8 @@ def records_from(arrays: dict[str, np.ndarray], columns: list[str], n: int) -> n
 
     One column is a view of its array (no copy: a record of one field is that field); several
     are copied into records. A rule that reads no column gets one record of a 1-byte dummy
-    field (numba records need one), repeated ``n`` times without a copy. Always read-only, so that the compiled passes see one array type.
+    field (numba records need one), repeated ``n`` times without a copy. Always read-only,
+    so that the compiled passes see one array type.
 
     Examples
     --------

@@ -17,7 +17,7 @@ import types
 from collections import OrderedDict
 from typing import Any
 
-__all__ = ["FunctionNode", "definition_with_parameters", "function_node"]
+__all__ = ["FunctionNode", "definition_with_parameters", "function_node", "running_sum_step"]
 
 FunctionNode = ast.Lambda | ast.FunctionDef
 
@@ -177,3 +177,46 @@ def _function(name: str, arguments: ast.arguments, body: list[ast.stmt]) -> ast.
     if "type_params" in ast.FunctionDef._fields:
         fields["type_params"] = []
     return ast.FunctionDef(**fields)
+
+
+def running_sum_step(node: FunctionNode) -> tuple[FunctionNode, str] | None:
+    """Split a running rule ``prev + step``, ``step + prev`` or ``prev - step`` into its step.
+
+    Returns a function of the same parameters returning ``step`` (which must not read
+    ``prev``, the first parameter), and how the value is made from it: ``"prev + step"``,
+    ``"step + prev"`` or ``"prev - step"``. Such a rule's integer value overflows exactly when
+    the sign of ``step`` says it should grow (shrink) and it does not: a test on integers,
+    without evaluating the rule a second time in float. None for any other form.
+
+    Examples
+    --------
+    >>> step, form = running_sum_step(ast.parse("lambda p, r: p + r['side'] * r['qty']").body[0].value)
+    >>> ast.unparse(step), form
+    ("lambda p, r: r['side'] * r['qty']", 'prev + step')
+    >>> running_sum_step(ast.parse("lambda p, r: p + p * r['x']").body[0].value) is None
+    True
+    """
+    if isinstance(node, ast.Lambda):
+        body = node.body
+    elif len(node.body) == 1 and isinstance(node.body[0], ast.Return) and node.body[0].value is not None:
+        body = node.body[0].value
+    else:
+        return None
+    params = [a.arg for a in [*node.args.posonlyargs, *node.args.args]]
+    if not params or not isinstance(body, ast.BinOp) or not isinstance(body.op, ast.Add | ast.Sub):
+        return None
+    prev = params[0]
+
+    def is_prev(e: ast.expr) -> bool:
+        return isinstance(e, ast.Name) and e.id == prev
+
+    def reads_prev(e: ast.expr) -> bool:
+        return any(isinstance(n, ast.Name) and n.id == prev for n in ast.walk(e))
+
+    if is_prev(body.left) and not reads_prev(body.right):
+        step, form = body.right, "prev + step" if isinstance(body.op, ast.Add) else "prev - step"
+    elif isinstance(body.op, ast.Add) and is_prev(body.right) and not reads_prev(body.left):
+        step, form = body.left, "step + prev"
+    else:
+        return None
+    return ast.Lambda(args=node.args, body=step), form

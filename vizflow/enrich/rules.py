@@ -302,32 +302,19 @@ class TagRunning(_FunctionRule):
         dtype = as_numpy(state, rule=self.name)
         out = np.empty(records.size, dtype=dtype)
         initial = dtype.type(self.initial)
-        checked = dtype.kind in "iu" and self._has_float_shadow(compiled.function, record, value_types)
-        if isinstance(rows, tuple):
-            codes, n_keys = rows
-            start = np.full(n_keys, initial, dtype=dtype)
-            args: tuple[Any, ...]
-            if checked:
-                shadow = np.full(n_keys, float(initial), dtype=np.float64)
-                kernel, args = compiled.running_keyed_checked, (codes, start, shadow, records, out)
-            else:
-                kernel, args = compiled.running_keyed, (codes, start, records, out)
-            wrapped = _run(kernel, *args, values=values, rule=self.name)
-        else:
-            head: tuple[NDArray[np.int64], ...] = ()
-            if order is None:
-                kernel = compiled.running_checked if checked else compiled.running
-            else:
-                kernel = compiled.running_ordered_checked if checked else compiled.running_ordered
-                head = (order,)
-            offsets = rows
-            ends = by_group_runs(  # each run of groups its own pass (and failing position), in threads
-                offsets,
-                lambda a, b: _run(
-                    kernel, *head, offsets[a : b + 1], records, initial, out, values=values, rule=self.name
-                ),
+        integer = dtype.kind in "iu"
+        check = "shadow" if integer and self._has_float_shadow(compiled.function, record, value_types) else ""
+        if integer and self._integer_step(compiled, state, record, value_types):
+            # a running sum of integer steps: integer comparisons, no float shadow
+            wrapped = self._passes(
+                compiled, "sum", rows=rows, order=order, data=(records, initial, out), values=values
             )
-            wrapped = next((w for w in ends if checked and w >= 0), -1)
+            check = "sum"
+        if check != "sum":
+            wrapped = self._passes(
+                compiled, check, rows=rows, order=order, data=(records, initial, out), values=values
+            )
+        checked = bool(check)
         if checked and wrapped >= 0:
             kind = pl.Series(out[:0]).dtype
             msg = (
@@ -336,6 +323,76 @@ class TagRunning(_FunctionRule):
             )
             raise RowError(wrapped, msg)
         return out
+
+    def _passes(
+        self,
+        compiled: CompiledRule,
+        check: str,
+        *,
+        rows: NDArray[np.int64] | tuple[NDArray[np.int64], int],
+        order: NDArray[np.int64] | None,
+        data: tuple[np.ndarray, Any, NDArray[Any]],
+        values: tuple[Any, ...],
+    ) -> int:
+        """Run the pass for ``rows`` with ``check`` ("sum", "shadow" or none); the wrapped position or -1.
+
+        ``data`` is the records, the initial value and the output.
+        """
+        records, initial, out = data
+        bounds: tuple[Any, ...] = ()
+        if check == "sum":
+            info = np.iinfo(out.dtype)
+            bounds = (out.dtype.type(info.min), out.dtype.type(info.max))
+        args: tuple[Any, ...]
+        if isinstance(rows, tuple):
+            codes, n_keys = rows
+            start = np.full(n_keys, initial, dtype=out.dtype)
+            if check == "sum":
+                kernel, args = compiled.running_keyed_sum, (codes, start, records, *bounds, out)
+            elif check == "shadow":
+                shadow = np.full(n_keys, float(initial), dtype=np.float64)
+                kernel, args = compiled.running_keyed_checked, (codes, start, shadow, records, out)
+            else:
+                kernel, args = compiled.running_keyed, (codes, start, records, out)
+            wrapped = _run(kernel, *args, values=values, rule=self.name)
+            return -1 if wrapped is None else int(wrapped)
+        kernels = {
+            "sum": (compiled.running_sum, compiled.running_ordered_sum),
+            "shadow": (compiled.running_checked, compiled.running_ordered_checked),
+            "": (compiled.running, compiled.running_ordered),
+        }
+        kernel = kernels[check][order is not None]
+        head = () if order is None else (order,)
+        offsets = rows
+        ends = by_group_runs(  # each run of groups its own pass (and failing position), in threads
+            offsets,
+            lambda a, b: _run(
+                kernel,
+                *head,
+                offsets[a : b + 1],
+                records,
+                initial,
+                *bounds,
+                out,
+                values=values,
+                rule=self.name,
+            ),
+        )
+        return next((int(w) for w in ends if w is not None and w >= 0), -1)
+
+    def _integer_step(
+        self, compiled: CompiledRule, state: Any, record: Any, value_types: tuple[Any, ...]
+    ) -> bool:
+        """Whether the rule is a running sum whose step is an integer of the value's signedness."""
+        if compiled.step is None:
+            return False
+        try:
+            step = return_dtype(compiled.step, (state, record, *value_types), rule=self.name)
+        except CompileError:
+            return False
+        integer = numba.types.Integer
+        same_sign = getattr(step, "signed", None) == getattr(state, "signed", None)
+        return isinstance(step, integer) and isinstance(state, integer) and same_sign
 
     def _has_float_shadow(self, jitted: Any, record: Any, value_types: tuple[Any, ...]) -> bool:
         """Whether the function also runs on a float value (the overflow check's shadow)."""

@@ -185,3 +185,4 @@ def warm_up() -> None:
         np.zeros(2, np.int64), np.array([3, 1], np.int64), 0, 2, np.zeros(1, np.int64), 1, 1, words
     )
     sort_buckets_nb(words, offsets, 1, 2, order)
+    rows_of_nb(words, 1, order, 0)
