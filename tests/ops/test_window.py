@@ -15,7 +15,7 @@ import vizflow as vf
 from tests.arrangements import force_threads
 from tests.key_dtypes import MIXED_PAIRS, SAME_PAIRS, key_series, picks
 from vizflow.exceptions import ColumnNotFoundError, DataError, SchemaError, VizflowError
-from vizflow.kernels.window import prefix_sums_nb, window_bounds_nb, window_extreme_nb, window_pair_bounds_nb
+from vizflow.kernels.window import prefix_sums_nb
 
 AGGS = {
     "n": pl.len(),
@@ -397,38 +397,6 @@ def test_empty_frame_keeps_the_schema():
 
 
 # --- the kernels, directly ------------------------------------------------------------------------
-
-
-@given(
-    st.lists(st.integers(0, 12).map(float), max_size=25).map(sorted),
-    st.lists(st.integers(0, 12).map(float), max_size=25).map(sorted),
-    st.sampled_from([-3.0, -1.0, 1.0, 2.5]),
-)
-def test_kernel_bounds_and_extremes_equal_a_loop(queries, source, h):
-    q, s = np.array(queries), np.array(source)
-    lo, hi = np.zeros(q.size, dtype=np.int64), np.zeros(q.size, dtype=np.int64)
-    window_bounds_nb(np.array([0, q.size]), q, np.array([0, s.size]), s, h, 0.0, lo, hi)
-    for i, t in enumerate(q):
-        inside = [j for j, x in enumerate(s) if ((t < x <= t + h) if h > 0 else (t + h <= x < t))]
-        assert list(range(lo[i], hi[i])) == inside
-    values = np.arange(s.size, dtype=np.float64)[::-1].copy()
-    out, found = np.zeros(q.size), np.zeros(q.size, dtype=np.bool_)
-    window_extreme_nb(
-        np.array([0, q.size]), lo, hi, values, np.ones(s.size, dtype=np.bool_), True, out, found
-    )
-    for i in range(q.size):
-        assert found[i] == (hi[i] > lo[i])
-        if found[i]:
-            assert out[i] == values[lo[i] : hi[i]].max()
-
-
-def test_kernel_extreme_survives_a_window_that_steps_back():
-    values = np.array([5.0, 1.0, 3.0])
-    out, found = np.zeros(2), np.zeros(2, dtype=np.bool_)
-    window_extreme_nb(
-        np.array([0, 2]), np.array([1, 0]), np.array([3, 1]), values, np.ones(3, np.bool_), True, out, found
-    )
-    assert out.tolist() == [3.0, 5.0]
 
 
 def test_kernel_prefix_sums_count_non_finite_values_apart():
@@ -846,19 +814,6 @@ def test_pairs_as_durations_on_a_datetime_column_match_the_session_clock():
     )
     assert wall["n_-2s_3s"].to_list() == clock["n_-2_3"].to_list()
     assert wall["tw_-2s_3s"].to_list() == pytest.approx(clock["tw_-2_3"].to_list())
-
-
-def test_kernel_pair_bounds_equal_a_loop():
-    rng = np.random.default_rng(7)
-    q = np.sort(rng.integers(0, 20, 30) / 2.0)
-    s = np.sort(rng.integers(0, 20, 25) / 2.0)
-    offsets_q, offsets_s = np.array([0, q.size]), np.array([0, s.size])
-    for a, b in [(-3.0, -1.0), (-2.0, 2.0), (0.0, 1.5), (1.0, 4.0), (-1.0, 0.0)]:
-        lo, hi = np.empty(q.size, np.int64), np.empty(q.size, np.int64)
-        window_pair_bounds_nb(offsets_q, q, offsets_s, s, a, b, 1e-15, lo, hi)
-        for i, t in enumerate(q):
-            inside = np.flatnonzero((s > t + a) & (s <= t + b))
-            assert (lo[i], hi[i]) == ((inside[0], inside[-1] + 1) if inside.size else (lo[i], lo[i]))
 
 
 @given(

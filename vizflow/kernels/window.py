@@ -1,11 +1,18 @@
 """Time windows within groups: the compiled passes behind ``forward_window``.
 
-A window of a query row at time ``t`` and horizon ``h`` is a range ``[lo, hi)`` of source positions
-(both sides sorted by (group, time)): ``(t, t + h]`` for ``h > 0`` and ``[t + h, t)`` for ``h < 0``.
-Sums and counts then come from prefix sums, and minima and maxima from one monotone deque per
-horizon, so every horizon costs O(n_query + n_source). The per-group passes release the GIL
-(``nogil``): each reads and writes only its groups' positions, so the caller may run them on
-disjoint runs of whole groups in threads.
+A window of a query row at time ``t`` is a range ``[lo, hi)`` of source positions (both sides
+sorted by (group, time)) between two edges ``t + start`` and ``t + end``: ``(t + start, t + end]``
+(closed on the right: ``h > 0`` is ``(t, t + h]``, a pair ``(a, b)`` is ``(t + a, t + b]``) or
+``[t + start, t + end)`` (closed on the left: ``h < 0`` is ``[t + h, t)``).
+
+:func:`window_pass_nb` answers every horizon and every compiled aggregate group by group: it
+builds the group's prefix sums and counts once (in scratch the size of one group, so they stay in
+cache; float sums as double-doubles), then for each horizon moves the window's two edges once over
+the group's rows, reads every window's counts and sums as prefix differences, and keeps maxima and
+minima in a two-stack queue (suffix extremes of the older rows, running extremes of the newer
+ones). O(n_query + n_source) per horizon. The pass releases the GIL (``nogil``): it reads and
+writes only its groups' positions, so the caller may run it on disjoint runs of whole groups in
+threads. The time-weighted mean has a pass of its own over the windows' bounds.
 """
 
 from __future__ import annotations
@@ -15,54 +22,341 @@ import math
 import numpy as np
 from numba import njit
 
+# Bit flags of ``f_wants`` / ``i_wants``: what a column's aggregates need besides its count, and
+# what its values hold (the pass keeps the counts that only such values need only for them).
+WANT_SUM, WANT_MAX, WANT_MIN, WANT_COUNT = 1, 2, 4, 64
+HOLDS_NULL, HOLDS_NAN, HOLDS_INF = 8, 16, 32
+_INT_LOW, _INT_HIGH = -(2**63), 2**63 - 1  # the neutral elements of an integer max and min
+
 
 @njit(cache=True, nogil=True)
-def window_bounds_nb(
+def window_pass_nb(
     q_offsets: np.ndarray,
     q_time: np.ndarray,
     s_offsets: np.ndarray,
     s_time: np.ndarray,
-    horizon: float,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    closed_right: np.ndarray,
     slack: float,
-    lo_out: np.ndarray,
-    hi_out: np.ndarray,
+    prevailing: bool,
+    f_values: np.ndarray,
+    f_valid: np.ndarray,
+    f_wants: np.ndarray,
+    f_rows: np.ndarray,
+    i_values: np.ndarray,
+    i_valid: np.ndarray,
+    i_wants: np.ndarray,
+    i_rows: np.ndarray,
+    bounds_out: np.ndarray,
+    len_out: np.ndarray,
+    f_count_out: np.ndarray,
+    f_sum_out: np.ndarray,
+    f_max_out: np.ndarray,
+    f_min_out: np.ndarray,
+    i_count_out: np.ndarray,
+    i_sum_out: np.ndarray,
+    i_max_out: np.ndarray,
+    i_min_out: np.ndarray,
 ) -> None:
-    """Source range ``[lo, hi)`` of each query's window, for one non-zero horizon.
+    """Every requested aggregate of every query's window, for every horizon, group by group.
 
     ``q_offsets`` and ``s_offsets`` share group numbering; both sides are sorted by time within
-    a group, NaN times last. The far edge ``t + h`` is reached with a tolerance of
-    ``slack * max(|t|, |h|, |t + h|)`` (a few ulps, so that 0.7 + 0.1 reaches 0.8); the near
-    edge ``t`` is exact (a source row at ``t`` itself is outside). NaN source times are in no
-    window; a NaN query time gets an empty window at the end of its group's timed rows. Two
-    forward-moving pointers per group: O(n_query + n_source).
+    a group, NaN times last. Horizon ``h``'s window of a query at ``t`` is ``[lo, hi)``: the
+    source rows after the near edge ``t + starts[h]`` and up to the far edge ``t + ends[h]``
+    (``closed_right[h]`` False: from the near edge to before the far one). An edge at a non-zero
+    offset is reached with a tolerance of ``slack * max(|t|, |offset|, |t + offset|)`` (a few
+    ulps, so that 0.7 + 0.1 reaches a row at 0.8) on the side that takes such a row in; an edge
+    at ``t`` itself is exact. ``prevailing`` widens a window by the row before it (the row in
+    force at its start), unless it starts at the group's first row. NaN source times are in no
+    window; a NaN query time gets the empty window at the end of its group's timed rows (the
+    caller writes null there).
+
+    Columns: ``f_values[k]`` (float64) and ``i_values[k]`` (int64) hold one input column each, in
+    source order, with ``*_valid[k]`` False at a null (its value is ignored). ``*_wants[k]`` says
+    which outputs column ``k`` needs (:data:`WANT_COUNT`: its count of valid values,
+    :data:`WANT_SUM`, :data:`WANT_MAX`, :data:`WANT_MIN`) and what it holds (:data:`HOLDS_NULL`,
+    :data:`HOLDS_NAN`, :data:`HOLDS_INF`; a flag left out promises there is none). Outputs,
+    ``[horizon, row, query]``, column ``k``'s in row ``*_rows[k, 0]`` (count), ``[k, 1]`` (sum),
+    ``[k, 2]`` (max), ``[k, 3]`` (min) of its wanted outputs: ``*_count_out``, ``*_sum_out`` (0
+    for an empty window), ``*_max_out``, ``*_min_out`` (meaningless where the count is 0: the
+    caller writes null); ``bounds_out`` (``[horizon, 2, query]``: lo, hi) and ``len_out``
+    (``[horizon, query]``) when they have rows. Float sums are IEEE on non-finite values (a NaN,
+    or both infinities, gives NaN; one infinity gives it); float extremes skip NaN unless the
+    window holds nothing else.
+
+    Per group, the pass first builds the group's prefix sums and counts (float sums as
+    double-doubles, Knuth's TwoSum: a window's sum is accurate to the group's magnitudes, far
+    better than a running add and subtract), in scratch that stays in cache; then for each
+    horizon it moves the two edges once over the group's rows, reads each window's totals as
+    prefix differences, and keeps its maxima and minima in a two-stack queue (suffix extremes
+    of the older rows, running extremes of the newer ones). O(n_query + n_source) per horizon.
     """
+    n_h = starts.size
+    kf = f_values.shape[0]
+    ki = i_values.shape[0]
+    want_bounds = bounds_out.shape[0] > 0
+    want_len = len_out.shape[0] > 0
+    f_ext = np.flatnonzero(f_wants & (WANT_MAX | WANT_MIN))  # the columns with extremes
+    i_ext = np.flatnonzero(i_wants & (WANT_MAX | WANT_MIN))
+    any_extreme = f_ext.size + i_ext.size > 0
+    widest = 0
+    most = 0
+    for g in range(s_offsets.size - 1):
+        widest = max(widest, s_offsets[g + 1] - s_offsets[g])
+        most = max(most, q_offsets[g + 1] - q_offsets[g])
+    size = widest + 1
+    lows = np.empty(most, np.int64)  # a group's windows [lows, highs), in its own source positions
+    highs = np.empty(most, np.int64)
+    f_phi = np.empty((kf, size))
+    f_plo = np.empty((kf, size))
+    f_pcount = np.empty((kf, size), np.int64)
+    f_pnan = np.empty((kf, size), np.int64)
+    f_ppos = np.empty((kf, size), np.int64)
+    f_pneg = np.empty((kf, size), np.int64)
+    i_psum = np.empty((ki, size), np.int64)
+    i_pcount = np.empty((ki, size), np.int64)
+    f_sfx = np.empty((2 * kf, size if any_extreme else 0))  # suffix max (2k) and min (2k + 1)
+    i_sfx = np.empty((2 * ki, size if any_extreme else 0), np.int64)
+    f_back = np.empty(2 * kf)  # running max (2k) and min (2k + 1) of the back
+    i_back = np.empty(2 * ki, np.int64)
     for g in range(q_offsets.size - 1):
-        s_lo = s_offsets[g]
-        end = s_offsets[g + 1]
-        while end > s_lo and math.isnan(s_time[end - 1]):
-            end -= 1
-        a = s_lo
-        b = s_lo
-        for i in range(q_offsets[g], q_offsets[g + 1]):
-            t = q_time[i]
-            if math.isnan(t):
-                lo_out[i] = end
-                hi_out[i] = end
+        first = s_offsets[g]
+        last = s_offsets[g + 1]
+        while last > first and math.isnan(s_time[last - 1]):
+            last -= 1
+        m = last - first
+        for k in range(kf):  # the group's prefix sums and counts: entry x covers rows first..first+x-1
+            wants = f_wants[k]
+            if not wants & (WANT_SUM | HOLDS_NULL | HOLDS_NAN | HOLDS_INF):
                 continue
-            target = t + horizon
-            tol = slack * max(abs(t), abs(horizon), abs(target))
-            if horizon > 0.0:
-                while a < end and s_time[a] <= t:
-                    a += 1
-                while b < end and s_time[b] <= target + tol:
-                    b += 1
-            else:
-                while a < end and s_time[a] < target - tol:
-                    a += 1
-                while b < end and s_time[b] < t:
-                    b += 1
-            lo_out[i] = a
-            hi_out[i] = max(a, b)
+            s_hi = 0.0
+            s_lo = 0.0
+            count = 0
+            nan = 0
+            pos = 0
+            neg = 0
+            f_phi[k, 0] = 0.0
+            f_plo[k, 0] = 0.0
+            f_pcount[k, 0] = 0
+            f_pnan[k, 0] = 0
+            f_ppos[k, 0] = 0
+            f_pneg[k, 0] = 0
+            for x in range(m):
+                j = first + x
+                if f_valid[k, j]:
+                    v = f_values[k, j]
+                    count += 1
+                    if math.isnan(v):
+                        nan += 1
+                    elif math.isinf(v):
+                        if v > 0:
+                            pos += 1
+                        else:
+                            neg += 1
+                    else:
+                        y = s_hi + v
+                        bb = y - s_hi
+                        s_lo += (s_hi - (y - bb)) + (v - bb)
+                        s_hi = y
+                f_phi[k, x + 1] = s_hi
+                f_plo[k, x + 1] = s_lo
+                f_pcount[k, x + 1] = count
+                f_pnan[k, x + 1] = nan
+                f_ppos[k, x + 1] = pos
+                f_pneg[k, x + 1] = neg
+        for k in range(ki):
+            wants = i_wants[k]
+            if not wants & (WANT_SUM | HOLDS_NULL):
+                continue
+            itotal = 0
+            count = 0
+            i_psum[k, 0] = 0
+            i_pcount[k, 0] = 0
+            for x in range(m):
+                j = first + x
+                if i_valid[k, j]:
+                    itotal += i_values[k, j]
+                    count += 1
+                i_psum[k, x + 1] = itotal
+                i_pcount[k, x + 1] = count
+        q_first = q_offsets[g]
+        nq = q_offsets[g + 1] - q_first
+        for h in range(n_h):
+            start = starts[h]
+            end = ends[h]
+            right = closed_right[h]
+            a = first
+            b = first
+            for r in range(nq):  # the windows' bounds, in the group's own positions
+                t = q_time[q_first + r]
+                if math.isnan(t):
+                    lo = last
+                    hi = last
+                else:
+                    # The edges, written out (numba runs this loop 2x slower through a helper). A
+                    # window closed on the left takes rows < edge: <= the float just below it.
+                    near = t + start
+                    if start != 0.0:
+                        tol = slack * max(abs(t), abs(start), abs(near))
+                        near = near + tol if right else near - tol
+                    far = t + end
+                    if end != 0.0:
+                        tol = slack * max(abs(t), abs(end), abs(far))
+                        far = far + tol if right else far - tol
+                    if not right:
+                        near = np.nextafter(near, -math.inf)
+                        far = np.nextafter(far, -math.inf)
+                    while a < last and s_time[a] <= near:
+                        a += 1
+                    while b < last and s_time[b] <= far:
+                        b += 1
+                    lo = a
+                    hi = max(a, b)
+                if prevailing and lo > first:
+                    lo -= 1
+                lows[r] = lo - first
+                highs[r] = hi - first
+            if want_bounds:
+                for r in range(nq):
+                    bounds_out[h, 0, q_first + r] = lows[r] + first
+                    bounds_out[h, 1, q_first + r] = highs[r] + first
+            if want_len:
+                for r in range(nq):
+                    len_out[h, q_first + r] = highs[r] - lows[r]
+            for k in range(kf):  # each column's totals: prefix differences
+                wants = f_wants[k]
+                if wants & WANT_COUNT:
+                    for r in range(nq):
+                        x = lows[r]
+                        y = highs[r]
+                        f_count_out[h, f_rows[k, 0], q_first + r] = (
+                            f_pcount[k, y] - f_pcount[k, x] if wants & HOLDS_NULL else y - x
+                        )
+                if wants & WANT_SUM:
+                    for r in range(nq):
+                        x = lows[r]
+                        y = highs[r]
+                        f_sum_out[h, f_rows[k, 1], q_first + r] = (f_phi[k, y] - f_phi[k, x]) + (
+                            f_plo[k, y] - f_plo[k, x]
+                        )
+                if wants & WANT_SUM and wants & (HOLDS_NAN | HOLDS_INF):
+                    for r in range(nq):
+                        x = lows[r]
+                        y = highs[r]
+                        has_pos = f_ppos[k, y] > f_ppos[k, x]
+                        has_neg = f_pneg[k, y] > f_pneg[k, x]
+                        if f_pnan[k, y] > f_pnan[k, x] or (has_pos and has_neg):
+                            f_sum_out[h, f_rows[k, 1], q_first + r] = math.nan
+                        elif has_pos:
+                            f_sum_out[h, f_rows[k, 1], q_first + r] = math.inf
+                        elif has_neg:
+                            f_sum_out[h, f_rows[k, 1], q_first + r] = -math.inf
+            for k in range(ki):
+                wants = i_wants[k]
+                if wants & WANT_COUNT:
+                    for r in range(nq):
+                        x = lows[r]
+                        y = highs[r]
+                        i_count_out[h, i_rows[k, 0], q_first + r] = (
+                            i_pcount[k, y] - i_pcount[k, x] if wants & HOLDS_NULL else y - x
+                        )
+                if wants & WANT_SUM:
+                    for r in range(nq):
+                        i_sum_out[h, i_rows[k, 1], q_first + r] = i_psum[k, highs[r]] - i_psum[k, lows[r]]
+            if not any_extreme:
+                continue
+            # Maxima and minima: a two-stack queue over the windows, which only move forward.
+            cur_hi = 0  # the queue holds rows [cur_lo, cur_hi); [cur_lo, split) is the front
+            split = 0
+            for k in range(2 * kf):
+                f_back[k] = -math.inf if k % 2 == 0 else math.inf
+            for k in range(2 * ki):
+                i_back[k] = _INT_LOW if k % 2 == 0 else _INT_HIGH
+            for r in range(nq):
+                x = lows[r]
+                y = highs[r]
+                if x >= cur_hi:  # no row in common with the last window: an empty queue
+                    for k in range(2 * kf):
+                        f_back[k] = -math.inf if k % 2 == 0 else math.inf
+                    for k in range(2 * ki):
+                        i_back[k] = _INT_LOW if k % 2 == 0 else _INT_HIGH
+                    cur_hi = x
+                    split = x
+                for j in range(first + cur_hi, first + y):  # rows entering the back
+                    for e in range(f_ext.size):
+                        k = f_ext[e]
+                        v = f_values[k, j]
+                        if f_valid[k, j] and not math.isnan(v):
+                            f_back[2 * k] = max(f_back[2 * k], v)
+                            f_back[2 * k + 1] = min(f_back[2 * k + 1], v)
+                    for e in range(i_ext.size):
+                        k = i_ext[e]
+                        if i_valid[k, j]:
+                            w = i_values[k, j]
+                            i_back[2 * k] = max(i_back[2 * k], w)
+                            i_back[2 * k + 1] = min(i_back[2 * k + 1], w)
+                cur_hi = max(cur_hi, y)
+                if x >= split and cur_hi > x:  # an empty front: the back turns into it
+                    for e in range(f_ext.size):
+                        k = f_ext[e]
+                        top = -math.inf
+                        bottom = math.inf
+                        for z in range(cur_hi - 1, x - 1, -1):
+                            v = f_values[k, first + z]
+                            if f_valid[k, first + z] and not math.isnan(v):
+                                top = max(top, v)
+                                bottom = min(bottom, v)
+                            f_sfx[2 * k, z] = top
+                            f_sfx[2 * k + 1, z] = bottom
+                        f_back[2 * k] = -math.inf
+                        f_back[2 * k + 1] = math.inf
+                    for e in range(i_ext.size):
+                        k = i_ext[e]
+                        itop = _INT_LOW
+                        ibottom = _INT_HIGH
+                        for z in range(cur_hi - 1, x - 1, -1):
+                            if i_valid[k, first + z]:
+                                w = i_values[k, first + z]
+                                itop = max(itop, w)
+                                ibottom = min(ibottom, w)
+                            i_sfx[2 * k, z] = itop
+                            i_sfx[2 * k + 1, z] = ibottom
+                        i_back[2 * k] = _INT_LOW
+                        i_back[2 * k + 1] = _INT_HIGH
+                    split = cur_hi
+                front = x < split
+                i = q_first + r
+                for e in range(f_ext.size):
+                    k = f_ext[e]
+                    wants = f_wants[k]
+                    top = f_back[2 * k]
+                    bottom = f_back[2 * k + 1]
+                    if front:
+                        top = max(top, f_sfx[2 * k, x])
+                        bottom = min(bottom, f_sfx[2 * k + 1, x])
+                    if wants & HOLDS_NAN:
+                        nan = f_pnan[k, y] - f_pnan[k, x]
+                        count = f_pcount[k, y] - f_pcount[k, x] if wants & HOLDS_NULL else y - x
+                        if nan > 0 and nan == count:  # NaN alone: the extremes are NaN
+                            top = math.nan
+                            bottom = math.nan
+                    if wants & WANT_MAX:
+                        f_max_out[h, f_rows[k, 2], i] = top
+                    if wants & WANT_MIN:
+                        f_min_out[h, f_rows[k, 3], i] = bottom
+                for e in range(i_ext.size):
+                    k = i_ext[e]
+                    wants = i_wants[k]
+                    itop = i_back[2 * k]
+                    ibottom = i_back[2 * k + 1]
+                    if front:
+                        itop = max(itop, i_sfx[2 * k, x])
+                        ibottom = min(ibottom, i_sfx[2 * k + 1, x])
+                    if wants & WANT_MAX:
+                        i_max_out[h, i_rows[k, 2], i] = itop
+                    if wants & WANT_MIN:
+                        i_min_out[h, i_rows[k, 3], i] = ibottom
 
 
 @njit(cache=True)
@@ -118,158 +412,6 @@ def prefix_sums_nb(
         nan_out[i + 1] = nan
         pos_inf_out[i + 1] = pos
         neg_inf_out[i + 1] = neg
-
-
-@njit(cache=True, nogil=True)
-def window_extreme_nb(
-    q_offsets: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    values: np.ndarray,
-    valid: np.ndarray,
-    largest: bool,
-    out: np.ndarray,
-    found_out: np.ndarray,
-) -> None:
-    """Maximum (``largest``) or minimum of the valid values in each query's window ``[lo, hi)``.
-
-    Within a group the windows move forward (``lo`` and ``hi`` never decrease), so one monotone
-    deque of source positions answers every query in O(n_query + n_source). Invalid values (nulls)
-    and NaN are skipped, as Polars' ``min``/``max`` do; ``found_out`` is False for a window
-    without any value. Should a window ever step back, the deque is rebuilt from its range.
-    """
-    deque = np.empty(values.size, dtype=np.int64)
-    for g in range(q_offsets.size - 1):
-        head = 0
-        tail = 0
-        filled = -1  # source positions < filled have been offered to the deque
-        start = -1
-        for i in range(q_offsets[g], q_offsets[g + 1]):
-            a = lo[i]
-            b = hi[i]
-            if a < start or b < filled:  # a window stepped back: start over from its range
-                head = 0
-                tail = 0
-                filled = a
-            filled = max(filled, a)
-            start = a
-            while filled < b:
-                v = values[filled]
-                if valid[filled] and not math.isnan(v):
-                    while tail > head and (
-                        (largest and values[deque[tail - 1]] <= v)
-                        or (not largest and values[deque[tail - 1]] >= v)
-                    ):
-                        tail -= 1
-                    deque[tail] = filled
-                    tail += 1
-                filled += 1
-            while tail > head and deque[head] < a:
-                head += 1
-            if tail > head:
-                out[i] = values[deque[head]]
-                found_out[i] = True
-            else:
-                found_out[i] = False
-
-
-@njit(cache=True)
-def window_diff_nb(lo: np.ndarray, hi: np.ndarray, prefix: np.ndarray, out: np.ndarray) -> None:
-    """``out[i] = prefix[hi[i]] - prefix[lo[i]]``: a window's total from prefix sums (int or float)."""
-    for i in range(lo.size):
-        out[i] = prefix[hi[i]] - prefix[lo[i]]
-
-
-@njit(cache=True)
-def window_float_sums_nb(
-    lo: np.ndarray,
-    hi: np.ndarray,
-    sum_hi: np.ndarray,
-    sum_lo: np.ndarray,
-    nan: np.ndarray,
-    pos_inf: np.ndarray,
-    neg_inf: np.ndarray,
-    out: np.ndarray,
-) -> None:
-    """Each window's float sum from the outputs of :func:`prefix_sums_nb`, non-finite values as IEEE.
-
-    A window holding a NaN, or both infinities, sums to NaN; one holding one kind of infinity
-    sums to it; otherwise the double-double difference of the prefix sums.
-    """
-    for i in range(lo.size):
-        a = lo[i]
-        b = hi[i]
-        has_pos = pos_inf[b] > pos_inf[a]
-        has_neg = neg_inf[b] > neg_inf[a]
-        if nan[b] > nan[a] or (has_pos and has_neg):
-            out[i] = math.nan
-        elif has_pos:
-            out[i] = math.inf
-        elif has_neg:
-            out[i] = -math.inf
-        else:
-            out[i] = (sum_hi[b] - sum_hi[a]) + (sum_lo[b] - sum_lo[a])
-
-
-@njit(cache=True, nogil=True)
-def window_pair_bounds_nb(
-    q_offsets: np.ndarray,
-    q_time: np.ndarray,
-    s_offsets: np.ndarray,
-    s_time: np.ndarray,
-    start: float,
-    end: float,
-    slack: float,
-    lo_out: np.ndarray,
-    hi_out: np.ndarray,
-) -> None:
-    """Source range ``[lo, hi)`` of each query's window ``(t + start, t + end]``, ``start < end``.
-
-    Either end may be negative, zero or positive. An end at a non-zero offset is reached with the
-    slack of :func:`window_bounds_nb` (``slack * max(|t|, |offset|, |t + offset|)``: a row within a
-    few ulps of ``t + offset`` counts as at it); an end at offset 0 is ``t`` exactly. NaN source
-    times are in no window; a NaN query time gets an empty window at the end of its group's timed
-    rows. Two forward-moving pointers per group: O(n_query + n_source).
-    """
-    for g in range(q_offsets.size - 1):
-        s_lo = s_offsets[g]
-        last = s_offsets[g + 1]
-        while last > s_lo and math.isnan(s_time[last - 1]):
-            last -= 1
-        a = s_lo
-        b = s_lo
-        for i in range(q_offsets[g], q_offsets[g + 1]):
-            t = q_time[i]
-            if math.isnan(t):
-                lo_out[i] = last
-                hi_out[i] = last
-                continue
-            near = t + start
-            far = t + end
-            if start != 0.0:
-                near += slack * max(abs(t), abs(start), abs(near))
-            if end != 0.0:
-                far += slack * max(abs(t), abs(end), abs(far))
-            while a < last and s_time[a] <= near:
-                a += 1
-            while b < last and s_time[b] <= far:
-                b += 1
-            lo_out[i] = a
-            hi_out[i] = max(a, b)
-
-
-@njit(cache=True, nogil=True)
-def window_prevailing_nb(q_offsets: np.ndarray, s_offsets: np.ndarray, lo: np.ndarray) -> None:
-    """Widen each window ``[lo, hi)`` to the row before it (the row in force at its start), in place.
-
-    The row before ``lo`` is the last of the group at or before the window's start (of tied rows,
-    the last in input order); a window starting before the group's first row has none.
-    """
-    for g in range(q_offsets.size - 1):
-        first = s_offsets[g]
-        for i in range(q_offsets[g], q_offsets[g + 1]):
-            if lo[i] > first:
-                lo[i] -= 1
 
 
 @njit(cache=True, nogil=True)
@@ -364,28 +506,22 @@ def window_time_weighted_nb(
 
 
 def warm_up() -> None:
-    """Compile (or load from numba's cache) the kernels with the argument types the wrapper uses.
-
-    Values arrive writeable or read-only (a zero-copy ``to_numpy()``): numba compiles each apart.
-    """
+    """Compile (or load from numba's cache) the kernels with the argument types the wrapper uses."""
     offsets, times = np.array([0, 2], np.int64), np.array([0.0, 1.0])
-    lo, hi = np.zeros(2, np.int64), np.ones(2, np.int64)
-    window_bounds_nb(offsets, times, offsets, times, 1.0, 1e-15, lo, hi)
+    f_values, f_valid = np.zeros((1, 2)), np.ones((1, 2), np.bool_)
+    i_values, i_valid = np.zeros((1, 2), np.int64), np.ones((1, 2), np.bool_)
+    wants = np.array([WANT_SUM | WANT_MAX | WANT_MIN | WANT_COUNT], np.int64)
+    f_out, i_out = np.empty((1, 1, 2)), np.empty((1, 1, 2), np.int64)
+    rows = np.zeros((1, 4), np.int64)
+    window_pass_nb(
+        offsets, times, offsets, times, np.zeros(1), np.ones(1), np.ones(1, np.bool_), 1e-15, False,
+        f_values, f_valid, wants, rows, i_values, i_valid, wants, rows, np.empty((1, 2, 2), np.int64),
+        np.empty((1, 2), np.int64), i_out, f_out, f_out, f_out, i_out, i_out, i_out, i_out,
+    )  # fmt: skip
     valid, n = np.ones(2, np.bool_), np.empty(3, np.int64)
     sums_hi, sums_lo = np.empty(3), np.empty(3)
-    window_diff_nb(lo, hi, n, np.empty(2, np.int64))
-    for dtype in (np.float64, np.int64):  # float and integer (or temporal) inputs
-        for writeable in (True, False):
-            values = np.arange(2, dtype=dtype)
-            values.setflags(write=writeable)
-            if dtype == np.float64:
-                prefix_sums_nb(values, valid, sums_hi, sums_lo, n, n.copy(), n.copy(), n.copy())
-            for largest in (False, True):
-                out, found = np.empty(2, dtype), np.empty(2, np.bool_)
-                window_extreme_nb(offsets, lo, hi, values, valid, largest, out, found)
-    window_float_sums_nb(lo, hi, sums_hi, sums_lo, n, n, n, np.empty(2))
-    window_pair_bounds_nb(offsets, times, offsets, times, -1.0, 1.0, 1e-15, lo, hi)
-    window_prevailing_nb(offsets, offsets, lo)
+    prefix_sums_nb(times, valid, sums_hi, sums_lo, n, n.copy(), n.copy(), n.copy())
+    lo, hi = np.zeros(2, np.int64), np.ones(2, np.int64)
     window_time_weighted_nb(
         offsets, times, offsets, times, lo, hi, 0.0, 1.0, times, valid,
         sums_hi, sums_lo, n, n, n, sums_hi, sums_lo, np.empty(2), valid.copy(),

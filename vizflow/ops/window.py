@@ -1,7 +1,8 @@
 """``forward_window``: aggregates over the reference rows in a time window after (or before) each row.
 
 This is kdb+'s window join (``wj``) on vizflow's session clock. Aggregates of the shapes below run
-in one compiled pass per horizon over the (key, time)-sorted arrays (``vizflow.kernels.window``):
+in one compiled pass per horizon over the (key, time)-sorted arrays, which moves each window's two
+edges once and updates every such aggregate together (``vizflow.kernels.window.window_pass_nb``):
 
 - ``pl.len()``;
 - ``e.sum()``, ``e.count()``, ``e.mean()``, ``e.min()``, ``e.max()`` of an elementwise expression
@@ -11,16 +12,16 @@ in one compiled pass per horizon over the (key, time)-sorted arrays (``vizflow.k
 Any other aggregate (``median``, ``std``, ``first``, ``quantile``, ...) is evaluated by Polars over
 each window's rows, gathered by index: exact, but its memory and time grow with the total number
 of rows over all windows.
-A horizon may be a pair ``(a, b)``: the window ``(t + a, t + b]`` (``kernels.window_pair_bounds_nb``);
-``prevailing=True`` widens each window by the row before it (``window_prevailing_nb``), and
-:func:`vizflow.time_weighted` aggregates run in a pass of their own (``window_time_weighted_nb``).
+A horizon may be a pair ``(a, b)``: the window ``(t + a, t + b]``; ``prevailing=True`` widens each
+window by the row before it (both in the same pass), and :func:`vizflow.time_weighted` aggregates
+run in a pass of their own over the windows' bounds (``window_time_weighted_nb``).
 """
 
 from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import polars as pl
@@ -30,13 +31,15 @@ from vizflow._validate import require_columns
 from vizflow.exceptions import SchemaError, VizflowError
 from vizflow.kernels.asof import TIE_SLACK
 from vizflow.kernels.window import (
+    HOLDS_INF,
+    HOLDS_NAN,
+    HOLDS_NULL,
+    WANT_COUNT,
+    WANT_MAX,
+    WANT_MIN,
+    WANT_SUM,
     prefix_sums_nb,
-    window_bounds_nb,
-    window_diff_nb,
-    window_extreme_nb,
-    window_float_sums_nb,
-    window_pair_bounds_nb,
-    window_prevailing_nb,
+    window_pass_nb,
     window_time_weighted_nb,
 )
 from vizflow.ops._horizons import HorizonPair, parse_windows
@@ -98,6 +101,11 @@ class _Window(NamedTuple):
     pair: bool
     start: float
     end: float
+
+    @property
+    def closed_right(self) -> bool:
+        """``(t + start, t + end]``; False for ``[t + h, t)`` (a single ``h < 0``)."""
+        return self.pair or self.end > 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -423,22 +431,20 @@ def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.Data
     at = arrange(df, src, spec.lookup)
     if src is not None:
         require_shared_keys(df, src, spec.lookup, at, nothing="every window would be empty")
-    q_rows, q_offsets, q_sorted = at.q_rows, at.q_offsets, at.q_sorted
+    q_rows, q_offsets = at.q_rows, at.q_offsets
     source = df if src is None else src
     # An aggregate may read no column (pl.len()): the frame keeps the source's height all the same.
     sorted_src = source.select(spec.roots) if spec.roots else pl.DataFrame(height=source.height)
     if not at.s_in_order:
         # One chunk first: Polars gathers from a many-chunk frame (e.g. a shuffled sample) ~6x slower.
         sorted_src = sorted_src.rechunk().gather(at.s_rows)
-    leaves = _LeafInputs(sorted_src)
+    leaves = _LeafInputs(sorted_src, [leaf for agg in spec.aggs for leaf in agg.leaves])
+    want_bounds = any(agg.weighted or agg.outer is None for agg in spec.aggs)
+    found = leaves.run(at, spec.windows, prevailing=spec.prevailing, want_bounds=want_bounds)
     columns = []
-    for window, suffix in zip(spec.windows, spec.suffixes, strict=True):
-        lo, hi = np.empty(df.height, dtype=np.int64), np.empty(df.height, dtype=np.int64)
-        lo[: q_offsets[1]] = hi[: q_offsets[1]] = 0  # group 0 (null keys): empty windows; the rest is written
-        _bounds(q_offsets[1:], q_sorted, at.s_offsets[1:], at.s_sorted, window=window, lo=lo, hi=hi)
-        if spec.prevailing:
-            window_prevailing_nb(q_offsets[1:], at.s_offsets[1:], lo)
-        memo: dict[str, pl.Series] = {}  # a leaf shared by aggregates (a VWAP's q.sum()) runs once
+    for h, (window, suffix) in enumerate(zip(spec.windows, spec.suffixes, strict=True)):
+        lo, hi = found.bounds[h] if want_bounds else (found.length[:0], found.length[:0])
+        memo: dict[str, pl.Series] = {}  # a leaf shared by aggregates (a VWAP's q.sum()) is made once
         for agg in spec.aggs:
             if agg.weighted:
                 values = leaves.time_weighted(agg.expr, at, window, lo, hi)
@@ -446,7 +452,7 @@ def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.Data
                 values = _general(sorted_src, lo, hi, agg)
             else:
                 inputs = [
-                    leaves.window(leaf, q_offsets, lo, hi, memo).alias(f"__vf_leaf{k}")
+                    leaves.series(leaf, found, h, memo).alias(f"__vf_leaf{k}")
                     for k, leaf in enumerate(agg.leaves)
                 ]
                 values = pl.DataFrame(inputs, height=df.height).select(agg.outer).to_series()
@@ -464,58 +470,8 @@ def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.Data
     return out
 
 
-def _bounds(
-    q_offsets: NDArray[np.int64],
-    q_sorted: NDArray[np.float64],
-    s_offsets: NDArray[np.int64],
-    s_sorted: NDArray[np.float64],
-    *,
-    window: _Window,
-    lo: NDArray[np.int64],
-    hi: NDArray[np.int64],
-) -> None:
-    """Fill each query's window ``[lo, hi)``, on runs of whole groups in threads."""
-    if window.pair:
-        by_group_runs(
-            q_offsets,
-            lambda a, b: window_pair_bounds_nb(
-                q_offsets[a : b + 1],
-                q_sorted,
-                s_offsets[a : b + 1],
-                s_sorted,
-                window.start,
-                window.end,
-                TIE_SLACK,
-                lo,
-                hi,
-            ),
-        )
-        return
-    h = window.start if window.start < 0 else window.end
-    by_group_runs(
-        q_offsets,
-        lambda a, b: window_bounds_nb(
-            q_offsets[a : b + 1], q_sorted, s_offsets[a : b + 1], s_sorted, h, TIE_SLACK, lo, hi
-        ),
-    )
-
-
-def _diff(lo: NDArray[np.int64], hi: NDArray[np.int64], prefix: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Each window's total ``prefix[hi] - prefix[lo]``, from integer prefix sums."""
-    out = np.empty(lo.size, dtype=np.int64)
-    window_diff_nb(lo, hi, prefix, out)
-    return out
-
-
-class _IntPrefix(NamedTuple):
-    """Prefix counts of the valid values and exact prefix sums of an integer leaf input."""
-
-    n_valid: NDArray[np.int64]
-    sums: NDArray[np.int64]
-
-
 class _FloatPrefix(NamedTuple):
-    """The outputs of :func:`~vizflow.kernels.window.prefix_sums_nb` for a float leaf input."""
+    """The outputs of :func:`~vizflow.kernels.window.prefix_sums_nb` for a float input."""
 
     n_valid: NDArray[np.int64]
     sums_hi: NDArray[np.float64]
@@ -534,82 +490,181 @@ def _float_prefix(values: NDArray[np.float64], valid: NDArray[np.bool_]) -> _Flo
     return _FloatPrefix(count, sums_hi, sums_lo, nan, pos, neg)
 
 
+class _Found(NamedTuple):
+    """The pass's outputs (:func:`~vizflow.kernels.window.window_pass_nb`), in query sort order.
+
+    ``counts``, ``sums``, ``maxima``, ``minima`` hold the float columns' outputs (index 0) and the
+    integer columns' (index 1), ``[horizon, column, query]``; ``bounds`` is ``[horizon, 2, query]``
+    (lo, hi) and ``length`` ``[horizon, query]``, or empty when not asked for.
+    """
+
+    bounds: NDArray[np.int64]
+    length: NDArray[np.int64]
+    counts: tuple[NDArray[np.int64], NDArray[np.int64]]
+    sums: tuple[NDArray[np.float64], NDArray[np.int64]]
+    maxima: tuple[NDArray[np.float64], NDArray[np.int64]]
+    minima: tuple[NDArray[np.float64], NDArray[np.int64]]
+
+
+class _Slot(NamedTuple):
+    """Where a compiled aggregate's input column sits: float (0) or integer (1) rows, which row."""
+
+    side: int
+    row: int
+    dtype: pl.DataType
+
+
+# What each kind of aggregate reads from the pass (means, maxima and minima are null where the count is 0).
+_WANTS = {
+    "sum": WANT_SUM,
+    "mean": WANT_SUM | WANT_COUNT,
+    "max": WANT_MAX | WANT_COUNT,
+    "min": WANT_MIN | WANT_COUNT,
+    "count": WANT_COUNT,
+}
+
+
+def _holds(series: pl.Series, values: NDArray[Any]) -> int:
+    """Return the ``HOLDS_*`` flags of an input column: nulls, and (float) NaN or infinite values."""
+    flags = HOLDS_NULL if series.null_count() else 0
+    if values.dtype == np.float64:
+        if np.isnan(values).any():
+            flags |= HOLDS_NAN
+        if np.isinf(values).any():
+            flags |= HOLDS_INF
+    return flags
+
+
 class _LeafInputs:
-    """The sorted reference's inputs to the compiled aggregates, each prepared once per call."""
+    """The sorted reference's inputs to the compiled aggregates, each column read once per call.
 
-    def __init__(self, sorted_src: pl.DataFrame) -> None:
+    The distinct inner expressions of the compiled aggregates are evaluated together and laid
+    out as rows of one float64 and one int64 matrix (nulls 0, with a validity matrix beside),
+    which one pass reads for every horizon.
+    """
+
+    def __init__(self, sorted_src: pl.DataFrame, leaves: Sequence[_Leaf]) -> None:
         self._src = sorted_src
-        self._prefixes: dict[str, _IntPrefix | _FloatPrefix] = {}
-        self._values: dict[str, tuple[pl.Series, NDArray[np.bool_], NDArray[np.generic]]] = {}
+        self._values: dict[str, tuple[pl.Series, NDArray[np.bool_]]] = {}
         self._gap_prefixes: dict[str, tuple[_FloatPrefix, _FloatPrefix]] = {}
+        inners = {str(leaf.inner): leaf.inner for leaf in leaves if leaf.inner is not None}
+        evaluated = sorted_src.select(e.alias(f"__vf{j}") for j, e in enumerate(inners.values()))
+        n = sorted_src.height
+        physical = [s.to_physical() for s in evaluated.get_columns()]
+        self._slots: dict[str, _Slot] = {}
+        counts = [0, 0]
+        for key, series, column in zip(inners, evaluated.get_columns(), physical, strict=True):
+            side = 0 if column.dtype.is_float() else 1
+            self._slots[key] = _Slot(side, counts[side], series.dtype)
+            counts[side] += 1
+        self._wants = (np.zeros(counts[0], np.int64), np.zeros(counts[1], np.int64))
+        self._matrix = (np.empty((counts[0], n)), np.empty((counts[1], n), np.int64))
+        self._valid = (np.ones((counts[0], n), np.bool_), np.ones((counts[1], n), np.bool_))
+        for key, series, column in zip(inners, evaluated.get_columns(), physical, strict=True):
+            side, row, _ = self._slots[key]
+            values = self._matrix[side][row]
+            values[:] = column.cast(pl.Float64 if side == 0 else pl.Int64).fill_null(0).to_numpy()
+            if series.null_count():
+                self._valid[side][row] = series.is_not_null().to_numpy()
+            self._wants[side][row] = _holds(series, values)
+        self.wants_len = False  # a column without nulls counts hi - lo: the windows' lengths
+        for leaf in leaves:
+            if leaf.inner is None:
+                self.wants_len = True
+                continue
+            slot = self._slots[str(leaf.inner)]
+            wants = _WANTS[leaf.kind]
+            if wants & WANT_COUNT and not self._wants[slot.side][slot.row] & HOLDS_NULL:
+                wants &= ~WANT_COUNT
+                self.wants_len = True
+            self._wants[slot.side][slot.row] |= wants
+        # Each column's row in the outputs it wants (count, sum, max, min), so that none is unused.
+        self._rows = (np.zeros((counts[0], 4), np.int64), np.zeros((counts[1], 4), np.int64))
+        self._n_rows = ([0] * 4, [0] * 4)
+        for side in (0, 1):
+            for j, flag in enumerate((WANT_COUNT, WANT_SUM, WANT_MAX, WANT_MIN)):
+                for k in np.flatnonzero(self._wants[side] & flag):
+                    self._rows[side][k, j] = self._n_rows[side][j]
+                    self._n_rows[side][j] += 1
 
-    def _column(self, inner: pl.Expr) -> tuple[pl.Series, NDArray[np.bool_], NDArray[np.generic]]:
-        """Evaluate the inner expression: the series, its validity and its physical values (nulls 0)."""
-        key = str(inner)
-        if key not in self._values:
-            series = self._src.select(inner.alias("__vf")).to_series()
-            physical = series.to_physical()
-            target = pl.Float64 if physical.dtype.is_float() else pl.Int64
-            values = np.ascontiguousarray(physical.cast(target).fill_null(0).to_numpy())
-            self._values[key] = (series, series.is_not_null().to_numpy(), values)
-        return self._values[key]
+    def run(self, at: Arranged, windows: Sequence[_Window], *, prevailing: bool, want_bounds: bool) -> _Found:
+        """Run the pass for every horizon, on runs of whole groups in threads (query sort order)."""
+        n, n_h = at.q_sorted.size, len(windows)
+        void = at.q_offsets[1]  # group 0 (null keys): left out of the pass, zero here (null later)
 
-    def _prefix(self, leaf: _Leaf) -> _IntPrefix | _FloatPrefix:
-        assert leaf.inner is not None
-        key = str(leaf.inner)
-        if key not in self._prefixes:
-            _, valid, values = self._column(leaf.inner)
-            if values.dtype != np.float64:
-                count = np.concatenate([[0], np.cumsum(valid)]).astype(np.int64)
-                self._prefixes[key] = _IntPrefix(count, np.concatenate([[0], np.cumsum(values)]))
-            else:
-                self._prefixes[key] = _float_prefix(values.astype(np.float64, copy=False), valid)
-        return self._prefixes[key]
+        def alloc(rows: int, dtype: type) -> NDArray[Any]:
+            out: NDArray[Any] = np.empty((n_h, rows, n) if rows else (0, 0, 0), dtype)
+            out[:, :, :void] = 0
+            return out
 
-    def window(
-        self,
-        leaf: _Leaf,
-        q_offsets: NDArray[np.int64],
-        lo: NDArray[np.int64],
-        hi: NDArray[np.int64],
-        memo: dict[str, pl.Series],
-    ) -> pl.Series:
-        """Aggregate the leaf over every window ``[lo, hi)`` (in query sort order), once per ``memo``."""
+        f_rows, i_rows = self._n_rows
+        found = _Found(
+            bounds=alloc(2 if want_bounds else 0, np.int64),
+            length=alloc(1, np.int64)[:, 0, :] if self.wants_len else np.empty((0, 0), np.int64),
+            counts=(alloc(f_rows[0], np.int64), alloc(i_rows[0], np.int64)),
+            sums=(alloc(f_rows[1], np.float64), alloc(i_rows[1], np.int64)),
+            maxima=(alloc(f_rows[2], np.float64), alloc(i_rows[2], np.int64)),
+            minima=(alloc(f_rows[3], np.float64), alloc(i_rows[3], np.int64)),
+        )
+        starts = np.array([w.start for w in windows])
+        ends = np.array([w.end for w in windows])
+        right = np.array([w.closed_right for w in windows], np.bool_)
+        groups, s_groups = at.q_offsets[1:], at.s_offsets[1:]
+        by_group_runs(
+            groups,
+            lambda a, b: window_pass_nb(
+                groups[a : b + 1], at.q_sorted, s_groups[a : b + 1], at.s_sorted, starts, ends, right,
+                TIE_SLACK, prevailing, self._matrix[0], self._valid[0], self._wants[0], self._rows[0],
+                self._matrix[1], self._valid[1], self._wants[1], self._rows[1], found.bounds, found.length,
+                found.counts[0], found.sums[0], found.maxima[0], found.minima[0],
+                found.counts[1], found.sums[1], found.maxima[1], found.minima[1],
+            ),
+        )  # fmt: skip
+        return found
+
+    def series(self, leaf: _Leaf, found: _Found, h: int, memo: dict[str, pl.Series]) -> pl.Series:
+        """Return the leaf over every window of horizon ``h`` (query sort order), once per ``memo``."""
         key = f"{leaf.kind}({leaf.inner})"
         if key not in memo:
-            memo[key] = self._window(leaf, q_offsets, lo, hi)
+            memo[key] = self._series(leaf, found, h)
         return memo[key]
 
-    def _window(
-        self, leaf: _Leaf, q_offsets: NDArray[np.int64], lo: NDArray[np.int64], hi: NDArray[np.int64]
-    ) -> pl.Series:
-        if leaf.kind == "len":
-            return pl.Series(hi - lo)
-        if leaf.kind in ("min", "max"):
-            return self._extreme(leaf, q_offsets, lo, hi)
-        prefix = self._prefix(leaf)
-        if leaf.kind == "count":
-            return pl.Series(_diff(lo, hi, prefix.n_valid))
-        total: NDArray[np.int64] | NDArray[np.float64]
-        if isinstance(prefix, _IntPrefix):
-            total = _diff(lo, hi, prefix.sums)
-        else:
-            total = np.empty(lo.size)
-            window_float_sums_nb(
-                lo, hi, prefix.sums_hi, prefix.sums_lo, prefix.nan, prefix.pos_inf, prefix.neg_inf, total
-            )
+    def _series(self, leaf: _Leaf, found: _Found, h: int) -> pl.Series:
+        if leaf.inner is None:  # pl.len()
+            return pl.Series(found.length[h])
+        side, row, dtype = self._slots[str(leaf.inner)]
+        rows = self._rows[side][row]
         if leaf.kind == "sum":
-            return pl.Series(total)
-        n = _diff(lo, hi, prefix.n_valid)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = total / np.where(n > 0, n, 1)
-        return pl.Series(mean).set(pl.Series(n == 0), None)
+            return pl.Series(found.sums[side][h, rows[1]])
+        has_count = self._wants[side][row] & WANT_COUNT
+        count = found.counts[side][h, rows[0]] if has_count else found.length[h]
+        if leaf.kind == "count":
+            return pl.Series(count)
+        empty = count == 0
+        if leaf.kind == "mean":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                result = pl.Series(found.sums[side][h, rows[1]] / np.where(empty, 1, count))
+        elif leaf.kind == "max":
+            result = pl.Series(found.maxima[side][h, rows[2]])
+        else:
+            result = pl.Series(found.minima[side][h, rows[3]])
+        if empty.any():
+            result = result.set(pl.Series(empty), None)
+        return result if leaf.kind == "mean" else result.cast(dtype)
+
+    def _column(self, expr: pl.Expr) -> tuple[pl.Series, NDArray[np.bool_]]:
+        """Evaluate an expression over the sorted reference: the series and its validity."""
+        key = str(expr)
+        if key not in self._values:
+            series = self._src.select(expr.alias("__vf")).to_series()
+            self._values[key] = (series, series.is_not_null().to_numpy())
+        return self._values[key]
 
     def time_weighted(
         self, expr: pl.Expr, at: Arranged, window: _Window, lo: NDArray[np.int64], hi: NDArray[np.int64]
     ) -> pl.Series:
         """Return the time-weighted mean of ``expr`` over every window ``[lo, hi)`` (query sort order)."""
-        series, valid, _ = self._column(expr)
+        series, valid = self._column(expr)
         values = np.ascontiguousarray(series.cast(pl.Float64).fill_null(0.0).to_numpy())
         x, w = self._gaps(str(expr), at, values, valid)
         out = np.zeros(lo.size)
@@ -638,28 +693,6 @@ class _LeafInputs:
                 product = np.where(weighs, values * gap, 0.0)
             self._gap_prefixes[key] = (_float_prefix(product, weighs), _float_prefix(gap, weighs))
         return self._gap_prefixes[key]
-
-    def _extreme(
-        self, leaf: _Leaf, q_offsets: NDArray[np.int64], lo: NDArray[np.int64], hi: NDArray[np.int64]
-    ) -> pl.Series:
-        assert leaf.inner is not None
-        series, valid, values = self._column(leaf.inner)
-        out = np.zeros(lo.size, dtype=values.dtype)
-        found = np.zeros(lo.size, dtype=np.bool_)
-        groups, largest = q_offsets[1:], leaf.kind == "max"
-        by_group_runs(
-            groups,
-            lambda a, b: window_extreme_nb(groups[a : b + 1], lo, hi, values, valid, largest, out, found),
-        )
-        result = pl.Series(out)
-        if values.dtype == np.float64 and series.is_nan().any():
-            # As Polars: NaN is skipped, unless the window holds nothing else.
-            nan = np.concatenate([[0], np.cumsum(valid & np.isnan(values))])
-            only_nan = ~found & ((nan[hi] - nan[lo]) > 0)
-            result = result.set(pl.Series(only_nan), np.nan)
-            found |= only_nan
-        result = result.set(pl.Series(~found), None)
-        return result.cast(series.dtype)
 
 
 def _general(sorted_src: pl.DataFrame, lo: NDArray[np.int64], hi: NDArray[np.int64], agg: _Agg) -> pl.Series:
