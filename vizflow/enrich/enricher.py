@@ -88,7 +88,10 @@ class Enricher:
     (see :func:`~vizflow.enrich.presorted.presorted_segments` for the key and time dtypes
     covered); a rule set of row-by-row conditions needs no order at all, and rows in time order
     with keys interleaved (a feed) run as they are when the rules are compiled conditions and
-    running values (a value per key).
+    running values (a value per key). Other rows are ordered by one packed word a row (see
+    :func:`~vizflow.enrich.presorted.packed_order`), and compiled conditions and running values
+    read them where they are: a running value visits the rows through that order and writes
+    each value at its row (no gather of the columns, no scatter of the values).
 
     On a LazyFrame nothing runs at call time: the rules are a plan node run at ``collect()``
     (any engine), over only the columns they read plus the keys and the order; the node needs
