@@ -118,8 +118,6 @@ def window_pass_nb(
     i_pcount = np.empty((ki, size), np.int64)
     f_sfx = np.empty((2 * kf, size if any_extreme else 0))  # suffix max (2k) and min (2k + 1)
     i_sfx = np.empty((2 * ki, size if any_extreme else 0), np.int64)
-    f_back = np.empty(2 * kf)  # running max (2k) and min (2k + 1) of the back
-    i_back = np.empty(2 * ki, np.int64)
     for g in range(q_offsets.size - 1):
         first = s_offsets[g]
         last = s_offsets[g + 1]
@@ -264,99 +262,103 @@ def window_pass_nb(
                 if wants & WANT_SUM:
                     for r in range(nq):
                         i_sum_out[h, i_rows[k, 1], q_first + r] = i_psum[k, highs[r]] - i_psum[k, lows[r]]
-            if not any_extreme:
-                continue
-            # Maxima and minima: a two-stack queue over the windows, which only move forward.
-            cur_hi = 0  # the queue holds rows [cur_lo, cur_hi); [cur_lo, split) is the front
-            split = 0
-            for k in range(2 * kf):
-                f_back[k] = -math.inf if k % 2 == 0 else math.inf
-            for k in range(2 * ki):
-                i_back[k] = _INT_LOW if k % 2 == 0 else _INT_HIGH
-            for r in range(nq):
-                x = lows[r]
-                y = highs[r]
-                if x >= cur_hi:  # no row in common with the last window: an empty queue
-                    for k in range(2 * kf):
-                        f_back[k] = -math.inf if k % 2 == 0 else math.inf
-                    for k in range(2 * ki):
-                        i_back[k] = _INT_LOW if k % 2 == 0 else _INT_HIGH
-                    cur_hi = x
-                    split = x
-                for j in range(first + cur_hi, first + y):  # rows entering the back
-                    for e in range(f_ext.size):
-                        k = f_ext[e]
-                        v = f_values[k, j]
-                        if f_valid[k, j] and not math.isnan(v):
-                            f_back[2 * k] = max(f_back[2 * k], v)
-                            f_back[2 * k + 1] = min(f_back[2 * k + 1], v)
-                    for e in range(i_ext.size):
-                        k = i_ext[e]
-                        if i_valid[k, j]:
-                            w = i_values[k, j]
-                            i_back[2 * k] = max(i_back[2 * k], w)
-                            i_back[2 * k + 1] = min(i_back[2 * k + 1], w)
-                cur_hi = max(cur_hi, y)
-                if x >= split and cur_hi > x:  # an empty front: the back turns into it
-                    for e in range(f_ext.size):
-                        k = f_ext[e]
+            # Maxima and minima, column by column: a two-stack queue over the windows, which only
+            # move forward. The queue holds rows [x, held) of the group; [x, split) is the front
+            # (suffix extremes in scratch), [split, held) the back (a running extreme).
+            for e in range(f_ext.size):
+                k = f_ext[e]
+                wants = f_wants[k]
+                clean = not wants & (HOLDS_NULL | HOLDS_NAN)  # every value takes part
+                held = 0
+                split = 0
+                top = -math.inf
+                bottom = math.inf
+                for r in range(nq):
+                    x = lows[r]
+                    y = highs[r]
+                    if x >= held:  # no row in common with the last window: an empty queue
                         top = -math.inf
                         bottom = math.inf
-                        for z in range(cur_hi - 1, x - 1, -1):
+                        held = x
+                        split = x
+                    for z in range(held, y):  # rows entering the back
+                        v = f_values[k, first + z]
+                        if clean or (f_valid[k, first + z] and not math.isnan(v)):
+                            top = max(top, v)
+                            bottom = min(bottom, v)
+                    held = max(held, y)
+                    if x >= split and held > x:  # an empty front: the back turns into it
+                        run_top = -math.inf
+                        run_bottom = math.inf
+                        for z in range(held - 1, x - 1, -1):
                             v = f_values[k, first + z]
-                            if f_valid[k, first + z] and not math.isnan(v):
-                                top = max(top, v)
-                                bottom = min(bottom, v)
-                            f_sfx[2 * k, z] = top
-                            f_sfx[2 * k + 1, z] = bottom
-                        f_back[2 * k] = -math.inf
-                        f_back[2 * k + 1] = math.inf
-                    for e in range(i_ext.size):
-                        k = i_ext[e]
-                        itop = _INT_LOW
-                        ibottom = _INT_HIGH
-                        for z in range(cur_hi - 1, x - 1, -1):
-                            if i_valid[k, first + z]:
-                                w = i_values[k, first + z]
-                                itop = max(itop, w)
-                                ibottom = min(ibottom, w)
-                            i_sfx[2 * k, z] = itop
-                            i_sfx[2 * k + 1, z] = ibottom
-                        i_back[2 * k] = _INT_LOW
-                        i_back[2 * k + 1] = _INT_HIGH
-                    split = cur_hi
-                front = x < split
-                i = q_first + r
-                for e in range(f_ext.size):
-                    k = f_ext[e]
-                    wants = f_wants[k]
-                    top = f_back[2 * k]
-                    bottom = f_back[2 * k + 1]
-                    if front:
-                        top = max(top, f_sfx[2 * k, x])
-                        bottom = min(bottom, f_sfx[2 * k + 1, x])
+                            if clean or (f_valid[k, first + z] and not math.isnan(v)):
+                                run_top = max(run_top, v)
+                                run_bottom = min(run_bottom, v)
+                            f_sfx[2 * k, z] = run_top
+                            f_sfx[2 * k + 1, z] = run_bottom
+                        top = -math.inf
+                        bottom = math.inf
+                        split = held
+                    best_top = top
+                    best_bottom = bottom
+                    if x < split:
+                        best_top = max(best_top, f_sfx[2 * k, x])
+                        best_bottom = min(best_bottom, f_sfx[2 * k + 1, x])
                     if wants & HOLDS_NAN:
                         nan = f_pnan[k, y] - f_pnan[k, x]
                         count = f_pcount[k, y] - f_pcount[k, x] if wants & HOLDS_NULL else y - x
                         if nan > 0 and nan == count:  # NaN alone: the extremes are NaN
-                            top = math.nan
-                            bottom = math.nan
+                            best_top = math.nan
+                            best_bottom = math.nan
                     if wants & WANT_MAX:
-                        f_max_out[h, f_rows[k, 2], i] = top
+                        f_max_out[h, f_rows[k, 2], q_first + r] = best_top
                     if wants & WANT_MIN:
-                        f_min_out[h, f_rows[k, 3], i] = bottom
-                for e in range(i_ext.size):
-                    k = i_ext[e]
-                    wants = i_wants[k]
-                    itop = i_back[2 * k]
-                    ibottom = i_back[2 * k + 1]
-                    if front:
-                        itop = max(itop, i_sfx[2 * k, x])
-                        ibottom = min(ibottom, i_sfx[2 * k + 1, x])
+                        f_min_out[h, f_rows[k, 3], q_first + r] = best_bottom
+            for e in range(i_ext.size):
+                k = i_ext[e]
+                wants = i_wants[k]
+                clean = not wants & HOLDS_NULL
+                held = 0
+                split = 0
+                itop = _INT_LOW
+                ibottom = _INT_HIGH
+                for r in range(nq):
+                    x = lows[r]
+                    y = highs[r]
+                    if x >= held:
+                        itop = _INT_LOW
+                        ibottom = _INT_HIGH
+                        held = x
+                        split = x
+                    for z in range(held, y):
+                        if clean or i_valid[k, first + z]:
+                            w = i_values[k, first + z]
+                            itop = max(itop, w)
+                            ibottom = min(ibottom, w)
+                    held = max(held, y)
+                    if x >= split and held > x:
+                        run_itop = _INT_LOW
+                        run_ibottom = _INT_HIGH
+                        for z in range(held - 1, x - 1, -1):
+                            if clean or i_valid[k, first + z]:
+                                w = i_values[k, first + z]
+                                run_itop = max(run_itop, w)
+                                run_ibottom = min(run_ibottom, w)
+                            i_sfx[2 * k, z] = run_itop
+                            i_sfx[2 * k + 1, z] = run_ibottom
+                        itop = _INT_LOW
+                        ibottom = _INT_HIGH
+                        split = held
+                    best_itop = itop
+                    best_ibottom = ibottom
+                    if x < split:
+                        best_itop = max(best_itop, i_sfx[2 * k, x])
+                        best_ibottom = min(best_ibottom, i_sfx[2 * k + 1, x])
                     if wants & WANT_MAX:
-                        i_max_out[h, i_rows[k, 2], i] = itop
+                        i_max_out[h, i_rows[k, 2], q_first + r] = best_itop
                     if wants & WANT_MIN:
-                        i_min_out[h, i_rows[k, 3], i] = ibottom
+                        i_min_out[h, i_rows[k, 3], q_first + r] = best_ibottom
 
 
 @njit(cache=True)
