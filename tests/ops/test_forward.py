@@ -887,3 +887,22 @@ def test_integer_times_are_read_as_integers_when_exact():
     assert vf.ops._lookup.read_times(beyond, "t", integer=True).dtype == np.float64
     with_null = pl.DataFrame({"t": [3, None]})
     assert vf.ops._lookup.read_times(with_null, "t", integer=True).dtype == np.float64
+
+
+def test_forward_levels_refuses_names_of_the_wrong_shape_or_taken():
+    quotes = pl.DataFrame({"symbol": "A", "t": [0.0, 10.0], "bid": [9.0, 9.5], "ask": [11.0, 10.5]})
+    trades = pl.DataFrame({"symbol": "A", "t": [5.0]})
+    levels = partial(vf.ops.forward.forward_levels, trades, [0, 5], quotes, ["bid", "ask"], time_col="t")
+    with pytest.raises(VizflowError, match="one row per horizon"):
+        levels([["b", "a"]])
+    with pytest.raises(VizflowError, match="one row per horizon"):
+        levels([["b", "a"], ["b5"]])
+    with pytest.raises(VizflowError, match="distinct non-empty names"):
+        levels([["b", "a"], ["b", None]])
+    with pytest.raises(VizflowError, match="already exist"):
+        levels([["t", None], [None, "a5"]])
+    with pytest.raises(ColumnNotFoundError, match="'bid_size'"):
+        vf.ops.forward.forward_levels(trades, [0], quotes, ["bid_size"], [["x"]], time_col="t")
+    got = levels([[None, "ask"], ["bid_5", "ask_5"]])
+    assert got.columns == ["symbol", "t", "ask", "bid_5", "ask_5"]
+    assert got.row(0) == ("A", 5.0, 11.0, 9.5, 10.5)
