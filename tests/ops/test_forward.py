@@ -906,3 +906,23 @@ def test_forward_levels_refuses_names_of_the_wrong_shape_or_taken():
     got = levels([[None, "ask"], ["bid_5", "ask_5"]])
     assert got.columns == ["symbol", "t", "ask", "bid_5", "ask_5"]
     assert got.row(0) == ("A", 5.0, 11.0, 9.5, 10.5)
+
+
+@given(
+    a=st.lists(st.integers(-3, 6), max_size=15),
+    b=st.lists(st.integers(-3, 6), max_size=15),
+    sort_a=st.booleans(),
+    sort_b=st.booleans(),
+)
+def test_sorted_integer_keys_of_both_sides_get_key_codes_codes_by_a_merge(a, b, sort_a, sort_b):
+    """The merge coding of two Int64 keys = key_codes(nulls="drop"); unsorted sides fall back (None)."""
+    left = pl.DataFrame({"s": sorted(a) if sort_a else a}, schema={"s": pl.Int64})
+    right = pl.DataFrame({"r": sorted(b) if sort_b else b}, schema={"r": pl.Int64})
+    merged = vf.ops._lookup._sorted_int_codes(left, right, "s", "r")
+    in_order = left["s"].is_sorted() and right["r"].is_sorted()
+    assert (merged is not None) == in_order
+    if merged is not None:
+        codes, k = merged
+        want, want_k = vf._grouping.key_codes([left, right], [["s"], ["r"]], nulls="drop")
+        assert [c.tolist() for c in codes] == [w.tolist() for w in want]
+        assert k == want_k or (not a and not b)

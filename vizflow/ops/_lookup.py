@@ -31,6 +31,7 @@ from vizflow._node import node_columns, plan_node
 from vizflow._validate import require_columns
 from vizflow.exceptions import DataError, SchemaError, VizflowError
 from vizflow.kernels.asof import EXACT_INT_TIMES
+from vizflow.kernels.codes import merge_codes_nb
 from vizflow.kernels.segments import sorted_offsets_nb
 
 if TYPE_CHECKING:
@@ -331,6 +332,23 @@ def _origin(df: pl.DataFrame, src: pl.DataFrame | None, spec: Lookup) -> int:
     return min(found) if found else 0
 
 
+def _sorted_int_codes(
+    df: pl.DataFrame, src: pl.DataFrame, key: str, ref_key: str
+) -> tuple[list[NDArray[np.int64]], int] | None:
+    """Code one Int64 key of both sides by a merge when both are sorted and null-free, else None.
+
+    The codes are :func:`vizflow._grouping.key_codes`' with ``nulls="drop"`` (``1..k`` in value
+    order), without its concatenation of both sides and its two table passes.
+    """
+    a, b = df.get_column(key), src.get_column(ref_key)
+    if a.dtype != pl.Int64 or b.dtype != pl.Int64 or a.null_count() or b.null_count():
+        return None
+    left, right = a.to_numpy(), b.to_numpy()
+    codes = [np.empty(left.size, np.int64), np.empty(right.size, np.int64)]
+    k = merge_codes_nb(left, right, codes[0], codes[1])
+    return None if k < 0 else (codes, k + 1)
+
+
 def arrange(df: pl.DataFrame, src: pl.DataFrame | None, spec: Lookup, *, integer: bool = False) -> Arranged:
     """Check dates, code the keys of both sides together and sort both by (key, time).
 
@@ -342,7 +360,8 @@ def arrange(df: pl.DataFrame, src: pl.DataFrame | None, spec: Lookup, *, integer
         ref_where = f"{spec.where} (reference)"
         check_dates_in_keys(src, ref_keys, where=ref_where, date_col=spec.date_col, time_col=spec.ref_time)
     frames, frame_keys = ([df], [keys]) if src is None else ([df, src], [keys, ref_keys])
-    codes, n_groups = key_codes(frames, frame_keys, nulls="drop")
+    merged = None if src is None or len(keys) != 1 else _sorted_int_codes(df, src, keys[0], ref_keys[0])
+    codes, n_groups = merged or key_codes(frames, frame_keys, nulls="drop")
     n_groups = max(n_groups, 1)  # group 0 (null keys) exists even when empty
     if src is not None and df.schema[spec.time] != src.schema[spec.ref_time] and spec.ns_per_unit is not None:
         unit = _UNIT_OF[spec.ns_per_unit]  # Datetime or Duration in two units: both in the finer one
