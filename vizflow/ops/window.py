@@ -19,6 +19,7 @@ run in a pass of their own over the windows' bounds (``window_time_weighted_nb``
 
 from __future__ import annotations
 
+import itertools
 import operator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -441,23 +442,29 @@ def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.Data
     leaves = _LeafInputs(sorted_src, [leaf for agg in spec.aggs for leaf in agg.leaves])
     want_bounds = any(agg.weighted or agg.outer is None for agg in spec.aggs)
     found = leaves.run(at, spec.windows, prevailing=spec.prevailing, want_bounds=want_bounds)
-    columns = []
-    for h, (window, suffix) in enumerate(zip(spec.windows, spec.suffixes, strict=True)):
+    columns: list[pl.Series | pl.LazyFrame] = []  # the compiled aggregates' outer expressions run together
+    for h, window in enumerate(spec.windows):
         lo, hi = found.bounds[h] if want_bounds else (found.length[:0], found.length[:0])
         memo: dict[str, pl.Series] = {}  # a leaf shared by aggregates (a VWAP's q.sum()) is made once
         for agg in spec.aggs:
             if agg.weighted:
-                values = leaves.time_weighted(agg.expr, at, window, lo, hi)
+                columns.append(leaves.time_weighted(agg.expr, at, window, lo, hi))
             elif agg.outer is None:
-                values = _general(sorted_src, lo, hi, agg)
+                columns.append(_general(sorted_src, lo, hi, agg))
             else:
                 inputs = [
                     leaves.series(leaf, found, h, memo).alias(f"__vf_leaf{k}")
                     for k, leaf in enumerate(agg.leaves)
                 ]
-                values = pl.DataFrame(inputs, height=df.height).select(agg.outer).to_series()
-            columns.append(values.cast(agg.dtype).alias(f"{agg.name}_{suffix}"))
-    out = pl.DataFrame(columns, height=df.height).select(spec.names)
+                columns.append(pl.DataFrame(inputs, height=df.height).lazy().select(agg.outer))
+    lazy = [c for c in columns if isinstance(c, pl.LazyFrame)]
+    done = iter(pl.collect_all(lazy) if lazy else [])
+    series = [c if isinstance(c, pl.Series) else next(done).to_series() for c in columns]
+    named = [  # in the loop's order: horizon by horizon, each aggregate
+        values.cast(agg.dtype).alias(f"{agg.name}_{suffix}")
+        for values, (suffix, agg) in zip(series, itertools.product(spec.suffixes, spec.aggs), strict=True)
+    ]
+    out = pl.DataFrame(named, height=df.height).select(spec.names)
     if not at.q_in_order:
         inverse = np.empty(df.height, dtype=np.int64)
         inverse[q_rows] = np.arange(df.height)
