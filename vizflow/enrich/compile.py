@@ -360,12 +360,14 @@ def __vizflow_running_keyed_checked__(codes, state, shadow, records, out, pos_ou
 """
 _SUM_PASSES = """
 @__vizflow_njit__
-def __vizflow_running_sum__(offsets, records, initial, low, high, out, pos_out{values}):
+def __vizflow_running_sum{kind}__(offsets, records, initial, out, pos_out{values}):
+    zero = initial - initial
     for g in range(offsets.size - 1):
         prev = initial
         for i in range(offsets[g], offsets[g + 1]):
             pos_out[0] = i
             step = __vizflow_step__(prev, records[i]{values})
+            wide = step + zero
             if {wraps}:
                 return i
             prev = {form}
@@ -374,13 +376,15 @@ def __vizflow_running_sum__(offsets, records, initial, low, high, out, pos_out{v
 
 
 @__vizflow_njit__
-def __vizflow_running_ordered_sum__(order, offsets, records, initial, low, high, out, pos_out{values}):
+def __vizflow_running_ordered_sum{kind}__(order, offsets, records, initial, out, pos_out{values}):
+    zero = initial - initial
     for g in range(offsets.size - 1):
         prev = initial
         for k in range(offsets[g], offsets[g + 1]):
             pos_out[0] = k
             i = order[k]
             step = __vizflow_step__(prev, records[i]{values})
+            wide = step + zero
             if {wraps}:
                 return k
             prev = {form}
@@ -389,12 +393,14 @@ def __vizflow_running_ordered_sum__(order, offsets, records, initial, low, high,
 
 
 @__vizflow_njit__
-def __vizflow_running_keyed_sum__(codes, state, records, low, high, out, pos_out{values}):
+def __vizflow_running_keyed_sum{kind}__(codes, state, records, out, pos_out{values}):
     for i in range(records.size):
         pos_out[0] = i
         c = codes[i]
         prev = state[c]
         step = __vizflow_step__(prev, records[i]{values})
+        zero = prev - prev
+        wide = step + zero
         if {wraps}:
             return i
         prev = {form}
@@ -403,17 +409,29 @@ def __vizflow_running_keyed_sum__(codes, state, records, low, high, out, pos_out
     return -1
 """
 """Checked passes of a running sum (``prev + step``, ``step + prev``, ``prev - step``; see
-:func:`~vizflow.enrich.rule_source.running_sum_step`): before the value is built from the step
-as the rule builds it, the step is compared with the room left between the value and the
-bounds of its integer type (``low``, ``high``); no float64 shadow. The test does not look at
-the wrapped value: the compiler may assume a signed sum never wraps and drop such a test."""
+:func:`~vizflow.enrich.rule_source.running_sum_step`) of an int64 or a uint64 value: the step
+(``wide``: in the value's type) is checked before the value is built from it as the rule builds
+it; no float64 shadow. Branch-free (a step's sign may change at every row), and no value past
+the bounds is ever computed in signed arithmetic (the compiler may assume a signed sum does not
+wrap and drop a test on it): int64 sums are redone in uint64, where wrapping is defined, and
+wrapped when both operands' signs differ from the result's; a uint64 sum wraps when the step is
+larger than the room left."""
 
+_U64 = "__vizflow_np__.uint64"
 _WRAPS = {
-    "prev + step": "(step > 0 and prev > high - step) or (step < 0 and prev < low - step)",
-    "step + prev": "(step > 0 and prev > high - step) or (step < 0 and prev < low - step)",
-    "prev - step": "(step > 0 and prev < low + step) or (step < 0 and prev > high + step)",
+    (
+        "prev + step",
+        True,
+    ): f"(((prev ^ wide) ^ -1) & (prev ^ __vizflow_np__.int64({_U64}(prev) + {_U64}(wide)))) < 0",
+    (
+        "prev - step",
+        True,
+    ): f"((prev ^ wide) & (prev ^ __vizflow_np__.int64({_U64}(prev) - {_U64}(wide)))) < 0",
+    ("prev + step", False): "prev > ~zero - wide",
+    ("prev - step", False): "prev < wide",
 }
-"""When a step would take the value past the bounds of its type, by form."""
+"""When a step takes the value past the bounds of its type, by form and signedness (``~zero`` is
+the largest uint64)."""
 
 """The compiled passes over all rows. They call the rule by name, not as an argument (a function
 argument defeats numba's disk cache); ``{values}`` are the values the rule reads.
@@ -453,10 +471,10 @@ class CompiledRule:
     running_keyed: Any
     running_keyed_checked: Any
     step: Any
-    """A running sum's step, and its checked passes without a float shadow (None for other rules)."""
-    running_sum: Any
-    running_ordered_sum: Any
-    running_keyed_sum: Any
+    """A running sum's step (None for other rules)."""
+    running_sum: dict[bool, tuple[Any, Any, Any]]
+    """Its checked passes without a float shadow (sorted, ordered, keyed; None for other rules),
+    for an int64 value (True) and a uint64 one (False)."""
     names: tuple[str, ...]
     n_defaults: int
     module: str | None
@@ -615,6 +633,7 @@ def _compile(
         imports = [
             header,
             "from numba import njit",
+            "import numpy as __vizflow_np__",
             *lines,
             "__vizflow_njit__ = njit(cache=True, nogil=True)",
         ]
@@ -623,7 +642,7 @@ def _compile(
         if module is not None:
             return _compiled_from(vars(module), names, n_defaults, module=module.__name__)
     namespace = {k: v for k, v in baked.items() if "." not in k and v is not _MISSING}
-    namespace |= {"__vizflow_njit__": numba.njit(nogil=True), "__builtins__": builtins}
+    namespace |= {"__vizflow_njit__": numba.njit(nogil=True), "__vizflow_np__": np, "__builtins__": builtins}
     text = "\n".join(["@__vizflow_njit__", definition, passes])
     exec(compile(text, f"<vizflow rule {fn.__qualname__}>", "exec"), namespace)
     return _compiled_from(namespace, names, n_defaults, module=None)
@@ -638,7 +657,11 @@ def _sum_passes(n_values: int, form: str) -> str:
     """Return the checked passes of a running sum whose value is ``form`` (see :data:`_SUM_PASSES`)."""
     values = "".join(f", __vizflow_v{i}" for i in range(n_values))
     text = _SUM_PASSES.replace("{values}", values).replace("{form}", form)
-    return text.replace("{wraps}", _WRAPS[form])
+    wraps = "prev + step" if form == "step + prev" else form
+    return "\n\n".join(
+        text.replace("{kind}", kind).replace("{wraps}", _WRAPS[wraps, signed])
+        for kind, signed in (("", True), ("_unsigned", False))
+    )
 
 
 def _compiled_from(
@@ -654,9 +677,14 @@ def _compiled_from(
         running_keyed=namespace["__vizflow_running_keyed__"],
         running_keyed_checked=namespace["__vizflow_running_keyed_checked__"],
         step=namespace.get(_STEP),
-        running_sum=namespace.get("__vizflow_running_sum__"),
-        running_ordered_sum=namespace.get("__vizflow_running_ordered_sum__"),
-        running_keyed_sum=namespace.get("__vizflow_running_keyed_sum__"),
+        running_sum={
+            signed: (
+                namespace.get(f"__vizflow_running_sum{suffix}__"),
+                namespace.get(f"__vizflow_running_ordered_sum{suffix}__"),
+                namespace.get(f"__vizflow_running_keyed_sum{suffix}__"),
+            )
+            for signed, suffix in ((True, ""), (False, "_unsigned"))
+        },
         names=names,
         n_defaults=n_defaults,
         module=module,

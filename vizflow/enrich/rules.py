@@ -339,16 +339,13 @@ class TagRunning(_FunctionRule):
         ``data`` is the records, the initial value and the output.
         """
         records, initial, out = data
-        bounds: tuple[Any, ...] = ()
-        if check == "sum":
-            info = np.iinfo(out.dtype)
-            bounds = (out.dtype.type(info.min), out.dtype.type(info.max))
+        summed = compiled.running_sum[out.dtype.kind == "i"] if check == "sum" else (None, None, None)
         args: tuple[Any, ...]
         if isinstance(rows, tuple):
             codes, n_keys = rows
             start = np.full(n_keys, initial, dtype=out.dtype)
             if check == "sum":
-                kernel, args = compiled.running_keyed_sum, (codes, start, records, *bounds, out)
+                kernel, args = summed[2], (codes, start, records, out)
             elif check == "shadow":
                 shadow = np.full(n_keys, float(initial), dtype=np.float64)
                 kernel, args = compiled.running_keyed_checked, (codes, start, shadow, records, out)
@@ -357,7 +354,7 @@ class TagRunning(_FunctionRule):
             wrapped = _run(kernel, *args, values=values, rule=self.name)
             return -1 if wrapped is None else int(wrapped)
         kernels = {
-            "sum": (compiled.running_sum, compiled.running_ordered_sum),
+            "sum": summed[:2],
             "shadow": (compiled.running_checked, compiled.running_ordered_checked),
             "": (compiled.running, compiled.running_ordered),
         }
@@ -372,7 +369,6 @@ class TagRunning(_FunctionRule):
                 offsets[a : b + 1],
                 records,
                 initial,
-                *bounds,
                 out,
                 values=values,
                 rule=self.name,
@@ -383,7 +379,7 @@ class TagRunning(_FunctionRule):
     def _integer_step(
         self, compiled: CompiledRule, state: Any, record: Any, value_types: tuple[Any, ...]
     ) -> bool:
-        """Whether the rule is a running sum whose step is an integer of the value's signedness."""
+        """Whether the rule is a running sum of an int64 or uint64 value by integers of its signedness."""
         if compiled.step is None:
             return False
         try:
@@ -392,7 +388,8 @@ class TagRunning(_FunctionRule):
             return False
         integer = numba.types.Integer
         same_sign = getattr(step, "signed", None) == getattr(state, "signed", None)
-        return isinstance(step, integer) and isinstance(state, integer) and same_sign
+        wide = getattr(state, "bitwidth", None) == 64  # noqa: PLR2004 - int64 and uint64 values only
+        return isinstance(step, integer) and isinstance(state, integer) and same_sign and wide
 
     def _has_float_shadow(self, jitted: Any, record: Any, value_types: tuple[Any, ...]) -> bool:
         """Whether the function also runs on a float value (the overflow check's shadow)."""
