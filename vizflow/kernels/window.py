@@ -108,6 +108,7 @@ def window_pass_nb(
     size = widest + 1
     lows = np.empty(most, np.int64)  # a group's windows [lows, highs), in its own source positions
     highs = np.empty(most, np.int64)
+    nears = np.empty(most, np.int64)  # the first source row past each query's near edge
     f_phi = np.empty((kf, size))
     f_plo = np.empty((kf, size))
     f_pcount = np.empty((kf, size), np.int64)
@@ -184,33 +185,39 @@ def window_pass_nb(
             start = starts[h]
             end = ends[h]
             right = closed_right[h]
-            a = first
+            if h == 0 or start != starts[h - 1] or right != closed_right[h - 1]:
+                a = first  # the near edges (horizons sharing one, e.g. every h > 0, find them once)
+                for r in range(nq):
+                    t = q_time[q_first + r]
+                    if math.isnan(t):
+                        a = last
+                    else:
+                        # Written out (numba runs this loop 2x slower through a helper). A window
+                        # closed on the left takes rows < edge: <= the float just below it.
+                        near = t + start
+                        if start != 0.0:
+                            tol = slack * max(abs(t), abs(start), abs(near))
+                            near = near + tol if right else near - tol
+                        if not right:
+                            near = np.nextafter(near, -math.inf)
+                        while a < last and s_time[a] <= near:
+                            a += 1
+                    nears[r] = a
             b = first
-            for r in range(nq):  # the windows' bounds, in the group's own positions
+            for r in range(nq):  # the far edges, then the windows in the group's own positions
                 t = q_time[q_first + r]
-                if math.isnan(t):
-                    lo = last
-                    hi = last
-                else:
-                    # The edges, written out (numba runs this loop 2x slower through a helper). A
-                    # window closed on the left takes rows < edge: <= the float just below it.
-                    near = t + start
-                    if start != 0.0:
-                        tol = slack * max(abs(t), abs(start), abs(near))
-                        near = near + tol if right else near - tol
+                lo = nears[r]
+                hi = last
+                if not math.isnan(t):
                     far = t + end
                     if end != 0.0:
                         tol = slack * max(abs(t), abs(end), abs(far))
                         far = far + tol if right else far - tol
                     if not right:
-                        near = np.nextafter(near, -math.inf)
                         far = np.nextafter(far, -math.inf)
-                    while a < last and s_time[a] <= near:
-                        a += 1
                     while b < last and s_time[b] <= far:
                         b += 1
-                    lo = a
-                    hi = max(a, b)
+                    hi = max(lo, b)
                 if prevailing and lo > first:
                     lo -= 1
                 lows[r] = lo - first
