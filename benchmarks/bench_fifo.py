@@ -7,16 +7,26 @@ loop (a new key restarts the queue: no offsets pass) writing the source row, ent
 quantity, P&L and holding period, then one ``gather`` of the input rows and four ``pl.Series``
 (NaN -> null for the open lots' P&L and holding period); vizflow adds five more columns (lot
 side, entry time and price, exit price, is_closed) and validates its inputs, (c) vizflow's kernel
-alone on ready arrays. Also the scaling curve and peak memory; writes ``benchmarks/fifo_scaling.png``
-at full scale. Target (issue 23): end to end >= 0.7x of (b), 30M fills no worse per fill than
-10M; other key dtypes and orders are reported against (b) on sorted Int64 keys.
+alone on ready arrays. Also peak memory, and the scaling curve: each size and implementation in
+fresh processes, alternating, with wall and CPU (user + system) time and minor page faults per fill,
+so a per-fill slowdown can be told apart from memory first-touch and from a loaded machine; writes
+``benchmarks/fifo_scaling.png`` at full scale. Target (issue 23): end to end >= 0.7x of (b), 30M
+fills no worse per fill than 10M; other key dtypes and orders are reported against (b) on sorted
+Int64 keys.
 Run: ``python -m benchmarks fifo``.
 """
 
 from __future__ import annotations
 
+import gc
+import multiprocessing as mp
+import queue as queue_module
+import resource
+import statistics
+import time
 from collections import deque
 from pathlib import Path
+from typing import Any
 
 import numba
 import numpy as np
@@ -238,18 +248,25 @@ def main() -> None:
     )
 
     sizes, ours_t, bare_t = [], [], []
+    print(
+        f"\nscaling: each size and implementation in {SCALING_ROUNDS} fresh processes, alternating "
+        "(no heap left over from another size); per process the median of 3 runs; CPU = user + system "
+        "time of all threads, faults = minor page faults (first touch of new memory)"
+    )
     for n in SCALING:
-        d = fills(n)
+        o, b = _scaling(n)
         sizes.append(n)
-        t_o, t_b = interleaved_medians([lambda d=d: ours(d), lambda d=d: bare(d)], repeats=5)
-        ours_t.append(t_o)
-        bare_t.append(t_b)
-        print(
-            f"scaling {n:>11,} fills: vizflow {t_o:7.3f} s ({n / t_o / 1e6:5.1f} M/s), "
-            f"bare {t_b:7.3f} s ({n / t_b / 1e6:5.1f} M/s), {t_b / t_o:.2f}x"
-        )
-        rows.append({"case": f"scaling {n}", "fills": n, "ours_s": t_o, "bare_s": t_b, "x_bare": t_b / t_o})
-        del d
+        ours_t.append(o["wall"])
+        bare_t.append(b["wall"])
+        for name, r in (("vizflow", o), ("bare", b)):
+            print(
+                f"scaling {n:>11,} fills, {name:<7}: {r['wall']:7.3f} s ({n / r['wall'] / 1e6:5.1f} M/s); "
+                f"per fill: wall {r['wall'] / n * 1e9:5.1f} ns, CPU {r['cpu'] / n * 1e9:5.1f} ns "
+                f"(system {r['sys'] / n * 1e9:5.1f}), {r['faults'] / n * 1e3:5.2f} faults per 1k fills"
+            )
+        print(f"{'':>30}vizflow vs bare: {b['wall'] / o['wall']:.2f}x")
+        rows.append({"case": f"scaling {n}", "fills": n, "ours_s": o["wall"], "bare_s": b["wall"],
+                     "x_bare": b["wall"] / o["wall"], "ours": o, "bare": b})  # fmt: skip
     if SCALE == 1:  # a reduced run must not overwrite the recorded figure
         _plot(sizes, ours_t, bare_t)
     print(f"\nevery key dtype and order; x bare = bare kernel + gather on sorted Int64 keys ({t_bare:.3f} s)")
@@ -264,6 +281,54 @@ def main() -> None:
     save_results("fifo", rows, fills=N, symbols=N_SYMBOLS, output_rows=got.height)
 
 
+SCALING_ROUNDS = 2
+"""Fresh processes per size and implementation in the scaling curve."""
+
+
+def _scaling_child(n: int, what: str, queue: Any) -> None:
+    """Run ``what`` ("ours" or "bare") on ``n`` fills 3 times in this fresh process; report each run."""
+    df = fills(n)
+    run = ours if what == "ours" else bare
+    run(df.head(1000))  # compiled (or loaded from numba's cache) before timing
+    runs = []
+    for _ in range(3):
+        gc.collect()
+        before, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        out = run(df)
+        wall, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF)
+        del out
+        runs.append({
+            "wall": wall,
+            "cpu": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
+            "sys": after.ru_stime - before.ru_stime,
+            "faults": after.ru_minflt - before.ru_minflt,
+        })  # fmt: skip
+    queue.put(runs)
+
+
+def _scaling(n: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Per-process medians, then the median over processes, for vizflow and the bare loop at ``n`` fills."""
+    ctx = mp.get_context("spawn")
+    found: dict[str, list[dict[str, float]]] = {"ours": [], "bare": []}
+    for _ in range(SCALING_ROUNDS):
+        for what in found:
+            queue = ctx.Queue()
+            proc = ctx.Process(target=_scaling_child, args=(n, what, queue))
+            proc.start()
+            while True:  # a child that dies (out of memory) must not hang the parent
+                try:
+                    runs = queue.get(timeout=1.0)
+                    break
+                except queue_module.Empty:
+                    if not proc.is_alive() and queue.empty():
+                        msg = f"scaling child ({what}, {n} fills) exited with code {proc.exitcode}"
+                        raise RuntimeError(msg) from None
+            proc.join()
+            found[what].append({k: statistics.median(r[k] for r in runs) for k in runs[0]})
+    o, b = ({k: statistics.median(p[k] for p in procs) for k in procs[0]} for procs in found.values())
+    return o, b
+
+
 def _plot(sizes: list[int], ours_t: list[float], bare_t: list[float]) -> None:
     import matplotlib as mpl
 
@@ -275,7 +340,7 @@ def _plot(sizes: list[int], ours_t: list[float], bare_t: list[float]) -> None:
     ax.plot(millions, ours_t, "o-", label="vizflow enrich([FIFOMatch]) frame -> frame")
     ax.plot(millions, bare_t, "s--", label="bare numba loop frame -> frame")
     ax.set_xlabel("fills (millions, 2,000 symbols)")
-    ax.set_ylabel("seconds (median of 5)")
+    ax.set_ylabel("seconds (median of fresh processes)")
     ax.set_title("FIFO matching: time vs fills (2 cores)")
     ax.grid(alpha=0.3)
     ax.legend()
