@@ -26,6 +26,11 @@ def tie_slack(t: float, shift: float, target: float) -> float:
 
     In compiled code, integer times (below :data:`EXACT_INT_TIMES`) get no slack: integers
     compare exactly, and the float slack of such times never reaches half a unit.
+
+    Examples
+    --------
+    >>> tie_slack(0.7, 0.1, 0.7 + 0.1) > abs(0.8 - (0.7 + 0.1))  # the decimal tie is reached
+    True
     """
     return TIE_SLACK * max(abs(t), abs(shift), abs(target))
 

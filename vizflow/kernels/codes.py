@@ -60,6 +60,13 @@ def merge_codes_nb(a: np.ndarray, b: np.ndarray, codes_a: np.ndarray, codes_b: n
     One merge pass over both (no concatenation, no table): equal values get one code, on either
     side. Returns -1 as soon as either array decreases (``codes_*`` then hold nothing useful),
     so unsorted keys fall back to a general coding.
+
+    Examples
+    --------
+    >>> a, b = np.array([1, 1, 5]), np.array([0, 5, 9])
+    >>> codes_a, codes_b = np.empty(3, np.int64), np.empty(3, np.int64)
+    >>> merge_codes_nb(a, b, codes_a, codes_b), codes_a.tolist(), codes_b.tolist()
+    (4, [2, 2, 3], [1, 3, 4])
     """
     i, j, n, m = 0, 0, a.size, b.size
     k = 0
