@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import vizflow as vf
+from tests.strategies import ms_times_of_day, to_hhmmssmmm
 from vizflow.exceptions import DataError
 
 ROWS = 250_000  # more than one batch of the streaming engine
@@ -94,3 +99,25 @@ def test_strings_count_every_bad_value_across_batches(engine):
     lazy = vf.parse_time(pl.LazyFrame({"t": text}), vf.CN, "t")
     with pytest.raises(DataError, match=r"2 value\(s\) are not times of day, first: '9h30'"):
         lazy.collect(engine=engine)
+
+
+SPANS = [("09:00", "10:00"), ("10:30", "11:00"), ("13:00", "14:00"), ("14:10", "14:20"), ("15:00", "16:00")]
+EDGES = [dt.time.fromisoformat(edge) for span in SPANS for edge in span]
+
+
+@pytest.mark.parametrize("closed", ["left", "right", "both"])
+@pytest.mark.parametrize("n_sessions", [1, 3, 5])  # padded to 2 and 4 sessions; 5 compiled as is
+@given(times=st.lists(st.one_of(ms_times_of_day, st.sampled_from(EDGES)), min_size=1, max_size=30))
+def test_any_number_of_sessions_and_edges_follow_the_scalar_clock(closed, n_sessions, times):
+    spans = [
+        ("09:00", "10:00"),
+        ("10:30", "11:00"),
+        ("13:00", "14:00"),
+        ("14:10", "14:20"),
+        ("15:00", "16:00"),
+    ]
+    market = vf.Market("X", tuple(vf.Session(a, b) for a, b in spans[:n_sessions]), closed=closed)
+    df = pl.DataFrame({"t": [to_hhmmssmmm(t) for t in times]}, schema={"t": pl.Int64})
+    for outside in ("clamp", "null"):
+        out = vf.parse_time(df, market, "t", outside=outside)["elapsed_seconds"].to_list()
+        assert out == [market.elapsed_seconds(t, outside=outside) for t in times]

@@ -14,6 +14,9 @@ INVALID = 1
 OUTSIDE = 2
 """Status of a valid time outside every session."""
 
+SESSION_WIDTHS = (2, 4)
+"""The session counts the kernel is compiled for (callers pad with empty sessions; more compile)."""
+
 
 @njit(cache=True, nogil=True)
 def session_clock_nb(
@@ -94,28 +97,13 @@ def session_clock_nb(
 
 
 def warm_up() -> None:
-    """Compile (or load from numba's cache) the kernel for markets of one to four sessions.
+    """Compile (or load from numba's cache) the kernel as its wrapper calls it.
 
-    For writeable and read-only inputs alike: Polars hands zero-copy, read-only arrays over.
+    Read-only values (the wrapper passes them so) and sessions padded to :data:`SESSION_WIDTHS`.
     """
-    writeable = np.array([93000000, -1], np.int64)
-    read_only = writeable.copy()
-    read_only.setflags(write=False)
-    for values in (writeable, read_only):
-        for n in range(1, 5):
-            sessions = tuple(range(n))
-            session_clock_nb(
-                values,
-                True,
-                0,
-                sessions,
-                sessions,
-                2,
-                4,
-                1000.0,
-                True,
-                True,
-                False,
-                np.empty(2),
-                np.empty(0, np.uint8),
-            )
+    values = np.array([93000000, -1], np.int64)
+    values.setflags(write=False)
+    for width in SESSION_WIDTHS:
+        sessions = tuple(range(width))
+        out, status = np.empty(2), np.empty(0, np.uint8)
+        session_clock_nb(values, True, 0, sessions, sessions, 2, 4, 1000.0, True, True, False, out, status)

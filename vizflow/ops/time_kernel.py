@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from vizflow.exceptions import DataError
-from vizflow.kernels.clock import INVALID, OUTSIDE, session_clock_nb
+from vizflow.kernels.clock import INVALID, OUTSIDE, SESSION_WIDTHS, session_clock_nb
 from vizflow.market import DAY_NS
 from vizflow.ops.time_of_day import encoding_hint, invalid_message, require_series_encoding, to_unit
 
@@ -113,17 +113,28 @@ class ClockPass:
             values = values.cast(pl.Int64, strict=False)
         if values.null_count():
             values = values.fill_null(-1)
-        return values.to_numpy()
+        ints = values.to_numpy()
+        # numba compiles read-only and writeable arrays apart; a zero-copy array is read-only,
+        # a copy (several chunks) is made so too: one compiled kernel, warmed once.
+        ints.setflags(write=False)
+        return ints
 
     def _kernel(self, ints: np.ndarray, null_outside: bool, seconds: np.ndarray, status: np.ndarray) -> int:
-        anchor, starts, lengths, split, _ = self.market.layout
+        anchor, starts_ns, lengths_ns, split, _ = self.market.layout
         unit = self.unit
+        starts, lengths = to_unit(starts_ns, unit), to_unit(lengths_ns, unit)
+        # numba compiles one loop per number of sessions: pad to 2 or 4 with empty sessions at
+        # the last close (they add no time, and hold no time the last session does not).
+        width = next((w for w in SESSION_WIDTHS if w >= len(starts)), len(starts))
+        last_end = starts[-1] + lengths[-1]
+        starts += (last_end,) * (width - len(starts))
+        lengths += (0,) * (width - len(lengths))
         return session_clock_nb(
             ints,
             self.encoding == "hhmmssmmm",
             to_unit(anchor, unit),
-            to_unit(starts, unit),
-            to_unit(lengths, unit),
+            starts,
+            lengths,
             to_unit(split, unit),
             to_unit(DAY_NS, unit),
             float(unit),
