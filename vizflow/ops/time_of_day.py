@@ -29,7 +29,6 @@ __all__ = [
     "encoding_of",
     "invalid_message",
     "raise_if_any",
-    "require_encoding",
     "require_new_column",
     "require_series_encoding",
     "time_of_day",
@@ -112,16 +111,6 @@ def encoding_hint(dtype: pl.DataType, encoding: Encoding) -> str:
     except SchemaError:
         return ""
     return "" if fits == encoding else f"; the column is {dtype}: pass encoding={fits!r}"
-
-
-def require_encoding(raw: pl.Expr, encoding: Encoding) -> pl.Expr:
-    """Return a scalar 0 that raises :class:`SchemaError` at collect time unless ``raw``'s dtype fits."""
-
-    def check(s: pl.Series) -> pl.Series:
-        require_series_encoding(s, encoding)
-        return pl.Series([0], dtype=pl.Int8)
-
-    return raw.head(0).map_batches(check, return_dtype=pl.Int8, returns_scalar=True)
 
 
 def require_series_encoding(s: pl.Series, encoding: Encoding) -> None:
