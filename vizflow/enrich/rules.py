@@ -303,17 +303,18 @@ class TagRunning(_FunctionRule):
         out = np.empty(records.size, dtype=dtype)
         initial = dtype.type(self.initial)
         integer = dtype.kind in "iu"
-        check = "shadow" if integer and self._has_float_shadow(compiled.function, record, value_types) else ""
-        if integer and self._integer_step(compiled, state, record, value_types):
-            # a running sum of integer steps: integer comparisons, no float shadow
-            wrapped = self._passes(
-                compiled, "sum", rows=rows, order=order, data=(records, initial, out), values=values
-            )
-            check = "sum"
+        check = "sum" if integer and self._integer_step(compiled, state, record, value_types) else ""
+        data = (records, initial, out)
+        wrapped = -1
+        if check == "sum":  # a running sum of integer steps: integer tests, no float shadow
+            try:
+                wrapped = self._passes(compiled, check, rows=rows, order=order, data=data, values=values)
+            except CompileError:  # not for these types after all: the general check below
+                check = ""
         if check != "sum":
-            wrapped = self._passes(
-                compiled, check, rows=rows, order=order, data=(records, initial, out), values=values
-            )
+            if integer and self._has_float_shadow(compiled.function, record, value_types):
+                check = "shadow"
+            wrapped = self._passes(compiled, check, rows=rows, order=order, data=data, values=values)
         checked = bool(check)
         if checked and wrapped >= 0:
             kind = pl.Series(out[:0]).dtype
