@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import numbers
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+import numpy as np
 import polars as pl
 
+from vizflow._grouping import by_group_runs
 from vizflow._validate import require_columns
 from vizflow.exceptions import DataError, SchemaError, VizflowError
+from vizflow.kernels.spread import spread_measures_nb
 from vizflow.ops.forward import forward_levels, horizon_name
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from numpy.typing import NDArray
 
     from vizflow._typing import FrameT
     from vizflow.market import Market
 
 __all__ = ["spread_decomposition"]
 
-_SPREAD, _D = "_vf_spread_quoted", "_vf_spread_direction"
-_W, _W_HS = "_vf_spread_weight", "_vf_spread_weight_hs"
+_SPREAD, _OUT = "_vf_spread_quoted", "_vf_spread_measures"
+_RUN = 1 << 16  # rows per run of the compiled pass (runs are grouped into threads)
 _DIRECTIONS = (-1.0, 0.0, 1.0)
 
 
@@ -35,23 +41,53 @@ def _is_zero(horizon: float | str) -> bool:
     return isinstance(horizon, numbers.Real) and not isinstance(horizon, bool) and horizon == 0
 
 
-def _direction(column: str) -> pl.Expr:
-    """Read the side as +1.0 / -1.0, null for 0 or null; any other value raises at collect() time."""
+def _bad_side(side: pl.Series, column: str) -> DataError:
+    """Return the error for a side value other than -1, 0, 1 or null (naming the first and the count)."""
+    values = side.cast(pl.Float64)
+    bad = values.is_not_null() & ~values.is_in(_DIRECTIONS)
+    first = side.filter(bad)[0]
+    msg = (
+        f"spread_decomposition: side column {column!r} holds {first!r} ({bad.sum()} rows); "
+        "expected +1 (buyer-initiated), -1 (seller-initiated), or 0 / null (no direction: "
+        "null spreads)"
+    )
+    return DataError(msg)
 
-    def check(side: pl.Series) -> pl.Series:
-        values = side.cast(pl.Float64)
-        bad = values.is_not_null() & ~values.is_in(_DIRECTIONS)
-        if bad.any():
-            first = side.filter(bad)[0]
-            msg = (
-                f"spread_decomposition: side column {column!r} holds {first!r} ({bad.sum()} rows); "
-                "expected +1 (buyer-initiated), -1 (seller-initiated), or 0 / null (no direction: "
-                "null spreads)"
-            )
-            raise DataError(msg)
-        return values.replace(0.0, None)
 
-    return pl.col(column).map_batches(check, return_dtype=pl.Float64, is_elementwise=True)
+def _read_only(series: pl.Series) -> NDArray[np.float64]:
+    """Return the values as float64, null as NaN, read-only (one compiled specialisation)."""
+    values = np.ascontiguousarray(series.cast(pl.Float64).to_numpy(), dtype=np.float64)
+    values.flags.writeable = False
+    return values
+
+
+def _measures(
+    inputs: pl.Series, *, side_col: str, later_of: tuple[int, ...], quoted: bool, out_names: list[str]
+) -> pl.Series:
+    """Every measure of a batch in one compiled pass (threads over row runs), as a struct."""
+    n = inputs.len()
+    fields = inputs.struct.unnest()
+    price, mid_now = _read_only(fields[:, 0]), _read_only(fields[:, 2])
+    side = _read_only(fields[:, 1].cast(pl.Float64).fill_null(0.0))
+    spread = _read_only(fields[:, 3]) if quoted else mid_now
+    first_later = 4 if quoted else 3
+    mid_later = np.empty((fields.width - first_later, n))
+    for k, column in enumerate(fields.columns[first_later:]):
+        mid_later[k] = fields.get_column(column).to_numpy()
+    mid_later.flags.writeable = False
+    later = np.array(later_of, dtype=np.int64)
+    out = np.empty((len(out_names), n))
+    runs = np.append(np.arange(0, n, _RUN, dtype=np.int64), np.int64(n))
+    bad = by_group_runs(
+        runs,
+        lambda a, b: spread_measures_nb(
+            price, side, mid_now, spread, mid_later, later, quoted, int(runs[a]), int(runs[b]), out
+        ),
+    )
+    if any(i >= 0 for i in bad):
+        raise _bad_side(fields.get_column(fields.columns[1]), side_col)
+    columns = [pl.Series(name, out[k], nan_to_null=True) for k, name in enumerate(out_names)]
+    return pl.DataFrame(columns, height=n).to_struct(inputs.name)
 
 
 def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
@@ -146,9 +182,10 @@ def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
     -----
     One lookup as :func:`vizflow.forward_return` makes it (one key coding, one sort, one pass):
     the quote matched at ``t`` gives the mid and the spread in force, the quote matched at each
-    ``t + h`` the mid; then expressions: lazy in, lazy out, computed at ``collect()``. The mids
-    and the spread are read as they are (levels, not returns), so the measures are formed from
-    ``P``, ``M_t``, ``A_t - B_t`` and ``M_{t+h}`` directly.
+    ``t + h`` the mid; then one compiled pass over the rows (threads over row runs) reads ``P``,
+    the side, ``M_t``, ``A_t - B_t`` and every ``M_{t+h}``, checks the side and writes every
+    measure: lazy in, lazy out, computed at ``collect()``. The mids and the spread are read as
+    they are (levels, not returns). A NaN price, or a NaN from a zero mid, gives null.
 
     Examples
     --------
@@ -189,7 +226,7 @@ def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
         raise VizflowError(msg)
     later: list[float | str] = [h for h in values if not _is_zero(h)]
     names: list[str] = ["_vf_spread_mid_now", *(f"_vf_spread_mid_{k}" for k in range(len(later)))]
-    clash = [n for n in (*names, _SPREAD, _D, _W, _W_HS) if n in schema]
+    clash = [n for n in (*names, _SPREAD, _OUT) if n in schema]
     if clash:
         msg = f"{where}: column(s) {clash} are vizflow's temporary names; rename them"
         raise VizflowError(msg)
@@ -221,31 +258,21 @@ def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
     if clash:
         msg = f"{where}: output column(s) {clash} already exist in trades; drop or rename them"
         raise VizflowError(msg)
-    mid_now, spread = pl.col(names[0]), pl.col(_SPREAD)
-    # The direction and weights first, in their own columns, so each is computed once (the side
-    # check is a Python UDF, which common-subexpression elimination does not merge); then every
-    # measure is one difference of levels times a weight: 2 D / M_t (relative) or 2 D / (A_t - B_t) (_hs).
-    lazy = lazy.with_columns(_direction(side_col).alias(_D))
-    d = pl.col(_D)
-    weights = [(2.0 * d / mid_now).alias(_W)]
-    if quoted:
-        weights += [
-            (spread / mid_now).alias("quoted_spread"),
-            pl.when(spread > 0).then(2.0 * d / spread).alias(_W_HS),
-        ]
-    lazy = lazy.with_columns(weights)
-    p = pl.col(price_col).cast(pl.Float64)
-    later_mid = iter(names[1:])
-    mid_at = {h: mid_now if _is_zero(h) else pl.col(next(later_mid)) for h in values}
-    moves = {"effective_spread": p - mid_now}
-    for h in values:
-        moves[horizon_name(h, "realized_spread_")] = p - mid_at[h]
-        moves[horizon_name(h, "price_impact_")] = mid_at[h] - mid_now
-    measures = [(pl.col(_W) * move).alias(name) for name, move in moves.items()]
-    if quoted:
-        measures += [(pl.col(_W_HS) * move).alias(f"{name}_hs") for name, move in moves.items()]
-    temporary = [_D, _W, *names, *([_SPREAD, _W_HS] if quoted else [])]
-    lazy = lazy.with_columns(measures).drop(temporary).select(*schema.names(), *out_names)
+    # One compiled pass reads P, the side, M_t, A_t - B_t and every M_{t+h} and writes every
+    # measure (the side checked in the same pass), as a struct unnested into the columns.
+    later_mid = iter(range(len(later)))
+    later_of = tuple(-1 if _is_zero(h) else next(later_mid) for h in values)
+    inputs = [price_col, side_col, names[0], *([_SPREAD] if quoted else []), *names[1:]]
+    batch = partial(_measures, side_col=side_col, later_of=later_of, quoted=quoted, out_names=out_names)
+    struct = pl.Struct(dict.fromkeys(out_names, pl.Float64()))
+    measures = pl.struct(inputs).map_batches(batch, return_dtype=struct, is_elementwise=True)
+    temporary = [*names, *([_SPREAD] if quoted else [])]
+    lazy = (
+        lazy.with_columns(measures.alias(_OUT))
+        .drop(temporary)
+        .unnest(_OUT)
+        .select(*schema.names(), *out_names)
+    )
     if isinstance(trades, pl.DataFrame):
         return lazy.collect()
     return lazy
