@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")  # x / 0 is inf or NaN, as in Polars
 def spread_measures_nb(
     price: np.ndarray,
     side: np.ndarray,
