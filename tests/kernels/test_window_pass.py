@@ -22,6 +22,7 @@ from vizflow.kernels.window import (
     WANT_MAX,
     WANT_MIN,
     WANT_SUM,
+    edge_positions_nb,
     window_pass_nb,
 )
 
@@ -160,3 +161,23 @@ def test_float_sums_keep_their_digits_next_to_a_huge_value():
     )  # fmt: skip
     assert sums[0, 0].tolist()[1:] == pytest.approx([0.1 + 0.2, 0.2 + 0.3, 0.3], rel=1e-15, abs=0)
     assert sums[0, 0, 0] == 1e17 + 0.1  # (-0.5, 1.5]: 1e17 and 0.1, to the nearest double
+
+
+@given(
+    st.lists(st.integers(0, 12).map(float), max_size=12).map(sorted),
+    st.lists(st.integers(0, 12).map(float), max_size=12).map(sorted),
+    st.integers(0, 3),
+    st.sampled_from([-2.5, -1.0, 0.0, 0.5, 2.0]),
+    st.booleans(),
+)
+def test_edge_positions_count_the_rows_before_each_edge_and_never_move_back(q, s, n_nan, offset, right):
+    """Each query's edge position is the number of source rows on its near side (a loop over them)."""
+    q_time = np.array([-1.0, *q, *[math.nan] * n_nan])  # one row of another group in front
+    s_time = np.array([-5.0, *s, 99.0])  # rows outside [first, last) on both sides
+    nq, first, last = len(q) + n_nan, 1, len(s) + 1
+    out = np.full(nq, -7, np.int64)
+    edge_positions_nb(q_time, 1, nq, s_time, first, last, offset, right, 0.0, np.empty(nq), out)
+    expected = [first + sum(1 for v in s if (v <= t + offset if right else v < t + offset)) for t in q] + [
+        last
+    ] * n_nan
+    assert out.tolist() == expected

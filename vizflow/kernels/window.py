@@ -109,6 +109,8 @@ def window_pass_nb(
     lows = np.empty(most, np.int64)  # a group's windows [lows, highs), in its own source positions
     highs = np.empty(most, np.int64)
     nears = np.empty(most, np.int64)  # the first source row past each query's near edge
+    fars = np.empty(most, np.int64)  # the first source row past each query's far edge
+    keys = np.empty(most)  # each query's edge time
     f_phi = np.empty((kf, size))
     f_plo = np.empty((kf, size))
     f_pcount = np.empty((kf, size), np.int64)
@@ -186,38 +188,12 @@ def window_pass_nb(
             end = ends[h]
             right = closed_right[h]
             if h == 0 or start != starts[h - 1] or right != closed_right[h - 1]:
-                a = first  # the near edges (horizons sharing one, e.g. every h > 0, find them once)
-                for r in range(nq):
-                    t = q_time[q_first + r]
-                    if math.isnan(t):
-                        a = last
-                    else:
-                        # Written out (numba runs this loop 2x slower through a helper). A window
-                        # closed on the left takes rows < edge: <= the float just below it.
-                        near = t + start
-                        if start != 0.0:
-                            tol = slack * max(abs(t), abs(start), abs(near))
-                            near = near + tol if right else near - tol
-                        if not right:
-                            near = np.nextafter(near, -math.inf)
-                        while a < last and s_time[a] <= near:
-                            a += 1
-                    nears[r] = a
-            b = first
-            for r in range(nq):  # the far edges, then the windows in the group's own positions
-                t = q_time[q_first + r]
+                # the near edges (horizons sharing one, e.g. every h > 0, find them once)
+                edge_positions_nb(q_time, q_first, nq, s_time, first, last, start, right, slack, keys, nears)
+            edge_positions_nb(q_time, q_first, nq, s_time, first, last, end, right, slack, keys, fars)
+            for r in range(nq):  # the windows, in the group's own positions
                 lo = nears[r]
-                hi = last
-                if not math.isnan(t):
-                    far = t + end
-                    if end != 0.0:
-                        tol = slack * max(abs(t), abs(end), abs(far))
-                        far = far + tol if right else far - tol
-                    if not right:
-                        far = np.nextafter(far, -math.inf)
-                    while b < last and s_time[b] <= far:
-                        b += 1
-                    hi = max(lo, b)
+                hi = max(lo, fars[r])
                 if prevailing and lo > first:
                     lo -= 1
                 lows[r] = lo - first
@@ -366,6 +342,68 @@ def window_pass_nb(
                         i_max_out[h, i_rows[k, 2], q_first + r] = best_itop
                     if wants & WANT_MIN:
                         i_min_out[h, i_rows[k, 3], q_first + r] = best_ibottom
+
+
+@njit(cache=True, nogil=True)
+def edge_positions_nb(
+    q_time: np.ndarray,
+    q_first: int,
+    nq: int,
+    s_time: np.ndarray,
+    first: int,
+    last: int,
+    offset: float,
+    right: bool,
+    slack: float,
+    keys: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Write the first source row past each query's edge at ``t + offset``, for one group.
+
+    Queries ``q_time[q_first : q_first + nq]`` and source rows ``s_time[first:last]`` are sorted
+    (NaN query times last; NaN source times already left out of ``[first, last)``). The edge is
+    reached with the tolerance of :func:`window_pass_nb` (``slack``; exact at ``offset == 0``);
+    ``right`` False takes only the rows before the edge. ``out[r]`` is the position of the first
+    source row past query ``r``'s edge (never before the previous query's: the positions only
+    move forward), ``last`` for a NaN query time; ``keys`` is scratch of at least ``nq`` floats.
+
+    The edges are computed first, then merged with the source times in one loop whose every step
+    moves one of the two cursors: no data-dependent branch (a per-query ``while`` loop
+    mispredicts its exit about once a query).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out = np.empty(3, np.int64)
+    >>> q, s = np.array([1.0, 2.0, np.nan]), np.array([1.0, 2.0, 3.0, 9.0])
+    >>> edge_positions_nb(q, 0, 3, s, 0, 4, 1.0, True, 0.0, np.empty(3), out)
+    >>> out.tolist()  # rows <= t + 1: two rows for t = 1, three for t = 2, the end for NaN
+    [2, 3, 4]
+    """
+    timed = nq
+    while timed > 0 and math.isnan(q_time[q_first + timed - 1]):
+        timed -= 1
+    for r in range(timed):
+        t = q_time[q_first + r]
+        edge = t + offset
+        if offset != 0.0:
+            tol = slack * max(abs(t), abs(offset), abs(edge))
+            edge = edge + tol if right else edge - tol
+        if not right:  # a window closed on the left takes rows < edge: <= the float just below it
+            edge = np.nextafter(edge, -math.inf)
+        keys[r] = edge
+    b = first
+    r = 0
+    if last > first:
+        while r < timed:
+            out[r] = b
+            step = 1 if s_time[b] <= keys[r] else 0
+            b += step
+            r += 1 - step
+            if b == last:
+                break
+    for x in range(r, nq):
+        out[x] = last
 
 
 @njit(cache=True)
