@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.arrangements import force_threads
 from vizflow._grouping import segments
+from vizflow.enrich import presorted
 from vizflow.enrich.presorted import keyed_in_order, presorted_segments, row_order
 
 TIMES = {
@@ -43,9 +45,17 @@ def frames(draw):
     return pl.DataFrame(columns), [f"k{j}" for j in range(len(dtypes))]
 
 
-@given(case=frames())
-def test_equals_segments_on_sorted_and_unsorted_rows(case):
-    df, by = case
+@given(case=frames(), threaded=st.booleans())
+def test_equals_segments_on_sorted_and_unsorted_rows(case, threaded):
+    """Threaded: rows checked in up to three parts (each seam a group boundary or not), sorted in parts."""
+    with pytest.MonkeyPatch.context() as mp:
+        if threaded:
+            force_threads(mp)
+            mp.setattr(presorted, "_ROWS_PER_PART", 1)
+        _equals_segments(*case)
+
+
+def _equals_segments(df, by):
     seg = segments(df, by, ["t"])
     ordered = df if seg.order is None else df[seg.order]
     fast = presorted_segments(ordered, by, ["t"])

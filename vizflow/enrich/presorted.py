@@ -63,11 +63,31 @@ def presorted_segments(
     second = keys[1] if len(keys) > 1 else first
     assert first is not None
     assert second is not None
-    offsets = np.empty(n + 1, dtype=np.int64)
-    groups = sorted_runs_nb(first, second, len(keys), times, offsets)
-    if groups < 0:
-        return None
-    return Segments(None, offsets[: groups + 1].copy())
+    # Parts of rows checked in threads, then each seam between two parts (its two rows).
+    cuts = [n * p // _parts(n) for p in range(_parts(n) + 1)]
+    found: list[NDArray[np.int64] | None] = [None] * (len(cuts) - 1)
+
+    def runs(p: int) -> None:
+        lo, hi = cuts[p], cuts[p + 1]
+        offsets = np.empty(hi - lo + 1, dtype=np.int64)
+        groups = sorted_runs_nb(first[lo:hi], second[lo:hi], len(keys), times[lo:hi], offsets)
+        found[p] = None if groups < 0 else offsets[: groups + 1] + lo
+
+    _threads(runs, len(cuts) - 1)
+    parts: list[NDArray[np.int64]] = []
+    for p, offsets in enumerate(found):
+        if offsets is None:
+            return None
+        if p:
+            lo = cuts[p]
+            pair = slice(lo - 1, lo + 1)
+            seam = sorted_runs_nb(first[pair], second[pair], len(keys), times[pair], np.empty(3, np.int64))
+            if seam < 0:
+                return None
+            parts[-1] = parts[-1][:-1]  # the part's end is the next part's start
+            offsets = offsets if seam > 1 else offsets[1:]  # a new key at the seam: a boundary
+        parts.append(offsets)
+    return Segments(None, np.concatenate(parts))
 
 
 def row_order(
