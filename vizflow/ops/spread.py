@@ -265,7 +265,7 @@ def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
     inputs = [price_col, side_col, names[0], *([_SPREAD] if quoted else []), *names[1:]]
     batch = partial(_measures, side_col=side_col, later_of=later_of, quoted=quoted, out_names=out_names)
     struct = pl.Struct(dict.fromkeys(out_names, pl.Float64()))
-    measures = pl.struct(inputs).map_batches(batch, return_dtype=struct, is_elementwise=True)
+    measures = pl.struct(inputs).map_batches(batch, return_dtype=struct)  # one batch: all rows
     temporary = [*names, *([_SPREAD] if quoted else [])]
     lazy = (
         lazy.with_columns(measures.alias(_OUT))
