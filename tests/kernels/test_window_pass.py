@@ -61,11 +61,13 @@ def _offsets(groups) -> np.ndarray:
     return np.concatenate([[0], np.cumsum([len(g) for g in groups])]).astype(np.int64)
 
 
-def _run(q_groups, s_groups, columns, windows, prevailing):
-    """Run the pass on one float and one integer column wanting everything; return its outputs."""
+def _run(q_groups, s_groups, columns, windows, prevailing, *, holds=HOLDS_NULL | HOLDS_NAN | HOLDS_INF):
+    """Run the pass on one float and one integer column wanting everything; return its outputs.
+
+    ``holds``: a flag set for nothing is allowed (it only costs time); one left out promises none.
+    """
     f_values, f_valid, i_values, i_valid = columns
     n_q, n_h = sum(len(q) for q in q_groups), len(windows)
-    holds = HOLDS_NULL | HOLDS_NAN | HOLDS_INF  # a flag set for nothing is allowed: it only costs time
     wants = np.array([EVERYTHING | holds], np.int64)
     rows = np.array([[0, 0, 0, 0]], np.int64)
     out = {
@@ -181,3 +183,35 @@ def test_edge_positions_count_the_rows_before_each_edge_and_never_move_back(q, s
         last
     ] * n_nan
     assert out.tolist() == expected
+
+
+@given(
+    _groups(),
+    st.lists(st.sampled_from(WINDOWS), min_size=1, max_size=3, unique=True),
+    st.booleans(),
+    st.randoms(use_true_random=False),
+)
+def test_extremes_of_a_float_column_without_null_or_nan_equal_a_loop(groups, windows, prevailing, rnd):
+    """A column promised free of nulls and NaN takes the sparse table's path for its max and min."""
+    q_groups, s_groups, _, _, i_values, i_valid = groups
+    n_src = len(i_values)
+    f_values = [rnd.choice([1.0, -2.5, 7.0, 0.25, math.inf, -math.inf, 3.0]) for _ in range(n_src)]
+    out = _run(
+        q_groups,
+        s_groups,
+        (f_values, [True] * n_src, i_values, i_valid),
+        windows,
+        prevailing,
+        holds=HOLDS_INF,
+    )
+    q_at = 0
+    for q in q_groups:
+        for t in q:
+            for h in range(len(windows)):
+                lo, hi = out["bounds"][h, :, q_at]  # the bounds are checked by the test above
+                if math.isnan(t) or hi <= lo:
+                    continue
+                window = f_values[lo:hi]
+                assert out["f"][2][h, 0, q_at] == max(window)
+                assert out["f"][3][h, 0, q_at] == min(window)
+            q_at += 1

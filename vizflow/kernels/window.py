@@ -27,6 +27,7 @@ from numba import njit
 WANT_SUM, WANT_MAX, WANT_MIN, WANT_COUNT = 1, 2, 4, 64
 HOLDS_NULL, HOLDS_NAN, HOLDS_INF = 8, 16, 32
 _INT_LOW, _INT_HIGH = -(2**63), 2**63 - 1  # the neutral elements of an integer max and min
+TABLE_ROWS = 1 << 16  # the largest group whose clean float extremes come from a sparse table
 
 
 @njit(cache=True, nogil=True)
@@ -106,8 +107,23 @@ def window_pass_nb(
         widest = max(widest, s_offsets[g + 1] - s_offsets[g])
         most = max(most, q_offsets[g + 1] - q_offsets[g])
     size = widest + 1
-    lows = np.empty(most, np.int64)  # a group's windows [lows, highs), in its own source positions
-    highs = np.empty(most, np.int64)
+    all_lows = np.empty((n_h, most), np.int64)  # a group's windows [lows, highs), in its own positions
+    all_highs = np.empty((n_h, most), np.int64)
+    # Clean float extremes (no null, no NaN) of groups up to TABLE_ROWS rows come from a sparse
+    # table (O(1) a window, built once per group for every horizon); others from the queue.
+    tabled = np.zeros(kf, np.bool_)
+    if widest <= TABLE_ROWS:
+        for e in range(f_ext.size):
+            tabled[f_ext[e]] = not f_wants[f_ext[e]] & (HOLDS_NULL | HOLDS_NAN)
+    levels = 1
+    while (1 << levels) <= widest:
+        levels += 1
+    tab_size = size if tabled.any() else 0
+    t_max = np.empty((levels, tab_size))
+    t_min = np.empty((levels, tab_size))
+    log2 = np.zeros(tab_size + 1, np.int64)  # log2[n]: the largest power of two <= n
+    for n in range(2, tab_size + 1):
+        log2[n] = log2[n // 2] + 1
     nears = np.empty(most, np.int64)  # the first source row past each query's near edge
     fars = np.empty(most, np.int64)  # the first source row past each query's far edge
     keys = np.empty(most)  # each query's edge time
@@ -183,7 +199,10 @@ def window_pass_nb(
                 i_pcount[k, x + 1] = count
         q_first = q_offsets[g]
         nq = q_offsets[g + 1] - q_first
+        longest = 0  # the longest window of the group, over every horizon
         for h in range(n_h):
+            lows = all_lows[h]
+            highs = all_highs[h]
             start = starts[h]
             end = ends[h]
             right = closed_right[h]
@@ -198,6 +217,7 @@ def window_pass_nb(
                     lo -= 1
                 lows[r] = lo - first
                 highs[r] = hi - first
+                longest = max(longest, hi - lo)
             if want_bounds:
                 for r in range(nq):
                     bounds_out[h, 0, q_first + r] = lows[r] + first
@@ -250,6 +270,8 @@ def window_pass_nb(
             # (suffix extremes in scratch), [split, held) the back (a running extreme).
             for e in range(f_ext.size):
                 k = f_ext[e]
+                if tabled[k]:
+                    continue
                 wants = f_wants[k]
                 clean = not wants & (HOLDS_NULL | HOLDS_NAN)  # every value takes part
                 held = 0
@@ -342,6 +364,41 @@ def window_pass_nb(
                         i_max_out[h, i_rows[k, 2], q_first + r] = best_itop
                     if wants & WANT_MIN:
                         i_min_out[h, i_rows[k, 3], q_first + r] = best_ibottom
+        for e in range(f_ext.size):  # the sparse tables: level j holds the extremes of 2**j rows
+            k = f_ext[e]
+            if not tabled[k]:
+                continue
+            wants = f_wants[k]
+            want_max = wants & WANT_MAX
+            want_min = wants & WANT_MIN
+            for x in range(m):
+                t_max[0, x] = f_values[k, first + x]
+                t_min[0, x] = f_values[k, first + x]
+            depth = 1
+            while (1 << depth) <= longest:
+                half = 1 << (depth - 1)
+                for x in range(m - (1 << depth) + 1):
+                    if want_max:
+                        t_max[depth, x] = max(t_max[depth - 1, x], t_max[depth - 1, x + half])
+                    if want_min:
+                        t_min[depth, x] = min(t_min[depth - 1, x], t_min[depth - 1, x + half])
+                depth += 1
+            for h in range(n_h):
+                lows = all_lows[h]
+                highs = all_highs[h]
+                for r in range(nq):
+                    x = lows[r]
+                    y = highs[r]
+                    j = log2[y - x]
+                    z = y - (1 << j)
+                    if want_max:
+                        f_max_out[h, f_rows[k, 2], q_first + r] = (
+                            max(t_max[j, x], t_max[j, z]) if y > x else -math.inf
+                        )
+                    if want_min:
+                        f_min_out[h, f_rows[k, 3], q_first + r] = (
+                            min(t_min[j, x], t_min[j, z]) if y > x else math.inf
+                        )
 
 
 @njit(cache=True, nogil=True)
