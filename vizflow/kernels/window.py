@@ -10,7 +10,9 @@ builds the group's prefix sums and counts once (in scratch the size of one group
 cache; float sums as double-doubles), then for each horizon moves the window's two edges once over
 the group's rows, reads every window's counts and sums as prefix differences, and keeps maxima and
 minima in a two-stack queue (suffix extremes of the older rows, running extremes of the newer
-ones). O(n_query + n_source) per horizon. The pass releases the GIL (``nogil``): it reads and
+ones), or, for a float column without nulls or NaN in a group of at most :data:`TABLE_ROWS` rows,
+in a sparse table built once for every horizon. O(n_query + n_source) per horizon. The pass
+releases the GIL (``nogil``): it reads and
 writes only its groups' positions, so the caller may run it on disjoint runs of whole groups in
 threads. The time-weighted mean has a pass of its own over the windows' bounds.
 """
@@ -91,7 +93,10 @@ def window_pass_nb(
     better than a running add and subtract), in scratch that stays in cache; then for each
     horizon it moves the two edges once over the group's rows, reads each window's totals as
     prefix differences, and keeps its maxima and minima in a two-stack queue (suffix extremes
-    of the older rows, running extremes of the newer ones). O(n_query + n_source) per horizon.
+    of the older rows, running extremes of the newer ones); a float column without nulls or NaN
+    in a group of at most :data:`TABLE_ROWS` rows reads them from a sparse table (level ``j``:
+    the extremes of ``2**j`` rows), built once for every horizon, two reads a window.
+    O(n_query + n_source) per horizon.
     """
     n_h = starts.size
     kf = f_values.shape[0]
