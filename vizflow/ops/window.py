@@ -451,6 +451,9 @@ def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.Data
                 columns.append(leaves.time_weighted(agg.expr, at, window, lo, hi))
             elif agg.outer is None:
                 columns.append(_general(sorted_src, lo, hi, agg))
+            elif _bare(agg):  # one leaf as it is (a count, a volume, a high): no Polars query
+                leaf = agg.leaves[0]
+                columns.append(leaves.series(leaf, found, h, memo).cast(leaf.dtype))
             else:
                 inputs = [
                     leaves.series(leaf, found, h, memo).alias(f"__vf_leaf{k}")
@@ -475,6 +478,15 @@ def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.Data
     if void.any():
         out = out.with_columns(pl.when(pl.lit(pl.Series(~void))).then(pl.all()))
     return out
+
+
+def _bare(agg: _Agg) -> bool:
+    """Whether a compiled aggregate is one leaf as it is (its outer expression only casts it)."""
+    return (
+        agg.outer is not None
+        and len(agg.leaves) == 1
+        and agg.outer.meta.eq(pl.col("__vf_leaf0").cast(agg.leaves[0].dtype))
+    )
 
 
 class _FloatPrefix(NamedTuple):
