@@ -164,6 +164,16 @@ def window_pass_nb(
             f_pnan[k, 0] = 0
             f_ppos[k, 0] = 0
             f_pneg[k, 0] = 0
+            if not wants & (HOLDS_NULL | HOLDS_NAN | HOLDS_INF):  # finite values only: the sums alone
+                for x in range(m):
+                    v = f_values[k, first + x]
+                    y = s_hi + v
+                    bb = y - s_hi
+                    s_lo += (s_hi - (y - bb)) + (v - bb)
+                    s_hi = y
+                    f_phi[k, x + 1] = s_hi
+                    f_plo[k, x + 1] = s_lo
+                continue
             for x in range(m):
                 j = first + x
                 if f_valid[k, j]:
