@@ -546,7 +546,7 @@ _WANTS = {
 def _holds(series: pl.Series, values: NDArray[Any]) -> int:
     """Return the ``HOLDS_*`` flags of an input column: nulls, and (float) NaN or infinite values."""
     flags = HOLDS_NULL if series.null_count() else 0
-    if values.dtype == np.float64:
+    if values.dtype == np.float64 and not np.isfinite(values).all():  # one pass when all are finite
         if np.isnan(values).any():
             flags |= HOLDS_NAN
         if np.isinf(values).any():
