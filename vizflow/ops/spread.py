@@ -12,7 +12,7 @@ import polars as pl
 from vizflow._grouping import by_group_runs
 from vizflow._validate import require_columns
 from vizflow.exceptions import DataError, SchemaError, VizflowError
-from vizflow.kernels.spread import spread_measures_nb
+from vizflow.kernels.spread import spread_weights_nb
 from vizflow.ops.forward import forward_levels, horizon_name
 
 if TYPE_CHECKING:
@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 __all__ = ["spread_decomposition"]
 
-_SPREAD, _OUT = "_vf_spread_quoted", "_vf_spread_measures"
+_SPREAD, _OUT = "_vf_spread_quoted", "_vf_spread_weights"
+_W, _W_HS = "_vf_spread_weight", "_vf_spread_weight_hs"
 _RUN = 1 << 16  # rows per run of the compiled pass (runs are grouped into threads)
 _DIRECTIONS = (-1.0, 0.0, 1.0)
 
@@ -61,32 +62,23 @@ def _read_only(series: pl.Series) -> NDArray[np.float64]:
     return values
 
 
-def _measures(
-    inputs: pl.Series, *, side_col: str, later_of: tuple[int, ...], quoted: bool, out_names: list[str]
-) -> pl.Series:
-    """Every measure of a batch in one compiled pass (threads over row runs), as a struct."""
+def _weights(inputs: pl.Series, *, side_col: str, quoted: bool) -> pl.Series:
+    """Check the side and return ``2 D / M_t``, ``S_t / M_t``, ``2 D / S_t`` (one pass) as a struct."""
     n = inputs.len()
     fields = inputs.struct.unnest()
-    price, mid_now = _read_only(fields[:, 0]), _read_only(fields[:, 2])
-    side = _read_only(fields[:, 1].cast(pl.Float64).fill_null(0.0))
-    spread = _read_only(fields[:, 3]) if quoted else mid_now
-    first_later = 4 if quoted else 3
-    mid_later = np.empty((fields.width - first_later, n))
-    for k, column in enumerate(fields.columns[first_later:]):
-        mid_later[k] = fields.get_column(column).to_numpy()
-    mid_later.flags.writeable = False
-    later = np.array(later_of, dtype=np.int64)
-    out = np.empty((len(out_names), n))
+    side = _read_only(fields[:, 0].cast(pl.Float64).fill_null(0.0))
+    mid_now = _read_only(fields[:, 1])
+    spread = _read_only(fields[:, 2]) if quoted else mid_now
+    names = [_W, "quoted_spread", _W_HS] if quoted else [_W]
+    out = np.empty((len(names), n))
     runs = np.append(np.arange(0, n, _RUN, dtype=np.int64), np.int64(n))
     bad = by_group_runs(
         runs,
-        lambda a, b: spread_measures_nb(
-            price, side, mid_now, spread, mid_later, later, quoted, int(runs[a]), int(runs[b]), out
-        ),
+        lambda a, b: spread_weights_nb(side, mid_now, spread, quoted, int(runs[a]), int(runs[b]), out),
     )
     if any(i >= 0 for i in bad):
-        raise _bad_side(fields.get_column(fields.columns[1]), side_col)
-    columns = [pl.Series(name, out[k], nan_to_null=True) for k, name in enumerate(out_names)]
+        raise _bad_side(fields.get_column(fields.columns[0]), side_col)
+    columns = [pl.Series(name, out[k], nan_to_null=True) for k, name in enumerate(names)]
     return pl.DataFrame(columns, height=n).to_struct(inputs.name)
 
 
@@ -182,10 +174,11 @@ def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
     -----
     One lookup as :func:`vizflow.forward_return` makes it (one key coding, one sort, one pass):
     the quote matched at ``t`` gives the mid and the spread in force, the quote matched at each
-    ``t + h`` the mid; then one compiled pass over the rows (threads over row runs) reads ``P``,
-    the side, ``M_t``, ``A_t - B_t`` and every ``M_{t+h}``, checks the side and writes every
-    measure: lazy in, lazy out, computed at ``collect()``. The mids and the spread are read as
-    they are (levels, not returns). A NaN price, or a NaN from a zero mid, gives null.
+    ``t + h`` the mid; then one compiled pass over the rows (threads over row runs) checks the
+    side and writes the weights ``2 D / M_t`` and ``2 D / (A_t - B_t)`` and the quoted spread,
+    and each measure is one Polars product of a weight and a difference of levels: lazy in,
+    lazy out, computed at ``collect()``. The mids and the spread are read as they are (levels,
+    not returns).
 
     Examples
     --------
@@ -226,7 +219,7 @@ def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
         raise VizflowError(msg)
     later: list[float | str] = [h for h in values if not _is_zero(h)]
     names: list[str] = ["_vf_spread_mid_now", *(f"_vf_spread_mid_{k}" for k in range(len(later)))]
-    clash = [n for n in (*names, _SPREAD, _OUT) if n in schema]
+    clash = [n for n in (*names, _SPREAD, _OUT, _W, _W_HS) if n in schema]
     if clash:
         msg = f"{where}: column(s) {clash} are vizflow's temporary names; rename them"
         raise VizflowError(msg)
@@ -258,21 +251,27 @@ def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
     if clash:
         msg = f"{where}: output column(s) {clash} already exist in trades; drop or rename them"
         raise VizflowError(msg)
-    # One compiled pass reads P, the side, M_t, A_t - B_t and every M_{t+h} and writes every
-    # measure (the side checked in the same pass), as a struct unnested into the columns.
-    later_mid = iter(range(len(later)))
-    later_of = tuple(-1 if _is_zero(h) else next(later_mid) for h in values)
-    inputs = [price_col, side_col, names[0], *([_SPREAD] if quoted else []), *names[1:]]
-    batch = partial(_measures, side_col=side_col, later_of=later_of, quoted=quoted, out_names=out_names)
-    struct = pl.Struct(dict.fromkeys(out_names, pl.Float64()))
-    measures = pl.struct(inputs).map_batches(batch, return_dtype=struct)  # one batch: all rows
-    temporary = [*names, *([_SPREAD] if quoted else [])]
-    lazy = (
-        lazy.with_columns(measures.alias(_OUT))
-        .drop(temporary)
-        .unnest(_OUT)
-        .select(*schema.names(), *out_names)
-    )
+    # One compiled pass checks the side and writes the weights 2 D / M_t and 2 D / (A_t - B_t)
+    # and the quoted spread; then every measure is one difference of levels times a weight.
+    inputs = [side_col, names[0], *([_SPREAD] if quoted else [])]
+    weight_names = [_W, "quoted_spread", _W_HS] if quoted else [_W]
+    batch = partial(_weights, side_col=side_col, quoted=quoted)
+    struct = pl.Struct(dict.fromkeys(weight_names, pl.Float64()))
+    weights = pl.struct(inputs).map_batches(batch, return_dtype=struct)  # one batch: all rows
+    lazy = lazy.with_columns(weights.alias(_OUT)).unnest(_OUT)
+    mid_now = pl.col(names[0])
+    p = pl.col(price_col).cast(pl.Float64)
+    later_mid = iter(names[1:])
+    mid_at = {h: mid_now if _is_zero(h) else pl.col(next(later_mid)) for h in values}
+    moves = {"effective_spread": p - mid_now}
+    for h in values:
+        moves[horizon_name(h, "realized_spread_")] = p - mid_at[h]
+        moves[horizon_name(h, "price_impact_")] = mid_at[h] - mid_now
+    measures = [(pl.col(_W) * move).alias(name) for name, move in moves.items()]
+    if quoted:
+        measures += [(pl.col(_W_HS) * move).alias(f"{name}_hs") for name, move in moves.items()]
+    temporary = [_W, *names, *([_SPREAD, _W_HS] if quoted else [])]
+    lazy = lazy.with_columns(measures).drop(temporary).select(*schema.names(), *out_names)
     if isinstance(trades, pl.DataFrame):
         return lazy.collect()
     return lazy
