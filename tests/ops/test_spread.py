@@ -229,7 +229,7 @@ def test_regression_levels_below_one_are_read_as_they_are():
 
 
 def test_the_compiled_pass_equals_the_expressions_bit_for_bit_across_runs():
-    """The one-pass kernel gives the floats the old Polars expressions gave, over many thread runs.
+    """The compiled weights give the floats the old Polars expressions gave, over many thread runs.
 
     150,000 trades (more than two runs of the pass), several symbols, shuffled, null and zero
     sides, null prices and mids: every measure equals ``2 D / M_t * (x - y)`` (``2 D / S_t`` for
