@@ -646,3 +646,4 @@ def warm_up() -> None:
         sums_hi, sums_lo, n, n, n, sums_hi, sums_lo, np.empty(2), valid.copy(),
     )  # fmt: skip
     time_weighted_span_nb(times, 0, 2, 0.0, 1.0)
+    edge_positions_nb(times, 0, 2, times, 0, 2, 1.0, True, 0.0, np.empty(2), np.empty(2, np.int64))
