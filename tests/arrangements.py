@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import vizflow._grouping as grouping
+from vizflow.enrich import presorted
 
 if TYPE_CHECKING:
     import polars as pl
@@ -21,4 +22,5 @@ def arrange(df: pl.DataFrame, arrangement: str, seed: int, time_col: str = "t") 
 def force_threads(mp: pytest.MonkeyPatch) -> None:
     """Split every frame into runs of groups sorted in three threads, however small."""
     mp.setattr(grouping, "_ROWS_PER_THREAD", 1)
-    mp.setattr(grouping.pl, "thread_pool_size", lambda: 3)
+    mp.setattr(grouping, "POOL_THREADS", 3)
+    mp.setattr(presorted, "POOL_THREADS", 3)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import vizflow as vf
 from tests.arrangements import force_threads
-from vizflow._grouping import group_order, key_codes, segments
+from vizflow._grouping import POOL_THREADS, by_group_runs, group_order, key_codes, segments
 from vizflow._keys import as_keys, check_dates_in_keys, guard_dates_in_keys
 from vizflow.exceptions import DataError, SchemaError, VizflowError
 from vizflow.ops import _lookup as lookup_module
@@ -330,3 +330,17 @@ def test_regression_sorted_input_is_not_sorted_again_in_a_lookup(monkeypatch):
     shuffled = vf.forward_return(df.reverse(), [1], "price", "t", "symbol")
     assert calls == [1]
     assert shuffled["return_1"].to_list() == [None, 0.0, None, 1.0]
+
+
+def test_regression_plan_nodes_run_their_passes_in_threads():
+    """Inside a plan's UDF Polars reports a pool of 1 thread: the passes ran on one core."""
+    assert pl.thread_pool_size() == POOL_THREADS  # read outside any plan
+    offsets = np.array([0, 300_000, 600_000, 900_000], dtype=np.int64)  # 3 groups over 250k rows
+    seen: list[int] = []
+
+    def node(batch: pl.DataFrame) -> pl.DataFrame:
+        seen.append(len(by_group_runs(offsets, lambda a, b: (a, b))))
+        return batch
+
+    pl.LazyFrame({"a": [1]}).map_batches(node).collect()
+    assert seen == [min(pl.thread_pool_size(), 3)]

@@ -38,6 +38,13 @@ __all__ = ["Segments", "by_group_runs", "group_order", "key_codes", "key_kind", 
 _INT64_MAX = np.iinfo(np.int64).max
 _TEXT = (pl.String, pl.Categorical, pl.Enum)
 _ROWS_PER_THREAD = 250_000  # below this, a thread costs more than it saves
+POOL_THREADS = max(1, pl.thread_pool_size())
+"""Threads for compiled passes: Polars' pool size, read when vizflow is imported.
+
+Inside a plan's UDF (``map_batches``, where every vizflow node runs) ``pl.thread_pool_size()``
+answers 1, so it is read once here, outside any plan (``POLARS_MAX_THREADS`` caps it: the
+runner's workers set it before they import vizflow).
+"""
 
 
 class Segments(NamedTuple):
@@ -359,7 +366,7 @@ def by_group_runs(offsets: NDArray[np.int64], call: Callable[[int, int], Any]) -
     """Call ``call(a, b)`` on runs of whole groups ``a..b-1`` of about equal rows, in threads.
 
     For compiled passes that release the GIL (``nogil=True``) and touch only their groups'
-    rows. As many runs as Polars' thread pool has threads (``POLARS_MAX_THREADS``; one per
+    rows. As many runs as Polars' thread pool has threads (:data:`POOL_THREADS`; one per
     worker under the runner), fewer for small frames; plain threads, not numba's parallel
     layer, which aborts when two threads enter it at once.
 
@@ -370,7 +377,7 @@ def by_group_runs(offsets: NDArray[np.int64], call: Callable[[int, int], Any]) -
     """
     n_groups = offsets.size - 1
     n = int(offsets[-1] - offsets[0])
-    parts = max(1, min(pl.thread_pool_size(), n // _ROWS_PER_THREAD, n_groups))
+    parts = max(1, min(POOL_THREADS, n // _ROWS_PER_THREAD, n_groups))
     if parts == 1:
         return [call(0, n_groups)]
     cuts = np.searchsorted(offsets, offsets[0] + n * np.arange(1, parts) / parts).tolist()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import numpy as np
 import polars as pl
 
-from vizflow._grouping import Segments, by_group_runs, group_order, key_codes, segments
+from vizflow._grouping import POOL_THREADS, Segments, by_group_runs, group_order, key_codes, segments
 from vizflow.kernels.presorted import in_order_by_key_nb, sorted_runs_nb
 from vizflow.kernels.radix import bounds_nb, count_codes_nb, exact_ints_nb, place_by_code_nb, sort_buckets_nb
 
@@ -179,7 +179,7 @@ def packed_order(
 
 def _parts(n: int) -> int:
     """How many parts of rows a pass over ``n`` rows runs in: one a thread, not under 250,000 rows."""
-    return max(1, min(pl.thread_pool_size(), n // _ROWS_PER_PART))
+    return max(1, min(POOL_THREADS, n // _ROWS_PER_PART))
 
 
 def _threads(call: Callable[[int], Any], parts: int) -> None:
