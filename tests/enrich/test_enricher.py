@@ -155,17 +155,22 @@ class LastPrice(vf.State):
 
 
 class PriceChange(vf.TagRule):
+    """The change of ``column`` since the key's previous row (a rule with state, on the Python path)."""
+
+    def __init__(self, column="px"):
+        self.column = column
+
     @property
     def output_columns(self):
         return ["change"]
 
     @property
     def inputs(self):
-        return ["px"]
+        return [self.column]
 
     def process(self, row, state):
-        change = None if state.last is None else row["px"] - state.last
-        state.last = row["px"]
+        change = None if state.last is None else row[self.column] - state.last
+        state.last = row[self.column]
         return {"change": change}
 
 
@@ -533,7 +538,7 @@ def test_regression_several_dates_without_date_key_are_refused():
 def test_regression_empty_by_is_one_group_not_a_panic(by):
     """B.1: enrich(..., by=[]) panicked inside Polars; no keys means one group."""
     df = pl.DataFrame({"symbol": ["b", "a", "b"], "t": [3, 1, 2], "qty": [1, 2, 3]})
-    rules = [vf.TagRunning("seq", seq, 0), PriceChangeOfQty()]
+    rules = [vf.TagRunning("seq", seq, 0), PriceChange("qty")]
     Reset.keys = []
     out = vf.enrich(df, rules, by=by, sort_by="t", state_class=Reset)
     assert out["seq"].to_list() == [3, 1, 2]
@@ -550,21 +555,6 @@ class Reset(vf.State):
     def reset(self, symbol):
         Reset.keys.append(symbol)
         self.last = None
-
-
-class PriceChangeOfQty(vf.TagRule):
-    @property
-    def output_columns(self):
-        return ["change"]
-
-    @property
-    def inputs(self):
-        return ["qty"]
-
-    def process(self, row, state):
-        change = None if state.last is None else row["qty"] - state.last
-        state.last = row["qty"]
-        return {"change": change}
 
 
 def test_regression_running_uint64_sum_stays_uint64():
