@@ -282,3 +282,40 @@ def test_the_compiled_pass_equals_the_expressions_bit_for_bit_across_runs():
     )
     with pytest.raises(vf.DataError, match=r"holds 3 \(3 rows\)"):  # found in the last run
         vf.spread_decomposition(bad, [1], quotes, time_col="t")
+
+
+@pytest.mark.parametrize("dtype", [pl.Int8, pl.Int16, pl.Int64, pl.UInt8, pl.Float32, pl.Float64])
+def test_sides_of_every_numeric_dtype_give_the_same_measures(dtype):
+    """Int8 sides are read as they are, others as float64: same measures, nulls and zeros alike."""
+    quotes = pl.DataFrame({"symbol": "A", "t": [0.0, 9.0], "bid": 99.0, "ask": 101.0, "mid": 100.0})
+    sides = [1, -1, 0, None, 1] if dtype != pl.UInt8 else [1, 1, 0, None, 1]
+    trades = pl.DataFrame({"symbol": "A", "t": [1.0, 2.0, 3.0, 4.0, 5.0], "price": 100.5, "side": sides})
+    got = vf.spread_decomposition(
+        trades.with_columns(pl.col("side").cast(dtype)), [0, 2], quotes, time_col="t"
+    )
+    d = [1.0, 1.0 if dtype == pl.UInt8 else -1.0, None, None, 1.0]
+    assert got["effective_spread"].to_list() == [None if x is None else x * 2 * 0.5 / 100 for x in d]
+    assert got["effective_spread_hs"].to_list() == [None if x is None else x * 2 * 0.5 / 2 for x in d]
+    assert got["price_impact_2"].to_list() == [None if x is None else 0.0 for x in d]
+    assert got["quoted_spread"].to_list() == [0.02] * 5  # the spread in force needs no direction
+
+
+def test_regression_a_nan_price_gives_null_measures_not_nan():
+    """A NaN price (not a null) gives null measures, as a null one does: never a NaN number."""
+    quotes = pl.DataFrame({"symbol": "A", "t": [0.0, 9.0], "bid": 99.0, "ask": 101.0, "mid": 100.0})
+    trades = pl.DataFrame({"symbol": "A", "t": [1.0, 2.0, 3.0], "price": [math.nan, None, 100.5], "side": 1})
+    out = vf.spread_decomposition(trades, [5], quotes, time_col="t")
+    measures = out.select(pl.exclude(trades.columns, "quoted_spread"))
+    assert measures.null_count().row(0) == (2, 2, 0, 2, 2, 0)  # the impact reads no price
+    assert not any(measures.select(pl.all().is_nan().any()).row(0))
+    assert measures.row(2) == pytest.approx((0.01, 0.01, 0.0, 0.5, 0.5, 0.0))
+
+
+def test_bad_horizons_are_refused_in_spread_decompositions_name():
+    quotes = pl.DataFrame({"symbol": "A", "t": [0.0, 9.0], "bid": 99.0, "ask": 101.0, "mid": 100.0})
+    trades = pl.DataFrame({"symbol": "A", "t": [1.0], "price": 100.5, "side": 1})
+    for horizon in (None, "abc", math.nan, True):
+        with pytest.raises(
+            vf.VizflowError, match=r"^spread_decomposition: horizon .* is not a finite number"
+        ):
+            vf.spread_decomposition(trades, [5, horizon], quotes, time_col="t")

@@ -1,10 +1,14 @@
-"""The weights of ``spread_decomposition``'s measures, the side checked, in one pass over the rows.
+"""``spread_decomposition``'s measures, written over the levels its lookup found, a row run at a time.
 
-Per row: the side (-1, 0, 1; 0 for none), the mid ``M_t`` and the quoted spread ``S_t = A_t - B_t``
-in force, float64 with NaN for null. The weights are formed exactly as the Polars expressions they
-replace (``2 D / M_t``, ``S_t / M_t``, ``2 D / S_t``), so every measure ``w * (x - y)`` Polars then
-forms from them is the same to the bit. (A pass writing all 19 measures as well was tried and
-measured slower: its fresh numpy output pages cost more than Polars' arithmetic on reused memory.)
+The lookup leaves its levels in the rows of the output block (``float64[n_out, n]``, NaN for
+null) where the measures made from them go: the mid in force ``M_t`` in the effective spread's
+row, the quoted spread ``S_t = A_t - B_t`` in the quoted spread's row, the mid ``M_{t+h}`` of each
+later horizon in that horizon's realized spread row. One pass then reads them and writes every
+measure in their place, so the levels cost no memory of their own.
+
+Each measure is formed as the Polars expression it stands for, a weight times a move: ``2 D /
+M_t`` (``2 D / S_t`` for the ``_hs`` ones, NaN where ``S_t <= 0``) times ``P - M_t``, ``P -
+M_{t+h}`` or ``M_{t+h} - M_t``, the same to the bit as ``(2 * d / m) * (p - m)`` in Polars.
 """
 
 from __future__ import annotations
@@ -12,43 +16,84 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+TILE = 2048  # rows a tile: its inputs stay in cache while every horizon's measures are written
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _direction_nb(s: float) -> float:
+    """Return the direction of a checked side: NaN for 0 (none), else the side."""
+    return np.nan if s == 0 else float(s)
+
 
 @njit(cache=True, nogil=True, error_model="numpy")  # x / 0 is inf or NaN, as in Polars
-def spread_weights_nb(
+def spread_measures_nb(
     side: np.ndarray,
-    mid_now: np.ndarray,
-    spread: np.ndarray,
-    quoted: bool,
+    price: np.ndarray,
+    block: np.ndarray,
+    effective_row: int,
+    quoted_row: int,
+    realized_rows: np.ndarray,
+    impact_rows: np.ndarray,
+    at_t: np.ndarray,
+    hs_shift: int,
     start: int,
     stop: int,
-    weights_out: np.ndarray,
 ) -> int:
-    """Write rows ``start..stop-1`` of the weights; return a bad side's row or -1.
+    """Write rows ``start..stop-1`` of the measures over their levels; return a bad side's row or -1.
 
-    ``weights_out[0] = 2 D / M_t``; with ``quoted``, ``weights_out[1] = S_t / M_t`` (the quoted
-    spread) and ``weights_out[2] = 2 D / S_t`` (NaN where ``S_t <= 0``). A side other than -1, 0,
-    1 (NaN too) stops the pass at that row. NaN marks a null.
+    ``block[effective_row]`` holds ``M_t`` and becomes ``effective_spread = 2 D / M_t * (P -
+    M_t)``. Horizon ``k`` reads ``M_{t+h}`` from ``block[realized_rows[k]]`` (``M_t`` where
+    ``at_t[k]``: a horizon of 0) and writes ``realized = 2 D / M_t * (P - M_{t+h})`` there and
+    ``impact = 2 D / M_t * (M_{t+h} - M_t)`` to ``block[impact_rows[k]]``. With
+    ``quoted_row >= 0``, ``block[quoted_row]`` holds ``S_t`` and becomes ``S_t / M_t``, and each
+    measure's ``_hs`` twin (weight ``2 D / S_t``) goes ``hs_shift`` rows below it. A side other
+    than -1, 0, 1 (NaN too) stops the pass at that row before anything of its tile is written.
     """
     nan = np.nan
-    for i in range(start, stop):
-        s = side[i]
-        if s == 0.0:
-            d = nan
-        elif s in (1.0, -1.0):
-            d = s
-        else:
-            return i
-        m = mid_now[i]
-        weights_out[0, i] = 2.0 * d / m
-        if quoted:
-            q = spread[i]
-            weights_out[1, i] = q / m
-            weights_out[2, i] = 2.0 * d / q if q > 0 else nan
+    quoted = quoted_row >= 0
+    for lo in range(start, stop, TILE):
+        hi = min(lo + TILE, stop)
+        for i in range(lo, hi):
+            s = side[i]
+            if not (s == 0 or s in (1, -1)):
+                return i
+        for k in range(realized_rows.size):  # M_t is overwritten last
+            r, c, now = realized_rows[k], impact_rows[k], at_t[k]
+            for i in range(lo, hi):
+                d = _direction_nb(side[i])
+                m = block[effective_row, i]
+                mid_later = m if now else block[r, i]
+                kept = price[i] - mid_later
+                moved = mid_later - m
+                w = 2.0 * d / m
+                block[r, i] = w * kept
+                block[c, i] = w * moved
+                if quoted:
+                    q = block[quoted_row, i]
+                    w_hs = 2.0 * d / q if q > 0 else nan
+                    block[r + hs_shift, i] = w_hs * kept
+                    block[c + hs_shift, i] = w_hs * moved
+        for i in range(lo, hi):
+            d = _direction_nb(side[i])
+            m = block[effective_row, i]
+            move = price[i] - m
+            block[effective_row, i] = 2.0 * d / m * move
+            if quoted:
+                q = block[quoted_row, i]
+                block[effective_row + hs_shift, i] = (2.0 * d / q if q > 0 else nan) * move
+                block[quoted_row, i] = q / m
     return -1
 
 
 def warm_up() -> None:
-    """Compile (or load from numba's cache) the kernel for its wrapper's arrays (inputs read-only)."""
-    one = np.ones(1)
-    one.flags.writeable = False
-    spread_weights_nb(one, one, one, True, 0, 1, np.empty((3, 1)))
+    """Compile (or load from numba's cache) the kernel for its wrapper's arrays.
+
+    The side and the price come read-only (Int8 sides as they are, others as float64).
+    """
+    price = np.ones(1)
+    price.flags.writeable = False
+    rows, at_t = np.zeros(1, np.int64), np.zeros(1, np.bool_)
+    for dtype in (np.int8, np.float64):
+        side = np.ones(1, dtype)
+        side.flags.writeable = False
+        spread_measures_nb(side, price, np.ones((3, 1)), 0, -1, rows + 1, rows + 2, at_t, 0, 0, 1)

@@ -34,7 +34,7 @@ from vizflow.ops._lookup import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from datetime import timedelta
 
     from numpy.typing import NDArray
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from vizflow.market import Market
     from vizflow.ops._horizons import Horizon
 
-__all__ = ["CLOSE", "forward_levels", "forward_return", "horizon_name"]
+__all__ = ["CLOSE", "Finish", "forward_levels", "forward_return", "horizon_name"]
 
 _DIRECTIONS = {"backward": BACKWARD, "forward": FORWARD, "nearest": NEAREST}
 _WHERE = "forward_return"
@@ -372,15 +372,18 @@ def _matching(  # noqa: PLR0917  (forward_return's options, in its order)
 
 def _attach(frame: FrameT, lazy: pl.LazyFrame, ref_lazy: pl.LazyFrame | None, spec: _Spec) -> FrameT:
     """Place the lookup's plan node beside ``frame``: computed now for a DataFrame, lazily otherwise."""
+    finish: Finish | None = spec.finish
     returns = lookup_plan(
         lazy,
         ref_lazy,
         spec.lookup,
-        reads=[spec.price] if spec.price else [],
+        reads=[*([spec.price] if spec.price else []), *(finish.reads if finish else ())],
         ref_reads=list(spec.values),
         compute=lambda df, src: _compute(df, src, spec),
-        schema=dict.fromkeys(spec.names, pl.Float64()),
+        schema=dict.fromkeys(finish.names if finish else spec.names, pl.Float64()),
     )
+    if finish is not None:  # its arrays mark a null with NaN; Polars masks them (threads over columns)
+        returns = returns.with_columns(pl.all().fill_nan(None))
     if isinstance(frame, pl.DataFrame):
         return frame.hstack(returns.collect())
     return pl.concat([frame, returns], how="horizontal")
@@ -403,6 +406,7 @@ def forward_levels(
     allow_exact_matches: bool = True,
     returns_within: Literal["day", "session"] = "day",
     market: Market | str | None = None,
+    finish: Finish | None = None,
 ) -> FrameT:
     """Add reference values (levels, not returns) found at each horizon, several columns in one lookup.
 
@@ -426,11 +430,15 @@ def forward_levels(
         As for :func:`forward_return`.
     allow_exact_matches, returns_within, market
         As for :func:`forward_return`.
+    finish
+        Measures made of the levels in the lookup's own plan node (see :class:`Finish`): the
+        columns added are then ``finish.names``, and the levels are never columns.
 
     Returns
     -------
     DataFrame or LazyFrame
-        ``frame`` with one Float64 column per name, in ``names`` order (horizon by horizon).
+        ``frame`` with one Float64 column per name, in ``names`` order (horizon by horizon), or
+        per name of ``finish.names``.
 
     Raises
     ------
@@ -474,11 +482,19 @@ def forward_levels(
     if len(set(wanted)) != len(wanted) or not all(isinstance(n, str) and n for n in wanted):
         msg = f"forward_return: names={names!r}; expected distinct non-empty names"
         raise VizflowError(msg)
-    clash = [n for n in wanted if n in frame.collect_schema()]
+    schema = frame.collect_schema()
+    clash = [n for n in (wanted if finish is None else finish.names) if n in schema]
     if clash:
         msg = f"forward_return: output column(s) {clash} already exist; drop them or rename them"
         raise VizflowError(msg)
-    order = iter(range(len(wanted)))
+    if finish is not None:
+        require_columns(schema, finish.reads, where="forward_return (frame)")
+    at = list(range(len(wanted))) if finish is None else list(finish.levels_at)
+    width = len(wanted) if finish is None else len(finish.names)
+    if len(at) != len(wanted) or len(set(at)) != len(at) or not all(0 <= r < width for r in at):
+        msg = f"forward_return: finish.levels_at={at}; expected {len(wanted)} distinct rows of its names"
+        raise VizflowError(msg)
+    order = iter(at)
     spec = _Spec(
         lookup=lookup,
         names=tuple(wanted),
@@ -489,8 +505,28 @@ def forward_levels(
         current="own",
         log=False,
         match=_matching(lookup, values, tol, direction, allow_exact_matches, returns_within, market),
+        finish=finish,
     )
     return _attach(frame, lazy, ref_lazy, spec)
+
+
+@dataclass(frozen=True)
+class Finish:
+    """What a levels lookup makes of its levels inside its own plan node (:func:`forward_levels`).
+
+    The node's output is one block, ``float64[len(names), height]`` in row order, NaN for null:
+    the lookup writes the level named ``k``-th (in the order of :func:`forward_levels`' names)
+    to the block's row ``levels_at[k]``; ``compute(frame, block)`` gets the node's rows of the
+    frame (the lookup's columns and ``reads``) and overwrites the block in place with the
+    columns ``names`` (every row of it: rows no level lands in arrive uninitialised). The
+    columns are the block's rows, not copies, so they share one allocation: it is freed with
+    the last of them.
+    """
+
+    names: tuple[str, ...]
+    levels_at: tuple[int, ...]
+    reads: tuple[str, ...]
+    compute: Callable[[pl.DataFrame, NDArray[np.float64]], None]
 
 
 @dataclass(frozen=True)
@@ -506,6 +542,7 @@ class _Spec:
     current: str
     log: bool
     match: _Match
+    finish: Finish | None = None  # measures made of the levels in the node (forward_levels)
 
 
 @dataclass(frozen=True)
@@ -565,6 +602,9 @@ def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.Data
     peak holds the returns array and the columns, not every intermediate as well.
     """
     out = _returns(df, src, spec)
+    if spec.finish is not None:
+        spec.finish.compute(df, out)  # in place; NaN is masked after the node
+        return pl.DataFrame([pl.Series(n, out[k]) for k, n in enumerate(spec.finish.names)], height=df.height)
     columns = [pl.Series(name, out[k], nan_to_null=True) for k, name in enumerate(spec.names)]
     return pl.DataFrame(columns, height=df.height)
 
@@ -584,7 +624,7 @@ def _returns(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> NDArray
     # The kernel walks sorted arrays: one gather is cheaper than random reads in the pass.
     s_values = _sorted_values(df if src is None else src, spec.values, at.s_rows, in_order=at.s_in_order)
     q_rows, q_offsets, q_sorted = at.q_rows, at.q_offsets, at.q_sorted
-    out = np.empty((len(spec.names), df.height))
+    out = np.empty((len(spec.finish.names if spec.finish else spec.names), df.height))
     out[:, q_rows[q_offsets[0] : q_offsets[1]]] = np.nan  # group 0: a null key matches nothing
     q_offsets, s_offsets = q_offsets[1:], at.s_offsets[1:]
     if spec.levels:

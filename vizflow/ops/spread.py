@@ -12,8 +12,9 @@ import polars as pl
 from vizflow._grouping import by_group_runs
 from vizflow._validate import require_columns
 from vizflow.exceptions import DataError, SchemaError, VizflowError
-from vizflow.kernels.spread import spread_weights_nb
-from vizflow.ops.forward import forward_levels, horizon_name
+from vizflow.kernels.spread import spread_measures_nb
+from vizflow.ops._horizons import parse_horizons
+from vizflow.ops.forward import Finish, forward_levels, horizon_name
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -25,9 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = ["spread_decomposition"]
 
-_SPREAD, _OUT = "_vf_spread_quoted", "_vf_spread_weights"
-_W, _W_HS = "_vf_spread_weight", "_vf_spread_weight_hs"
-_RUN = 1 << 16  # rows per run of the compiled pass (runs are grouped into threads)
+_SPREAD = "_vf_spread_quoted"  # the quotes' A - B, read by the lookup
+_RUN = 1 << 16  # rows per run of the compiled passes (runs are grouped into threads)
 _DIRECTIONS = (-1.0, 0.0, 1.0)
 
 
@@ -55,31 +55,44 @@ def _bad_side(side: pl.Series, column: str) -> DataError:
     return DataError(msg)
 
 
-def _read_only(series: pl.Series) -> NDArray[np.float64]:
-    """Return the values as float64, null as NaN, read-only (one compiled specialisation)."""
-    values = np.ascontiguousarray(series.cast(pl.Float64).to_numpy(), dtype=np.float64)
+def _read_only(values: NDArray[Any]) -> NDArray[Any]:
+    """Return ``values`` read-only (one compiled specialisation, whether or not Polars copied)."""
     values.flags.writeable = False
     return values
 
 
-def _weights(inputs: pl.Series, *, side_col: str, quoted: bool) -> pl.Series:
-    """Check the side and return ``2 D / M_t``, ``S_t / M_t``, ``2 D / S_t`` (one pass) as a struct."""
-    n = inputs.len()
-    fields = inputs.struct.unnest()
-    side = _read_only(fields[:, 0].cast(pl.Float64).fill_null(0.0))
-    mid_now = _read_only(fields[:, 1])
-    spread = _read_only(fields[:, 2]) if quoted else mid_now
-    names = [_W, "quoted_spread", _W_HS] if quoted else [_W]
-    out = np.empty((len(names), n))
+def _sides(side: pl.Series) -> NDArray[Any]:
+    """Return the sides, null as 0: Int8 as it is (no copy without nulls), others as float64."""
+    if side.dtype == pl.Int8:
+        return _read_only(side.fill_null(0).to_numpy())
+    return _read_only(side.cast(pl.Float64).fill_null(0.0).to_numpy())
+
+
+def _measures(
+    df: pl.DataFrame,
+    block: NDArray[np.float64],
+    *,
+    price_col: str,
+    side_col: str,
+    quoted_row: int,
+    realized_rows: NDArray[np.int64],
+    impact_rows: NDArray[np.int64],
+    at_t: NDArray[np.bool_],
+    hs_shift: int,
+) -> None:
+    """Write the measures over the levels in ``block`` (:func:`spread_measures_nb`), threads over row runs."""
+    n = df.height
+    side = _sides(df.get_column(side_col))
+    price = _read_only(df.get_column(price_col).cast(pl.Float64).to_numpy())
     runs = np.append(np.arange(0, n, _RUN, dtype=np.int64), np.int64(n))
-    bad = by_group_runs(
-        runs,
-        lambda a, b: spread_weights_nb(side, mid_now, spread, quoted, int(runs[a]), int(runs[b]), out),
-    )
+    rows = (quoted_row + 1, quoted_row, realized_rows, impact_rows, at_t, hs_shift)
+
+    def run(a: int, b: int) -> int:  # runs a..b-1, in a thread (the kernel releases the GIL)
+        return spread_measures_nb(side, price, block, *rows, int(runs[a]), int(runs[b]))
+
+    bad = by_group_runs(runs, run)
     if any(i >= 0 for i in bad):
-        raise _bad_side(fields.get_column(fields.columns[0]), side_col)
-    columns = [pl.Series(name, out[k], nan_to_null=True) for k, name in enumerate(names)]
-    return pl.DataFrame(columns, height=n).to_struct(inputs.name)
+        raise _bad_side(df.get_column(side_col), side_col)
 
 
 def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
@@ -174,11 +187,12 @@ def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
     -----
     One lookup as :func:`vizflow.forward_return` makes it (one key coding, one sort, one pass):
     the quote matched at ``t`` gives the mid and the spread in force, the quote matched at each
-    ``t + h`` the mid; then one compiled pass over the rows (threads over row runs) checks the
-    side and writes the weights ``2 D / M_t`` and ``2 D / (A_t - B_t)`` and the quoted spread,
-    and each measure is one Polars product of a weight and a difference of levels: lazy in,
-    lazy out, computed at ``collect()``. The mids and the spread are read as they are (levels,
-    not returns).
+    ``t + h`` the mid. In the same plan node, compiled passes over the rows (threads over row
+    runs) check the side and write the measures, each as the product of a weight (``2 D / M_t``
+    or ``2 D / (A_t - B_t)``) and a difference of levels, the same to the bit as those Polars
+    expressions; one pass for the measures at ``t`` and one per later horizon. Lazy in, lazy
+    out, computed at ``collect()``. The mids and the spread are read as they are (levels, not
+    returns). A null or NaN price gives null measures.
 
     Examples
     --------
@@ -199,6 +213,7 @@ def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
     [(0.02, 1.0, 0.0), (0.02, 1.0, 2.0)]
     """
     where = "spread_decomposition"
+    parse_horizons(horizons, where=where)  # refuses an empty list, a bad or a repeated horizon
     values = _as_list(horizons)
     schema = trades.collect_schema()
     require_columns(schema, [price_col, side_col], where=where)
@@ -214,64 +229,52 @@ def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
         raise VizflowError(msg)
     book: list[str] = [bid_col, ask_col] if quoted else []
     require_columns(quotes.collect_schema(), [mid_col, *book], where=f"{where} (quotes)")
-    if not values:
-        msg = f"{where}: horizons is empty; expected e.g. [1, 5, 60]"
-        raise VizflowError(msg)
     later: list[float | str] = [h for h in values if not _is_zero(h)]
-    names: list[str] = ["_vf_spread_mid_now", *(f"_vf_spread_mid_{k}" for k in range(len(later)))]
-    clash = [n for n in (*names, _SPREAD, _OUT, _W, _W_HS) if n in schema]
-    if clash:
-        msg = f"{where}: column(s) {clash} are vizflow's temporary names; rename them"
-        raise VizflowError(msg)
-
-    # One lookup: the mid (and the spread in force) at t, the mid at every later horizon.
-    in_force = quotes.lazy()
-    columns: list[str] = [mid_col]
-    at: list[list[str | None]] = [[n] for n in names]
-    if quoted:
-        in_force = in_force.with_columns((pl.col(ask_col) - pl.col(bid_col)).alias(_SPREAD))
-        columns.append(_SPREAD)
-        at = [[names[0], _SPREAD], *([n, None] for n in names[1:])]
-    lazy = forward_levels(  # validates the horizons
-        trades.lazy(), [0.0, *later], in_force, columns, at, time_col=time_col, symbol_col=symbol_col,
-        reference_time_col=quote_time_col, reference_symbol_col=quote_symbol_col, tolerance=tolerance,
-        date_col=date_col, direction=direction, allow_exact_matches=allow_exact_matches,
-        returns_within=returns_within, market=market,
-    )  # fmt: skip
     out_names: list[str] = ["effective_spread"]
     for h in values:
         out_names += [horizon_name(h, "realized_spread_"), horizon_name(h, "price_impact_")]
     if quoted:
         out_names = ["quoted_spread", *out_names, *(f"{n}_hs" for n in out_names)]
-    duplicates = sorted({n for n in out_names if out_names.count(n) > 1})
-    if duplicates:
-        msg = f"{where}: duplicate horizons {duplicates}; give each horizon once"
-        raise VizflowError(msg)
     clash = [n for n in out_names if n in schema]
     if clash:
         msg = f"{where}: output column(s) {clash} already exist in trades; drop or rename them"
         raise VizflowError(msg)
-    # One compiled pass checks the side and writes the weights 2 D / M_t and 2 D / (A_t - B_t)
-    # and the quoted spread; then every measure is one difference of levels times a weight.
-    inputs = [side_col, names[0], *([_SPREAD] if quoted else [])]
-    weight_names = [_W, "quoted_spread", _W_HS] if quoted else [_W]
-    batch = partial(_weights, side_col=side_col, quoted=quoted)
-    struct = pl.Struct(dict.fromkeys(weight_names, pl.Float64()))
-    weights = pl.struct(inputs).map_batches(batch, return_dtype=struct)  # one batch: all rows
-    lazy = lazy.with_columns(weights.alias(_OUT)).unnest(_OUT)
-    mid_now = pl.col(names[0])
-    p = pl.col(price_col).cast(pl.Float64)
-    later_mid = iter(names[1:])
-    mid_at = {h: mid_now if _is_zero(h) else pl.col(next(later_mid)) for h in values}
-    moves = {"effective_spread": p - mid_now}
-    for h in values:
-        moves[horizon_name(h, "realized_spread_")] = p - mid_at[h]
-        moves[horizon_name(h, "price_impact_")] = mid_at[h] - mid_now
-    measures = [(pl.col(_W) * move).alias(name) for name, move in moves.items()]
+
+    # One lookup: the mid (and the spread in force) at t, the mid at every later horizon, each
+    # left in the row of the output block of a measure made from it (M_t: the effective spread's,
+    # S_t: the quoted spread's, M_{t+h}: the realized spread's); the lookup's node then writes
+    # the measures over them in one pass (kernels/spread.py).
+    first = 1 if quoted else 0  # the effective spread's row; the quoted spread's is 0
+    moves = 1 + 2 * len(values)  # the effective spread, then a realized and an impact per horizon
+    realized_rows = np.arange(first + 1, first + moves, 2, dtype=np.int64)
+    later_rows: list[int] = [int(r) for h, r in zip(values, realized_rows, strict=True) if not _is_zero(h)]
+    in_force = quotes.lazy()
+    columns: list[str] = [mid_col]
+    now: list[str | None] = ["mid_now"]
+    levels_at = [first]
     if quoted:
-        measures += [(pl.col(_W_HS) * move).alias(f"{name}_hs") for name, move in moves.items()]
-    temporary = [_W, *names, *([_SPREAD, _W_HS] if quoted else [])]
-    lazy = lazy.with_columns(measures).drop(temporary).select(*schema.names(), *out_names)
+        in_force = in_force.with_columns((pl.col(ask_col) - pl.col(bid_col)).alias(_SPREAD))
+        columns.append(_SPREAD)
+        now.append(_SPREAD)
+        levels_at.append(0)
+    # The levels' names: a row per horizon (0, then the later ones), a name or None per column.
+    at: list[list[str | None]] = [now, *([f"mid_{r}", *([None] if quoted else [])] for r in later_rows)]
+    levels_at += later_rows
+    measures = partial(
+        _measures, price_col=price_col, side_col=side_col, quoted_row=first - 1,
+        realized_rows=realized_rows, impact_rows=realized_rows + 1,
+        at_t=np.array([_is_zero(h) for h in values]), hs_shift=moves,
+    )  # fmt: skip
+    finish = Finish(
+        names=tuple(out_names), levels_at=tuple(levels_at), reads=(price_col, side_col), compute=measures
+    )
+    lazy = forward_levels(  # validates the horizons
+        trades.lazy(), [0.0, *later], in_force, columns, at, time_col=time_col, symbol_col=symbol_col,
+        reference_time_col=quote_time_col, reference_symbol_col=quote_symbol_col, tolerance=tolerance,
+        date_col=date_col, direction=direction, allow_exact_matches=allow_exact_matches,
+        returns_within=returns_within, market=market,
+        finish=finish,
+    )  # fmt: skip
     if isinstance(trades, pl.DataFrame):
         return lazy.collect()
     return lazy
