@@ -557,13 +557,22 @@ class _Match:
     bounds: tuple[float, ...]
 
 
-def _in_sorted_order(
-    values: NDArray[np.float64], rows: NDArray[np.int64], *, in_order: bool
-) -> NDArray[np.float64]:
-    """Return a writable float64 copy of ``values`` in sorted row order (a plain copy when already in it)."""
+def _copy_floats(series: pl.Series, out: NDArray[np.float64]) -> None:
+    """Write ``series`` as float64 (null as NaN) into ``out``, a chunk at a time (no whole copy between)."""
+    position = 0
+    for chunk in series.cast(pl.Float64).get_chunks():
+        out[position : position + chunk.len()] = chunk.to_numpy()  # no copy for a chunk without nulls
+        position += chunk.len()
+
+
+def _in_sorted_order(series: pl.Series, rows: NDArray[np.int64], *, in_order: bool) -> NDArray[np.float64]:
+    """Return a writable float64 copy of ``series`` (null as NaN) in sorted row order."""
+    out = np.empty(series.len())
     if in_order:
-        return np.array(values, dtype=np.float64, order="C")
-    return np.ascontiguousarray(values[rows], dtype=np.float64)
+        _copy_floats(series, out)
+    else:
+        np.take(series.cast(pl.Float64).to_numpy(), rows, out=out)
+    return out
 
 
 def _sorted_values(
@@ -572,11 +581,11 @@ def _sorted_values(
     """Return ``float64[len(columns), height]``: each column (nulls as NaN) in sorted row order."""
     out = np.empty((len(columns), frame.height))
     for c, column in enumerate(columns):
-        values = frame.get_column(column).cast(pl.Float64).to_numpy()
+        series = frame.get_column(column)
         if in_order:
-            out[c] = values
+            _copy_floats(series, out[c])
         else:
-            np.take(values, rows, out=out[c])
+            np.take(series.cast(pl.Float64).to_numpy(), rows, out=out[c])
     return out
 
 
@@ -639,8 +648,7 @@ def _returns(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> NDArray
         now = s_values[0]
     else:
         assert spec.price is not None  # nulls arrive as NaN
-        own_price = df.get_column(spec.price).cast(pl.Float64).to_numpy()
-        now = _in_sorted_order(own_price, q_rows, in_order=at.q_in_order)
+        now = _in_sorted_order(df.get_column(spec.price), q_rows, in_order=at.q_in_order)
     one_column = all(row == (k,) for k, row in enumerate(spec.slots))  # the kernels' fast case
     slots = None if one_column else np.array(spec.slots, dtype=np.int64)
     shifts = np.array(match.shifts, dtype=at.q_sorted.dtype)  # int64 shifts with int64 times
