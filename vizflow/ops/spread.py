@@ -187,12 +187,13 @@ def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
     -----
     One lookup as :func:`vizflow.forward_return` makes it (one key coding, one sort, one pass):
     the quote matched at ``t`` gives the mid and the spread in force, the quote matched at each
-    ``t + h`` the mid. In the same plan node, compiled passes over the rows (threads over row
-    runs) check the side and write the measures, each as the product of a weight (``2 D / M_t``
+    ``t + h`` the mid. In the same plan node, one compiled pass over the rows (threads over row
+    runs) checks the side and writes the measures, each as the product of a weight (``2 D / M_t``
     or ``2 D / (A_t - B_t)``) and a difference of levels, the same to the bit as those Polars
-    expressions; one pass for the measures at ``t`` and one per later horizon. Lazy in, lazy
-    out, computed at ``collect()``. The mids and the spread are read as they are (levels, not
-    returns). A null or NaN price gives null measures.
+    expressions, over the levels where the lookup left them in the block of output columns (the
+    levels take no memory of their own; the columns share that block, freed with the last of
+    them). Lazy in, lazy out, computed at ``collect()``. The mids and the spread are read as they
+    are (levels, not returns). A null or NaN price gives null measures.
 
     Examples
     --------
