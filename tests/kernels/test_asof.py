@@ -18,7 +18,7 @@ from vizflow.kernels.asof import (
     forward_returns_nb,
 )
 
-ONE_SLOT = np.zeros((1, 1), np.int64)  # one shift, one value column, written to out[0]
+ONE_PROBE = np.zeros(1, np.int64)  # one probe, reading value column 0, written to out[0]
 
 
 def _one_lookup(quotes: list[float], t: float, h: float, direction: int) -> float:
@@ -28,7 +28,7 @@ def _one_lookup(quotes: list[float], t: float, h: float, direction: int) -> floa
     out = np.empty((1, 1))
     forward_returns_nb(
         q_offsets, np.zeros(1, np.int64), np.array([t]), np.ones(1), s_offsets, np.array(quotes),
-        prices.reshape(1, -1), ONE_SLOT, np.array([h]), np.zeros(1, np.bool_), direction, True, math.inf,
+        prices.reshape(1, -1), ONE_PROBE, np.array([h]), np.zeros(1, np.bool_), direction, True, math.inf,
         False, False, np.empty(0), out,
     )  # fmt: skip
     return out[0, 0] + 1
@@ -92,27 +92,28 @@ def test_backward_returns_nb_equals_the_general_kernel_bit_for_bit(data, n_group
     q_rows = (
         np.arange(n, dtype=np.int64) if identity else np.array(data.draw(st.permutations(range(n))), np.int64)
     )
-    values, slots = s_price.reshape(1, -1), np.arange(shifts.size, dtype=np.int64).reshape(-1, 1)
+    values, columns = s_price.reshape(1, -1), np.zeros(shifts.size, dtype=np.int64)
     general = np.full((shifts.size, n), 7.0)
     forward_returns_nb(
-        q_offsets, q_rows, q_time, now, s_offsets, s_time, values, slots, shifts,
+        q_offsets, q_rows, q_time, now, s_offsets, s_time, values, columns, shifts,
         np.zeros(shifts.size, np.bool_), BACKWARD, True, math.inf, log, False, np.empty(0), general,
     )  # fmt: skip
     fast = np.full((shifts.size, n), 7.0)
     backward_returns_nb(
-        q_offsets, q_rows, q_time, now, s_offsets, s_time, values, None, shifts, log, False, identity, fast
-    )  # slots None: the compiled case without slot reads, against explicit slots
+        q_offsets, q_rows, q_time, now, s_offsets, s_time, values, columns, shifts, log, False, identity, fast
+    )
     assert np.array_equal(fast.view(np.int64), general.view(np.int64))
 
 
-def _slots(data: st.DataObject, n_shifts: int, n_cols: int) -> np.ndarray:
-    """Output slots ``[shift, column]``, some -1 (not wanted), numbered in order."""
+def _probes(
+    data: st.DataObject, shifts: np.ndarray, n_cols: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Probes (shift, column) drawn from the grid, in grid order: their shift index, shift and column."""
     wanted = np.array(
-        data.draw(st.lists(st.booleans(), min_size=n_shifts * n_cols, max_size=n_shifts * n_cols))
-    )
-    slots = np.full(n_shifts * n_cols, -1, np.int64)
-    slots[wanted] = np.arange(wanted.sum())
-    return slots.reshape(n_shifts, n_cols)
+        data.draw(st.lists(st.booleans(), min_size=shifts.size * n_cols, max_size=shifts.size * n_cols))
+    ).reshape(shifts.size, n_cols)
+    at, columns = np.nonzero(wanted)
+    return at, shifts[at], columns.astype(np.int64)
 
 
 @given(
@@ -139,23 +140,22 @@ def test_levels_of_several_columns_are_what_each_one_column_return_reads(
     shifts = np.array(
         data.draw(st.lists(st.sampled_from([0.0, 0.1, 0.3, -0.1, 2.5]), min_size=1, max_size=3, unique=True))
     )
-    slots = _slots(data, shifts.size, 2)
+    at, probe_shifts, columns = _probes(data, shifts, 2)
     rows = np.array(data.draw(st.permutations(range(n))), np.int64)
-    close = np.zeros(shifts.size, np.bool_)
-    levels = np.full((int(slots.max()) + 1, n), 7.0)
+    close = np.zeros(probe_shifts.size, np.bool_)
+    levels = np.full((probe_shifts.size + 1, n), 7.0)  # a row past the probes stays untouched
     forward_returns_nb(
-        q_offsets, rows, q_time, np.empty(0), s_offsets, s_time, values, slots, shifts, close, direction,
-        allow_exact, tolerance, False, True, np.empty(0), levels,
+        q_offsets, rows, q_time, np.empty(0), s_offsets, s_time, values, columns, probe_shifts, close,
+        direction, allow_exact, tolerance, False, True, np.empty(0), levels,
     )  # fmt: skip
-    for (k, c), slot in np.ndenumerate(slots):
-        if slot < 0:
-            continue
+    assert (levels[-1] == 7.0).all()
+    for probe, (k, c) in enumerate(zip(at, columns, strict=True)):
         one = np.full((1, n), 7.0)
         forward_returns_nb(
-            q_offsets, rows, q_time, now, s_offsets, s_time, values[c : c + 1], None, shifts[k : k + 1],
-            close[:1], direction, allow_exact, tolerance, False, False, np.empty(0), one,
+            q_offsets, rows, q_time, now, s_offsets, s_time, values[c : c + 1], np.zeros(1, np.int64),
+            shifts[k : k + 1], close[:1], direction, allow_exact, tolerance, False, False, np.empty(0), one,
         )  # fmt: skip
-        level = levels[slot]
+        level = levels[probe]
         sorted_now = np.empty(n)
         sorted_now[rows] = now
         with np.errstate(all="ignore"):
@@ -175,14 +175,14 @@ def test_backward_levels_equal_the_general_kernel_bit_for_bit(data, n_groups, id
     shifts = np.array(
         data.draw(st.lists(st.sampled_from([0.0, 0.1, 0.7, -0.1]), min_size=1, max_size=3, unique=True))
     )
-    slots = _slots(data, shifts.size, 2)
+    _, probe_shifts, columns = _probes(data, shifts, 2)
     rows = (
         np.arange(n, dtype=np.int64) if identity else np.array(data.draw(st.permutations(range(n))), np.int64)
     )
-    general = np.full((int(slots.max()) + 1, n), 7.0)
+    general = np.full((probe_shifts.size, n), 7.0)
     forward_returns_nb(
-        q_offsets, rows, q_time, np.empty(0), s_offsets, s_time, values, slots, shifts,
-        np.zeros(shifts.size, np.bool_), BACKWARD, True, math.inf, False, True, np.empty(0), general,
+        q_offsets, rows, q_time, np.empty(0), s_offsets, s_time, values, columns, probe_shifts,
+        np.zeros(probe_shifts.size, np.bool_), BACKWARD, True, math.inf, False, True, np.empty(0), general,
     )  # fmt: skip
     fast = np.full_like(general, 7.0)
     backward_returns_nb(
@@ -193,8 +193,8 @@ def test_backward_levels_equal_the_general_kernel_bit_for_bit(data, n_groups, id
         s_offsets,
         s_time,
         values,
-        slots,
-        shifts,
+        columns,
+        probe_shifts,
         False,
         True,
         identity,

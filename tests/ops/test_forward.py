@@ -929,20 +929,21 @@ def test_sorted_integer_keys_of_both_sides_get_key_codes_codes_by_a_merge(a, b, 
 
 
 def test_forward_levels_finish_makes_its_columns_from_the_levels_in_the_node():
-    """A Finish gets the levels in the block rows it chose and overwrites the block with its columns."""
+    """A Finish finds the levels in the block's first rows and overwrites the block with its columns."""
     quotes = pl.DataFrame({"symbol": "A", "t": [0.0, 10.0], "bid": [9.0, 9.5], "ask": [11.0, 10.5]})
     trades = pl.DataFrame({"symbol": ["A", "A", "B"], "t": [5.0, 7.0, 1.0], "size": [2.0, 3.0, 4.0]})
     seen = []
 
     def widths(frame: pl.DataFrame, block: np.ndarray) -> None:
         seen.append(frame.columns)
-        bid_now, ask_now, ask_later = block[2].copy(), block[0].copy(), block[1].copy()
+        bid_now, ask_now, ask_later = block[0].copy(), block[1].copy(), block[2].copy()  # names' order
         block[0] = (ask_now - bid_now) * frame["size"].to_numpy()
         block[1] = ask_later - ask_now
         block[2] = np.nan  # a null
+        block[3] = bid_now  # a row past the levels
 
-    def finish(names=("w", "move", "none"), levels_at=(2, 0, 1), reads=("size",)):
-        return vf.ops.forward.Finish(names=names, levels_at=levels_at, reads=reads, compute=widths)
+    def finish(names=("w", "move", "none", "bid"), reads=("size",)):
+        return vf.ops.forward.Finish(names=names, reads=reads, compute=widths)
 
     names = [["b", "a"], [None, "a5"]]
     levels = partial(vf.ops.forward.forward_levels, time_col="t")
@@ -950,15 +951,20 @@ def test_forward_levels_finish_makes_its_columns_from_the_levels_in_the_node():
     assert seen == []  # nothing runs before collect()
     got = lazy.collect()
     assert "size" in seen[0]
-    assert got.columns == ["symbol", "t", "size", "w", "move", "none"]
+    assert got.columns == ["symbol", "t", "size", "w", "move", "none", "bid"]
     # t = 5: bid 9, ask 11 at t, ask 10.5 at t + 5; t = 7: no quote yet at t + 5 = 12 (past the
     # last one, forward_return's rule); symbol B has no quote at all.
     assert got["w"].to_list() == [4.0, 6.0, None]
     assert got["move"].to_list() == [-0.5, None, None]
     assert got["none"].null_count() == 3
-    bad, taken, unknown = finish(levels_at=(0, 0, 1)), finish(names=("size",)), finish(reads=("qty",))
-    with pytest.raises(VizflowError, match="levels_at"):
-        levels(trades, [0, 5], quotes, ["bid", "ask"], names, finish=bad)
+    assert got["bid"].to_list() == [9.0, 9.0, None]
+    short, taken, unknown = (
+        finish(names=("w", "move")),
+        finish(names=("size", "a", "b")),
+        finish(reads=("qty",)),
+    )
+    with pytest.raises(VizflowError, match="one at least per level"):
+        levels(trades, [0, 5], quotes, ["bid", "ask"], names, finish=short)
     with pytest.raises(VizflowError, match="already exist"):
         levels(trades, [0, 5], quotes, ["bid", "ask"], names, finish=taken)
     with pytest.raises(ColumnNotFoundError, match="'qty'"):

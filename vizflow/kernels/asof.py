@@ -81,49 +81,14 @@ def _pick_nb(
     return back if target - s_time[back] <= tolerance + slack else -1
 
 
-@njit(cache=True)
-def _write_nan_nb(out: np.ndarray, slots: np.ndarray | None, k: int, row: int) -> None:
-    """Write NaN to the slots of shift ``k`` (every shift when ``k < 0``) of output ``row``.
-
-    ``slots`` None: one value column, shift ``k`` writes ``out[k]`` (numba compiles this case
-    apart, without the slot reads, which cost the returns kernels half their speed).
-    """
-    if slots is None:
-        if k >= 0:
-            out[k, row] = math.nan
-        else:
-            for kk in range(out.shape[0]):
-                out[kk, row] = math.nan
-        return
-    for kk in range(slots.shape[0]):
-        if k >= 0 and kk != k:
-            continue
-        for c in range(slots.shape[1]):
-            slot = slots[kk, c]
-            if slot >= 0:
-                out[slot, row] = math.nan
-
-
 @njit(cache=True, inline="always")
-def _write_values_nb(
-    out: np.ndarray,
-    slots: np.ndarray | None,
-    k: int,
-    row: int,
-    s_values: np.ndarray,
-    j: int,
-    p0: float,
-    log: bool,
-    levels: bool,
-) -> None:
-    """Write the values of source row ``j`` to the slots of shift ``k``: levels or returns on ``p0``."""
-    if slots is None:
-        out[k, row] = _value_nb(s_values[0, j], p0, log, levels)
-        return
-    for c in range(slots.shape[1]):
-        slot = slots[k, c]
-        if slot >= 0:
-            out[slot, row] = _value_nb(s_values[c, j], p0, log, levels)
+def _write_nan_nb(out: np.ndarray, n_probes: int, k: int, row: int) -> None:
+    """Write NaN to probe ``k``'s output (every probe's when ``k < 0``) of output ``row``."""
+    if k >= 0:
+        out[k, row] = math.nan
+    else:
+        for kk in range(n_probes):
+            out[kk, row] = math.nan
 
 
 @njit(cache=True, inline="always")
@@ -148,7 +113,7 @@ def forward_returns_nb(
     s_offsets: np.ndarray,
     s_time: np.ndarray,
     s_values: np.ndarray,
-    slots: np.ndarray | None,
+    columns: np.ndarray,
     shifts: np.ndarray,
     to_close: np.ndarray,
     direction: int,
@@ -159,24 +124,23 @@ def forward_returns_nb(
     bounds: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """Write the returns (or levels) at every shift to ``out[slot, row]``, in one pass over each group.
+    """Write the returns (or levels) of every probe to ``out[probe, row]``, in one pass over each group.
 
     Both sides are sorted by (group, time) and share group numbering (``q_offsets`` and
     ``s_offsets`` have the same length); ``q_time`` and ``now`` (the current price) are in query
-    sort order and ``q_rows`` maps a sorted position to its output row. For each query row and
-    shift ``h`` (negative: the past) the price is the source row matched at ``t + h`` by
-    :func:`_pick_nb` (``direction``, ``allow_exact``, ``tolerance``, comparisons allowing
-    :data:`TIE_SLACK`); a backward match is null beyond the group's last source time (no
-    future price yet). Where ``to_close[k]``, the price is the group's last one (the close).
-    With ``bounds`` (the sessions' edges on the clock, ascending) a window ``[t, t + h]`` that
-    leaves the session holding ``t`` is null. ``s_values[c]`` is the ``c``-th reference value
-    column in source sort order; the row matched at shift ``k`` gives ``out[slots[k, c], row]``
-    for each ``c`` with ``slots[k, c] >= 0`` (one match, several columns read; ``slots`` None:
-    ``s_values[0]`` to ``out[k, row]``, compiled without the slot reads). The value is the
-    return ``(price - now) / now`` or ``log(price / now)``, or with ``levels`` the price itself
-    (``now`` and ``log`` then unread); NaN times or prices, zero current prices (returns) and
-    non-finite values give NaN. Two pointers per shift move forward through the group:
-    O(n_query * n_shifts + n_source).
+    sort order and ``q_rows`` maps a sorted position to its output row. A probe ``k`` reads the
+    value column ``s_values[columns[k]]`` (in source sort order) at the shift ``shifts[k]``
+    (negative: the past; a shift repeats when several columns are read at it). For each query
+    row and probe the price is the source row matched at ``t + h`` by :func:`_pick_nb`
+    (``direction``, ``allow_exact``, ``tolerance``, comparisons allowing :data:`TIE_SLACK`); a
+    backward match is null beyond the group's last source time (no future price yet). Where
+    ``to_close[k]``, the price is the group's last one (the close). With ``bounds`` (the
+    sessions' edges on the clock, ascending) a window ``[t, t + h]`` that leaves the session
+    holding ``t`` is null. The value is the return ``(price - now) / now`` or
+    ``log(price / now)``, or with ``levels`` the price itself (``now`` and ``log`` then unread);
+    NaN times or prices, zero current prices (returns) and non-finite values give NaN. Rows of
+    ``out`` past the probes are not touched. Two pointers per probe move forward through the
+    group: O(n_query * n_probes + n_source).
     """
     n_groups = q_offsets.size - 1
     n_shifts = shifts.size
@@ -198,7 +162,7 @@ def forward_returns_nb(
             t = q_time[i]
             p0 = 1.0 if levels else now[i]
             if math.isnan(t) or math.isnan(p0) or p0 == 0.0 or last < s_lo:
-                _write_nan_nb(out, slots, -1, row)
+                _write_nan_nb(out, n_shifts, -1, row)
                 continue
             lo_edge, hi_edge = -math.inf, math.inf
             if n_bounds > 1:  # the session holding t: [bounds[b], bounds[b + 1]), the last one closed
@@ -210,7 +174,7 @@ def forward_returns_nb(
                 target = last_time if to_close[k] else t + shift
                 slack = TIE_SLACK * max(abs(t), abs(shift), abs(target))
                 if target < lo_edge - slack or target > hi_edge + slack:
-                    _write_nan_nb(out, slots, k, row)
+                    _write_nan_nb(out, n_shifts, k, row)
                     continue
                 if to_close[k]:
                     j = last
@@ -236,11 +200,9 @@ def forward_returns_nb(
                     if j >= 0 and direction == BACKWARD and target - slack > last_time:
                         j = -1  # no future price yet
                 if j < 0:
-                    _write_nan_nb(out, slots, k, row)
-                elif slots is None:
-                    out[k, row] = _value_nb(s_values[0, j], p0, log, levels)
+                    _write_nan_nb(out, n_shifts, k, row)
                 else:
-                    _write_values_nb(out, slots, k, row, s_values, j, p0, log, levels)
+                    out[k, row] = _value_nb(s_values[columns[k], j], p0, log, levels)
 
 
 @njit(cache=True, nogil=True)
@@ -252,7 +214,7 @@ def backward_returns_nb(
     s_offsets: np.ndarray,
     s_time: np.ndarray,
     s_values: np.ndarray,
-    slots: np.ndarray | None,
+    columns: np.ndarray,
     shifts: np.ndarray,
     log: bool,
     levels: bool,
@@ -269,7 +231,7 @@ def backward_returns_nb(
     :data:`EXACT_INT_TIMES`) are compared as integers, without the float slack or a cast of the
     times. Same answers, bit for bit, as :func:`forward_returns_nb` with
     ``direction=BACKWARD, allow_exact=True, tolerance=inf``, no bounds and no close (``s_values``,
-    ``slots`` and ``levels`` as there). Both
+    ``columns`` and ``levels`` as there). Both
     release the GIL: runs of whole groups (slices of both offsets) can go to threads.
     """
     n_groups = q_offsets.size - 1
@@ -287,7 +249,7 @@ def backward_returns_nb(
             t = q_time[i]
             p0 = 1.0 if levels else now[i]
             if math.isnan(t) or math.isnan(p0) or p0 == 0.0 or last < s_lo:
-                _write_nan_nb(out, slots, -1, row)
+                _write_nan_nb(out, n_shifts, -1, row)
                 continue
             for k in range(n_shifts):
                 shift = shifts[k]
@@ -298,11 +260,9 @@ def backward_returns_nb(
                     j += 1
                 upto[k] = j
                 if j == s_lo or target - slack > last_time:  # nothing at or before, or no future price yet
-                    _write_nan_nb(out, slots, k, row)
-                elif slots is None:
-                    out[k, row] = _value_nb(s_values[0, j - 1], p0, log, levels)
+                    _write_nan_nb(out, n_shifts, k, row)
                 else:
-                    _write_values_nb(out, slots, k, row, s_values, j - 1, p0, log, levels)
+                    out[k, row] = _value_nb(s_values[columns[k], j - 1], p0, log, levels)
 
 
 @njit(cache=True)
@@ -350,14 +310,14 @@ def warm_up() -> None:
     offsets, rows = np.array([0, 2], np.int64), np.arange(2, dtype=np.int64)
     times, prices = np.array([0.0, 1.0]), np.ones(2)
     values = prices.reshape(1, 2)
-    for slots in (None, np.zeros((1, 1), np.int64)):  # returns / levels of several columns
-        forward_returns_nb(
-            offsets, rows, times, prices, offsets, times, values, slots, np.ones(1), np.zeros(1, np.bool_),
-            BACKWARD, True, math.inf, False, slots is not None, np.empty(0), np.empty((1, 2)),
+    columns = np.zeros(1, np.int64)  # the value column each probe reads
+    forward_returns_nb(
+        offsets, rows, times, prices, offsets, times, values, columns, np.ones(1), np.zeros(1, np.bool_),
+        BACKWARD, True, math.inf, False, False, np.empty(0), np.empty((1, 2)),
+    )  # fmt: skip
+    for time, shift in ((times, np.ones(1)), (np.array([0, 1], np.int64), np.ones(1, np.int64))):
+        backward_returns_nb(
+            offsets, rows, time, prices, offsets, time, values, columns, shift, False, False, True,
+            np.empty((1, 2)),
         )  # fmt: skip
-        for time, shift in ((times, np.ones(1)), (np.array([0, 1], np.int64), np.ones(1, np.int64))):
-            backward_returns_nb(
-                offsets, rows, time, prices, offsets, time, values, slots, shift, False, slots is not None,
-                True, np.empty((1, 2)),
-            )  # fmt: skip
     asof_price_nb(offsets, times, offsets, times, prices, BACKWARD, True, math.inf, np.empty(2))

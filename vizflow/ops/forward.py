@@ -328,7 +328,7 @@ def forward_return(
         names=tuple(columns),
         price=price if current == "own" else None,
         values=(ref_price if ref_lazy is not None else price,),
-        slots=tuple((k,) for k in range(len(values))),
+        columns=(0,) * len(values),
         levels=False,
         current=current,
         log=log,
@@ -489,22 +489,26 @@ def forward_levels(
         raise VizflowError(msg)
     if finish is not None:
         require_columns(schema, finish.reads, where="forward_return (frame)")
-    at = list(range(len(wanted))) if finish is None else list(finish.levels_at)
-    width = len(wanted) if finish is None else len(finish.names)
-    if len(at) != len(wanted) or len(set(at)) != len(at) or not all(0 <= r < width for r in at):
-        msg = f"forward_return: finish.levels_at={at}; expected {len(wanted)} distinct rows of its names"
-        raise VizflowError(msg)
-    order = iter(at)
+        if len(finish.names) < len(wanted):
+            msg = (
+                f"forward_return: finish.names={finish.names}; expected one at least per level "
+                f"({len(wanted)})"
+            )
+            raise VizflowError(msg)
+    # One probe per name: the horizon it is read at (repeated for several columns) and its column.
+    probes = [(values[k], c) for k, row in enumerate(rows) for c, n in enumerate(row) if n is not None]
     spec = _Spec(
         lookup=lookup,
         names=tuple(wanted),
         price=None,
         values=tuple(columns),
-        slots=tuple(tuple(-1 if n is None else next(order) for n in row) for row in rows),
+        columns=tuple(c for _, c in probes),
         levels=True,
         current="own",
         log=False,
-        match=_matching(lookup, values, tol, direction, allow_exact_matches, returns_within, market),
+        match=_matching(
+            lookup, [h for h, _ in probes], tol, direction, allow_exact_matches, returns_within, market
+        ),
         finish=finish,
     )
     return _attach(frame, lazy, ref_lazy, spec)
@@ -515,8 +519,8 @@ class Finish:
     """What a levels lookup makes of its levels inside its own plan node (:func:`forward_levels`).
 
     The node's output is one block, ``float64[len(names), height]`` in row order, NaN for null:
-    the lookup writes the level named ``k``-th (in the order of :func:`forward_levels`' names)
-    to the block's row ``levels_at[k]``; ``compute(frame, block)`` gets the node's rows of the
+    the lookup writes the level named ``k``-th (in the order of :func:`forward_levels`' names,
+    horizon by horizon) to the block's row ``k``; ``compute(frame, block)`` gets the node's rows of the
     frame (the lookup's columns and ``reads``) and overwrites the block in place with the
     columns ``names`` (every row of it: rows no level lands in arrive uninitialised). The
     columns are the block's rows, not copies, so they share one allocation: it is freed with
@@ -524,7 +528,6 @@ class Finish:
     """
 
     names: tuple[str, ...]
-    levels_at: tuple[int, ...]
     reads: tuple[str, ...]
     compute: Callable[[pl.DataFrame, NDArray[np.float64]], None]
 
@@ -537,7 +540,7 @@ class _Spec:
     names: tuple[str, ...]  # one per output slot
     price: str | None  # the frame's current price (None: not read)
     values: tuple[str, ...]  # the source's value columns (the frame's price without a reference)
-    slots: tuple[tuple[int, ...], ...]  # [shift][value column]: output slot, or -1
+    columns: tuple[int, ...]  # per probe (output row): the value column it reads, at match.shifts[probe]
     levels: bool  # write the values found, not returns on the current price
     current: str
     log: bool
@@ -619,7 +622,10 @@ def _compute(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> pl.Data
 
 
 def _returns(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> NDArray[np.float64]:
-    """Return the outputs as ``float64[n_slots, df.height]`` in ``df``'s row order, NaN for null."""
+    """Return the outputs as ``float64[rows, df.height]`` in ``df``'s row order, NaN for null.
+
+    A row per probe (or the finish's block, whose first rows the probes fill).
+    """
     match = spec.match
     integer = (
         _is_plain_backward(spec)
@@ -649,8 +655,7 @@ def _returns(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> NDArray
     else:
         assert spec.price is not None  # nulls arrive as NaN
         now = _in_sorted_order(df.get_column(spec.price), q_rows, in_order=at.q_in_order)
-    one_column = all(row == (k,) for k, row in enumerate(spec.slots))  # the kernels' fast case
-    slots = None if one_column else np.array(spec.slots, dtype=np.int64)
+    columns = np.array(spec.columns, dtype=np.int64)
     shifts = np.array(match.shifts, dtype=at.q_sorted.dtype)  # int64 shifts with int64 times
     to_close, bounds = np.array(match.to_close, dtype=np.bool_), np.array(match.bounds, np.float64)
     plain = _is_plain_backward(spec)
@@ -659,12 +664,12 @@ def _returns(df: pl.DataFrame, src: pl.DataFrame | None, spec: _Spec) -> NDArray
         qo, so = q_offsets[a : b + 1], s_offsets[a : b + 1]
         if plain:
             backward_returns_nb(
-                qo, q_rows, q_sorted, now, so, at.s_sorted, s_values, slots, shifts, spec.log, spec.levels,
+                qo, q_rows, q_sorted, now, so, at.s_sorted, s_values, columns, shifts, spec.log, spec.levels,
                 at.q_in_order, out,
             )  # fmt: skip
         else:
             forward_returns_nb(
-                qo, q_rows, q_sorted, now, so, at.s_sorted, s_values, slots, shifts, to_close,
+                qo, q_rows, q_sorted, now, so, at.s_sorted, s_values, columns, shifts, to_close,
                 match.direction, match.allow_exact, match.tolerance, spec.log, spec.levels, bounds, out,
             )  # fmt: skip
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 from functools import partial
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 
 import numpy as np
 import polars as pl
@@ -68,27 +68,55 @@ def _sides(side: pl.Series) -> NDArray[Any]:
     return _read_only(side.cast(pl.Float64).fill_null(0.0).to_numpy())
 
 
+class _Layout(NamedTuple):
+    """The rows of the output block: the lookup's levels first, where the measures made of them go."""
+
+    names: tuple[str, ...]  # the block's rows in order
+    rows: NDArray[np.int64]  # effective, quoted (-1: none), effective_hs (-1: none)
+    realized: NDArray[np.int64]  # [plain, _hs] x horizon
+    impact: NDArray[np.int64]  # [plain, _hs] x horizon
+    at_t: NDArray[np.bool_]  # a horizon of 0: M_{t+h} is M_t
+
+
+def _layout(values: list[float | str], *, quoted: bool) -> _Layout:
+    """Lay out the block: ``M_t`` (effective), ``S_t`` (quoted), later ``M_{t+h}`` (realized), the rest."""
+    names: list[str] = []
+    at_t = np.array([_is_zero(h) for h in values], dtype=np.bool_)
+    realized = np.full((2, len(values)), -1, np.int64)
+    impact = np.full((2, len(values)), -1, np.int64)
+
+    def row(name: str) -> int:
+        names.append(name)
+        return len(names) - 1
+
+    effective, quoted_row = row("effective_spread"), row("quoted_spread") if quoted else -1
+    for k in [*np.flatnonzero(~at_t), *np.flatnonzero(at_t)]:  # the later horizons' levels first
+        realized[0, k] = row(horizon_name(values[k], "realized_spread_"))
+    for k, h in enumerate(values):
+        impact[0, k] = row(horizon_name(h, "price_impact_"))
+    effective_hs = -1
+    if quoted:
+        effective_hs = row("effective_spread_hs")
+        for k, h in enumerate(values):
+            realized[1, k] = row(horizon_name(h, "realized_spread_") + "_hs")
+            impact[1, k] = row(horizon_name(h, "price_impact_") + "_hs")
+    rows = np.array([effective, quoted_row, effective_hs], dtype=np.int64)
+    return _Layout(tuple(names), rows, realized, impact, at_t)
+
+
 def _measures(
-    df: pl.DataFrame,
-    block: NDArray[np.float64],
-    *,
-    price_col: str,
-    side_col: str,
-    quoted_row: int,
-    realized_rows: NDArray[np.int64],
-    impact_rows: NDArray[np.int64],
-    at_t: NDArray[np.bool_],
-    hs_shift: int,
+    df: pl.DataFrame, block: NDArray[np.float64], *, price_col: str, side_col: str, at: _Layout
 ) -> None:
     """Write the measures over the levels in ``block`` (:func:`spread_measures_nb`), threads over row runs."""
     n = df.height
     side = _sides(df.get_column(side_col))
     price = _read_only(df.get_column(price_col).cast(pl.Float64).to_numpy())
     runs = np.append(np.arange(0, n, _RUN, dtype=np.int64), np.int64(n))
-    rows = (quoted_row + 1, quoted_row, realized_rows, impact_rows, at_t, hs_shift)
 
     def run(a: int, b: int) -> int:  # runs a..b-1, in a thread (the kernel releases the GIL)
-        return spread_measures_nb(side, price, block, *rows, int(runs[a]), int(runs[b]))
+        return spread_measures_nb(
+            side, price, block, at.rows, at.realized, at.impact, at.at_t, int(runs[a]), int(runs[b])
+        )
 
     bad = by_group_runs(runs, run)
     if any(i >= 0 for i in bad):
@@ -242,40 +270,30 @@ def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
         raise VizflowError(msg)
 
     # One lookup: the mid (and the spread in force) at t, the mid at every later horizon, each
-    # left in the row of the output block of a measure made from it (M_t: the effective spread's,
-    # S_t: the quoted spread's, M_{t+h}: the realized spread's); the lookup's node then writes
-    # the measures over them in one pass (kernels/spread.py).
-    first = 1 if quoted else 0  # the effective spread's row; the quoted spread's is 0
-    moves = 1 + 2 * len(values)  # the effective spread, then a realized and an impact per horizon
-    realized_rows = np.arange(first + 1, first + moves, 2, dtype=np.int64)
-    later_rows: list[int] = [int(r) for h, r in zip(values, realized_rows, strict=True) if not _is_zero(h)]
+    # left in the row of the output block that a measure made from it takes (M_t: the effective
+    # spread's, S_t: the quoted spread's, M_{t+h}: the realized spread's); the lookup's node then
+    # writes the measures over them in one pass (kernels/spread.py).
     in_force = quotes.lazy()
     columns: list[str] = [mid_col]
     now: list[str | None] = ["mid_now"]
-    levels_at = [first]
     if quoted:
         in_force = in_force.with_columns((pl.col(ask_col) - pl.col(bid_col)).alias(_SPREAD))
         columns.append(_SPREAD)
         now.append(_SPREAD)
-        levels_at.append(0)
     # The levels' names: a row per horizon (0, then the later ones), a name or None per column.
-    at: list[list[str | None]] = [now, *([f"mid_{r}", *([None] if quoted else [])] for r in later_rows)]
-    levels_at += later_rows
-    measures = partial(
-        _measures, price_col=price_col, side_col=side_col, quoted_row=first - 1,
-        realized_rows=realized_rows, impact_rows=realized_rows + 1,
-        at_t=np.array([_is_zero(h) for h in values]), hs_shift=moves,
-    )  # fmt: skip
+    at: list[list[str | None]] = [now, *([f"mid_{h}", *([None] if quoted else [])] for h in later)]
+    layout = _layout(values, quoted=quoted)
     finish = Finish(
-        names=tuple(out_names), levels_at=tuple(levels_at), reads=(price_col, side_col), compute=measures
+        names=layout.names,
+        reads=(price_col, side_col),
+        compute=partial(_measures, price_col=price_col, side_col=side_col, at=layout),
     )
     lazy = forward_levels(  # validates the horizons
         trades.lazy(), [0.0, *later], in_force, columns, at, time_col=time_col, symbol_col=symbol_col,
         reference_time_col=quote_time_col, reference_symbol_col=quote_symbol_col, tolerance=tolerance,
         date_col=date_col, direction=direction, allow_exact_matches=allow_exact_matches,
-        returns_within=returns_within, market=market,
-        finish=finish,
-    )  # fmt: skip
+        returns_within=returns_within, market=market, finish=finish,
+    ).select(*schema.names(), *out_names)  # fmt: skip
     if isinstance(trades, pl.DataFrame):
         return lazy.collect()
     return lazy
