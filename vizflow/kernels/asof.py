@@ -262,7 +262,8 @@ def backward_returns_nb(
                 if j == s_lo or target - slack > last_time:  # nothing at or before, or no future price yet
                     _write_nan_nb(out, n_shifts, k, row)
                 else:
-                    out[k, row] = _value_nb(s_values[columns[k], j - 1], p0, log, levels)
+                    price = s_values[columns[k], j - 1]
+                    out[k, row] = _value_nb(price, p0, log, levels)  # pyright: ignore[reportArgumentType]  (numpy's stubs type a scalar read as an array)
 
 
 @njit(cache=True)
