@@ -5,8 +5,9 @@ quote snapshots every 3 s (~24M), horizons 1/10/60/300 s, times in integer milli
 
 - ``forward_return``: the future mid from the quotes, as in bench_market_day;
 - ``spread_decomposition``: effective, realized and impact spreads at the same horizons, and the
-  ``_hs`` columns (one lookup of the mid at t and t + h and the spread at t, one compiled pass
-  checking the side and writing the weights, ``vizflow/kernels/spread.py``, then Polars products);
+  ``_hs`` columns (one lookup of the mid at t and t + h and the spread at t, then one compiled
+  pass in the same plan node checking the side and writing every measure over those levels,
+  ``vizflow/kernels/spread.py``);
 - ``spread_decomposition(quoted=False)``: without the spread in force (the mids only).
 
 Parity before timing, on the first 2% of symbols: ``price_impact_h`` equals ``2 D`` times
