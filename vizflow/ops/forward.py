@@ -537,7 +537,7 @@ class _Spec:
     """A validated call: what the plan node computes at ``collect()`` time."""
 
     lookup: Lookup
-    names: tuple[str, ...]  # one per output slot
+    names: tuple[str, ...]  # one per probe (output row)
     price: str | None  # the frame's current price (None: not read)
     values: tuple[str, ...]  # the source's value columns (the frame's price without a reference)
     columns: tuple[int, ...]  # per probe (output row): the value column it reads, at match.shifts[probe]
