@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["spread_decomposition"]
 
 _SPREAD = "_vf_spread_quoted"  # the quotes' A - B, read by the lookup
-_RUN = 1 << 16  # rows per run of the compiled passes (runs are grouped into threads)
+_RUN = 1 << 16  # rows per run of the compiled pass (runs are grouped into threads)
 _DIRECTIONS = (-1.0, 0.0, 1.0)
 
 
