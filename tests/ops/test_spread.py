@@ -123,6 +123,26 @@ def test_equals_a_plain_join_asof_computation(market, horizons, lazy):
         assert agree(out[column], expected[column]), column
 
 
+@given(markets(), st.sampled_from(["int", "cat", "date"]), st.randoms(use_true_random=False))
+def test_integer_and_categorical_keys_and_shuffled_rows_give_the_same_measures(market, kind, rnd):
+    """Keys as Int64 codes, Categorical, or a Date date match by value; trades in any order."""
+    trades, quotes = market
+    base = vf.spread_decomposition(trades, [0.0, 5.0], quotes, time_col="t", symbol_col=KEYS)
+    recast = {
+        "int": [pl.col("symbol").replace_strict({"A": 7, "B": 3, "C": 11}, return_dtype=pl.Int64)],
+        "cat": [pl.col("symbol").cast(pl.Categorical)],
+        "date": [pl.col("date").str.to_date("%Y%m%d")],
+    }[kind]
+    order = list(range(trades.height))
+    rnd.shuffle(order)
+    t = trades.with_row_index("row").with_columns(recast)[order]
+    # Quotes out of order too, but quotes at one time keep theirs (the last of them is in force).
+    q = quotes.with_columns(recast).sort("t", descending=True, maintain_order=True)
+    got = vf.spread_decomposition(t, [0.0, 5.0], q, time_col="t", symbol_col=KEYS).sort("row")
+    measures = base.columns[len(trades.columns) :]
+    assert got.select(measures).equals(base.select(measures))
+
+
 def test_effective_is_realized_plus_impact_on_the_real_sample():
     trades = vf.parse_time(vf.datasets.cn_sample_trades(), vf.CN)
     quotes = vf.parse_time(vf.datasets.cn_sample_quotes().filter(pl.col("symbol") == "600519.SH"), vf.CN)

@@ -72,6 +72,7 @@ class _Layout(NamedTuple):
     """The rows of the output block: the lookup's levels first, where the measures made of them go."""
 
     names: tuple[str, ...]  # the block's rows in order
+    columns: tuple[str, ...]  # the same names in the output's order
     rows: NDArray[np.int64]  # effective, quoted (-1: none), effective_hs (-1: none)
     realized: NDArray[np.int64]  # [plain, _hs] x horizon
     impact: NDArray[np.int64]  # [plain, _hs] x horizon
@@ -101,7 +102,12 @@ def _layout(values: list[float | str], *, quoted: bool) -> _Layout:
             realized[1, k] = row(horizon_name(h, "realized_spread_") + "_hs")
             impact[1, k] = row(horizon_name(h, "price_impact_") + "_hs")
     rows = np.array([effective, quoted_row, effective_hs], dtype=np.int64)
-    return _Layout(tuple(names), rows, realized, impact, at_t)
+    # The output's order: [quoted], effective, each horizon's realized and impact, then the _hs ones.
+    pairs = np.stack([realized, impact], axis=2)  # [plain, _hs] x horizon x (realized, impact)
+    order = [effective, *pairs[0].ravel()]
+    if quoted:
+        order = [quoted_row, *order, effective_hs, *pairs[1].ravel()]
+    return _Layout(tuple(names), tuple(names[r] for r in order), rows, realized, impact, at_t)
 
 
 def _measures(
@@ -259,12 +265,8 @@ def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
     book: list[str] = [bid_col, ask_col] if quoted else []
     require_columns(quotes.collect_schema(), [mid_col, *book], where=f"{where} (quotes)")
     later: list[float | str] = [h for h in values if not _is_zero(h)]
-    out_names: list[str] = ["effective_spread"]
-    for h in values:
-        out_names += [horizon_name(h, "realized_spread_"), horizon_name(h, "price_impact_")]
-    if quoted:
-        out_names = ["quoted_spread", *out_names, *(f"{n}_hs" for n in out_names)]
-    clash = [n for n in out_names if n in schema]
+    layout = _layout(values, quoted=quoted)
+    clash = [n for n in layout.columns if n in schema]
     if clash:
         msg = f"{where}: output column(s) {clash} already exist in trades; drop or rename them"
         raise VizflowError(msg)
@@ -282,7 +284,6 @@ def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
         now.append(_SPREAD)
     # The levels' names: a row per horizon (0, then the later ones), a name or None per column.
     at: list[list[str | None]] = [now, *([f"mid_{h}", *([None] if quoted else [])] for h in later)]
-    layout = _layout(values, quoted=quoted)
     finish = Finish(
         names=layout.names,
         reads=(price_col, side_col),
@@ -293,7 +294,7 @@ def spread_decomposition(  # noqa: PLR0917  (the issue's positional signature)
         reference_time_col=quote_time_col, reference_symbol_col=quote_symbol_col, tolerance=tolerance,
         date_col=date_col, direction=direction, allow_exact_matches=allow_exact_matches,
         returns_within=returns_within, market=market, finish=finish,
-    ).select(*schema.names(), *out_names)  # fmt: skip
+    ).select(*schema.names(), *layout.columns)  # fmt: skip
     if isinstance(trades, pl.DataFrame):
         return lazy.collect()
     return lazy
